@@ -1,0 +1,115 @@
+package lakehouse
+
+import "time"
+
+// ProfileSchemaVersion is written in every ProfileRecord srctl produces. Records written by the
+// pre-srctl collector have no schema_version (0 when decoded).
+const ProfileSchemaVersion = 1
+
+// ProfileRecord is one StarRocks query as `srctl collect` writes it: the query_detail entry of its
+// terminal state (FINISHED, FAILED, CANCELLED) plus its execution profile when one was available.
+//
+// The first block of fields are the keys of the existing collector, with the same JSON names and
+// types, so tables defined over its output keep working. Everything after them is srctl's own and
+// optional: a pointer or omitempty field is absent when StarRocks did not report it (query_detail
+// uses -1 for "not set"; srctl drops the key rather than writing -1).
+//
+// The record key is (Cluster, QueryID): collection is at-least-once, so readers drop repeats by it.
+type ProfileRecord struct {
+	TS          time.Time `json:"ts"`                   // when srctl collected the record
+	FEHost      string    `json:"fe_host"`              // FE that served the entry, host:port
+	Cluster     string    `json:"cluster"`              // --cluster
+	QueryID     string    `json:"sr_query_id"`          // StarRocks queryId (UUID text)
+	State       string    `json:"state"`                // FINISHED, FAILED, CANCELLED
+	Database    string    `json:"database"`             // default database of the session
+	User        string    `json:"user"`                 // user that ran the query
+	StartTime   time.Time `json:"start_time"`           // query start; also the Hive partition time
+	EndTime     time.Time `json:"end_time"`             // query end (zero time when the FE did not say)
+	DurationMS  float64   `json:"duration_ms"`          // FE latency in ms
+	SQLText     string    `json:"sql_text"`             // raw SQL as the FE recorded it
+	QueryHash   string    `json:"query_hash,omitempty"` // lowercase hex MD5 of SQLText bytes
+	ProfileText string    `json:"profile_text"`         // raw profile text, "" when none was available
+
+	// srctl's own keys.
+	SchemaVersion int    `json:"schema_version,omitempty"`
+	EventTime     int64  `json:"event_time,omitempty"`    // FE eventTime of the terminal entry
+	ErrorMessage  string `json:"error_message,omitempty"` // FAILED queries
+	// ProfileStatus says why ProfileText is what it is: "ok", "not_found" (404 until
+	// --profile-retry-for ran out: never profiled, evicted, or FE-only query), "error" (the FE
+	// kept failing), "too_large", "unauthorized", "skipped" (not fetched, e.g. FAILED with no profile).
+	ProfileStatus string `json:"profile_status,omitempty"`
+	ProfileBytes  int    `json:"profile_bytes,omitempty"`
+
+	Fingerprint     string            `json:"fingerprint,omitempty"`      // literal-free normalised SQL
+	FingerprintHash string            `json:"fingerprint_hash,omitempty"` // hex MD5 of Fingerprint
+	Endpoint        string            `json:"endpoint,omitempty"`         // from sqlcommenter/Marginalia tags
+	EndpointSource  string            `json:"endpoint_source,omitempty"`  // "sqlcommenter", "marginalia"
+	Tags            map[string]string `json:"tags,omitempty"`             // all comment tags found
+
+	Digest           string   `json:"digest,omitempty"` // StarRocks' own AST digest, when computed
+	IsQuery          *bool    `json:"is_query,omitempty"`
+	RemoteIP         string   `json:"remote_ip,omitempty"`
+	ConnID           *int64   `json:"conn_id,omitempty"`
+	ImpersonatedUser string   `json:"impersonated_user,omitempty"`
+	Catalog          string   `json:"catalog,omitempty"`
+	Warehouse        string   `json:"warehouse,omitempty"`
+	ResourceGroup    string   `json:"resource_group,omitempty"`
+	QuerySource      string   `json:"query_source,omitempty"` // EXTERNAL, INTERNAL, MV, TASK (4.x)
+	Command          string   `json:"command,omitempty"`
+	PreparedStmtID   string   `json:"prepared_stmt_id,omitempty"`
+	PendingTimeMS    *int64   `json:"pending_time_ms,omitempty"`
+	NetTimeMS        *int64   `json:"net_time_ms,omitempty"`
+	NetComputeTimeMS *int64   `json:"net_compute_time_ms,omitempty"`
+	ScanRows         *int64   `json:"scan_rows,omitempty"`
+	ScanBytes        *int64   `json:"scan_bytes,omitempty"`
+	ReturnRows       *int64   `json:"return_rows,omitempty"`
+	CPUCostNS        *int64   `json:"cpu_cost_ns,omitempty"`
+	MemCostBytes     *int64   `json:"mem_cost_bytes,omitempty"`
+	SpillBytes       *int64   `json:"spill_bytes,omitempty"`
+	CacheMissRatio   *float64 `json:"cache_miss_ratio,omitempty"` // 0-100
+	QueryFEMemory    *int64   `json:"query_fe_memory_bytes,omitempty"`
+	ExplainText      string   `json:"explain_text,omitempty"`
+}
+
+// Key identifies a query across repeated deliveries.
+func (r *ProfileRecord) Key() string { return r.Cluster + "\x00" + r.QueryID }
+
+// PartitionTime is the time the record is filed under: the query's start (falls back to the
+// collection time for records whose start is unknown).
+func (r *ProfileRecord) PartitionTime() time.Time {
+	if r.StartTime.IsZero() {
+		return r.TS
+	}
+	return r.StartTime
+}
+
+// ProxyLogRecord is one row of the shadow-proxy query log: one command sent to one target.
+// The keys are those of the existing StarRocks shadow proxy (see FORMATS.md section 1); srctl's
+// own proxy adds keys after them.
+type ProxyLogRecord struct {
+	TS           time.Time `json:"ts"`       // when the row was logged (completion, not start)
+	QueryID      string    `json:"query_id"` // same on the primary and the shadow row
+	Target       string    `json:"target"`   // "primary" or "shadow"
+	Command      string    `json:"command"`  // COM_QUERY, COM_STMT_EXECUTE, ...
+	QueryText    string    `json:"query_text,omitempty"`
+	QueryHash    string    `json:"query_hash,omitempty"`
+	DurationMS   float64   `json:"duration_ms"`
+	BytesSent    int64     `json:"bytes_sent"`
+	BytesRecv    int64     `json:"bytes_recv"`
+	Success      bool      `json:"success"`
+	Error        string    `json:"error,omitempty"`
+	ClientAddr   string    `json:"client_addr,omitempty"`
+	Filtered     bool      `json:"filtered,omitempty"`
+	FilterReason string    `json:"filter_reason,omitempty"` // sql_operation, pattern, sampling
+
+	// srctl shadow's own keys (absent in the existing proxy's rows).
+	ErrorCode     *int   `json:"error_code,omitempty"`
+	SQLState      string `json:"sql_state,omitempty"`
+	Rows          *int64 `json:"rows,omitempty"`
+	AffectedRows  *int64 `json:"affected_rows,omitempty"`
+	ResultHash    string `json:"result_hash,omitempty"`
+	ResultSetHash string `json:"result_set_hash,omitempty"`
+}
+
+// PartitionTime is the time the row is filed under.
+func (r *ProxyLogRecord) PartitionTime() time.Time { return r.TS }
