@@ -1,0 +1,460 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sink is where records go: any objstore.Bucket. Put must be atomic per object and safe for
+// concurrent use; the collector calls it from one goroutine.
+type Sink interface {
+	Put(ctx context.Context, key string, data []byte) error
+	String() string
+}
+
+// Resolver looks up the addresses of a headless service; net.DefaultResolver fits.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+// Config of a collector. Zero durations and sizes take the defaults of DefaultConfig.
+type Config struct {
+	Cluster         string
+	FEHosts         []string // host, host:port or http(s)://host:port
+	HeadlessService string   // resolved every poll instead of FEHosts
+	HTTPPort        int      // for hosts without a port and for the headless service
+	Scheme          string   // http or https, for entries without a scheme
+	User, Password  string
+	TLSCAFile       string
+	API             API
+
+	PollInterval     time.Duration
+	FlushInterval    time.Duration
+	BatchSize        int
+	MaxBufferedBytes int64
+	DedupTTL         time.Duration
+	DedupSize        int
+	MaxFetches       int // profile fetches in flight per FE
+	ProfileRetryFor  time.Duration
+	RequestTimeout   time.Duration
+	MaxDetailBytes   int64
+	MaxProfileBytes  int64
+	SpillAfter       time.Duration // how long a flush retries the sink before spilling locally
+	ShutdownTimeout  time.Duration
+	Retention        time.Duration // FE query_detail retention, for gap detection (30s)
+	ForgetFEAfter    time.Duration // cursors of FEs gone this long are dropped (1h)
+	StateDir         string
+
+	Sink       Sink
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Resolver   Resolver
+}
+
+// DefaultConfig holds the defaults the command's flags show.
+func DefaultConfig() Config {
+	return Config{
+		HTTPPort: 8030, Scheme: "http", User: "root", API: APIAuto,
+		PollInterval: 5 * time.Second, FlushInterval: 10 * time.Second, BatchSize: 500,
+		MaxBufferedBytes: 64 << 20, DedupTTL: 10 * time.Minute, DedupSize: 200_000, MaxFetches: 8,
+		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
+		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
+		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
+		StateDir: "./srctl-state",
+	}
+}
+
+// Validate rejects configurations that cannot work, naming the setting.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Cluster == "" {
+		bad("--cluster is required (it names the records' cluster and keys them)")
+	}
+	if len(c.FEHosts) == 0 && c.HeadlessService == "" {
+		bad("one of --fe-hosts or --fe-headless-service is required")
+	}
+	if len(c.FEHosts) > 0 && c.HeadlessService != "" {
+		bad("--fe-hosts and --fe-headless-service are exclusive")
+	}
+	for _, h := range c.FEHosts {
+		if _, err := parseFEHost(h, c.Scheme, c.HTTPPort); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.HTTPPort <= 0 || c.HTTPPort > 65535 {
+		bad("--fe-http-port %d is not a port", c.HTTPPort)
+	}
+	if c.Scheme != "http" && c.Scheme != "https" {
+		bad("--fe-scheme %q: want http or https", c.Scheme)
+	}
+	switch c.API {
+	case APIv1, APIv2, APIAuto:
+	default:
+		bad("--api %q: want v1, v2 or auto", c.API)
+	}
+	if c.PollInterval <= 0 {
+		bad("--poll-interval must be positive")
+	} else if c.PollInterval > 10*time.Second && c.Logger != nil {
+		c.Logger.Warn("poll interval is above 10s: FEs keep query details for only 30-35 s, so bursts can be lost", "poll_interval", c.PollInterval)
+	}
+	for name, d := range map[string]time.Duration{"--flush-interval": c.FlushInterval, "--dedup-ttl": c.DedupTTL,
+		"--profile-retry-for": c.ProfileRetryFor, "--shutdown-timeout": c.ShutdownTimeout, "--request-timeout": c.RequestTimeout} {
+		if d <= 0 {
+			bad("%s must be positive, got %s", name, d)
+		}
+	}
+	if c.BatchSize <= 0 || c.DedupSize <= 0 || c.MaxFetches <= 0 {
+		bad("--batch-size, --dedup-size and --max-concurrent-fetches must be positive")
+	}
+	if c.MaxBufferedBytes < 1<<20 {
+		bad("--max-buffered-bytes %d is below 1 MiB", c.MaxBufferedBytes)
+	}
+	if c.StateDir == "" {
+		bad("--state-dir is required (cursor checkpoints and spill files live there)")
+	}
+	if c.Sink == nil {
+		bad("no sink")
+	}
+	return errors.Join(errs...)
+}
+
+type target struct {
+	host string // host:port: the FE's identity in cursors, logs and metric labels
+	base string // scheme://host:port
+}
+
+func parseFEHost(s, scheme string, port int) (target, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return target{}, fmt.Errorf("--fe-hosts has an empty entry")
+	}
+	if !strings.Contains(s, "://") {
+		s = scheme + "://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return target{}, fmt.Errorf("--fe-hosts entry %q: want host, host:port or http(s)://host:port", s)
+	}
+	if u.User != nil {
+		return target{}, fmt.Errorf("--fe-hosts entry for %s carries credentials: use --fe-user and SRCTL_FE_PASSWORD", u.Hostname())
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	}
+	return target{host: host, base: u.Scheme + "://" + host}, nil
+}
+
+// Collector runs the poll loops and the writer. Create with New, run once with Run.
+type Collector struct {
+	cfg    Config
+	log    *slog.Logger
+	m      *metrics
+	httpc  *http.Client
+	dedup  *lru.Cache[string, time.Time]
+	budget *budget
+	w      *writer
+
+	mu  sync.Mutex
+	fes map[string]*feState
+
+	lastPollOK atomic.Int64 // unix nanos of the last successful poll of any FE
+	writerBeat atomic.Int64 // unix nanos of the writer's last loop
+}
+
+// feState outlives the FE's worker: an FE that leaves discovery keeps its cursor for
+// ForgetFEAfter, so it resumes where it was if it comes back.
+type feState struct {
+	target  target
+	client  *feClient
+	tracker *cursorTracker
+	running *lru.Cache[string, *QueryDetail]
+
+	mu       sync.Mutex
+	lastPoll time.Time
+	lastSeen time.Time
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// New checks cfg and prepares a collector.
+func New(cfg Config) (*Collector, error) {
+	def := DefaultConfig()
+	fill := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	fill(&cfg.RequestTimeout, def.RequestTimeout)
+	fill(&cfg.SpillAfter, def.SpillAfter)
+	fill(&cfg.Retention, def.Retention)
+	fill(&cfg.ForgetFEAfter, def.ForgetFEAfter)
+	if cfg.MaxDetailBytes == 0 {
+		cfg.MaxDetailBytes = def.MaxDetailBytes
+	}
+	if cfg.MaxProfileBytes == 0 {
+		cfg.MaxProfileBytes = def.MaxProfileBytes
+	}
+	if cfg.Scheme == "" {
+		cfg.Scheme = "http"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	httpc, err := newHTTPClient(cfg.TLSCAFile, cfg.MaxFetches, cfg.RequestTimeout)
+	if err != nil {
+		return nil, err
+	}
+	dedup, err := lru.New[string, time.Time](cfg.DedupSize)
+	if err != nil {
+		return nil, fmt.Errorf("dedup cache: %w", err)
+	}
+	c := &Collector{
+		cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), httpc: httpc, dedup: dedup,
+		budget: &budget{max: cfg.MaxBufferedBytes}, fes: map[string]*feState{},
+	}
+	c.w = newWriter(c)
+	return c, nil
+}
+
+// Run collects until ctx is cancelled, then flushes what is complete within ShutdownTimeout.
+// It returns nil after a clean shutdown, or the error that made the records unsafe.
+func (c *Collector) Run(ctx context.Context) error {
+	cp, err := loadCheckpoint(c.cfg.StateDir, c.cfg.Cluster)
+	if err != nil {
+		return err
+	}
+	for host, fc := range cp.FEs {
+		c.fes[host] = &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), lastPoll: fc.LastPoll, lastSeen: fc.LastSeen}
+	}
+	if len(cp.FEs) > 0 {
+		c.log.Info("resuming from checkpoint", "state_dir", c.cfg.StateDir, "fes", len(cp.FEs))
+	}
+	if err := c.w.openSpill(); err != nil {
+		return err
+	}
+	c.w.replaySpills(ctx) // best effort now; the writer keeps retrying
+
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); c.w.run(wctx) }()
+
+	c.discoveryLoop(ctx)
+	c.stopAllFEs()
+	wcancel()
+	<-writerDone
+
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.ShutdownTimeout)
+	defer scancel()
+	return c.w.final(sctx)
+}
+
+// Ready reports whether an FE was polled successfully recently (for /readyz).
+func (c *Collector) Ready() bool {
+	last := c.lastPollOK.Load()
+	window := max(3*c.cfg.PollInterval, 30*time.Second)
+	return last != 0 && time.Since(time.Unix(0, last)) < window
+}
+
+// Healthy reports whether the writer loop is alive (for /healthz).
+func (c *Collector) Healthy() bool {
+	beat := c.writerBeat.Load()
+	return beat == 0 || time.Since(time.Unix(0, beat)) < 5*c.cfg.FlushInterval+c.cfg.SpillAfter+time.Minute
+}
+
+func (c *Collector) discoveryLoop(ctx context.Context) {
+	t := time.NewTicker(c.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		targets, err := c.discover(ctx)
+		if err != nil {
+			c.log.Warn("FE discovery failed; polling the FEs known so far", "service", c.cfg.HeadlessService, "err", err)
+			c.m.feErrors.WithLabelValues(c.cfg.HeadlessService, "dns").Inc()
+		} else {
+			c.reconcile(ctx, targets)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Collector) discover(ctx context.Context) ([]target, error) {
+	if c.cfg.HeadlessService == "" {
+		out := make([]target, 0, len(c.cfg.FEHosts))
+		for _, h := range c.cfg.FEHosts {
+			t, err := parseFEHost(h, c.cfg.Scheme, c.cfg.HTTPPort)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		return out, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := c.cfg.Resolver.LookupHost(lctx, c.cfg.HeadlessService)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", c.cfg.HeadlessService, err)
+	}
+	out := make([]target, 0, len(addrs))
+	for _, a := range addrs {
+		host := net.JoinHostPort(a, strconv.Itoa(c.cfg.HTTPPort))
+		out = append(out, target{host: host, base: c.cfg.Scheme + "://" + host})
+	}
+	return out, nil
+}
+
+// reconcile starts workers for new FEs, stops those that left, and forgets long-gone cursors.
+func (c *Collector) reconcile(ctx context.Context, targets []target) {
+	now := time.Now()
+	live := map[string]bool{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range targets {
+		live[t.host] = true
+		fe := c.fes[t.host]
+		if fe == nil {
+			c.log.Info("new FE: collecting from its whole cache", "fe", t.host)
+			fe = &feState{tracker: newCursorTracker(0)}
+			c.fes[t.host] = fe
+		}
+		fe.mu.Lock()
+		fe.lastSeen = now
+		fe.target = t
+		if fe.cancel == nil && ctx.Err() == nil {
+			c.startFE(ctx, fe)
+		}
+		fe.mu.Unlock()
+	}
+	for host, fe := range c.fes {
+		if live[host] {
+			continue
+		}
+		fe.mu.Lock()
+		if fe.cancel != nil {
+			c.log.Info("FE left discovery: stopping its poller, keeping its cursor", "fe", host, "forget_after", c.cfg.ForgetFEAfter)
+			fe.cancel()
+			done := fe.done
+			fe.cancel, fe.done = nil, nil
+			fe.mu.Unlock()
+			<-done
+			fe.mu.Lock()
+		}
+		if !fe.lastSeen.IsZero() && now.Sub(fe.lastSeen) > c.cfg.ForgetFEAfter {
+			c.log.Info("forgetting cursor of FE gone too long", "fe", host, "last_seen", fe.lastSeen)
+			delete(c.fes, host)
+			c.m.cursorLag.DeleteLabelValues(host)
+		} else if fe.lastSeen.IsZero() {
+			fe.lastSeen = now // known from the checkpoint only: start its hour now
+		}
+		fe.mu.Unlock()
+	}
+	n := 0
+	for _, fe := range c.fes {
+		if fe.cancel != nil {
+			n++
+		}
+	}
+	c.m.fesActive.Set(float64(n))
+}
+
+// startFE must be called with fe.mu held.
+func (c *Collector) startFE(ctx context.Context, fe *feState) {
+	fe.client = &feClient{base: fe.target.base, host: fe.target.host, user: c.cfg.User, password: c.cfg.Password,
+		http: c.httpc, maxDetail: c.cfg.MaxDetailBytes, maxProf: c.cfg.MaxProfileBytes, api: c.cfg.API}
+	// A new tracker from the durable cursor: records of an earlier worker that were abandoned
+	// (never made durable) are polled again.
+	fe.tracker = newCursorTracker(fe.tracker.durable())
+	running, _ := lru.New[string, *QueryDetail](max(1024, c.cfg.DedupSize/4))
+	fe.running = running
+	fctx, cancel := context.WithCancel(ctx)
+	fe.cancel, fe.done = cancel, make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		c.runFE(fctx, fe)
+	}(fe.done)
+}
+
+func (c *Collector) stopAllFEs() {
+	c.mu.Lock()
+	var dones []chan struct{}
+	for _, fe := range c.fes {
+		fe.mu.Lock()
+		if fe.cancel != nil {
+			fe.cancel()
+			dones = append(dones, fe.done)
+			fe.cancel, fe.done = nil, nil
+		}
+		fe.mu.Unlock()
+	}
+	c.mu.Unlock()
+	for _, d := range dones {
+		<-d
+	}
+}
+
+// checkpointState snapshots every FE's durable cursor.
+func (c *Collector) checkpointState() checkpoint {
+	cp := checkpoint{Version: 1, Cluster: c.cfg.Cluster, FEs: map[string]feCheckpoint{}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	for host, fe := range c.fes {
+		fe.mu.Lock()
+		cur := fe.tracker.durable()
+		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen}
+		fe.mu.Unlock()
+		if cur > 0 {
+			c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())
+		}
+	}
+	return cp
+}
+
+// budget bounds the bytes held for records that are not durable yet.
+type budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+func (b *budget) add(n int64)     { b.used.Add(n) }
+func (b *budget) release(n int64) { b.used.Add(-n) }
+func (b *budget) full() bool      { return b.used.Load() >= b.max }
+
+// waitRoom blocks while the budget is full, polling it; false when ctx ends first.
+func (b *budget) waitRoom(ctx context.Context) bool {
+	for b.full() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return true
+}

@@ -1,0 +1,197 @@
+package collector
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// API selects the FE endpoint generation.
+type API string
+
+const (
+	APIv1   API = "v1"   // /api/query_detail, /api/profile (every release)
+	APIv2   API = "v2"   // /api/v2/... (4.0 line)
+	APIAuto API = "auto" // v2 first; an FE that answers 404 there is used through v1 from then on
+)
+
+// Errors the FE client classifies. Callers test with errors.Is.
+var (
+	ErrProfileNotFound = errors.New("profile not found") // 404: not built yet, evicted or never profiled
+	ErrUnauthorized    = errors.New("unauthorized")      // 401/403: credentials or grants
+	ErrBodyTooLarge    = errors.New("response body too large")
+	ErrMalformedBody   = errors.New("malformed body") // truncated or invalid JSON
+)
+
+// HTTPStatusError is a non-2xx answer other than the classified ones.
+type HTTPStatusError struct {
+	URL    string
+	Status int
+	Body   string
+}
+
+func (e *HTTPStatusError) Error() string {
+	return fmt.Sprintf("GET %s: HTTP %d: %s", e.URL, e.Status, e.Body)
+}
+
+// feClient talks to one FE. Safe for concurrent use.
+type feClient struct {
+	base      string // scheme://host:port
+	host      string // host:port, for logs and labels
+	user      string
+	password  string // never logged
+	http      *http.Client
+	maxDetail int64
+	maxProf   int64
+	api       API
+	useV1     atomic.Bool // auto mode fell back to v1
+}
+
+// newHTTPClient builds the transport shared by all FE clients: keep-alive connections sized for
+// the profile fetch concurrency, optional private CA.
+func newHTTPClient(caFile string, conns int, timeout time.Duration) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conns + 2
+	tr.MaxConnsPerHost = conns + 2
+	tr.ResponseHeaderTimeout = timeout
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --fe-tls-ca %s: %w", caFile, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--fe-tls-ca %s: no PEM certificate found", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}
+
+// get fetches path and returns the body (read through limit), status and the FE's Date header.
+func (c *feClient) get(ctx context.Context, path string, limit int64) ([]byte, int, time.Time, error) {
+	u := c.base + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, time.Time{}, fmt.Errorf("building request to %s: %w", c.host, err)
+	}
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.password)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, time.Time{}, fmt.Errorf("GET %s: %w", u, scrubURLError(err))
+	}
+	defer resp.Body.Close()
+	date, _ := http.ParseTime(resp.Header.Get("Date"))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, resp.StatusCode, date, fmt.Errorf("reading body of %s: %w", u, err)
+	}
+	if int64(len(body)) > limit {
+		// Drain a little so the connection can be reused; the rest is dropped with it.
+		return nil, resp.StatusCode, date, fmt.Errorf("GET %s: %w (limit %d bytes)", u, ErrBodyTooLarge, limit)
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, resp.StatusCode, date, fmt.Errorf("FE %s rejected user %q (HTTP %d); check the password and GRANT OPERATE ON SYSTEM for that user: %w",
+			c.host, c.user, resp.StatusCode, ErrUnauthorized)
+	}
+	return body, resp.StatusCode, date, nil
+}
+
+// scrubURLError keeps url.Error's message but never a URL with credentials in it.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// queryDetails returns the entries with eventTime > after, and the FE's clock from its Date header.
+func (c *feClient) queryDetails(ctx context.Context, after int64) ([]QueryDetail, time.Time, error) {
+	v2 := c.api == APIv2 || (c.api == APIAuto && !c.useV1.Load())
+	path := "/api/query_detail?event_time=" + strconv.FormatInt(after, 10)
+	if v2 {
+		path = "/api/v2" + path[len("/api"):]
+	}
+	body, status, date, err := c.get(ctx, path, c.maxDetail)
+	if err != nil {
+		return nil, date, err
+	}
+	if status == http.StatusNotFound && c.api == APIAuto && v2 {
+		c.useV1.Store(true)
+		return c.queryDetails(ctx, after)
+	}
+	if status != http.StatusOK {
+		return nil, date, &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
+	}
+	entries, err := decodeQueryDetails(body)
+	if err != nil {
+		return nil, date, fmt.Errorf("FE %s %s: %w: %w", c.host, path, ErrMalformedBody, err)
+	}
+	return entries, date, nil
+}
+
+// profile fetches the profile text of a query.
+func (c *feClient) profile(ctx context.Context, queryID string) (string, error) {
+	v2 := c.api == APIv2 || (c.api == APIAuto && !c.useV1.Load())
+	path := "/api/profile?query_id=" + url.QueryEscape(queryID)
+	if v2 {
+		path = "/api/v2/profile?query_id=" + url.QueryEscape(queryID)
+	}
+	body, status, _, err := c.get(ctx, path, c.maxProf)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case status == http.StatusNotFound:
+		// An FE without v2 answers a generic 404 page; the profile 404 names the query id.
+		if c.api == APIAuto && v2 && !strings.Contains(string(body), queryID) {
+			c.useV1.Store(true)
+			return c.profile(ctx, queryID)
+		}
+		return "", ErrProfileNotFound
+	case status != http.StatusOK:
+		return "", &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
+	}
+	if !v2 {
+		return string(body), nil
+	}
+	var w struct {
+		Code    json.RawMessage `json:"code"`
+		Message string          `json:"message"`
+		Result  *string         `json:"result"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		// An early v2 revision served the raw text; accept it.
+		if !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+			return string(body), nil
+		}
+		return "", fmt.Errorf("FE %s: decoding v2 profile of %s: %w: %w", c.host, queryID, ErrMalformedBody, err)
+	}
+	if w.Result == nil {
+		return "", ErrProfileNotFound
+	}
+	return *w.Result, nil
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

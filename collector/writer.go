@@ -1,0 +1,409 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/jsonl"
+	"github.com/srctl/srctl/lakehouse/objstore"
+)
+
+// probeEvery is how often a sink known to be down is tried again (by replaying a spill file).
+const probeEvery = 5 * time.Second
+
+var errSinkDown = errors.New("sink is down; not retried until the next probe")
+
+// writer batches records into Hive-partitioned JSONL objects. One goroutine runs it; submit is
+// safe from any goroutine. A record is acknowledged (its cursor position released) only once it
+// is in the sink or in a local spill file.
+type writer struct {
+	c        *Collector
+	spillDir string
+
+	mu     sync.Mutex
+	queue  []*pending
+	qbytes int64
+	notify chan struct{}
+
+	// Owned by the writer goroutine.
+	sinkDown   bool
+	lastProbe  time.Time
+	lastCursor map[string]int64
+}
+
+func newWriter(c *Collector) *writer {
+	return &writer{c: c, spillDir: filepath.Join(c.cfg.StateDir, "spill"), notify: make(chan struct{}, 1)}
+}
+
+func (w *writer) openSpill() error {
+	if err := os.MkdirAll(w.spillDir, 0o755); err != nil {
+		return fmt.Errorf("creating spill directory under --state-dir: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) submit(p *pending) {
+	w.mu.Lock()
+	w.queue = append(w.queue, p)
+	w.qbytes += p.bytes
+	full := len(w.queue) >= w.c.cfg.BatchSize
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take removes up to n records from the front of the queue.
+func (w *writer) take(n int) []*pending {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n = min(n, len(w.queue))
+	batch := make([]*pending, n)
+	copy(batch, w.queue[:n])
+	w.queue = w.queue[n:]
+	for _, p := range batch {
+		w.qbytes -= p.bytes
+	}
+	return batch
+}
+
+// requeue puts records that could not be made durable back at the front.
+func (w *writer) requeue(batch []*pending) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.queue = append(batch, w.queue...)
+	for _, p := range batch {
+		w.qbytes += p.bytes
+	}
+}
+
+func (w *writer) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)
+}
+
+func (w *writer) run(ctx context.Context) {
+	t := time.NewTicker(w.c.cfg.FlushInterval)
+	defer t.Stop()
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
+	for {
+		w.c.writerBeat.Store(time.Now().UnixNano())
+		w.updateGauges()
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.notify:
+			// Full batches only: partial ones wait for the interval.
+			for w.queued() >= w.c.cfg.BatchSize && ctx.Err() == nil {
+				if !w.flushOnce(ctx) {
+					break
+				}
+			}
+		case <-t.C:
+			for w.queued() > 0 && ctx.Err() == nil {
+				if !w.flushOnce(ctx) {
+					break
+				}
+			}
+			w.saveCheckpoint() // cursors move even when nothing is written (RUNNING, duplicates)
+		case <-probe.C:
+			w.replaySpills(ctx)
+		}
+	}
+}
+
+// final flushes everything queued (spilling if the sink stays down) and writes the checkpoint.
+func (w *writer) final(ctx context.Context) error {
+	for w.queued() > 0 && ctx.Err() == nil {
+		if !w.flushOnce(ctx) {
+			select { // neither sink nor spill worked: try again shortly until the deadline
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	w.saveCheckpoint()
+	if n := w.queued(); n > 0 {
+		return fmt.Errorf("shutdown timeout: %d records were neither written nor spilled; they are collected again after a restart if the FEs still hold them", n)
+	}
+	return nil
+}
+
+// flushOnce makes one batch durable. It reports false when the batch had to be put back.
+func (w *writer) flushOnce(ctx context.Context) bool {
+	batch := w.take(w.c.cfg.BatchSize)
+	if len(batch) == 0 {
+		return true
+	}
+	start := time.Now()
+	failed, err := w.writeBatch(ctx, batch, start)
+	if len(failed) > 0 {
+		if serr := w.spill(failed); serr != nil {
+			w.c.m.flushFailures.Inc()
+			w.c.log.Error("sink down and spill failed: keeping records in memory (polling pauses when the buffer is full)",
+				"records", len(failed), "sink_err", err, "spill_err", serr)
+			w.ack(without(batch, failed))
+			w.requeue(failed)
+			w.saveCheckpoint()
+			return false
+		}
+		w.c.log.Warn("sink down: batch spilled to the local write-ahead directory", "records", len(failed), "dir", w.spillDir, "err", err)
+	}
+	w.ack(batch)
+	w.c.m.flushSeconds.Observe(time.Since(start).Seconds())
+	w.saveCheckpoint()
+	return true
+}
+
+// writeBatch writes one object per partition hour and returns the records of the objects that
+// could not be written.
+func (w *writer) writeBatch(ctx context.Context, batch []*pending, now time.Time) ([]*pending, error) {
+	var failed []*pending
+	var firstErr error
+	for _, g := range groupByPartition(batch) {
+		data, err := encode(g.records)
+		if err != nil {
+			return batch, err // cannot happen for these types; keep everything
+		}
+		key := lakehouse.ObjectKey("", g.hour, now)
+		if err := w.put(ctx, key, data); err != nil {
+			failed = append(failed, g.records...)
+			firstErr = cmpErr(firstErr, err)
+			continue
+		}
+		w.c.m.recordsWritten.Add(float64(len(g.records)))
+		w.c.m.objectsWritten.Inc()
+		w.c.m.bytesWritten.Add(float64(len(data)))
+	}
+	return failed, firstErr
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// put writes one object, retrying with backoff for up to SpillAfter. A sink known to be down
+// gets a single attempt until the next probe, so batches spill at once instead of piling up.
+func (w *writer) put(ctx context.Context, key string, data []byte) error {
+	if w.sinkDown && time.Since(w.lastProbe) < probeEvery {
+		return errSinkDown
+	}
+	deadline := time.Now().Add(w.c.cfg.SpillAfter)
+	backoff := time.Duration(0)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, w.c.cfg.RequestTimeout)
+		err := w.c.cfg.Sink.Put(actx, key, data)
+		cancel()
+		if err == nil {
+			if w.sinkDown {
+				w.c.log.Info("sink is back", "sink", w.c.cfg.Sink.String())
+			}
+			w.sinkDown = false
+			return nil
+		}
+		if w.sinkDown || ctx.Err() != nil || time.Now().After(deadline) {
+			w.sinkDown, w.lastProbe = true, time.Now()
+			return fmt.Errorf("writing %s after %d attempts: %w", key, attempt, err)
+		}
+		w.c.m.flushRetries.Inc()
+		backoff = nextBackoff(backoff, 200*time.Millisecond, 2*time.Second)
+		w.c.log.Warn("sink write failed; retrying", "key", key, "attempt", attempt, "retry_in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func (w *writer) ack(batch []*pending) {
+	for _, p := range batch {
+		p.tracker.done(p.eventTime)
+		w.c.budget.release(p.bytes)
+	}
+}
+
+func without(all, remove []*pending) []*pending {
+	drop := make(map[*pending]bool, len(remove))
+	for _, p := range remove {
+		drop[p] = true
+	}
+	var out []*pending
+	for _, p := range all {
+		if !drop[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (w *writer) saveCheckpoint() {
+	cp := w.c.checkpointState()
+	same := len(cp.FEs) == len(w.lastCursor)
+	for host, fc := range cp.FEs {
+		if w.lastCursor[host] != fc.Cursor {
+			same = false
+		}
+	}
+	if same {
+		return
+	}
+	if err := cp.save(w.c.cfg.StateDir); err != nil {
+		w.c.m.checkpointFails.Inc()
+		w.c.log.Error("writing cursor checkpoint failed: a restart would re-collect from the previous one", "err", err)
+		return
+	}
+	w.lastCursor = map[string]int64{}
+	for host, fc := range cp.FEs {
+		w.lastCursor[host] = fc.Cursor
+	}
+}
+
+func (w *writer) updateGauges() {
+	w.c.m.bufferBytes.Set(float64(w.c.budget.used.Load()))
+	w.c.m.pendingRecords.Set(float64(w.queued()))
+}
+
+type partitionGroup struct {
+	hour    time.Time
+	records []*pending
+}
+
+func groupByPartition(batch []*pending) []partitionGroup {
+	idx := map[time.Time]int{}
+	var groups []partitionGroup
+	for _, p := range batch {
+		h := p.rec.PartitionTime().UTC().Truncate(time.Hour)
+		i, ok := idx[h]
+		if !ok {
+			i = len(groups)
+			idx[h] = i
+			groups = append(groups, partitionGroup{hour: h})
+		}
+		groups[i].records = append(groups[i].records, p)
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].hour.Before(groups[j].hour) })
+	return groups
+}
+
+func encode(records []*pending) ([]byte, error) {
+	var buf bytes.Buffer
+	jw := jsonl.NewWriter(&buf)
+	for _, p := range records {
+		if err := jw.Write(p.rec); err != nil {
+			return nil, err
+		}
+	}
+	if err := jw.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// spill writes records to one local file, durably, so that their cursor positions can be released.
+func (w *writer) spill(records []*pending) error {
+	data, err := encode(records)
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(w.spillDir, fmt.Sprintf("%d.jsonl", time.Now().UnixNano()))
+	if err := objstore.WriteFileAtomic(name, data); err != nil {
+		return fmt.Errorf("spilling %d records: %w", len(records), err)
+	}
+	w.c.m.spills.Inc()
+	w.c.m.spilledRecords.Add(float64(len(records)))
+	return nil
+}
+
+// replaySpills moves spill files into the sink, oldest first. Object keys are derived from the
+// spill file's name, so a replay interrupted by a crash rewrites the same objects instead of
+// duplicating them. A file is deleted only when all of its records are in the sink.
+func (w *writer) replaySpills(ctx context.Context) {
+	names, err := filepath.Glob(filepath.Join(w.spillDir, "*.jsonl"))
+	if err != nil || len(names) == 0 {
+		w.c.m.spillFiles.Set(0)
+		return
+	}
+	sort.Strings(names)
+	w.c.m.spillFiles.Set(float64(len(names)))
+	w.lastProbe = time.Time{} // a replay is the probe: always try
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := w.replayFile(ctx, name); err != nil {
+			w.c.log.Warn("spill replay stopped: sink still down", "file", name, "err", err)
+			return
+		}
+		w.c.m.spillReplays.Inc()
+	}
+	w.c.m.spillFiles.Set(0)
+	w.c.log.Info("spill files replayed into the sink", "files", len(names))
+}
+
+func (w *writer) replayFile(ctx context.Context, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	r := jsonl.NewReader[lakehouse.ProfileRecord](f, name)
+	var batch []*pending
+	for r.Scan() {
+		rec, err := r.Record()
+		if err != nil {
+			w.c.log.Error("unreadable line in spill file: skipped", "err", err)
+			continue
+		}
+		batch = append(batch, &pending{rec: &rec})
+	}
+	f.Close()
+	if r.Err() != nil {
+		return r.Err()
+	}
+	base := strings.TrimSuffix(filepath.Base(name), ".jsonl")
+	written := spillTime(base)
+	for _, g := range groupByPartition(batch) {
+		data, err := encode(g.records)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(base + g.hour.String()))
+		key := lakehouse.PartitionDir(g.hour) + "/" + written.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(sum[:4]) + ".jsonl"
+		if err := w.put(ctx, key, data); err != nil {
+			return err
+		}
+		w.c.m.recordsWritten.Add(float64(len(g.records)))
+		w.c.m.objectsWritten.Inc()
+		w.c.m.bytesWritten.Add(float64(len(data)))
+	}
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("removing replayed spill file: %w", err)
+	}
+	return nil
+}
+
+func spillTime(base string) time.Time {
+	var ns int64
+	if _, err := fmt.Sscanf(base, "%d", &ns); err != nil {
+		return time.Now()
+	}
+	return time.Unix(0, ns)
+}
