@@ -172,6 +172,8 @@ type Collector struct {
 	mu  sync.Mutex
 	fes map[string]*feState
 
+	stats Stats
+
 	lastPollOK atomic.Int64 // unix nanos of the last successful poll of any FE
 	writerBeat atomic.Int64 // unix nanos of the writer's last loop
 }
@@ -435,6 +437,26 @@ func (c *Collector) checkpointState() checkpoint {
 		}
 	}
 	return cp
+}
+
+// Stats are running totals for progress reports; read them with Snapshot.
+type Stats struct {
+	RecordsWritten, ObjectsWritten, RecordsSpilled, ProfilesMissing atomic.Int64
+}
+
+// StatsSnapshot is a copy of Stats.
+type StatsSnapshot struct {
+	RecordsWritten, ObjectsWritten, RecordsSpilled, ProfilesMissing int64
+	BufferedBytes                                                   int64
+}
+
+// Stats returns the running totals.
+func (c *Collector) Stats() StatsSnapshot {
+	return StatsSnapshot{
+		RecordsWritten: c.stats.RecordsWritten.Load(), ObjectsWritten: c.stats.ObjectsWritten.Load(),
+		RecordsSpilled: c.stats.RecordsSpilled.Load(), ProfilesMissing: c.stats.ProfilesMissing.Load(),
+		BufferedBytes: c.budget.used.Load(),
+	}
 }
 
 // budget bounds the bytes held for records that are not durable yet.

@@ -60,11 +60,11 @@ func readAll(t *testing.T, b objstore.Bucket) []lakehouse.ProfileRecord {
 }
 
 type testEnv struct {
-	fe     *fedouble.FE
-	srv    *httptest.Server
-	sink   *objstore.Mem
-	cfg    Config
-	reg    *prometheus.Registry
+	fe   *fedouble.FE
+	srv  *httptest.Server
+	sink *objstore.Mem
+	cfg  Config
+	reg  *prometheus.Registry
 }
 
 func newTestEnv(t *testing.T, feCfg fedouble.Config) *testEnv {

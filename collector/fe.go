@@ -204,6 +204,9 @@ func (c *Collector) complete(it *item, profile, status string) {
 	rec := buildRecord(&it.detail, c.cfg.Cluster, it.fe.target.host, time.Now())
 	rec.ProfileText, rec.ProfileStatus, rec.ProfileBytes = profile, status, len(profile)
 	c.m.profiles.WithLabelValues(status).Inc()
+	if status != "ok" {
+		c.stats.ProfilesMissing.Add(1)
+	}
 	extra := int64(len(profile))
 	c.budget.add(extra)
 	c.w.submit(&pending{rec: rec, tracker: it.fe.tracker, eventTime: it.detail.EventTime, bytes: it.bytes + extra})

@@ -102,6 +102,8 @@ func (w *writer) run(ctx context.Context) {
 	defer t.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
+	progress := time.NewTicker(time.Minute)
+	defer progress.Stop()
 	for {
 		w.c.writerBeat.Store(time.Now().UnixNano())
 		w.updateGauges()
@@ -124,6 +126,11 @@ func (w *writer) run(ctx context.Context) {
 			w.saveCheckpoint() // cursors move even when nothing is written (RUNNING, duplicates)
 		case <-probe.C:
 			w.replaySpills(ctx)
+		case <-progress.C:
+			s := w.c.Stats()
+			w.c.log.Info("progress", "records_written", s.RecordsWritten, "objects", s.ObjectsWritten,
+				"records_spilled", s.RecordsSpilled, "profiles_missing", s.ProfilesMissing,
+				"buffered_bytes", s.BufferedBytes, "sink_down", w.sinkDown)
 		}
 	}
 }
@@ -187,9 +194,7 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, now time.Time
 			firstErr = cmpErr(firstErr, err)
 			continue
 		}
-		w.c.m.recordsWritten.Add(float64(len(g.records)))
-		w.c.m.objectsWritten.Inc()
-		w.c.m.bytesWritten.Add(float64(len(data)))
+		w.written(len(g.records), len(data))
 	}
 	return failed, firstErr
 }
@@ -232,6 +237,14 @@ func (w *writer) put(ctx context.Context, key string, data []byte) error {
 		case <-time.After(backoff):
 		}
 	}
+}
+
+func (w *writer) written(records, bytes int) {
+	w.c.m.recordsWritten.Add(float64(records))
+	w.c.m.objectsWritten.Inc()
+	w.c.m.bytesWritten.Add(float64(bytes))
+	w.c.stats.RecordsWritten.Add(int64(records))
+	w.c.stats.ObjectsWritten.Add(1)
 }
 
 func (w *writer) ack(batch []*pending) {
@@ -330,6 +343,7 @@ func (w *writer) spill(records []*pending) error {
 	}
 	w.c.m.spills.Inc()
 	w.c.m.spilledRecords.Add(float64(len(records)))
+	w.c.stats.RecordsSpilled.Add(int64(len(records)))
 	return nil
 }
 
@@ -390,9 +404,7 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 		if err := w.put(ctx, key, data); err != nil {
 			return err
 		}
-		w.c.m.recordsWritten.Add(float64(len(g.records)))
-		w.c.m.objectsWritten.Inc()
-		w.c.m.bytesWritten.Add(float64(len(data)))
+		w.written(len(g.records), len(data))
 	}
 	if err := os.Remove(name); err != nil {
 		return fmt.Errorf("removing replayed spill file: %w", err)

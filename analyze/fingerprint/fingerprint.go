@@ -226,7 +226,9 @@ func isValuesTail(out []token) bool {
 	return n >= 3 && out[n-1].text == "," && out[n-2].text == "(?+)" && out[n-3].text == "values"
 }
 
-func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
-func isHex(c byte) bool       { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
-func isWordStart(c byte) bool { return c == '_' || c == '$' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80 || c == '@' }
-func isWordByte(c byte) bool  { return isWordStart(c) || isDigit(c) }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isHex(c byte) bool   { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
+func isWordStart(c byte) bool {
+	return c == '_' || c == '$' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80 || c == '@'
+}
+func isWordByte(c byte) bool { return isWordStart(c) || isDigit(c) }

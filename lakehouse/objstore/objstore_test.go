@@ -105,4 +105,3 @@ func TestParseURI(t *testing.T) {
 		}
 	}
 }
-

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/srctl/srctl/collector"
+	"github.com/srctl/srctl/lakehouse/objstore"
+)
+
+const defaultProfileSink = "./srctl-lake/starrocks-query-profiles"
+
+type collectOptions struct {
+	cfg              collector.Config
+	feHosts          []string
+	passwordFile     string
+	api              string
+	sink             string
+	store            objstore.Options
+	metricsAddr      string
+	duration         time.Duration
+	maxBufferedBytes byteSize
+	maxProfileBytes  byteSize
+}
+
+func newCollectCmd(g *globals) *cobra.Command {
+	o := &collectOptions{cfg: collector.DefaultConfig()}
+	o.maxBufferedBytes = byteSize(o.cfg.MaxBufferedBytes)
+	o.maxProfileBytes = byteSize(o.cfg.MaxProfileBytes)
+	cmd := &cobra.Command{
+		Use:   "collect --cluster NAME --fe-hosts HOST:PORT,... [--sink URI]",
+		Short: "Collect query details and execution profiles from every FE into a lake",
+		Long: `collect polls /api/query_detail on every StarRocks FE (each at least every --poll-interval;
+FEs keep query details for only 30-35 s), fetches each finished or failed query's profile from
+/api/profile, and writes one JSON line per query to Hive-partitioned objects:
+
+  <sink>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.jsonl   (hour of query start)
+
+Records keep every key of the earlier collector (ts, fe_host, cluster, sr_query_id, state,
+database, user, start_time, end_time, duration_ms, sql_text, query_hash, profile_text) and add
+srctl's own (FE statistics, error_message, fingerprint, endpoint, profile_status, ...).
+
+Nothing is lost: per FE the cursor checkpointed in --state-dir only covers records already in the
+sink, or spilled to --state-dir/spill when the sink is down (replayed when it is back and at
+start-up). A crash may repeat records; (cluster, sr_query_id) identifies them. SIGTERM flushes
+and exits 0. The FE password is read only from SRCTL_FE_PASSWORD (or FE_PASSWORD) or
+--fe-password-file, and never printed. The FE user needs GRANT OPERATE ON SYSTEM on FEs that
+enforce HTTP authorisation.
+
+Sinks: a directory (plain path or file://DIR), gs://bucket/prefix (application-default
+credentials), s3://bucket/prefix (the AWS credential chain). Without --sink the earlier
+collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, else ` + defaultProfileSink + `.`,
+		Example: `  # Two FEs, local files, metrics on :9091
+  SRCTL_FE_PASSWORD=... srctl collect --cluster prod --fe-hosts fe-0:8030,fe-1:8030 --sink ./lake/profiles
+
+  # Kubernetes sidecar: discover FEs through the headless service, write to GCS
+  srctl collect --cluster prod --fe-headless-service starrocks-fe-search.db.svc.cluster.local \
+    --sink gs://my-lake/starrocks-query-profiles --state-dir /var/lib/srctl
+
+  # Stop by itself after a minute (demos, smoke tests)
+  srctl collect --cluster dev --fe-hosts 127.0.0.1:8030 --duration 1m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCollect(cmd.Context(), o, g.logger)
+		},
+	}
+	f := cmd.Flags()
+	c := &o.cfg
+	f.StringVar(&c.Cluster, "cluster", "", "cluster name written in every record (required)")
+	f.StringSliceVar(&o.feHosts, "fe-hosts", nil, "FEs to poll: host, host:port or https://host:port, comma-separated")
+	f.StringVar(&c.HeadlessService, "fe-headless-service", "", "DNS name whose addresses are the FEs, re-resolved every poll (Kubernetes headless service)")
+	f.IntVar(&c.HTTPPort, "fe-http-port", c.HTTPPort, "FE HTTP port for hosts without one and for the headless service")
+	f.StringVar(&c.Scheme, "fe-scheme", c.Scheme, "http or https for FEs given without a scheme")
+	f.StringVar(&c.User, "fe-user", c.User, "FE user for HTTP Basic auth")
+	f.StringVar(&o.passwordFile, "fe-password-file", "", "file holding the FE password (else SRCTL_FE_PASSWORD or FE_PASSWORD)")
+	f.StringVar(&c.TLSCAFile, "fe-tls-ca", "", "PEM file of the CA that signs the FEs' HTTPS certificates")
+	f.StringVar(&o.api, "api", string(c.API), "FE API: v1 (/api/...), v2 (/api/v2/..., 4.0 line) or auto (v2, falling back to v1)")
+	f.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "time between polls of each FE; keep it at 10s or less")
+	f.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time a record waits in memory before it is written")
+	f.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "records per write: a full batch is written at once")
+	f.Var(&o.maxBufferedBytes, "max-buffered-bytes", "memory for records not yet durable; polling pauses when it is reached")
+	f.DurationVar(&c.DedupTTL, "dedup-ttl", c.DedupTTL, "how long a collected query id is remembered to drop repeats")
+	f.IntVar(&c.DedupSize, "dedup-size", c.DedupSize, "how many collected query ids are remembered")
+	f.IntVar(&c.MaxFetches, "max-concurrent-fetches", c.MaxFetches, "profile fetches in flight per FE")
+	f.DurationVar(&c.ProfileRetryFor, "profile-retry-for", c.ProfileRetryFor, "how long a profile that is not there yet (HTTP 404, built asynchronously) is retried")
+	f.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "timeout of one FE or sink request")
+	f.Var(&o.maxProfileBytes, "max-profile-bytes", "largest profile fetched; larger ones are recorded as too_large")
+	f.DurationVar(&c.SpillAfter, "spill-after", c.SpillAfter, "how long a failing sink write is retried before the batch is spilled to --state-dir")
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed to flush on SIGTERM")
+	f.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for cursor checkpoints and spill files (a persistent volume in Kubernetes)")
+	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix or s3://bucket/prefix")
+	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
+	f.StringVar(&o.store.S3Region, "s3-region", "", "S3 region (default AWS_REGION, else us-east-1)")
+	f.BoolVar(&o.store.S3PathStyle, "s3-path-style", false, "address S3 buckets as endpoint/bucket (most S3-compatible stores)")
+	f.StringVar(&o.store.GCSEndpoint, "gcs-endpoint", "", "GCS JSON API endpoint (emulators); STORAGE_EMULATOR_HOST also works")
+	f.StringVar(&o.metricsAddr, "metrics-addr", ":9091", "address serving /metrics, /healthz and /readyz; empty disables")
+	f.DurationVar(&o.duration, "duration", 0, "stop (and flush) after this long; 0 runs until SIGINT/SIGTERM")
+	return cmd
+}
+
+func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	cfg := o.cfg
+	cfg.FEHosts = o.feHosts
+	cfg.API = collector.API(o.api)
+	cfg.MaxBufferedBytes = int64(o.maxBufferedBytes)
+	cfg.MaxProfileBytes = int64(o.maxProfileBytes)
+	cfg.Logger = lg
+	pw, err := fePassword(o.passwordFile)
+	if err != nil {
+		return err
+	}
+	cfg.Password = pw
+	if o.duration < 0 {
+		return usageErrorf("--duration %s is negative", o.duration)
+	}
+	sinkURI := o.sink
+	if sinkURI == "" {
+		sinkURI = legacySink()
+	}
+	// Check everything that needs no I/O before opening the sink.
+	cfg.Sink = placeholderSink{}
+	if err := cfg.Validate(); err != nil {
+		return &usageError{err}
+	}
+	sink, err := objstore.Open(ctx, sinkURI, o.store)
+	if err != nil {
+		return usageErrorf("--sink: %v", err)
+	}
+	defer sink.Close()
+	cfg.Sink = sink
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Registerer = reg
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Keep the heap near what the buffer needs, so the RSS follows --max-buffered-bytes.
+		debug.SetMemoryLimit(2*cfg.MaxBufferedBytes + 64<<20)
+	}
+	col, err := collector.New(cfg)
+	if err != nil {
+		return &usageError{err}
+	}
+	if o.metricsAddr != "" {
+		stop, err := serveMetrics(o.metricsAddr, reg, col, lg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	fes := strings.Join(o.feHosts, ",")
+	if cfg.HeadlessService != "" {
+		fes = "dns:" + cfg.HeadlessService
+	}
+	lg.Info("collecting", "cluster", cfg.Cluster, "fes", fes, "sink", sink.String(), "state_dir", cfg.StateDir,
+		"poll_interval", cfg.PollInterval, "metrics", o.metricsAddr)
+	if err := col.Run(ctx); err != nil {
+		return err
+	}
+	st := col.Stats()
+	lg.Info("stopped cleanly: everything collected is in the sink or the spill directory",
+		"records_written", st.RecordsWritten, "objects", st.ObjectsWritten, "records_spilled", st.RecordsSpilled,
+		"profiles_missing", st.ProfilesMissing)
+	return nil
+}
+
+// fePassword reads the password from the file or the environment. Never from a flag: flags show
+// up in process listings and shell history.
+func fePassword(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usageErrorf("--fe-password-file: %v", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	for _, name := range []string{"SRCTL_FE_PASSWORD", "FE_PASSWORD"} {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// legacySink composes the sink from the earlier collector's variables.
+func legacySink() string {
+	prefix := func(name string) string {
+		if p := strings.Trim(os.Getenv(name), "/"); p != "" {
+			return p
+		}
+		return "starrocks-query-profiles"
+	}
+	switch {
+	case os.Getenv("GCS_BUCKET") != "":
+		return "gs://" + os.Getenv("GCS_BUCKET") + "/" + prefix("GCS_PREFIX")
+	case os.Getenv("S3_BUCKET") != "":
+		return "s3://" + os.Getenv("S3_BUCKET") + "/" + prefix("S3_PREFIX")
+	case os.Getenv("OUTPUT_DIR") != "":
+		return os.Getenv("OUTPUT_DIR")
+	}
+	return defaultProfileSink
+}
+
+type placeholderSink struct{}
+
+func (placeholderSink) Put(context.Context, string, []byte) error { return errors.New("no sink") }
+func (placeholderSink) String() string                            { return "" }
+
+type readiness interface {
+	Ready() bool
+	Healthy() bool
+}
+
+func serveMetrics(addr string, reg *prometheus.Registry, col readiness, lg *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !col.Healthy() {
+			http.Error(w, "writer loop stalled", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !col.Ready() {
+			http.Error(w, "no successful FE poll yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lg.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
