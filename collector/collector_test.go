@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/srctl/srctl/collector/fedouble"
@@ -94,8 +95,11 @@ func newTestEnv(t *testing.T, feCfg fedouble.Config) *testEnv {
 }
 
 // run starts the collector and returns a stop function that cancels it and returns Run's error.
+// Each run gets a fresh metrics registry, which becomes e.reg.
 func (e *testEnv) run(t *testing.T, cfg Config) func() error {
 	t.Helper()
+	e.reg = prometheus.NewRegistry()
+	cfg.Registerer = e.reg
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -223,4 +227,12 @@ func assertNoSecret(t *testing.T, reg *prometheus.Registry, secret string) {
 			t.Fatalf("metric %s leaks the password", mf.GetName())
 		}
 	}
+}
+
+func testCounter(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
 }

@@ -1,0 +1,447 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/lakehouse"
+)
+
+// runWorkload drives fes at qps for d and returns when every started query has ended.
+func runWorkload(fes []*fedouble.FE, qps float64, d time.Duration, w fedouble.Workload) int {
+	w.FEs, w.QPS = fes, qps
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return w.Run(ctx)
+}
+
+// checkComplete asserts that every ended query of fe is in recs, with its error when FAILED and
+// its profile when one was built. It returns the number of duplicate records.
+func checkComplete(t *testing.T, fes []*fedouble.FE, recs []lakehouse.ProfileRecord) (dups int) {
+	t.Helper()
+	byID := map[string]lakehouse.ProfileRecord{}
+	for _, r := range recs {
+		if _, ok := byID[r.QueryID]; ok {
+			dups++
+		}
+		byID[r.QueryID] = r
+	}
+	ended := 0
+	for _, fe := range fes {
+		for _, tr := range fe.Truths() {
+			if !tr.Ended {
+				continue
+			}
+			ended++
+			r, ok := byID[tr.ID]
+			switch {
+			case !ok:
+				t.Errorf("query %s (%s) lost", tr.ID, tr.State)
+			case r.State != tr.State:
+				t.Errorf("query %s: state %s, want %s", tr.ID, r.State, tr.State)
+			case tr.State == "FAILED" && r.ErrorMessage != tr.ErrorMessage:
+				t.Errorf("query %s: error %q, want %q", tr.ID, r.ErrorMessage, tr.ErrorMessage)
+			case tr.HasProfile && r.ProfileText != tr.Profile():
+				t.Errorf("query %s: profile missing (status %s)", tr.ID, r.ProfileStatus)
+			}
+		}
+	}
+	if ended == 0 {
+		t.Fatal("workload ended no query")
+	}
+	if len(byID) != ended {
+		t.Errorf("%d distinct records for %d ended queries", len(byID), ended)
+	}
+	return dups
+}
+
+func TestRestartResumesFromCheckpointWithoutRepeats(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	stop := e.run(t, e.cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, time.Second, fedouble.Workload{ProfileBytes: 1000})
+	waitFor(t, "first records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= 40 })
+	time.Sleep(500 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	first := len(readAll(t, e.sink))
+	// More queries while the collector is down (well within the FE's retention).
+	runWorkload([]*fedouble.FE{e.fe}, 50, time.Second, fedouble.Workload{ProfileBytes: 1000, Seed: 2})
+	stop = e.run(t, e.cfg)
+	waitFor(t, "records after restart", 10*time.Second, func() bool {
+		n := 0
+		for _, tr := range e.fe.Truths() {
+			if tr.Ended {
+				n++
+			}
+		}
+		return len(readAll(t, e.sink)) >= n
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readAll(t, e.sink)
+	if dups := checkComplete(t, []*fedouble.FE{e.fe}, recs); dups != 0 {
+		t.Errorf("%d duplicates after a clean restart (first run wrote %d)", dups, first)
+	}
+}
+
+func TestSinkOutageSpillsAndReplays(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	var down atomic.Bool
+	down.Store(true)
+	e.sink.SetFailPut(func(string) error {
+		if down.Load() {
+			return errors.New("503 Service Unavailable")
+		}
+		return nil
+	})
+	stop := e.run(t, e.cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 2*time.Second, fedouble.Workload{ProfileBytes: 1000, FailRate: 0.1})
+	waitFor(t, "a spill", 10*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(e.cfg.StateDir, "spill", "*.jsonl"))
+		return len(files) > 0
+	})
+	if n := len(readAll(t, e.sink)); n != 0 {
+		t.Fatalf("%d records written while the sink was down", n)
+	}
+	down.Store(false)
+	waitFor(t, "spill replay", 15*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(e.cfg.StateDir, "spill", "*.jsonl"))
+		return len(files) == 0 && counterValue(t, e.reg, "srctl_collect_spill_replays_total", nil) > 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
+	if counterValue(t, e.reg, "srctl_collect_spills_total", nil) == 0 {
+		t.Error("no spill counted")
+	}
+}
+
+func TestSpillSurvivesRestartWhileSinkIsDown(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	e.sink.SetFailPut(func(string) error { return errors.New("sink down") })
+	stop := e.run(t, e.cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, time.Second, fedouble.Workload{ProfileBytes: 500})
+	waitFor(t, "a spill", 10*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(e.cfg.StateDir, "spill", "*.jsonl"))
+		return len(files) > 0
+	})
+	time.Sleep(time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The sink is back, the FE's cache is gone (FE restarted): only the spill has the records.
+	e.sink.SetFailPut(nil)
+	e.fe.WipeCache()
+	stop = e.run(t, e.cfg)
+	waitFor(t, "replay at start-up", 5*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(e.cfg.StateDir, "spill", "*.jsonl"))
+		return len(files) == 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
+}
+
+func TestFullBufferPausesPollingInsteadOfDropping(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	e.cfg.MaxBufferedBytes = 1 << 20
+	e.cfg.BatchSize = 50
+	// Sink down and spill impossible (its directory is a file): records must stay in memory.
+	e.sink.SetFailPut(func(string) error { return errors.New("sink down") })
+	spillDir := filepath.Join(e.cfg.StateDir, "spill")
+	stop := e.run(t, e.cfg)
+	waitFor(t, "spill dir", 5*time.Second, func() bool { _, err := os.Stat(spillDir); return err == nil })
+	os.Remove(spillDir)
+	os.WriteFile(spillDir, []byte("not a directory"), 0o644)
+	runWorkload([]*fedouble.FE{e.fe}, 100, 2*time.Second, fedouble.Workload{ProfileBytes: 20 << 10})
+	waitFor(t, "a poll pause", 10*time.Second, func() bool {
+		return counterValue(t, e.reg, "srctl_collect_poll_pauses_total", nil) > 0
+	})
+	if used := counterValue(t, e.reg, "srctl_collect_buffer_bytes", nil); used > 8<<20 {
+		t.Errorf("buffer grew to %v bytes with a 1 MiB limit", used)
+	}
+	os.Remove(spillDir)
+	e.sink.SetFailPut(nil)
+	waitFor(t, "everything written", 30*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
+}
+
+func TestFEFaultsLoseNothing(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{Faults: fedouble.Faults{ServerError: 0.1, Truncate: 0.05, Reset: 0.03, Stall: 0.02, StallFor: time.Second, Profile404: 0.05}})
+	stop := e.run(t, e.cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 3*time.Second, fedouble.Workload{ProfileBytes: 2000, FailRate: 0.05, MaxProfileDelay: 300 * time.Millisecond})
+	waitFor(t, "all records", 30*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	time.Sleep(300 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if dups := checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink)); dups != 0 {
+		t.Errorf("%d duplicates without any restart", dups)
+	}
+	for _, kind := range []string{"http_5xx", "truncated"} {
+		if counterValue(t, e.reg, "srctl_collect_fe_errors_total", map[string]string{"kind": kind}) == 0 {
+			t.Errorf("no FE error of kind %s counted", kind)
+		}
+	}
+}
+
+func TestDeadFEDoesNotStallOthers(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	// A second FE that accepts connections and never answers.
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	cfg := e.cfg
+	cfg.FEHosts = []string{hang.URL, e.srv.URL}
+	cfg.RequestTimeout = 10 * time.Second
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, time.Second, fedouble.Workload{ProfileBytes: 500})
+	start := time.Now()
+	waitFor(t, "records of the live FE", 5*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Errorf("live FE's records took %s with a hanging FE beside it", waited)
+	}
+	hang.CloseClientConnections()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnauthorizedNamesFEAndUserNeverPassword(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	cfg := e.cfg
+	cfg.Password = "wrong-Pa55word"
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	stop := e.run(t, cfg)
+	waitFor(t, "401 counted", 5*time.Second, func() bool {
+		return counterValue(t, e.reg, "srctl_collect_fe_errors_total", map[string]string{"kind": "unauthorized"}) > 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	if !strings.Contains(out, host) || !strings.Contains(out, `\"collector\"`) || !strings.Contains(out, "GRANT OPERATE") {
+		t.Errorf("401 log should name the FE, the user and the grant:\n%s", out)
+	}
+	if strings.Contains(out, "wrong-Pa55word") {
+		t.Fatal("password in logs")
+	}
+	assertNoSecret(t, e.reg, "wrong-Pa55word")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestAPIVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		v1Only bool
+		api    API
+	}{
+		{"auto-falls-back-to-v1", true, APIAuto},
+		{"auto-uses-v2", false, APIAuto},
+		{"v2", false, APIv2},
+		{"v1", false, APIv1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t, fedouble.Config{V1Only: tc.v1Only})
+			cfg := e.cfg
+			cfg.API = tc.api
+			stop := e.run(t, cfg)
+			runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500})
+			waitFor(t, "records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
+		})
+	}
+}
+
+func TestGapAfterLongPauseIsCounted(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{Retention: time.Second, EvictEvery: 200 * time.Millisecond})
+	cfg := e.cfg
+	cfg.Retention = time.Second
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500})
+	waitFor(t, "records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if counterValue(t, e.reg, "srctl_collect_gaps_total", nil) != 0 {
+		t.Fatal("gap counted without a pause")
+	}
+	// Queries run and are evicted while the collector is down for 3x the retention.
+	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 3})
+	time.Sleep(3 * time.Second)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 300*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 4})
+	e.reg = nil
+	cfg.Registerer = nil
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.m.gaps.WithLabelValues(strings.TrimPrefix(e.srv.URL, "http://")); testCounter(got) != 1 {
+		t.Fatalf("gaps = %v, want 1", testCounter(got))
+	}
+}
+
+func TestFEClockJumpBackIsDetected(t *testing.T) {
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	e := newTestEnv(t, fedouble.Config{Clock: clock})
+	stop := e.run(t, e.cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500})
+	waitFor(t, "records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	offset.Store(int64(-2 * time.Minute)) // NTP steps the FE's clock back two minutes
+	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 9})
+	waitFor(t, "records after the jump", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if dups := checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink)); dups != 0 {
+		t.Errorf("%d duplicates: the dedup cache should drop re-read entries", dups)
+	}
+	if counterValue(t, e.reg, "srctl_collect_clock_jumps_total", nil) == 0 {
+		t.Error("clock jump not counted")
+	}
+}
+
+type fakeResolver struct {
+	mu    sync.Mutex
+	addrs []string
+	err   error
+}
+
+func (r *fakeResolver) set(err error, addrs ...string) {
+	r.mu.Lock()
+	r.addrs, r.err = addrs, err
+	r.mu.Unlock()
+}
+
+func (r *fakeResolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.addrs, r.err
+}
+
+func TestHeadlessServiceDiscovery(t *testing.T) {
+	// Two FEs on one port, as pods behind a headless service: 127.0.0.1 and 127.0.0.2.
+	fe1 := fedouble.New(fedouble.Config{RecordTruth: true})
+	fe2 := fedouble.New(fedouble.Config{RecordTruth: true})
+	ln1, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln1.Addr().(*net.TCPAddr).Port
+	ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", port))
+	if err != nil {
+		t.Fatalf("second loopback address: %v", err)
+	}
+	s1, s2 := &http.Server{Handler: fe1}, &http.Server{Handler: fe2}
+	go s1.Serve(ln1)
+	go s2.Serve(ln2)
+	defer s1.Close()
+	defer s2.Close()
+
+	e := newTestEnv(t, fedouble.Config{})
+	res := &fakeResolver{}
+	res.set(nil, "127.0.0.1")
+	cfg := e.cfg
+	cfg.FEHosts, cfg.HeadlessService, cfg.HTTPPort, cfg.Resolver = nil, "fe-search.sr.svc", port, res
+	cfg.User, cfg.Password = "", ""
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{fe1, fe2}, 30, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500})
+	waitFor(t, "fe1 records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= fe1.Stats().Ended })
+	res.set(errors.New("SERVFAIL")) // DNS down: keep polling what is known
+	time.Sleep(300 * time.Millisecond)
+	res.set(nil, "127.0.0.1", "127.0.0.2") // a new FE appears: collected from its whole cache
+	waitFor(t, "fe2 records", 10*time.Second, func() bool {
+		return len(readAll(t, e.sink)) >= fe1.Stats().Ended+fe2.Stats().Ended
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, []*fedouble.FE{fe1, fe2}, readAll(t, e.sink))
+	hosts := map[string]bool{}
+	for _, r := range readAll(t, e.sink) {
+		hosts[r.FEHost] = true
+	}
+	if !hosts[fmt.Sprintf("127.0.0.2:%d", port)] || !hosts[fmt.Sprintf("127.0.0.1:%d", port)] {
+		t.Errorf("fe_host values %v", hosts)
+	}
+	if counterValue(t, e.reg, "srctl_collect_fe_errors_total", map[string]string{"kind": "dns"}) == 0 {
+		t.Error("DNS failure not counted")
+	}
+}
+
+func TestOversizedBodiesAreRejectedNotFatal(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	cfg := e.cfg
+	cfg.MaxProfileBytes = 10 << 10
+	stop := e.run(t, cfg)
+	e.fe.Begin(fedouble.Query{ID: "big", SQL: "SELECT 1", HasProfile: true, ProfileBytes: 3 << 20})
+	e.fe.End("big")
+	e.fe.Begin(fedouble.Query{ID: "small", SQL: "SELECT 2", HasProfile: true, ProfileBytes: 2 << 10})
+	e.fe.End("small")
+	waitFor(t, "records", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readAll(t, e.sink) {
+		want := map[string]string{"big": "too_large", "small": "ok"}[r.QueryID]
+		if r.ProfileStatus != want {
+			t.Errorf("%s: profile_status %q, want %q", r.QueryID, r.ProfileStatus, want)
+		}
+	}
+}
+
+func TestMultiMegabyteProfile(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	stop := e.run(t, e.cfg)
+	e.fe.Begin(fedouble.Query{ID: "huge", SQL: "SELECT 1", HasProfile: true, ProfileBytes: 6 << 20})
+	e.fe.End("huge")
+	waitFor(t, "record", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
+}
