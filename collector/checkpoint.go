@@ -27,6 +27,10 @@ type feCheckpoint struct {
 	Cursor   int64     `json:"cursor"`    // eventTime; 0 = from the whole cache
 	LastPoll time.Time `json:"last_poll"` // last successful poll, for gap detection after restarts
 	LastSeen time.Time `json:"last_seen"` // last time discovery listed the FE; dropped an hour after
+	// WrittenAbove are query ids already durable but above Cursor (written while an older entry
+	// still waited for its profile). A restart seeds the dedup cache with them, so a crash repeats
+	// only what was written between the last checkpoint and the crash.
+	WrittenAbove []string `json:"written_above,omitempty"`
 }
 
 func loadCheckpoint(dir, cluster string) (checkpoint, error) {

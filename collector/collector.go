@@ -69,7 +69,7 @@ func DefaultConfig() Config {
 	return Config{
 		HTTPPort: 8030, Scheme: "http", User: "root", API: APIAuto,
 		PollInterval: 5 * time.Second, FlushInterval: 10 * time.Second, BatchSize: 500,
-		MaxBufferedBytes: 64 << 20, DedupTTL: 10 * time.Minute, DedupSize: 200_000, MaxFetches: 8,
+		MaxBufferedBytes: 64 << 20, DedupTTL: 10 * time.Minute, DedupSize: 200_000, MaxFetches: 16,
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
@@ -249,8 +249,13 @@ func (c *Collector) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for host, fc := range cp.FEs {
 		c.fes[host] = &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), lastPoll: fc.LastPoll, lastSeen: fc.LastSeen}
+		// Queries above the cursor that were already written: drop them when they are polled again.
+		for _, id := range fc.WrittenAbove {
+			c.dedup.Add(id, now)
+		}
 	}
 	if len(cp.FEs) > 0 {
 		c.log.Info("resuming from checkpoint", "state_dir", c.cfg.StateDir, "fes", len(cp.FEs))
@@ -348,8 +353,8 @@ func (c *Collector) reconcile(ctx context.Context, targets []target) {
 		}
 		fe.mu.Lock()
 		fe.lastSeen = now
-		fe.target = t
 		if fe.cancel == nil && ctx.Err() == nil {
+			fe.target = t // fixed while a worker runs: it reads it without the lock
 			c.startFE(ctx, fe)
 		}
 		fe.mu.Unlock()
@@ -429,8 +434,8 @@ func (c *Collector) checkpointState() checkpoint {
 	now := time.Now()
 	for host, fe := range c.fes {
 		fe.mu.Lock()
-		cur := fe.tracker.durable()
-		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen}
+		cur, above := fe.tracker.durableWithIDs()
+		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen, WrittenAbove: above}
 		fe.mu.Unlock()
 		if cur > 0 {
 			c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())

@@ -139,7 +139,7 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 			d.mergeRunning(r)
 			fe.running.Remove(d.QueryID)
 		}
-		it := &item{fe: fe, detail: *d, bytes: int64(len(d.SQL)+len(d.Explain)) + 1024, deadline: now.Add(c.cfg.ProfileRetryFor)}
+		it := &item{fe: fe, detail: *d, bytes: int64(len(d.SQL)+len(d.Explain)) + 1024}
 		fe.tracker.add(d.EventTime)
 		c.budget.add(it.bytes)
 		q.push(it, now)
@@ -164,6 +164,11 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			return
 		}
 		it.attempts++
+		if it.attempts == 1 {
+			// The wait for an asynchronous profile counts from the first attempt, not from the
+			// poll: time spent queued behind busy fetchers must not use it up.
+			it.deadline = time.Now().Add(c.cfg.ProfileRetryFor)
+		}
 		status := "ok"
 		switch {
 		case err == nil:
@@ -186,9 +191,9 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 		default:
 			c.m.profileFetches.WithLabelValues("error").Inc()
 			c.m.feErrors.WithLabelValues(fe.target.host, errorKind(err)).Inc()
-			// Transient (5xx, reset, truncated, timeout): retry while the deadline allows, at
-			// least three times.
-			if time.Now().Before(it.deadline) || it.attempts < 3 {
+			// Transient (5xx, reset, truncated, timeout): the profile may well be there, so
+			// these get twice the 404 budget and at least five attempts.
+			if time.Now().Before(it.deadline.Add(c.cfg.ProfileRetryFor)) || it.attempts < 5 {
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			}

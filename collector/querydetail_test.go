@@ -105,15 +105,18 @@ func TestCursorTracker(t *testing.T) {
 	if tr.durable() != 109 {
 		t.Fatalf("durable %d, want 109 (below the oldest pending)", tr.durable())
 	}
-	tr.done(120)
-	if tr.durable() != 109 {
-		t.Fatalf("done out of order must not move the cursor: %d", tr.durable())
+	tr.done(120, "q120")
+	if cur, ids := tr.durableWithIDs(); cur != 109 || len(ids) != 1 || ids[0] != "q120" {
+		t.Fatalf("done out of order must not move the cursor: %d %v", cur, ids)
 	}
-	tr.done(110)
+	tr.done(110, "q110")
 	if tr.durable() != 129 {
 		t.Fatalf("durable %d, want 129", tr.durable())
 	}
-	tr.done(130)
+	tr.done(130, "q130")
+	if _, ids := tr.durableWithIDs(); len(ids) != 0 {
+		t.Fatalf("ids below the cursor kept: %v", ids)
+	}
 	if tr.durable() != 140 {
 		t.Fatalf("durable %d, want 140 (all done: the polled horizon)", tr.durable())
 	}

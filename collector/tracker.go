@@ -12,12 +12,13 @@ import (
 type cursorTracker struct {
 	mu      sync.Mutex
 	pending map[int64]struct{}
-	order   int64Heap // may hold done entries; they are dropped lazily
+	above   map[int64]string // done entries that may be above the durable cursor: eventTime -> query id
+	order   int64Heap        // may hold done entries; they are dropped lazily
 	maxSeen int64
 }
 
 func newCursorTracker(start int64) *cursorTracker {
-	return &cursorTracker{pending: map[int64]struct{}{}, maxSeen: start}
+	return &cursorTracker{pending: map[int64]struct{}{}, above: map[int64]string{}, maxSeen: start}
 }
 
 func (t *cursorTracker) add(eventTime int64) {
@@ -27,10 +28,33 @@ func (t *cursorTracker) add(eventTime int64) {
 	t.mu.Unlock()
 }
 
-func (t *cursorTracker) done(eventTime int64) {
+// done marks an entry durable; queryID is remembered while the entry is above the cursor.
+func (t *cursorTracker) done(eventTime int64, queryID string) {
 	t.mu.Lock()
 	delete(t.pending, eventTime)
+	if queryID != "" {
+		t.above[eventTime] = queryID
+	}
 	t.mu.Unlock()
+}
+
+// maxAboveIDs bounds the ids kept in a checkpoint; beyond it a crash repeats more records.
+const maxAboveIDs = 100_000
+
+// durableWithIDs is durable plus the ids of done entries above it.
+func (t *cursorTracker) durableWithIDs() (int64, []string) {
+	cur := t.durable()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for et, id := range t.above {
+		if et <= cur {
+			delete(t.above, et)
+		} else if len(ids) < maxAboveIDs {
+			ids = append(ids, id)
+		}
+	}
+	return cur, ids
 }
 
 // seen records that every entry up to eventTime has been polled (and the pending ones added).

@@ -249,7 +249,7 @@ func (w *writer) written(records, bytes int) {
 
 func (w *writer) ack(batch []*pending) {
 	for _, p := range batch {
-		p.tracker.done(p.eventTime)
+		p.tracker.done(p.eventTime, p.rec.QueryID)
 		w.c.budget.release(p.bytes)
 	}
 }
@@ -386,7 +386,7 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 			w.c.log.Error("unreadable line in spill file: skipped", "err", err)
 			continue
 		}
-		batch = append(batch, &pending{rec: &rec})
+		batch = append(batch, &pending{rec: &rec}) // no tracker: the cursor already covers them
 	}
 	f.Close()
 	if r.Err() != nil {

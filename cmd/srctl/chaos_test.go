@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/jsonl"
+	"github.com/srctl/srctl/lakehouse/objstore"
+)
+
+// flakyHandler fails every request with 503 while down is set, like an S3 outage.
+type flakyHandler struct {
+	next http.Handler
+	down atomic.Bool
+}
+
+func (h *flakyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.down.Load() {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected outage</Message></Error>`)
+		return
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+type interval struct{ from, to time.Time }
+
+// TestChaosCollectorLosesNothing runs `srctl collect` as a real process against the FE double
+// at 200 queries/s with 10% HTTP 500s, 5% truncated bodies, 3 s stalls and async profile delays,
+// writing to S3 (gofakes3 through the real AWS SDK). The collector is SIGKILLed three times and
+// restarted, and S3 is down for 20 s. Afterwards every ended query must be in the bucket, FAILED
+// ones with their error, and FINISHED ones with their profile when that profile was available
+// for at least 2 s while a collector process was running.
+func TestChaosCollectorLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos test takes about a minute")
+	}
+	const (
+		qps          = 200
+		workloadFor  = 36 * time.Second
+		s3DownAt     = 12 * time.Second
+		s3DownFor    = 20 * time.Second
+		profileAvail = 2 * time.Second
+	)
+	killAt := []time.Duration{6 * time.Second, 15 * time.Second, 24 * time.Second}
+
+	fe := fedouble.New(fedouble.Config{
+		User: "collector", Password: "chaos-pw", RecordTruth: true,
+		// 2000 profiles live 10 s at 200 queries/s; with StarRocks' default 500 they live 2.5 s,
+		// shorter than a few consecutive failed attempts under these fault rates.
+		ProfileReserved: 2000,
+		Faults:          fedouble.Faults{ServerError: 0.10, Truncate: 0.05, Stall: 0.01, StallFor: 3 * time.Second},
+	})
+	feSrv := httptest.NewServer(fe)
+	defer feSrv.Close()
+
+	s3h := &flakyHandler{next: gofakes3.New(s3mem.New()).Server()}
+	s3Srv := httptest.NewServer(s3h)
+	defer s3Srv.Close()
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3Srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+
+	stateDir := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "collector.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	argv, _ := json.Marshal([]string{"collect", "--cluster", "chaos", "--fe-hosts", feSrv.URL, "--fe-user", "collector",
+		"--sink", "s3://lake/starrocks-query-profiles", "--s3-endpoint", s3Srv.URL, "--s3-path-style",
+		"--state-dir", stateDir, "--poll-interval", "500ms", "--flush-interval", "1s", "--spill-after", "2s",
+		"--request-timeout", "5s", "--metrics-addr", "", "--log-format", "json"})
+	var mu sync.Mutex
+	var up []interval
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+string(argv), "SRCTL_FE_PASSWORD=chaos-pw",
+			"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true")
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		up = append(up, interval{from: time.Now()})
+		mu.Unlock()
+		return cmd
+	}
+	stopped := func() {
+		mu.Lock()
+		up[len(up)-1].to = time.Now()
+		mu.Unlock()
+	}
+
+	t0 := time.Now()
+	wctx, wcancel := context.WithTimeout(context.Background(), workloadFor)
+	defer wcancel()
+	var started int
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		w := &fedouble.Workload{FEs: []*fedouble.FE{fe}, QPS: qps, FailRate: 0.05, ProfileBytes: 3000,
+			MaxProfileDelay: 1500 * time.Millisecond, MaxRuntime: 200 * time.Millisecond, Seed: 42}
+		started = w.Run(wctx)
+	})
+	go func() {
+		time.Sleep(s3DownAt)
+		s3h.down.Store(true)
+		time.Sleep(s3DownFor)
+		s3h.down.Store(false)
+	}()
+
+	cmd := start()
+	for _, at := range killAt {
+		time.Sleep(time.Until(t0.Add(at)))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		stopped()
+		time.Sleep(300 * time.Millisecond)
+		cmd = start()
+	}
+	wg.Wait()
+	ended := fe.Stats().Ended
+
+	// Let the last collector catch up (profiles retried, spills replayed), then stop it cleanly.
+	deadline := time.Now().Add(45 * time.Second)
+	var recs []lakehouse.ProfileRecord
+	for time.Now().Before(deadline) {
+		recs = readBucket(t, objstore.NewS3(s3c, "lake", "starrocks-query-profiles"))
+		if distinct(recs) >= ended {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	time.Sleep(2 * time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	stopped()
+	if err != nil {
+		t.Errorf("collector did not exit 0 on SIGTERM: %v\n%s", err, tail(logPath))
+	}
+	recs = readBucket(t, objstore.NewS3(s3c, "lake", "starrocks-query-profiles"))
+
+	byID := map[string][]lakehouse.ProfileRecord{}
+	for _, r := range recs {
+		byID[r.QueryID] = append(byID[r.QueryID], r)
+	}
+	var lost, failedBad, profileMissing, profileExempt, finished, failed, dups int
+	for _, tr := range fe.Truths() {
+		if !tr.Ended {
+			continue
+		}
+		rs := byID[tr.ID]
+		if len(rs) == 0 {
+			lost++
+			if lost <= 5 {
+				t.Errorf("query %s (%s, ended at eventTime %d) lost", tr.ID, tr.State, tr.EndEventTime)
+			}
+			continue
+		}
+		dups += len(rs) - 1
+		switch tr.State {
+		case "FAILED":
+			failed++
+			if rs[0].ErrorMessage != tr.ErrorMessage || rs[0].State != "FAILED" {
+				failedBad++
+			}
+		case "FINISHED":
+			finished++
+			if !tr.HasProfile || tr.ProfileAvailableAt.IsZero() {
+				continue
+			}
+			end := tr.ProfileEvictedAt
+			if end.IsZero() {
+				end = time.Now()
+			}
+			if overlap(interval{tr.ProfileAvailableAt, end}, up) < profileAvail {
+				profileExempt++
+				continue
+			}
+			ok := false
+			for _, r := range rs {
+				ok = ok || (r.ProfileStatus == "ok" && r.ProfileText == tr.Profile())
+			}
+			if !ok {
+				profileMissing++
+				if profileMissing <= 5 {
+					t.Errorf("query %s: profile was available %s..%s but is not in the output (status %s)",
+						tr.ID, tr.ProfileAvailableAt.Format("15:04:05.000"), end.Format("15:04:05.000"), rs[0].ProfileStatus)
+				}
+			}
+		}
+	}
+	t.Logf("chaos: %d queries started, %d ended (%d FINISHED, %d FAILED); %d records, %d duplicates (%.2f%%); lost %d; FAILED without error %d; profiles missing %d (exempt: available < %s while a collector ran: %d)",
+		started, ended, finished, failed, len(recs), dups, 100*float64(dups)/float64(max(1, len(recs))), lost, failedBad, profileMissing, profileAvail, profileExempt)
+	st := fe.Stats()
+	t.Logf("FE double: %d query_detail requests, %d profile requests, %d injected faults, %d profile 404s", st.QueryDetailRequests, st.ProfileRequests, st.Faults, st.Profile404s)
+	if lost > 0 || failedBad > 0 || profileMissing > 0 {
+		t.Errorf("collector log tail:\n%s", tail(logPath))
+	}
+	if ended < int(qps*workloadFor.Seconds()*0.9) {
+		t.Errorf("workload ended only %d queries", ended)
+	}
+	if !strings.Contains(readFile(logPath), "spilled") {
+		t.Error("the S3 outage never made the collector spill")
+	}
+	if strings.Contains(readFile(logPath), "chaos-pw") {
+		t.Error("the FE password appears in the collector's log")
+	}
+}
+
+func overlap(a interval, ups []interval) time.Duration {
+	var total time.Duration
+	for _, u := range ups {
+		to := u.to
+		if to.IsZero() {
+			to = time.Now()
+		}
+		from, end := maxTime(a.from, u.from), minTime(a.to, to)
+		if end.After(from) {
+			total += end.Sub(from)
+		}
+	}
+	return total
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func distinct(recs []lakehouse.ProfileRecord) int {
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[r.QueryID] = true
+	}
+	return len(seen)
+}
+
+func readBucket(t *testing.T, b objstore.Bucket) []lakehouse.ProfileRecord {
+	t.Helper()
+	var out []lakehouse.ProfileRecord
+	ctx := context.Background()
+	err := b.List(ctx, "", func(key string) error {
+		r, err := b.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		jr := jsonl.NewReader[lakehouse.ProfileRecord](r, key)
+		for jr.Scan() {
+			rec, err := jr.Record()
+			if err != nil {
+				t.Errorf("corrupt line: %v", err)
+				continue
+			}
+			out = append(out, rec)
+		}
+		return jr.Err()
+	})
+	if err != nil {
+		t.Logf("reading bucket: %v", err)
+	}
+	return out
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func tail(p string) string {
+	b := []byte(readFile(p))
+	lines := bytes.Split(b, []byte("\n"))
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
