@@ -71,7 +71,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		// 2000 profiles live 10 s at 200 queries/s; with StarRocks' default 500 they live 2.5 s,
 		// shorter than a few consecutive failed attempts under these fault rates.
 		ProfileReserved: 2000,
-		Faults:          fedouble.Faults{ServerError: 0.10, Truncate: 0.05, Stall: 0.01, StallFor: 3 * time.Second},
+		Faults:          fedouble.Faults{ServerError: 0.10, Truncate: 0.05, Stall: 0.005, StallFor: 3 * time.Second},
 	})
 	feSrv := httptest.NewServer(fe)
 	defer feSrv.Close()
