@@ -172,7 +172,8 @@ type Collector struct {
 	mu  sync.Mutex
 	fes map[string]*feState
 
-	stats Stats
+	stats       Stats
+	minAttempts int // profile attempts before a 404 is final, see attemptsWithin
 
 	lastPollOK atomic.Int64 // unix nanos of the last successful poll of any FE
 	writerBeat atomic.Int64 // unix nanos of the writer's last loop
@@ -238,6 +239,7 @@ func New(cfg Config) (*Collector, error) {
 		cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), httpc: httpc, dedup: dedup,
 		budget: &budget{max: cfg.MaxBufferedBytes}, fes: map[string]*feState{},
 	}
+	c.minAttempts = attemptsWithin(cfg.ProfileRetryFor)
 	c.w = newWriter(c)
 	return c, nil
 }

@@ -175,7 +175,7 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			c.m.profileFetches.WithLabelValues("ok").Inc()
 		case errors.Is(err, ErrProfileNotFound):
 			c.m.profileFetches.WithLabelValues("not_found").Inc()
-			if time.Now().Before(it.deadline) {
+			if time.Now().Before(it.deadline) || it.attempts < c.minAttempts {
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			}
@@ -229,6 +229,19 @@ type pending struct {
 // under the life of a profile in a busy FE's FIFO (500 profiles: 2.5 s at 200 queries/s).
 func retryDelay(attempt int) time.Duration {
 	return min(200*time.Millisecond<<min(attempt-1, 3), time.Second)
+}
+
+// attemptsWithin is how many attempts the retry schedule makes in d when nothing delays them.
+// A 404 is given up only after d has passed AND that many attempts were made, so a collector
+// whose fetchers are backlogged (every attempt late) still tries as often as an idle one.
+func attemptsWithin(d time.Duration) int {
+	n := 1
+	for elapsed := time.Duration(0); ; n++ {
+		elapsed += retryDelay(n)
+		if elapsed > d {
+			return n
+		}
+	}
 }
 
 func nextBackoff(cur, first, limit time.Duration) time.Duration {

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/collector/fedouble"
+)
+
+// BenchmarkCollectThroughput runs `srctl collect` as its own process against three FE doubles
+// (in this process) that each finish a given number of queries per second with 40 KB profiles,
+// and measures whether the collector keeps up, its CPU (cores = CPU time / wall time) and its
+// peak RSS. Levels come from SRCTL_BENCH_QPS (queries/s per FE, comma-separated; default
+// "2000,3000,4000,5000"): the first is the target, the others push until it falls behind.
+// Records go to SRCTL_BENCH_DIR (default /dev/shm when it exists: the collector is measured,
+// not the disk). Run: make bench, or
+//
+//	go test -run '^$' -bench CollectThroughput -benchtime 1x ./cmd/srctl/
+func BenchmarkCollectThroughput(b *testing.B) {
+	levels := []int{2000, 3000, 4000, 5000}
+	if s := os.Getenv("SRCTL_BENCH_QPS"); s != "" {
+		levels = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				b.Fatalf("SRCTL_BENCH_QPS: %v", err)
+			}
+			levels = append(levels, n)
+		}
+	}
+	for range b.N {
+		for i, qps := range levels {
+			res := benchLevel(b, qps)
+			b.Logf("%d FEs x %d queries/s (%d/s total), %d KB profiles: %s", benchFEs, qps, benchFEs*qps, benchProfileBytes/1000, res)
+			if i == 0 {
+				b.ReportMetric(res.writtenPerSec, "queries/s")
+				b.ReportMetric(res.cpuCores, "cpu-cores")
+				b.ReportMetric(res.peakRSSMB, "peak-rss-MB")
+				b.ReportMetric(res.feCPUCores, "fe-double-cpu-cores")
+			}
+			if !res.keptUp {
+				b.Logf("falls behind at %d queries/s per FE (%d/s in total)", qps, benchFEs*qps)
+				break
+			}
+		}
+	}
+}
+
+const (
+	benchFEs          = 3
+	benchProfileBytes = 40_000
+	benchDuration     = 15 * time.Second
+)
+
+type benchResult struct {
+	ended, written       int
+	writtenPerSec        float64
+	cpuCores, feCPUCores float64
+	peakRSSMB            float64
+	maxLagSec, drainSec  float64
+	keptUp               bool
+}
+
+func (r benchResult) String() string {
+	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
+		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
+}
+
+func benchLevel(b *testing.B, qps int) benchResult {
+	dir := os.Getenv("SRCTL_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+			dir = "/dev/shm"
+		}
+	}
+	work, err := os.MkdirTemp(dir, "srctl-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+
+	var fes []*fedouble.FE
+	var hosts []string
+	for range benchFEs {
+		// Profiles stay 10 s in the FIFO at this rate (StarRocks keeps 500 by default: 0.25 s at
+		// 2000 queries/s, which no poller can meet; operators raise profile_info_reserved_num).
+		fe := fedouble.New(fedouble.Config{ProfileReserved: qps * 10})
+		srv := httptest.NewServer(fe)
+		defer srv.Close()
+		fes = append(fes, fe)
+		hosts = append(hosts, strings.TrimPrefix(srv.URL, "http://"))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	argv, _ := json.Marshal([]string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
+		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
+		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn"})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
+	cmd.Stderr = os.Stderr
+	var selfBefore syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), benchDuration)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		w := &fedouble.Workload{FEs: fes, QPS: float64(qps), ProfileBytes: benchProfileBytes, FailRate: 0.01,
+			MaxProfileDelay: 200 * time.Millisecond, MaxRuntime: 50 * time.Millisecond, Seed: 1}
+		w.Run(ctx)
+	})
+	endedNow := func() int {
+		n := 0
+		for _, fe := range fes {
+			n += fe.Stats().Ended
+		}
+		return n
+	}
+	var res benchResult
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	loadStopped := time.Time{}
+	deadline := start.Add(benchDuration + 30*time.Second)
+	for time.Now().Before(deadline) {
+		<-tick.C
+		written := scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
+		ended := endedNow()
+		// Records wait up to a poll interval, the profile delay and a flush interval: a backlog
+		// of a few seconds of load is the pipeline, not falling behind.
+		lag := float64(ended-written) / float64(benchFEs*qps)
+		if loadStopped.IsZero() {
+			res.maxLagSec = max(res.maxLagSec, lag)
+		}
+		if ctx.Err() != nil && loadStopped.IsZero() {
+			wg.Wait()
+			loadStopped = time.Now()
+		}
+		if !loadStopped.IsZero() && written >= endedNow() {
+			res.drainSec = time.Since(loadStopped).Seconds()
+			break
+		}
+	}
+	res.ended = endedNow()
+	res.written = scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	wall := time.Since(start).Seconds()
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	res.cpuCores = cpu.Seconds() / wall
+	res.peakRSSMB = float64(ru.Maxrss) / 1024
+	var self syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	res.feCPUCores = float64(self.Utime.Nano()+self.Stime.Nano()-selfBefore.Utime.Nano()-selfBefore.Stime.Nano()) / 1e9 / wall
+	res.writtenPerSec = float64(res.written) / benchDuration.Seconds()
+	res.keptUp = res.written >= res.ended && res.maxLagSec < 5 && res.drainSec < 10 && res.drainSec > 0
+	return res
+}
+
+// scrapeCounter reads one counter from a Prometheus text endpoint (0 when unavailable).
+func scrapeCounter(addr, name string) int {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, name+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, name+" "), 64)
+			return int(v)
+		}
+	}
+	return 0
+}
