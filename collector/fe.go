@@ -156,6 +156,17 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			return
 		case it = <-work:
 		}
+		// Profiles are what fills memory: while the writer holds most of the budget, wait for it
+		// to drain rather than fetch more. The writer never waits on fetchers, so this cannot
+		// deadlock; if sink and spill both fail, this is the back-pressure that bounds memory.
+		for w := c.w; w.queuedBytes() >= c.cfg.MaxBufferedBytes*3/4; {
+			select {
+			case <-ctx.Done():
+				c.abandon(it)
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		text, err := fe.client.profile(pctx, it.detail.QueryID)
 		cancel()

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -79,36 +81,52 @@ func newHTTPClient(caFile string, conns int, timeout time.Duration) (*http.Clien
 	return &http.Client{Transport: tr, Timeout: timeout}, nil
 }
 
-// get fetches path and returns the body (read through limit), status and the FE's Date header.
-func (c *feClient) get(ctx context.Context, path string, limit int64) ([]byte, int, time.Time, error) {
+// bodyPool recycles response buffers: profiles arrive at hundreds of MB/s, and fresh buffers
+// would be zeroed and grown for every one of them.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// get fetches path and hands the body (read through limit) to consume, which must not keep it.
+// It returns the status and the FE's Date header.
+func (c *feClient) get(ctx context.Context, path string, limit int64, consume func(status int, body []byte) error) (int, time.Time, error) {
 	u := c.base + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, 0, time.Time{}, fmt.Errorf("building request to %s: %w", c.host, err)
+		return 0, time.Time{}, fmt.Errorf("building request to %s: %w", c.host, err)
 	}
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.password)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, time.Time{}, fmt.Errorf("GET %s: %w", u, scrubURLError(err))
+		return 0, time.Time{}, fmt.Errorf("GET %s: %w", u, scrubURLError(err))
 	}
 	defer resp.Body.Close()
 	date, _ := http.ParseTime(resp.Header.Get("Date"))
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, resp.StatusCode, date, fmt.Errorf("reading body of %s: %w", u, err)
-	}
-	if int64(len(body)) > limit {
-		// Drain a little so the connection can be reused; the rest is dropped with it.
-		return nil, resp.StatusCode, date, fmt.Errorf("GET %s: %w (limit %d bytes)", u, ErrBodyTooLarge, limit)
-	}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, resp.StatusCode, date, fmt.Errorf("FE %s rejected user %q (HTTP %d); check the password and GRANT OPERATE ON SYSTEM for that user: %w",
+		return resp.StatusCode, date, fmt.Errorf("FE %s rejected user %q (HTTP %d); check the password and GRANT OPERATE ON SYSTEM for that user: %w",
 			c.host, c.user, resp.StatusCode, ErrUnauthorized)
 	}
-	return body, resp.StatusCode, date, nil
+	if resp.ContentLength > limit {
+		return resp.StatusCode, date, fmt.Errorf("GET %s: %w (%d bytes, limit %d)", u, ErrBodyTooLarge, resp.ContentLength, limit)
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // do not pin the buffers of multi-MB profiles
+			bodyPool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+		return resp.StatusCode, date, fmt.Errorf("reading body of %s: %w", u, err)
+	}
+	if int64(buf.Len()) > limit {
+		return resp.StatusCode, date, fmt.Errorf("GET %s: %w (limit %d bytes)", u, ErrBodyTooLarge, limit)
+	}
+	return resp.StatusCode, date, consume(resp.StatusCode, buf.Bytes())
 }
 
 // scrubURLError keeps url.Error's message but never a URL with credentials in it.
@@ -127,65 +145,68 @@ func (c *feClient) queryDetails(ctx context.Context, after int64) ([]QueryDetail
 	if v2 {
 		path = "/api/v2" + path[len("/api"):]
 	}
-	body, status, date, err := c.get(ctx, path, c.maxDetail)
+	var entries []QueryDetail
+	status, date, err := c.get(ctx, path, c.maxDetail, func(status int, body []byte) error {
+		switch {
+		case status == http.StatusNotFound && c.api == APIAuto && v2:
+			return nil // no v2 on this FE: retried through v1 below
+		case status != http.StatusOK:
+			return &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
+		}
+		var err error
+		if entries, err = decodeQueryDetails(body); err != nil {
+			return fmt.Errorf("FE %s %s: %w: %w", c.host, path, ErrMalformedBody, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, date, err
 	}
-	if status == http.StatusNotFound && c.api == APIAuto && v2 {
+	if status == http.StatusNotFound {
 		c.useV1.Store(true)
 		return c.queryDetails(ctx, after)
-	}
-	if status != http.StatusOK {
-		return nil, date, &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
-	}
-	entries, err := decodeQueryDetails(body)
-	if err != nil {
-		return nil, date, fmt.Errorf("FE %s %s: %w: %w", c.host, path, ErrMalformedBody, err)
 	}
 	return entries, date, nil
 }
 
-// profile fetches the profile text of a query.
+// profile fetches the profile text of a query. In auto mode profiles come from the v1 endpoint,
+// which every release serves as raw text: the v2 endpoint wraps the same text in JSON, which
+// costs a decode of every byte.
 func (c *feClient) profile(ctx context.Context, queryID string) (string, error) {
-	v2 := c.api == APIv2 || (c.api == APIAuto && !c.useV1.Load())
+	v2 := c.api == APIv2
 	path := "/api/profile?query_id=" + url.QueryEscape(queryID)
 	if v2 {
 		path = "/api/v2/profile?query_id=" + url.QueryEscape(queryID)
 	}
-	body, status, _, err := c.get(ctx, path, c.maxProf)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case status == http.StatusNotFound:
-		// An FE without v2 answers a generic 404 page; the profile 404 names the query id.
-		if c.api == APIAuto && v2 && !strings.Contains(string(body), queryID) {
-			c.useV1.Store(true)
-			return c.profile(ctx, queryID)
+	var text string
+	_, _, err := c.get(ctx, path, c.maxProf, func(status int, body []byte) error {
+		switch {
+		case status == http.StatusNotFound:
+			return ErrProfileNotFound
+		case status != http.StatusOK:
+			return &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
+		case !v2:
+			text = string(body)
+			return nil
 		}
-		return "", ErrProfileNotFound
-	case status != http.StatusOK:
-		return "", &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
-	}
-	if !v2 {
-		return string(body), nil
-	}
-	var w struct {
-		Code    json.RawMessage `json:"code"`
-		Message string          `json:"message"`
-		Result  *string         `json:"result"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		// An early v2 revision served the raw text; accept it.
-		if !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
-			return string(body), nil
+		var w struct {
+			Result *string `json:"result"`
 		}
-		return "", fmt.Errorf("FE %s: decoding v2 profile of %s: %w: %w", c.host, queryID, ErrMalformedBody, err)
-	}
-	if w.Result == nil {
-		return "", ErrProfileNotFound
-	}
-	return *w.Result, nil
+		if err := json.Unmarshal(body, &w); err != nil {
+			// An early v2 revision served the raw text; accept it.
+			if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+				text = string(body)
+				return nil
+			}
+			return fmt.Errorf("FE %s: decoding v2 profile of %s: %w: %w", c.host, queryID, ErrMalformedBody, err)
+		}
+		if w.Result == nil {
+			return ErrProfileNotFound
+		}
+		text = *w.Result
+		return nil
+	})
+	return text, err
 }
 
 func snippet(b []byte) string {

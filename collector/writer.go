@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,6 +38,8 @@ type writer struct {
 	notify chan struct{}
 
 	// Owned by the writer goroutine.
+	buf        bytes.Buffer
+	enc        *json.Encoder
 	sinkDown   bool
 	lastProbe  time.Time
 	lastCursor map[string]int64
@@ -89,6 +92,12 @@ func (w *writer) requeue(batch []*pending) {
 	for _, p := range batch {
 		w.qbytes += p.bytes
 	}
+}
+
+func (w *writer) queuedBytes() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.qbytes
 }
 
 func (w *writer) queued() int {
@@ -184,7 +193,7 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, now time.Time
 	var failed []*pending
 	var firstErr error
 	for _, g := range groupByPartition(batch) {
-		data, err := encode(g.records)
+		data, err := w.encode(g.records)
 		if err != nil {
 			return batch, err // cannot happen for these types; keep everything
 		}
@@ -317,23 +326,30 @@ func groupByPartition(batch []*pending) []partitionGroup {
 	return groups
 }
 
-func encode(records []*pending) ([]byte, error) {
-	var buf bytes.Buffer
-	jw := jsonl.NewWriter(&buf)
+// encode renders records as JSONL into w's reusable buffer. The result is valid until the next
+// call: sinks copy or send the bytes before Put returns.
+func (w *writer) encode(records []*pending) ([]byte, error) {
+	size := 0
 	for _, p := range records {
-		if err := jw.Write(p.rec); err != nil {
-			return nil, err
+		size += int(p.bytes) + len(p.rec.ProfileText)/8 // escaping newlines grows the text a little
+	}
+	w.buf.Reset()
+	w.buf.Grow(size)
+	if w.enc == nil {
+		w.enc = json.NewEncoder(&w.buf)
+		w.enc.SetEscapeHTML(false)
+	}
+	for _, p := range records {
+		if err := w.enc.Encode(p.rec); err != nil {
+			return nil, fmt.Errorf("encoding record %s: %w", p.rec.QueryID, err)
 		}
 	}
-	if err := jw.Flush(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return w.buf.Bytes(), nil
 }
 
 // spill writes records to one local file, durably, so that their cursor positions can be released.
 func (w *writer) spill(records []*pending) error {
-	data, err := encode(records)
+	data, err := w.encode(records)
 	if err != nil {
 		return err
 	}
@@ -395,7 +411,7 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 	base := strings.TrimSuffix(filepath.Base(name), ".jsonl")
 	written := spillTime(base)
 	for _, g := range groupByPartition(batch) {
-		data, err := encode(g.records)
+		data, err := w.encode(g.records)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -31,6 +32,7 @@ type collectOptions struct {
 	sink             string
 	store            objstore.Options
 	metricsAddr      string
+	pprof            bool
 	duration         time.Duration
 	maxBufferedBytes byteSize
 	maxProfileBytes  byteSize
@@ -107,6 +109,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.BoolVar(&o.store.S3PathStyle, "s3-path-style", false, "address S3 buckets as endpoint/bucket (most S3-compatible stores)")
 	f.StringVar(&o.store.GCSEndpoint, "gcs-endpoint", "", "GCS JSON API endpoint (emulators); STORAGE_EMULATOR_HOST also works")
 	f.StringVar(&o.metricsAddr, "metrics-addr", ":9091", "address serving /metrics, /healthz and /readyz; empty disables")
+	f.BoolVar(&o.pprof, "pprof", false, "also serve Go's /debug/pprof on --metrics-addr (for performance investigations; keep it off on untrusted networks)")
 	f.DurationVar(&o.duration, "duration", 0, "stop (and flush) after this long; 0 runs until SIGINT/SIGTERM")
 	return cmd
 }
@@ -148,16 +151,19 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Registerer = reg
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Keep the heap near what the buffer needs, so the RSS follows --max-buffered-bytes.
+	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
+		// The heap is bounded by --max-buffered-bytes (plus one batch being encoded), so the GC
+		// is paced by a memory limit above that instead of by heap growth: at thousands of
+		// profiles per second, GOGC=100 would collect many times more often for no gain.
 		debug.SetMemoryLimit(2*cfg.MaxBufferedBytes + 64<<20)
+		debug.SetGCPercent(-1)
 	}
 	col, err := collector.New(cfg)
 	if err != nil {
 		return &usageError{err}
 	}
 	if o.metricsAddr != "" {
-		stop, err := serveMetrics(o.metricsAddr, reg, col, lg)
+		stop, err := serveMetrics(o.metricsAddr, o.pprof, reg, col, lg)
 		if err != nil {
 			return err
 		}
@@ -231,8 +237,14 @@ type readiness interface {
 	Healthy() bool
 }
 
-func serveMetrics(addr string, reg *prometheus.Registry, col readiness, lg *slog.Logger) (func(), error) {
+func serveMetrics(addr string, withPprof bool, reg *prometheus.Registry, col readiness, lg *slog.Logger) (func(), error) {
 	mux := http.NewServeMux()
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !col.Healthy() {
