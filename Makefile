@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./cmd/...
 
-.PHONY: help build test test-race bench lint demo clean
+.PHONY: help build test bench lint demo clean
 
 help:
 	@echo "make build  - build bin/srctl and bin/srctl-fe-double (the FE test double)"
@@ -24,7 +24,7 @@ test: lint
 	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./collector/... ./analyze/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/srctl/ ./collector/... ./analyze/... ./lakehouse/...
 
 lint:
 	$(GO) vet ./...

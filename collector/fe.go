@@ -145,6 +145,9 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 		q.push(it, now)
 	}
 	fe.tracker.seen(maxET)
+	if cur := fe.tracker.durable(); cur > 0 {
+		c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())
+	}
 	return maxET
 }
 

@@ -55,7 +55,7 @@ type interval struct{ from, to time.Time }
 // for at least 2 s while a collector process was running.
 func TestChaosCollectorLosesNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("chaos test takes about a minute")
+		skipOrFail(t, "-short: the chaos test takes about a minute")
 	}
 	const (
 		qps          = 200
