@@ -19,9 +19,12 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
 	$(GO) build -o $(BIN)/srctl-fe-double ./cmd/srctl-fe-double
 
+# The chaos test runs in the first pass only: it checks delivery at 200 queries/s, a load the
+# race-instrumented (5-10x slower) collector cannot sustain on two cores; the race pass still runs
+# every other test of the concurrent packages, the collector's fault tests included.
 test: lint
 	$(GO) test -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+	$(GO) test -count=1 -race -timeout 30m -skip '^TestChaos' $(RACE_PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/srctl/ ./collector/... ./analyze/... ./lakehouse/...

@@ -17,7 +17,6 @@ import (
 
 	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/jsonl"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
 
@@ -30,29 +29,24 @@ func TestMain(m *testing.M) {
 	)
 }
 
-// readAll returns every record in the bucket, in key order, and the number of bad lines.
+// readAll returns every record in the bucket, in key order; a bad line or an object outside a
+// Hive partition fails the test.
 func readAll(t *testing.T, b objstore.Bucket) []lakehouse.ProfileRecord {
 	t.Helper()
-	var out []lakehouse.ProfileRecord
-	err := b.List(context.Background(), "", func(key string) error {
+	b.List(context.Background(), "", func(key string) error {
 		if _, ok := lakehouse.ParsePartition(key); !ok {
 			t.Errorf("object %q is not in a Hive partition", key)
 		}
-		r, err := b.Get(context.Background(), key)
+		return nil
+	})
+	var out []lakehouse.ProfileRecord
+	err := lakehouse.ScanJSONL(context.Background(), b, "", func(rec lakehouse.ProfileRecord, err error) error {
 		if err != nil {
-			return err
+			t.Errorf("bad line: %v", err)
+			return nil
 		}
-		defer r.Close()
-		jr := jsonl.NewReader[lakehouse.ProfileRecord](r, key)
-		for jr.Scan() {
-			rec, err := jr.Record()
-			if err != nil {
-				t.Errorf("bad line: %v", err)
-				continue
-			}
-			out = append(out, rec)
-		}
-		return jr.Err()
+		out = append(out, rec)
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

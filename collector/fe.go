@@ -80,8 +80,8 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 		} else {
 			backoff = 0
 			c.m.polls.WithLabelValues(host, "ok").Inc()
-			c.lastPollOK.Store(time.Now().UnixNano())
 			cursor = c.process(fe, q, cursor, entries, feNow)
+			c.lastPollOK.Store(time.Now().UnixNano())
 		}
 		select {
 		case <-ctx.Done():

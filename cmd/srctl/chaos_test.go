@@ -25,7 +25,6 @@ import (
 
 	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/jsonl"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
 
@@ -273,23 +272,13 @@ func distinct(recs []lakehouse.ProfileRecord) int {
 func readBucket(t *testing.T, b objstore.Bucket) []lakehouse.ProfileRecord {
 	t.Helper()
 	var out []lakehouse.ProfileRecord
-	ctx := context.Background()
-	err := b.List(ctx, "", func(key string) error {
-		r, err := b.Get(ctx, key)
+	err := lakehouse.ScanJSONL(context.Background(), b, "", func(rec lakehouse.ProfileRecord, err error) error {
 		if err != nil {
-			return err
+			t.Errorf("corrupt line: %v", err)
+			return nil
 		}
-		defer r.Close()
-		jr := jsonl.NewReader[lakehouse.ProfileRecord](r, key)
-		for jr.Scan() {
-			rec, err := jr.Record()
-			if err != nil {
-				t.Errorf("corrupt line: %v", err)
-				continue
-			}
-			out = append(out, rec)
-		}
-		return jr.Err()
+		out = append(out, rec)
+		return nil
 	})
 	if err != nil {
 		t.Logf("reading bucket: %v", err)
