@@ -265,7 +265,6 @@ func (c *Collector) Run(ctx context.Context) error {
 	if err := c.w.openSpill(); err != nil {
 		return err
 	}
-	c.w.replaySpills(ctx) // best effort now; the writer keeps retrying
 
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})

@@ -127,7 +127,8 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 		maxET = max(maxET, d.EventTime)
 		c.m.entries.WithLabelValues(host, d.State).Inc()
 		if !d.Terminal() {
-			fe.running.Add(d.QueryID, d)
+			running := *d // a copy: a pointer into entries would pin the whole poll's slice
+			fe.running.Add(d.QueryID, &running)
 			continue
 		}
 		if at, ok := c.dedup.Peek(d.QueryID); ok && now.Sub(at) < c.cfg.DedupTTL {

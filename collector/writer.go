@@ -113,6 +113,9 @@ func (w *writer) run(ctx context.Context) {
 	defer probe.Stop()
 	progress := time.NewTicker(time.Minute)
 	defer progress.Stop()
+	// Spills of an earlier run go first, here rather than before polling starts: with the sink
+	// still down, a replay at start-up would hold polling back while the FEs evict entries.
+	w.replaySpills(ctx)
 	for {
 		w.c.writerBeat.Store(time.Now().UnixNano())
 		w.updateGauges()
@@ -281,7 +284,7 @@ func (w *writer) saveCheckpoint() {
 	cp := w.c.checkpointState()
 	same := len(cp.FEs) == len(w.lastCursor)
 	for host, fc := range cp.FEs {
-		if w.lastCursor[host] != fc.Cursor {
+		if w.lastCursor[host] != fc.Cursor || len(fc.WrittenAbove) > 0 {
 			same = false
 		}
 	}

@@ -219,7 +219,9 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 	st := fe.Stats()
 	t.Logf("FE double: %d query_detail requests, %d profile requests, %d injected faults, %d profile 404s", st.QueryDetailRequests, st.ProfileRequests, st.Faults, st.Profile404s)
 	if lost > 0 || failedBad > 0 || profileMissing > 0 {
-		t.Errorf("collector log tail:\n%s", tail(logPath))
+		keep := filepath.Join(os.TempDir(), "srctl-chaos-collector.log")
+		os.WriteFile(keep, []byte(readFile(logPath)), 0o644)
+		t.Errorf("collector log kept in %s; tail:\n%s", keep, tail(logPath))
 	}
 	if ended < int(qps*workloadFor.Seconds()*0.9) {
 		t.Errorf("workload ended only %d queries", ended)
