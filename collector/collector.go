@@ -266,18 +266,21 @@ func (c *Collector) Run(ctx context.Context) error {
 		return err
 	}
 
-	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The writer's I/O outlives ctx: stopping must not cancel a write in flight (that batch
+	// would be spilled instead of written). It ends ShutdownTimeout after ctx does.
+	ioCtx, ioCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer ioCancel()
+	stopWriter := make(chan struct{})
 	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); c.w.run(wctx) }()
+	go func() { defer close(writerDone); c.w.run(ioCtx, stopWriter) }()
 
 	c.discoveryLoop(ctx)
+	deadline := time.AfterFunc(c.cfg.ShutdownTimeout, ioCancel)
+	defer deadline.Stop()
 	c.stopAllFEs()
-	wcancel()
+	close(stopWriter)
 	<-writerDone
-
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.ShutdownTimeout)
-	defer scancel()
-	return c.w.final(sctx)
+	return c.w.final(ioCtx)
 }
 
 // Ready reports whether an FE was polled successfully recently (for /readyz).

@@ -445,3 +445,30 @@ func TestMultiMegabyteProfile(t *testing.T) {
 	}
 	checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink))
 }
+
+func TestStopLetsTheWriteInFlightFinish(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	var inFlight atomic.Bool
+	e.sink.SetFailPut(func(string) error {
+		inFlight.Store(true)
+		time.Sleep(400 * time.Millisecond) // a slow sink: the stop arrives during this write
+		return nil
+	})
+	cfg := e.cfg
+	cfg.BatchSize = 10
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 100, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500})
+	waitFor(t, "a write in flight", 5*time.Second, inFlight.Load)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(cfg.StateDir, "spill", "*.jsonl")); len(files) != 0 {
+		t.Fatalf("a clean stop spilled %d files instead of writing them", len(files))
+	}
+	if n := counterValue(t, e.reg, "srctl_collect_spills_total", nil); n != 0 {
+		t.Fatalf("spills_total = %v after a clean stop", n)
+	}
+	if len(readAll(t, e.sink)) == 0 {
+		t.Fatal("nothing written")
+	}
+}

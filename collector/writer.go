@@ -106,7 +106,8 @@ func (w *writer) queued() int {
 	return len(w.queue)
 }
 
-func (w *writer) run(ctx context.Context) {
+// run flushes until stop is closed, always between two batches; ctx bounds the I/O.
+func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
 	t := time.NewTicker(w.c.cfg.FlushInterval)
 	defer t.Stop()
 	probe := time.NewTicker(probeEvery)
@@ -119,18 +120,28 @@ func (w *writer) run(ctx context.Context) {
 	for {
 		w.c.writerBeat.Store(time.Now().UnixNano())
 		w.updateGauges()
+		stopping := func() bool {
+			select {
+			case <-stop:
+				return true
+			default:
+				return ctx.Err() != nil
+			}
+		}
 		select {
+		case <-stop:
+			return
 		case <-ctx.Done():
 			return
 		case <-w.notify:
 			// Full batches only: partial ones wait for the interval.
-			for w.queued() >= w.c.cfg.BatchSize && ctx.Err() == nil {
+			for w.queued() >= w.c.cfg.BatchSize && !stopping() {
 				if !w.flushOnce(ctx) {
 					break
 				}
 			}
 		case <-t.C:
-			for w.queued() > 0 && ctx.Err() == nil {
+			for w.queued() > 0 && !stopping() {
 				if !w.flushOnce(ctx) {
 					break
 				}

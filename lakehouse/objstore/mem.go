@@ -55,6 +55,11 @@ func (m *Mem) Put(ctx context.Context, key string, data []byte) error {
 		if err := fail(key); err != nil {
 			return fmt.Errorf("put %s: %w", key, err)
 		}
+		// A hook may take time, like an upload: a cancellation meanwhile aborts the Put, as it
+		// does for the cloud stores.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
 	}
 	cp := bytes.Clone(data)
 	if cp == nil {
