@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -68,7 +69,7 @@ func newTestEnv(t *testing.T, feCfg fedouble.Config) *testEnv {
 	fe := fedouble.New(feCfg)
 	srv := httptest.NewServer(fe)
 	t.Cleanup(srv.Close)
-	sink := objstore.NewMem(t.Name())
+	sink := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())) // unique under -count
 	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
 	cfg.Cluster = "prod"

@@ -189,7 +189,9 @@ func TestFullBufferPausesPollingInsteadOfDropping(t *testing.T) {
 
 func TestFEFaultsLoseNothing(t *testing.T) {
 	e := newTestEnv(t, fedouble.Config{Faults: fedouble.Faults{ServerError: 0.1, Truncate: 0.05, Reset: 0.03, Stall: 0.02, StallFor: time.Second, Profile404: 0.05}})
-	stop := e.run(t, e.cfg)
+	cfg := e.cfg
+	cfg.ProfileRetryFor = 5 * time.Second // 2 s would be 4 attempts: too few for a 23% failure rate
+	stop := e.run(t, cfg)
 	runWorkload([]*fedouble.FE{e.fe}, 50, 3*time.Second, fedouble.Workload{ProfileBytes: 2000, FailRate: 0.05, MaxProfileDelay: 300 * time.Millisecond})
 	waitFor(t, "all records", 30*time.Second, func() bool { return len(readAll(t, e.sink)) >= e.fe.Stats().Ended })
 	time.Sleep(300 * time.Millisecond)

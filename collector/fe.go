@@ -19,6 +19,8 @@ type item struct {
 	nextAt   time.Time // next profile attempt
 	deadline time.Time // give up on the profile after this
 	attempts int
+	// notFoundStreak counts consecutive 404s.
+	notFoundStreak int
 }
 
 // runFE is one FE's worker: a poll loop feeding a profile-fetch queue served by MaxFetches
@@ -179,6 +181,9 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			return
 		}
 		it.attempts++
+		if err == nil || !errors.Is(err, ErrProfileNotFound) {
+			it.notFoundStreak = 0
+		}
 		if it.attempts == 1 {
 			// The wait for an asynchronous profile counts from the first attempt, not from the
 			// poll: time spent queued behind busy fetchers must not use it up.
@@ -190,7 +195,11 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			c.m.profileFetches.WithLabelValues("ok").Inc()
 		case errors.Is(err, ErrProfileNotFound):
 			c.m.profileFetches.WithLabelValues("not_found").Inc()
-			if time.Now().Before(it.deadline) || it.attempts < c.minAttempts {
+			it.notFoundStreak++
+			// Final only after the retry span, its number of attempts, and two 404s in a row: a
+			// lone 404 after a transient error can be spurious (a proxy sending the request to
+			// another FE, which has no such profile).
+			if time.Now().Before(it.deadline) || it.attempts < c.minAttempts || it.notFoundStreak < 2 {
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			}
