@@ -108,8 +108,6 @@ func (c *Config) Validate() error {
 	}
 	if c.PollInterval <= 0 {
 		bad("--poll-interval must be positive")
-	} else if c.PollInterval > 10*time.Second && c.Logger != nil {
-		c.Logger.Warn("poll interval is above 10s: FEs keep query details for only 30-35 s, so bursts can be lost", "poll_interval", c.PollInterval)
 	}
 	for name, d := range map[string]time.Duration{"--flush-interval": c.FlushInterval, "--dedup-ttl": c.DedupTTL,
 		"--profile-retry-for": c.ProfileRetryFor, "--shutdown-timeout": c.ShutdownTimeout, "--request-timeout": c.RequestTimeout} {
@@ -226,6 +224,9 @@ func New(cfg Config) (*Collector, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.PollInterval > 10*time.Second {
+		cfg.Logger.Warn("poll interval is above 10s: FEs keep query details for only 30-35 s, so bursts can be lost", "poll_interval", cfg.PollInterval)
 	}
 	httpc, err := newHTTPClient(cfg.TLSCAFile, cfg.MaxFetches, cfg.RequestTimeout)
 	if err != nil {

@@ -25,7 +25,7 @@ type API string
 const (
 	APIv1   API = "v1"   // /api/query_detail, /api/profile (every release)
 	APIv2   API = "v2"   // /api/v2/... (4.0 line)
-	APIAuto API = "auto" // v2 first; an FE that answers 404 there is used through v1 from then on
+	APIAuto API = "auto" // query details via v2, falling back to v1 per FE on a 404; profiles via v1 (raw text)
 )
 
 // Errors the FE client classifies. Callers test with errors.Is.
