@@ -1,0 +1,277 @@
+// Package profile parses StarRocks query profiles (the text format of 3.x and 4.x, see
+// ../shared/starrocks/README.md section 3) into a typed tree and derives the headline metrics
+// srctl stores and compares. It does no I/O.
+//
+// The grammar is indentation-based: node lines ("Fragment 0:", "Pipeline (id=1):",
+// "OLAP_SCAN (plan_node_id=0):", "CommonMetrics:") open nodes; entry lines ("- Key: value",
+// "- Key" with a blank value, "- Group: " opening a counter group) belong to the node above them
+// and nest under each other by indentation; "__MIN_OF_x"/"__MAX_OF_x" entries attach to x;
+// "x__DUP(n)" keys are kept with their index; a line that is neither continues the previous
+// entry's value (a multi-line Sql Statement). Parsing never fails: what it cannot place becomes a
+// Warning and the rest of the profile is still read.
+package profile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// NodeKind classifies nodes of the tree.
+type NodeKind uint8
+
+const (
+	NodeOther     NodeKind = iota
+	NodeQuery              // "Query:"
+	NodeSummary            // "Summary:"
+	NodePlanner            // "Planner:"
+	NodeExecution          // "Execution:" (older: "Execution Profile <id>:")
+	NodeFragment           // "Fragment N:"
+	NodePipeline           // "Pipeline (id=N):"
+	NodeOperator           // "NAME (plan_node_id=N):"
+	NodeMetrics            // "CommonMetrics:" / "UniqueMetrics:"
+)
+
+// Node is one node line and what it holds.
+type Node struct {
+	Name       string // "OLAP_SCAN", "Fragment 0", "CommonMetrics"
+	Kind       NodeKind
+	ID         int // fragment or pipeline id
+	PlanNodeID int // operators: plan_node_id (may be -1)
+	Line       int // 1-based line of the node header
+	Entries    []*Entry
+	Children   []*Node
+	indent     int
+}
+
+// Entry is one "- key: value" line with its nested entries.
+type Entry struct {
+	Key      string // without __DUP(n)
+	Dup      int    // n of key__DUP(n), -1 when absent
+	Value    Value
+	Min, Max *Value // merged instance minimum and maximum (__MIN_OF_/__MAX_OF_)
+	Children []*Entry
+	Line     int
+	indent   int
+}
+
+// Warning is a line the parser could not place or read. Warnings never stop the parse.
+type Warning struct {
+	Line int
+	Msg  string
+}
+
+func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
+
+// Profile is a parsed profile.
+type Profile struct {
+	Root      *Node
+	Summary   *Node
+	Planner   *Node
+	Execution *Node
+	Warnings  []Warning
+}
+
+// Query states as the Summary prints them.
+const (
+	StateFinished = "Finished"
+	StateError    = "Error"
+	StateRunning  = "Running"
+)
+
+// Parse reads a profile text. The JSON format (profile_info_format=json) is not read yet: a
+// text starting with '{' yields a profile with one warning.
+func Parse(text string) *Profile {
+	p := &Profile{}
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") {
+		p.Warnings = append(p.Warnings, Warning{Line: 1, Msg: "JSON profiles (profile_info_format=json) are not supported yet"})
+		return p
+	}
+	var (
+		nodes   []*Node  // stack of open nodes
+		entries []*Entry // stack of open entries of the innermost node
+		last    *Entry   // the entry a continuation line extends
+		lastSQL bool     // last is the Sql Statement: only a sibling entry or a node ends it
+	)
+	lineNo := 0
+	for len(text) > 0 {
+		var line string
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			line, text = text, ""
+		}
+		lineNo++
+		line = strings.TrimRight(line, "\r")
+		content := strings.TrimLeft(line, " \t")
+		if content == "" {
+			if last != nil && lastSQL {
+				last.Value.Raw += "\n"
+			}
+			continue
+		}
+		indent := len(line) - len(content)
+		isEntry := content == "-" || strings.HasPrefix(content, "- ")
+		isNode := !isEntry && strings.HasSuffix(content, ":") && !strings.Contains(content, ": ")
+		if lastSQL && last != nil {
+			// Sql Statement text ends at the next entry of its own level or at a node.
+			ends := (isEntry && indent <= last.indent) || (isNode && indent < last.indent)
+			if !ends {
+				last.Value.Raw += "\n" + line
+				continue
+			}
+		}
+		switch {
+		case isNode:
+			n := newNode(strings.TrimSuffix(content, ":"), indent, lineNo)
+			for len(nodes) > 0 && nodes[len(nodes)-1].indent >= indent {
+				nodes = nodes[:len(nodes)-1]
+			}
+			if len(nodes) == 0 {
+				if p.Root != nil {
+					p.Warnings = append(p.Warnings, Warning{lineNo, fmt.Sprintf("second top-level node %q", n.Name)})
+				}
+				if p.Root == nil || n.Kind == NodeQuery {
+					p.Root = n
+				}
+			} else {
+				parent := nodes[len(nodes)-1]
+				parent.Children = append(parent.Children, n)
+			}
+			nodes = append(nodes, n)
+			p.index(n)
+			entries, last, lastSQL = entries[:0], nil, false
+		case isEntry:
+			if len(nodes) == 0 {
+				p.Warnings = append(p.Warnings, Warning{lineNo, "entry before any node"})
+				continue
+			}
+			owner := nodes[len(nodes)-1]
+			body := strings.TrimPrefix(strings.TrimPrefix(content, "-"), " ")
+			var e *Entry
+			if owner.Kind == NodePlanner && strings.Contains(body, "-- ") {
+				e = parsePlannerEntry(body, indent, lineNo)
+			} else {
+				e = parseEntry(body, indent, lineNo)
+			}
+			if e.Value.Kind == Unknown {
+				p.Warnings = append(p.Warnings, Warning{lineNo, fmt.Sprintf("unknown value form %q for %s", e.Value.Raw, e.Key)})
+			}
+			for len(entries) > 0 && entries[len(entries)-1].indent >= e.indent {
+				entries = entries[:len(entries)-1]
+			}
+			if m, ok := strings.CutPrefix(e.Key, "__MAX_OF_"); ok && len(entries) > 0 && entries[len(entries)-1].Key == m {
+				v := e.Value
+				entries[len(entries)-1].Max = &v
+				continue
+			}
+			if m, ok := strings.CutPrefix(e.Key, "__MIN_OF_"); ok && len(entries) > 0 && entries[len(entries)-1].Key == m {
+				v := e.Value
+				entries[len(entries)-1].Min = &v
+				continue
+			}
+			if len(entries) == 0 {
+				owner.Entries = append(owner.Entries, e)
+			} else {
+				parent := entries[len(entries)-1]
+				parent.Children = append(parent.Children, e)
+			}
+			entries = append(entries, e)
+			last, lastSQL = e, owner.Kind == NodeSummary && e.Key == "Sql Statement"
+		default:
+			if last == nil {
+				p.Warnings = append(p.Warnings, Warning{lineNo, fmt.Sprintf("unrecognised line %q", truncate(content, 60))})
+				continue
+			}
+			last.Value.Raw += "\n" + line // a value that spans lines
+		}
+	}
+	if p.Root == nil {
+		p.Warnings = append(p.Warnings, Warning{1, "no profile structure found"})
+	}
+	return p
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func (p *Profile) index(n *Node) {
+	switch n.Kind {
+	case NodeSummary:
+		p.Summary = n
+	case NodePlanner:
+		p.Planner = n
+	case NodeExecution:
+		p.Execution = n
+	}
+}
+
+func newNode(name string, indent, line int) *Node {
+	n := &Node{Name: name, indent: indent, Line: line, PlanNodeID: -1, ID: -1}
+	switch {
+	case name == "Query":
+		n.Kind = NodeQuery
+	case name == "Summary":
+		n.Kind = NodeSummary
+	case name == "Planner":
+		n.Kind = NodePlanner
+	case name == "Execution" || strings.HasPrefix(name, "Execution Profile"):
+		n.Kind = NodeExecution
+	case name == "CommonMetrics" || name == "UniqueMetrics":
+		n.Kind = NodeMetrics
+	case strings.HasPrefix(name, "Fragment "):
+		if id, err := strconv.Atoi(name[len("Fragment "):]); err == nil {
+			n.Kind, n.ID = NodeFragment, id
+		}
+	case strings.HasPrefix(name, "Pipeline (id=") && strings.HasSuffix(name, ")"):
+		if id, err := strconv.Atoi(name[len("Pipeline (id=") : len(name)-1]); err == nil {
+			n.Kind, n.ID = NodePipeline, id
+		}
+	default:
+		if op, rest, ok := strings.Cut(name, " (plan_node_id="); ok && strings.HasSuffix(rest, ")") {
+			if id, err := strconv.Atoi(rest[:len(rest)-1]); err == nil {
+				n.Kind, n.Name, n.PlanNodeID = NodeOperator, op, id
+			}
+		}
+	}
+	return n
+}
+
+func parseEntry(body string, indent, line int) *Entry {
+	e := &Entry{Dup: -1, Line: line, indent: indent}
+	key, val, ok := strings.Cut(body, ": ")
+	if !ok {
+		key = strings.TrimSuffix(strings.TrimRight(body, " "), ":")
+	}
+	if i := strings.LastIndex(key, "__DUP("); i > 0 && strings.HasSuffix(key, ")") {
+		if n, err := strconv.Atoi(key[i+len("__DUP(") : len(key)-1]); err == nil {
+			key, e.Dup = key[:i], n
+		}
+	}
+	e.Key = key
+	e.Value = parseValue(val)
+	e.Value.Raw = val
+	if e.Value.Kind != Blank && e.Value.Kind != String {
+		e.Value.Raw = strings.TrimSpace(val)
+	}
+	return e
+}
+
+// parsePlannerEntry reads "-- Name[count] time"; the spaces before "--" give the depth, which
+// becomes the entry's indentation so that nested timers nest.
+func parsePlannerEntry(body string, indent, line int) *Entry {
+	depth := strings.Index(body, "-- ")
+	rest := body[depth+3:]
+	e := &Entry{Dup: -1, Line: line, indent: indent + depth}
+	name, val, _ := strings.Cut(rest, " ")
+	if i := strings.IndexByte(name, '['); i > 0 {
+		name = name[:i]
+	}
+	e.Key = name
+	e.Value = parseValue(val)
+	return e
+}

@@ -1,0 +1,279 @@
+package profile
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Kind is the type of a counter or info-string value.
+type Kind uint8
+
+const (
+	Blank    Kind = iota // "- Key" with no value, or "- Group: " opening a counter group
+	String               // info strings: states, names, addresses, predicates, JSON
+	Count                // 89, 1.218K (1218), 258.794M (258794146), 1.294B (1293970730)
+	Bytes                // 283.000 KB, 12.50 GB (1024-based); negative means unset
+	Duration             // 736ns, 12.321us, 1s54ms, 9m41s, 5h55m, 0
+	Rate                 // anything ending in /sec; Num holds the per-second amount
+	Double               // 0.85, 12.5%
+	Unknown              // looked like a number with a unit srctl does not know: Raw kept, warning added
+)
+
+var kindNames = [...]string{"blank", "string", "count", "bytes", "duration", "rate", "double", "unknown"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is a typed value. Int holds counts, bytes and nanoseconds; Num holds doubles and rates.
+type Value struct {
+	Kind  Kind
+	Raw   string
+	Int   int64
+	Num   float64
+	Unset bool // bytes printed negative (-1.000 B): StarRocks' "not set"
+}
+
+// NS returns a duration value in nanoseconds (a plain 0 count counts as 0 ns), and whether the
+// value is a duration at all.
+func (v Value) NS() (int64, bool) {
+	switch {
+	case v.Kind == Duration:
+		return v.Int, true
+	case v.Kind == Count && v.Int == 0:
+		return 0, true
+	}
+	return 0, false
+}
+
+// parseValue types a raw value. It never fails: what it cannot read stays a String, or an
+// Unknown when it has the shape of a number with a unit.
+func parseValue(raw string) Value {
+	s := strings.TrimSpace(raw)
+	v := Value{Raw: s}
+	if s == "" {
+		v.Kind = Blank
+		return v
+	}
+	c := s[0]
+	if !(c >= '0' && c <= '9') && !(c == '-' && len(s) > 1 && s[1] >= '0' && s[1] <= '9') {
+		v.Kind = String
+		return v
+	}
+	if n, ok := parseInt(s); ok {
+		v.Kind, v.Int = Count, n
+		return v
+	}
+	if strings.HasSuffix(s, "/sec") {
+		inner := parseValue(strings.TrimSpace(strings.TrimSuffix(s, "/sec")))
+		switch inner.Kind {
+		case Count, Bytes:
+			v.Kind, v.Num = Rate, float64(inner.Int)
+			return v
+		case Double:
+			v.Kind, v.Num = Rate, inner.Num
+			return v
+		}
+	}
+	if ns, ok := parseDuration(s); ok {
+		v.Kind, v.Int = Duration, ns
+		return v
+	}
+	if b, ok := parseBytes(s); ok {
+		v.Kind, v.Int, v.Unset = Bytes, b, b < 0
+		return v
+	}
+	if n, ok := parseSuffixedCount(s); ok {
+		v.Kind, v.Int = Count, n
+		return v
+	}
+	if f, ok := parseDouble(s); ok {
+		v.Kind, v.Num = Double, f
+		return v
+	}
+	if looksLikeNumberWithUnit(s) {
+		v.Kind = Unknown
+		return v
+	}
+	v.Kind = String
+	return v
+}
+
+func parseInt(s string) (int64, bool) {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9') && !(i == 0 && s[i] == '-') {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+func parseDouble(s string) (float64, bool) {
+	pct := strings.HasSuffix(s, "%")
+	s = strings.TrimSuffix(s, "%")
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && !(i == 0 && s[i] == '-') {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	_ = pct // a percentage keeps its number: 12.5% is 12.5
+	return f, true
+}
+
+var durationUnits = []struct {
+	name string
+	ns   float64
+}{{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}}
+
+// parseDuration reads StarRocks' compound durations: a sequence of number+unit pairs with
+// units h, m, s, ms, us, ns (1s54ms, 9m41s, 5h55m, 12.321us, 1.5ms), or a bare 0.
+func parseDuration(s string) (int64, bool) {
+	if s == "0" {
+		return 0, true
+	}
+	var total float64
+	i := 0
+	parts := 0
+	for i < len(s) {
+		j := i
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+			j++
+		}
+		if j == i {
+			return 0, false
+		}
+		num, err := strconv.ParseFloat(s[i:j], 64)
+		if err != nil {
+			return 0, false
+		}
+		matched := false
+		for _, u := range durationUnits {
+			if strings.HasPrefix(s[j:], u.name) {
+				// "m" must not swallow the "m" of "ms".
+				if u.name == "m" && strings.HasPrefix(s[j:], "ms") {
+					continue
+				}
+				if u.name == "s" && j+1 < len(s) && s[j+1] >= 'a' && s[j+1] <= 'z' {
+					continue
+				}
+				total += num * u.ns
+				j += len(u.name)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return 0, false
+		}
+		parts++
+		i = j
+	}
+	return int64(total + 0.5), parts > 0
+}
+
+var byteUnits = map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}
+
+// parseBytes reads "283.000 KB", "0.000 B", "-1.000 B" (unset), "12.50 GB".
+func parseBytes(s string) (int64, bool) {
+	num, unit, ok := strings.Cut(s, " ")
+	if !ok {
+		return 0, false
+	}
+	mult, ok := byteUnits[unit]
+	if !ok {
+		return 0, false
+	}
+	f, ok := parseDouble(num)
+	if !ok || strings.HasSuffix(num, "%") {
+		return 0, false
+	}
+	return int64(f*mult + copysignHalf(f)), true
+}
+
+func copysignHalf(f float64) float64 {
+	if f < 0 {
+		return -0.5
+	}
+	return 0.5
+}
+
+// parseSuffixedCount reads "1.218K (1218)" (the exact number in parentheses wins) and "1.2K"
+// alone. B is billion.
+func parseSuffixedCount(s string) (int64, bool) {
+	head, rest, hasRaw := strings.Cut(s, " (")
+	if hasRaw {
+		if !strings.HasSuffix(rest, ")") {
+			return 0, false
+		}
+		n, ok := parseInt(strings.TrimSuffix(rest, ")"))
+		if !ok {
+			return 0, false
+		}
+		if _, ok := suffixed(head); !ok {
+			return 0, false
+		}
+		return n, true
+	}
+	return suffixed(head)
+}
+
+func suffixed(s string) (int64, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	var mult float64
+	switch s[len(s)-1] {
+	case 'K':
+		mult = 1e3
+	case 'M':
+		mult = 1e6
+	case 'B':
+		mult = 1e9
+	default:
+		return 0, false
+	}
+	f, ok := parseDouble(s[:len(s)-1])
+	if !ok {
+		return 0, false
+	}
+	return int64(f*mult + 0.5), true
+}
+
+// looksLikeNumberWithUnit is the shape of a value srctl should have understood: digits, then
+// either letters glued to them (12XB, 5parsecs) or a space and a short upper-case unit (12.3 XB),
+// optionally per second. Values such as "2 partitions" or "2 partitionStats" are info strings,
+// and dates, versions, addresses and ids contain '-' or ':' after the digits.
+func looksLikeNumberWithUnit(s string) bool {
+	i := 0
+	if s[0] == '-' {
+		i = 1
+	}
+	j := i
+	for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+		j++
+	}
+	if j == i || j == len(s) {
+		return false
+	}
+	rest, spaced := s[j:], s[j] == ' '
+	rest = strings.TrimSuffix(strings.TrimLeft(rest, " "), "/sec")
+	if rest == "" || (spaced && len(rest) > 3) {
+		return false
+	}
+	for k := 0; k < len(rest); k++ {
+		c := rest[k]
+		upper := c >= 'A' && c <= 'Z'
+		if !(upper || !spaced && (c >= 'a' && c <= 'z' || c == '/')) {
+			return false
+		}
+	}
+	return true
+}
