@@ -156,6 +156,9 @@ func TestCollectsFinishedAndFailedQueriesWithProfiles(t *testing.T) {
 	if q1.ScanRows == nil || q1.CPUCostNS == nil || q1.ResourceGroup != "default_wg" || q1.StartTime.IsZero() || q1.EndTime.IsZero() {
 		t.Errorf("q1 FE stats missing: %+v", q1)
 	}
+	if m := q1.Metrics; m == nil || m.CPUNS != 1200e6 || m.State != "Finished" || m.ScanOperators == 0 || len(m.TopOperators) == 0 {
+		t.Errorf("q1 headline metrics: %+v", m)
+	}
 	q2 := recs["q2"]
 	if q2.State != "FAILED" || q2.ErrorMessage != "Unknown column 'nope'" {
 		t.Errorf("q2: %s %q", q2.State, q2.ErrorMessage)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	profilepkg "github.com/srctl/srctl/analyze/profile"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -232,6 +233,10 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 func (c *Collector) complete(it *item, profile, status string) {
 	rec := buildRecord(&it.detail, c.cfg.Cluster, it.fe.target.host, time.Now())
 	rec.ProfileText, rec.ProfileStatus, rec.ProfileBytes = profile, status, len(profile)
+	if profile != "" {
+		m := profilepkg.ScanHeadlines(profile) // the single-pass scanner: this runs on every profile
+		rec.Metrics = &m
+	}
 	c.m.profiles.WithLabelValues(status).Inc()
 	if status != "ok" {
 		c.stats.ProfilesMissing.Add(1)

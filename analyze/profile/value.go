@@ -58,8 +58,7 @@ func parseValue(raw string) Value {
 		v.Kind = Blank
 		return v
 	}
-	c := s[0]
-	if !(c >= '0' && c <= '9') && !(c == '-' && len(s) > 1 && s[1] >= '0' && s[1] <= '9') {
+	if !numericStart(s) {
 		v.Kind = String
 		return v
 	}
@@ -102,6 +101,15 @@ func parseValue(raw string) Value {
 	return v
 }
 
+// numericStart reports whether s starts like a number: a digit, or '-' and a digit.
+func numericStart(s string) bool {
+	if s == "" {
+		return false
+	}
+	c := s[0]
+	return c >= '0' && c <= '9' || c == '-' && len(s) > 1 && s[1] >= '0' && s[1] <= '9'
+}
+
 func parseInt(s string) (int64, bool) {
 	for i := 0; i < len(s); i++ {
 		if !(s[i] >= '0' && s[i] <= '9') && !(i == 0 && s[i] == '-') {
@@ -130,53 +138,106 @@ func parseDouble(s string) (float64, bool) {
 
 var durationUnits = []struct {
 	name string
-	ns   float64
+	ns   int64
 }{{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}}
 
 // parseDuration reads StarRocks' compound durations: a sequence of number+unit pairs with
-// units h, m, s, ms, us, ns (1s54ms, 9m41s, 5h55m, 12.321us, 1.5ms), or a bare 0.
+// units h, m, s, ms, us, ns (1s54ms, 9m41s, 5h55m, 12.321us, 1.5ms), or a bare 0. Integer
+// arithmetic keeps it exact (12.321us is 12321 ns) and fast: it runs on every profile collected.
 func parseDuration(s string) (int64, bool) {
 	if s == "0" {
 		return 0, true
 	}
-	var total float64
+	var total int64
 	i := 0
-	parts := 0
 	for i < len(s) {
+		var whole, frac, fracScale int64 = 0, 0, 1
 		j := i
-		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			if whole > 1e15 {
+				return 0, false
+			}
+			whole = whole*10 + int64(s[j]-'0')
 			j++
 		}
-		if j == i {
-			return 0, false
+		if j < len(s) && s[j] == '.' {
+			j++
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				if fracScale < 1e9 { // digits past nanosecond precision are dropped
+					frac, fracScale = frac*10+int64(s[j]-'0'), fracScale*10
+				}
+				j++
+			}
 		}
-		num, err := strconv.ParseFloat(s[i:j], 64)
-		if err != nil {
+		if j == i || s[i] == '.' && j == i+1 {
 			return 0, false
 		}
 		matched := false
 		for _, u := range durationUnits {
-			if strings.HasPrefix(s[j:], u.name) {
-				// "m" must not swallow the "m" of "ms".
-				if u.name == "m" && strings.HasPrefix(s[j:], "ms") {
-					continue
-				}
-				if u.name == "s" && j+1 < len(s) && s[j+1] >= 'a' && s[j+1] <= 'z' {
-					continue
-				}
-				total += num * u.ns
-				j += len(u.name)
-				matched = true
-				break
+			if !strings.HasPrefix(s[j:], u.name) {
+				continue
 			}
+			if u.name == "m" && strings.HasPrefix(s[j:], "ms") {
+				continue // "m" must not swallow the "m" of "ms"
+			}
+			if u.name == "s" && j+1 < len(s) && s[j+1] >= 'a' && s[j+1] <= 'z' {
+				continue
+			}
+			total += whole*u.ns + (frac*u.ns+fracScale/2)/fracScale
+			j += len(u.name)
+			matched = true
+			break
 		}
 		if !matched {
 			return 0, false
 		}
-		parts++
 		i = j
 	}
-	return int64(total + 0.5), parts > 0
+	return total, true
+}
+
+// durationValue is parseValue(s).NS() without building the Value: a duration, or a bare 0.
+func durationValue(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if !numericStart(s) {
+		return 0, false
+	}
+	if n, ok := parseInt(s); ok {
+		return 0, ok && n == 0
+	}
+	if s == "" || strings.HasSuffix(s, "/sec") {
+		return 0, false
+	}
+	if ns, ok := parseDuration(s); ok {
+		return ns, true
+	}
+	if _, ok := parseBytes(s); ok {
+		return 0, false
+	}
+	n, ok := parseSuffixedCount(s) // a zero count ("0.0K") reads as 0 ns, as in Value.NS
+	return 0, ok && n == 0
+}
+
+// amountValue is the bytes or count in s as parseValue reads them (false for anything else,
+// and for unset negative bytes).
+func amountValue(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if !numericStart(s) {
+		return 0, false
+	}
+	if n, ok := parseInt(s); ok {
+		return n, true
+	}
+	if s == "" || strings.HasSuffix(s, "/sec") {
+		return 0, false
+	}
+	if _, ok := parseDuration(s); ok {
+		return 0, false
+	}
+	if b, ok := parseBytes(s); ok {
+		return b, b >= 0
+	}
+	return parseSuffixedCount(s)
 }
 
 var byteUnits = map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}

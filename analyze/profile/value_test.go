@@ -57,3 +57,24 @@ func TestParseValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastValuePaths holds the scanner's typed fast paths to parseValue.
+func FuzzFastValuePaths(f *testing.F) {
+	for _, s := range []string{"0", "5", "1s54ms", "12.321us", "1.5ms", "283.000 KB", "-1.000 B", "1.218K (1218)", "1.2K/sec", "12m", "5B", ".5s", "1.s", "9m41s", "0.0001ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := parseValue(s)
+		wantNS, wantOK := v.NS()
+		if ns, ok := durationValue(s); ns != wantNS || ok != wantOK {
+			t.Fatalf("durationValue(%q) = %d %v, parseValue says %d %v (%+v)", s, ns, ok, wantNS, wantOK, v)
+		}
+		wantAmount, wantAmountOK := v.Int, !v.Unset && (v.Kind == Bytes || v.Kind == Count)
+		if !wantAmountOK {
+			wantAmount = 0
+		}
+		if n, ok := amountValue(s); ok != wantAmountOK || (ok && n != wantAmount) {
+			t.Fatalf("amountValue(%q) = %d %v, parseValue says %d %v (%+v)", s, n, ok, wantAmount, wantAmountOK, v)
+		}
+	})
+}

@@ -1,0 +1,61 @@
+package profile
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestScanHeadlinesAgreesWithParse holds the fast path to the tree parser's results.
+func TestScanHeadlinesAgreesWithParse(t *testing.T) {
+	texts := map[string]string{"hand": readFixture(t, "hand-3x.txt"), "generated-1MB": bigProfile(t, 1<<20)}
+	dir := filepath.Join("..", "..", "..", "shared", "starrocks", "samples")
+	if names, _ := filepath.Glob(filepath.Join(dir, "profile-*.txt")); len(names) > 0 {
+		for _, n := range names {
+			b, err := os.ReadFile(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts[filepath.Base(n)] = string(b)
+		}
+	} else if os.Getenv("SRCTL_TEST_DISALLOW_SKIP") == "1" {
+		t.Fatalf("sample corpus %s missing and SRCTL_TEST_DISALLOW_SKIP=1", dir)
+	}
+	for name, text := range texts {
+		want, got := Parse(text).Headlines(), ScanHeadlines(text)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n scan  %+v\n parse %+v", name, got, want)
+		}
+	}
+}
+
+func FuzzScanHeadlines(f *testing.F) {
+	f.Add(readFixture(f, "hand-3x.txt"))
+	f.Add("Query:\n  Execution:\n     - QueryCumulativeCpuTime: 1s\n    X (plan_node_id=1):\n       - OperatorTotalTime: 5ms\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		_ = ScanHeadlines(text) // must not panic or loop; agreement is checked on well-formed inputs
+	})
+}
+
+func BenchmarkScanHeadlines1MB(b *testing.B) {
+	text := bigProfile(b, 1<<20)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ScanHeadlines(text)
+	}
+}
+
+func BenchmarkScanHeadlinesSample3_4_4(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "starrocks", "samples", "profile-3.4.4-insert-overwrite-spill-join.txt"))
+	if err != nil {
+		b.Skip("shared samples not present")
+	}
+	text := string(data)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ScanHeadlines(text)
+	}
+}
