@@ -57,6 +57,9 @@ type Config struct {
 	Retention        time.Duration // FE query_detail retention, for gap detection (30s)
 	ForgetFEAfter    time.Duration // cursors of FEs gone this long are dropped (1h)
 	StateDir         string
+	// ProfileMetrics adds the headline metrics of each profile to its record (see
+	// analyze/profile.ScanHeadlines); it costs about a core per 600 MB/s of profiles.
+	ProfileMetrics bool
 
 	Sink       Sink
 	Logger     *slog.Logger
@@ -73,7 +76,7 @@ func DefaultConfig() Config {
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
-		StateDir: "./srctl-state",
+		StateDir: "./srctl-state", ProfileMetrics: true,
 	}
 }
 

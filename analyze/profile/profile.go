@@ -20,6 +20,16 @@ import (
 // NodeKind classifies nodes of the tree.
 type NodeKind uint8
 
+var nodeKindNames = [...]string{"other", "query", "summary", "planner", "execution", "fragment", "pipeline", "operator", "metrics"}
+
+// MarshalText writes the kind's name in JSON output.
+func (k NodeKind) MarshalText() ([]byte, error) {
+	if int(k) < len(nodeKindNames) {
+		return []byte(nodeKindNames[k]), nil
+	}
+	return []byte("other"), nil
+}
+
 const (
 	NodeOther     NodeKind = iota
 	NodeQuery              // "Query:"
@@ -34,31 +44,32 @@ const (
 
 // Node is one node line and what it holds.
 type Node struct {
-	Name       string // "OLAP_SCAN", "Fragment 0", "CommonMetrics"
-	Kind       NodeKind
-	ID         int // fragment or pipeline id
-	PlanNodeID int // operators: plan_node_id (may be -1)
-	Line       int // 1-based line of the node header
-	Entries    []*Entry
-	Children   []*Node
+	Name       string   `json:"name"` // "OLAP_SCAN", "Fragment 0", "CommonMetrics"
+	Kind       NodeKind `json:"kind"`
+	ID         int      `json:"id"`           // fragment or pipeline id, else -1
+	PlanNodeID int      `json:"plan_node_id"` // operators: plan_node_id (may be -1)
+	Line       int      `json:"line"`         // 1-based line of the node header
+	Entries    []*Entry `json:"entries,omitempty"`
+	Children   []*Node  `json:"children,omitempty"`
 	indent     int
 }
 
 // Entry is one "- key: value" line with its nested entries.
 type Entry struct {
-	Key      string // without __DUP(n)
-	Dup      int    // n of key__DUP(n), -1 when absent
-	Value    Value
-	Min, Max *Value // merged instance minimum and maximum (__MIN_OF_/__MAX_OF_)
-	Children []*Entry
-	Line     int
+	Key      string   `json:"key"` // without __DUP(n)
+	Dup      int      `json:"dup"` // n of key__DUP(n), -1 when absent
+	Value    Value    `json:"value"`
+	Min      *Value   `json:"min,omitempty"` // merged instance minimum (__MIN_OF_)
+	Max      *Value   `json:"max,omitempty"` // merged instance maximum (__MAX_OF_)
+	Children []*Entry `json:"children,omitempty"`
+	Line     int      `json:"line"`
 	indent   int
 }
 
 // Warning is a line the parser could not place or read. Warnings never stop the parse.
 type Warning struct {
-	Line int
-	Msg  string
+	Line int    `json:"line"`
+	Msg  string `json:"message"`
 }
 
 func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }

@@ -21,6 +21,9 @@ const (
 
 var kindNames = [...]string{"blank", "string", "count", "bytes", "duration", "rate", "double", "unknown"}
 
+// MarshalText writes the kind's name in JSON output.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -30,11 +33,11 @@ func (k Kind) String() string {
 
 // Value is a typed value. Int holds counts, bytes and nanoseconds; Num holds doubles and rates.
 type Value struct {
-	Kind  Kind
-	Raw   string
-	Int   int64
-	Num   float64
-	Unset bool // bytes printed negative (-1.000 B): StarRocks' "not set"
+	Kind  Kind    `json:"kind"`
+	Raw   string  `json:"raw,omitempty"`
+	Int   int64   `json:"int,omitempty"`
+	Num   float64 `json:"num,omitempty"`
+	Unset bool    `json:"unset,omitempty"` // bytes printed negative (-1.000 B): StarRocks' "not set"
 }
 
 // NS returns a duration value in nanoseconds (a plain 0 count counts as 0 ns), and whether the

@@ -44,7 +44,7 @@ func BenchmarkCollectThroughput(b *testing.B) {
 	for range b.N {
 		for i, qps := range levels {
 			res := benchLevel(b, qps)
-			b.Logf("%d FEs x %d queries/s (%d/s total), %d KB profiles: %s", benchFEs, qps, benchFEs*qps, benchProfileBytes/1000, res)
+			b.Logf("%d FEs x %d queries/s (%d/s total), %d KB profiles, --profile-metrics=%v: %s", benchFEs, qps, benchFEs*qps, benchProfileBytes/1000, benchMetrics(), res)
 			if i == 0 {
 				b.ReportMetric(res.writtenPerSec, "queries/s")
 				b.ReportMetric(res.cpuCores, "cpu-cores")
@@ -58,6 +58,10 @@ func BenchmarkCollectThroughput(b *testing.B) {
 		}
 	}
 }
+
+// benchMetrics is --profile-metrics for the benchmark: SRCTL_BENCH_PROFILE_METRICS=false measures
+// the collector without the per-profile metric scan.
+func benchMetrics() bool { return os.Getenv("SRCTL_BENCH_PROFILE_METRICS") != "false" }
 
 const (
 	benchFEs          = 3
@@ -112,7 +116,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	ln.Close()
 	argv, _ := json.Marshal([]string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
 		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
-		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn"})
+		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--profile-metrics=" + strconv.FormatBool(benchMetrics())})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
 	cmd.Stderr = os.Stderr

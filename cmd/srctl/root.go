@@ -26,8 +26,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Upgrade, reconfigure or rewrite SQL for StarRocks without hurting customers",
 		Long: `srctl closes the loop data -> diagnosis -> change -> validation for StarRocks in production:
 
-  srctl collect   poll every FE for query details and execution profiles into a lake
-                  (Hive-partitioned JSONL on local disk, GCS or S3), losing nothing
+  srctl collect        poll every FE for query details and execution profiles into a lake
+                       (Hive-partitioned JSONL on local disk, GCS or S3), losing nothing
+  srctl profile show   a profile's headline metrics, hot operators and operator tree
 
 Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
 underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
@@ -54,7 +55,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g))
 	for _, c := range root.Commands() {
 		documentEnv(c)
 	}

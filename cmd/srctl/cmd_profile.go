@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/srctl/srctl/analyze/profile"
+)
+
+// maxProfileInput bounds a profile read from a file, stdin or an object.
+const maxProfileInput = 256 << 20
+
+type profileShowOptions struct {
+	format string
+	top    int
+}
+
+func newProfileCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "profile",
+		Short: "Read StarRocks query profiles",
+	}
+	o := &profileShowOptions{}
+	show := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Show a profile's headline metrics, hot operators and operator tree",
+		Long: `show parses a StarRocks query profile (the text of /api/profile, get_query_profile() or the
+web UI) and prints its headline metrics, the operators that took the most OperatorTotalTime with
+their plan node ids, and the fragment / pipeline / operator tree.
+
+FILE is a path, - for standard input, or a gs:// or s3:// object. --format json prints the whole
+parsed tree with typed values (durations in ns, sizes in bytes) and the headline metrics.
+Lines the parser could not read are listed as warnings; they never stop it.`,
+		Example: `  srctl profile show q.txt
+  curl -s -u root: 'http://fe:8030/api/profile?query_id=...' | srctl profile show -
+  srctl profile show --format json q.txt | jq .headline`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.format != "text" && o.format != "json" {
+				return usageErrorf("--format %q: want text or json", o.format)
+			}
+			data, err := readInput(cmd.Context(), args[0], cmd.InOrStdin(), maxProfileInput)
+			if err != nil {
+				return err
+			}
+			p := profile.Parse(string(data))
+			if o.format == "json" {
+				return writeProfileJSON(g.stdout, p)
+			}
+			return renderProfile(g.stdout, p, o.top)
+		},
+	}
+	show.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	show.Flags().IntVar(&o.top, "top", 10, "how many hot operators to list")
+	cmd.AddCommand(show)
+	return cmd
+}
+
+func writeProfileJSON(w io.Writer, p *profile.Profile) error {
+	out := struct {
+		Headline profile.Headline  `json:"headline"`
+		Warnings []profile.Warning `json:"warnings"`
+		Tree     *profile.Node     `json:"tree"`
+	}{p.Headlines(), p.Warnings, p.Root}
+	if out.Warnings == nil {
+		out.Warnings = []profile.Warning{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func renderProfile(w io.Writer, p *profile.Profile, top int) error {
+	h := p.Headlines()
+	fmt.Fprintf(w, "Query %s  state %s  StarRocks %s  total %s\n", orDash(p.QueryID()), orDash(h.State), orDash(p.Info("StarRocks Version")), fmtNS(h.TotalNS))
+	if sql := strings.Join(strings.Fields(p.SQL()), " "); sql != "" {
+		fmt.Fprintf(w, "SQL: %s\n", truncateText(sql, 160))
+	}
+	fmt.Fprintln(w, "\nHeadline metrics")
+	t := tablewriter.NewWriter(w)
+	t.Header("metric", "value")
+	rows := [][]any{
+		{"CPU time", fmtNS(h.CPUNS)}, {"execution wall time", fmtNS(h.ExecutionWallNS)}, {"planner time", fmtNS(h.PlannerNS)},
+		{"peak memory per node", fmtBytes(h.PeakMemoryPerNodeBytes)}, {"summed memory", fmtBytes(h.SumMemoryBytes)},
+		{"scan time", fmtNS(h.ScanNS)}, {"operator time", fmtNS(h.OperatorNS)}, {"network time", fmtNS(h.NetworkNS)},
+		{"result deliver time", fmtNS(h.ResultDeliverNS)}, {"spill", fmtBytes(h.SpillBytes)},
+		{"scan operators", strconv.Itoa(h.ScanOperators)}, {"scanned", fmtBytes(h.ScanBytes)},
+		{"rows read (raw / after predicates)", fmtCount(h.ScanRawRows) + " / " + fmtCount(h.ScanRows)},
+		{"scan bytes local / remote", fmtBytes(h.ScanLocalBytes) + " / " + fmtBytes(h.ScanRemoteBytes)},
+		{"data cache read / written", fmtBytes(h.DataCacheReadBytes) + " / " + fmtBytes(h.DataCacheWriteBytes)},
+	}
+	for _, r := range rows {
+		t.Append(r...)
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nHot operators (OperatorTotalTime)")
+	ops := hotOperators(p, top)
+	t = tablewriter.NewWriter(w)
+	t.Header("operator", "plan node", "time", "share", "rows")
+	for _, op := range ops {
+		t.Append(op.name, strconv.Itoa(op.planNode), fmtNS(op.ns), fmt.Sprintf("%.1f%%", 100*op.share), fmtCount(op.rows))
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nOperator tree")
+	p.Root.Walk(func(n *profile.Node) {
+		switch n.Kind {
+		case profile.NodeFragment:
+			fmt.Fprintf(w, "%s\n", n.Name)
+		case profile.NodePipeline:
+			fmt.Fprintf(w, "  %s\n", n.Name)
+		case profile.NodeOperator:
+			ns := int64(0)
+			if e := n.Metric("OperatorTotalTime"); e != nil {
+				ns, _ = e.Value.NS()
+			}
+			fmt.Fprintf(w, "    %-28s #%-4d %10s  rows %s\n", n.Name, n.PlanNodeID, fmtNS(ns), fmtCount(rowsOut(n)))
+		}
+	})
+	if len(p.Warnings) > 0 {
+		fmt.Fprintf(w, "\n%d warnings:\n", len(p.Warnings))
+		for _, wn := range p.Warnings {
+			fmt.Fprintf(w, "  %s\n", wn)
+		}
+	}
+	return nil
+}
+
+type hotOp struct {
+	name     string
+	planNode int
+	ns       int64
+	share    float64
+	rows     int64
+}
+
+// hotOperators lists operators by OperatorTotalTime, most first (stable in text order).
+func hotOperators(p *profile.Profile, top int) []hotOp {
+	var ops []hotOp
+	var total int64
+	for _, n := range p.Operators() {
+		e := n.Metric("OperatorTotalTime")
+		if e == nil {
+			continue
+		}
+		ns, ok := e.Value.NS()
+		if !ok {
+			continue
+		}
+		total += ns
+		ops = append(ops, hotOp{name: n.Name, planNode: n.PlanNodeID, ns: ns, rows: rowsOut(n)})
+	}
+	for i := range ops {
+		if total > 0 {
+			ops[i].share = float64(ops[i].ns) / float64(total)
+		}
+	}
+	// Insertion sort keeps text order among equal times.
+	for i := 1; i < len(ops); i++ {
+		for j := i; j > 0 && ops[j].ns > ops[j-1].ns; j-- {
+			ops[j], ops[j-1] = ops[j-1], ops[j]
+		}
+	}
+	return ops[:min(top, len(ops))]
+}
+
+// rowsOut is the rows an operator handled: PullRowNum (rows taken out of it), or for sinks,
+// which are never pulled from, PushRowNum (rows pushed into it).
+func rowsOut(n *profile.Node) int64 {
+	for _, key := range []string{"PullRowNum", "PushRowNum"} {
+		if e := n.Metric(key); e != nil && e.Value.Kind == profile.Count && e.Value.Int > 0 {
+			return e.Value.Int
+		}
+	}
+	return 0
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func fmtNS(ns int64) string {
+	if ns == 0 {
+		return "0"
+	}
+	d := time.Duration(ns)
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.String()
+}
+
+func fmtBytes(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return strconv.FormatInt(b, 10) + " B"
+	}
+	v, exp := float64(b), 0
+	for v >= unit && exp < 5 {
+		v /= unit
+		exp++
+	}
+	return fmt.Sprintf("%.2f %ciB", v, "KMGTP"[exp-1])
+}
+
+func fmtCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.1fK", float64(n)/1e3)
+	}
+	return strconv.FormatInt(n, 10)
+}
