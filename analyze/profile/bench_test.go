@@ -1,8 +1,6 @@
 package profile
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,11 +47,10 @@ func BenchmarkParse1MB(b *testing.B) {
 
 // BenchmarkParseSample3_4_4 parses the 476 KB real profile when the shared samples are present.
 func BenchmarkParseSample3_4_4(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "starrocks", "samples", "profile-3.4.4-insert-overwrite-spill-join.txt"))
-	if err != nil {
+	text, ok := readSample(b, "profile-3.4.4-insert-overwrite-spill-join.txt")
+	if !ok {
 		b.Skip("shared samples not present")
 	}
-	text := string(data)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {

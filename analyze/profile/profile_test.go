@@ -17,6 +17,19 @@ func readFixture(t testing.TB, name string) string {
 	return string(b)
 }
 
+// samplesDir holds StarRocks' real profiles beside the repository (never copied into it).
+var samplesDir = filepath.Join("..", "..", "..", "shared", "starrocks", "samples")
+
+// readSample returns a real sample's text, or false when the shared samples are absent.
+func readSample(tb testing.TB, name string) (string, bool) {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
 func TestParseHandWrittenProfile(t *testing.T) {
 	p := Parse(readFixture(t, "hand-3x.txt"))
 	if len(p.Warnings) != 0 {
@@ -109,7 +122,7 @@ func TestParseOddInputsWarnButNeverFail(t *testing.T) {
 // TestSampleCorpus parses the real profiles in ../shared/starrocks/samples (not copied into the
 // repository) and checks values read off the texts by eye.
 func TestSampleCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "starrocks", "samples")
+	dir := samplesDir
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("SRCTL_TEST_DISALLOW_SKIP") == "1" {
 			t.Fatalf("sample corpus %s missing and SRCTL_TEST_DISALLOW_SKIP=1", dir)

@@ -32,6 +32,25 @@ type scanOp struct {
 	vals   [len(scanKeys)]int64 // ns for OperatorTotalTime, else bytes or count
 }
 
+// execKeys are the query-level counters of Execution and where they go.
+var execKeys = [...]struct {
+	name  string
+	bytes bool // else a duration
+	dst   func(*Headline) *int64
+}{
+	{"QueryCumulativeCpuTime", false, func(h *Headline) *int64 { return &h.CPUNS }},
+	{"QueryExecutionWallTime", false, func(h *Headline) *int64 { return &h.ExecutionWallNS }},
+	{"QueryCumulativeScanTime", false, func(h *Headline) *int64 { return &h.ScanNS }},
+	{"QueryCumulativeOperatorTime", false, func(h *Headline) *int64 { return &h.OperatorNS }},
+	{"QueryCumulativeNetworkTime", false, func(h *Headline) *int64 { return &h.NetworkNS }},
+	{"QueryPeakScheduleTime", false, func(h *Headline) *int64 { return &h.PeakScheduleNS }},
+	{"ResultDeliverTime", false, func(h *Headline) *int64 { return &h.ResultDeliverNS }},
+	{"QueryPeakMemoryUsagePerNode", true, func(h *Headline) *int64 { return &h.PeakMemoryPerNodeBytes }},
+	{"QuerySumMemoryUsage", true, func(h *Headline) *int64 { return &h.SumMemoryBytes }},
+	{"QueryAllocatedMemoryUsage", true, func(h *Headline) *int64 { return &h.AllocatedMemoryBytes }},
+	{"QuerySpillBytes", true, func(h *Headline) *int64 { return &h.SpillBytes }},
+}
+
 // ScanHeadlines computes the same metrics as Parse(text).Headlines() in one pass without
 // building the tree: the collector runs it on every profile it collects (hundreds of MB/s), where
 // the full parse would cost more than the rest of the collector. Tests hold the two to the same
@@ -58,9 +77,6 @@ func ScanHeadlines(text string) Headline {
 		seenState   bool
 		execSeen    uint32 // query-level keys already taken
 	)
-	execKeys := [...]string{"QueryCumulativeCpuTime", "QueryExecutionWallTime", "QueryCumulativeScanTime", "QueryCumulativeOperatorTime",
-		"QueryCumulativeNetworkTime", "QueryPeakScheduleTime", "ResultDeliverTime", "QueryPeakMemoryUsagePerNode",
-		"QuerySumMemoryUsage", "QueryAllocatedMemoryUsage", "QuerySpillBytes"}
 	for len(text) > 0 {
 		var line string
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
@@ -178,40 +194,18 @@ func ScanHeadlines(text string) Headline {
 			if execHasNode || indent != execLevel {
 				continue
 			}
-			for k, name := range execKeys {
-				if key != name || execSeen&(1<<k) != 0 {
+			for k, q := range execKeys {
+				if key != q.name || execSeen&(1<<k) != 0 {
 					continue
 				}
 				execSeen |= 1 << k
 				v := parseValue(val)
-				ns, _ := v.NS()
-				b := int64(0)
-				if v.Kind == Bytes && !v.Unset {
-					b = v.Int
-				}
-				switch k {
-				case 0:
-					h.CPUNS = ns
-				case 1:
-					h.ExecutionWallNS = ns
-				case 2:
-					h.ScanNS = ns
-				case 3:
-					h.OperatorNS = ns
-				case 4:
-					h.NetworkNS = ns
-				case 5:
-					h.PeakScheduleNS = ns
-				case 6:
-					h.ResultDeliverNS = ns
-				case 7:
-					h.PeakMemoryPerNodeBytes = b
-				case 8:
-					h.SumMemoryBytes = b
-				case 9:
-					h.AllocatedMemoryBytes = b
-				case 10:
-					h.SpillBytes = b
+				if q.bytes {
+					if v.Kind == Bytes && !v.Unset {
+						*q.dst(&h) = v.Int
+					}
+				} else {
+					*q.dst(&h), _ = v.NS()
 				}
 			}
 		}

@@ -10,7 +10,7 @@ import (
 // TestScanHeadlinesAgreesWithParse holds the fast path to the tree parser's results.
 func TestScanHeadlinesAgreesWithParse(t *testing.T) {
 	texts := map[string]string{"hand": readFixture(t, "hand-3x.txt"), "generated-1MB": bigProfile(t, 1<<20)}
-	dir := filepath.Join("..", "..", "..", "shared", "starrocks", "samples")
+	dir := samplesDir
 	if names, _ := filepath.Glob(filepath.Join(dir, "profile-*.txt")); len(names) > 0 {
 		for _, n := range names {
 			b, err := os.ReadFile(n)
@@ -48,11 +48,10 @@ func BenchmarkScanHeadlines1MB(b *testing.B) {
 }
 
 func BenchmarkScanHeadlinesSample3_4_4(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "starrocks", "samples", "profile-3.4.4-insert-overwrite-spill-join.txt"))
-	if err != nil {
+	text, ok := readSample(b, "profile-3.4.4-insert-overwrite-spill-join.txt")
+	if !ok {
 		b.Skip("shared samples not present")
 	}
-	text := string(data)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {
