@@ -118,8 +118,8 @@ type ProxyLogRecord struct {
 func (r *ProxyLogRecord) PartitionTime() time.Time { return r.TS }
 
 // ProfileMetrics are the headline metrics of a profile (computed by analyze/profile), stored on
-// every collected record and compared across clusters. Units
-// are in the field names; a metric the profile does not show is 0 (newer builds hide zeros).
+// every collected record and compared across clusters. Units are in the field names; a metric
+// the profile does not show is 0 (newer builds hide zeros).
 type ProfileMetrics struct {
 	State                  string `json:"state,omitempty"` // Finished, Error, Running
 	TotalNS                int64  `json:"total_ns"`        // Summary Total
