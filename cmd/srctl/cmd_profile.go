@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
@@ -59,7 +58,7 @@ Lines the parser could not read are listed as warnings; they never stop it.`,
 	}
 	show.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	show.Flags().IntVar(&o.top, "top", 10, "how many hot operators to list")
-	cmd.AddCommand(show)
+	cmd.AddCommand(show, newProfileDiffCmd(g))
 	return cmd
 }
 
@@ -201,43 +200,8 @@ func truncateText(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func fmtNS(ns int64) string {
-	if ns == 0 {
-		return "0"
-	}
-	d := time.Duration(ns)
-	switch {
-	case d >= time.Minute:
-		return d.Round(time.Second).String()
-	case d >= time.Second:
-		return d.Round(time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond).String()
-	}
-	return d.String()
-}
-
-func fmtBytes(b int64) string {
-	const unit = 1024
-	if b < unit {
-		return strconv.FormatInt(b, 10) + " B"
-	}
-	v, exp := float64(b), 0
-	for v >= unit && exp < 5 {
-		v /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.2f %ciB", v, "KMGTP"[exp-1])
-}
-
-func fmtCount(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e4:
-		return fmt.Sprintf("%.1fK", float64(n)/1e3)
-	}
-	return strconv.FormatInt(n, 10)
-}
+var (
+	fmtNS    = profile.FormatNS
+	fmtBytes = profile.FormatBytes
+	fmtCount = profile.FormatCount
+)

@@ -77,3 +77,17 @@ func TestProfileShowInputsAndErrors(t *testing.T) {
 		t.Fatalf("bad format: exit %d %q", code, stderr)
 	}
 }
+
+func TestProfileDiffGolden(t *testing.T) {
+	a, b := "../../analyze/profile/testdata/diff-a.txt", "../../analyze/profile/testdata/diff-b.txt"
+	for _, format := range []string{"table", "markdown", "json"} {
+		code, out, stderr := runCLI(context.Background(), "profile", "diff", "--format", format, a, b)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, stderr)
+		}
+		golden(t, "profile-diff."+format+".golden", out)
+	}
+	if code, _, stderr := runCLI(context.Background(), "profile", "diff", "-", "-"); code != exitUsage || !strings.Contains(stderr, "standard input") {
+		t.Fatalf("two stdins: exit %d %q", code, stderr)
+	}
+}

@@ -29,6 +29,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
   srctl collect        poll every FE for query details and execution profiles into a lake
                        (Hive-partitioned JSONL on local disk, GCS or S3), losing nothing
   srctl profile show   a profile's headline metrics, hot operators and operator tree
+  srctl profile diff   what moved between two profiles, operator by operator
 
 Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
 underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
