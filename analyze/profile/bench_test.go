@@ -45,8 +45,8 @@ func BenchmarkParse1MB(b *testing.B) {
 	}
 }
 
-// BenchmarkParseSample3_4_4 parses the 476 KB real profile when the shared samples are present.
-func BenchmarkParseSample3_4_4(b *testing.B) {
+// benchSample runs fn over the 476 KB real 3.4.4 profile when the shared samples are present.
+func benchSample(b *testing.B, fn func(string)) {
 	text, ok := readSample(b, "profile-3.4.4-insert-overwrite-spill-join.txt")
 	if !ok {
 		b.Skip("shared samples not present")
@@ -54,8 +54,12 @@ func BenchmarkParseSample3_4_4(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Parse(text).Headlines()
+		fn(text)
 	}
+}
+
+func BenchmarkParseSample3_4_4(b *testing.B) {
+	benchSample(b, func(text string) { _ = Parse(text).Headlines() })
 }
 
 func TestBigProfileIsLinear(t *testing.T) {
@@ -81,8 +85,13 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		p := Parse(text)
 		h := p.Headlines()
-		if h.OperatorTotalNS < 0 && len(p.Operators()) == 0 {
-			t.Fatal("negative time without operators")
+		if h.OperatorTotalNS < 0 || len(h.TopOperators) > TopOperatorCount || len(h.TopOperators) > len(p.Operators()) {
+			t.Fatalf("operator time %d, %d top operators of %d", h.OperatorTotalNS, len(h.TopOperators), len(p.Operators()))
+		}
+		for _, op := range h.TopOperators {
+			if op.NS < 0 || op.Share < 0 || op.Share > 1 {
+				t.Fatalf("top operator %+v", op)
+			}
 		}
 		for _, w := range p.Warnings {
 			if w.Line < 1 {

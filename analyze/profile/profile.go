@@ -106,24 +106,18 @@ func Parse(text string) *Profile {
 	)
 	lineNo := 0
 	for len(text) > 0 {
-		var line string
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			line, text = text, ""
-		}
+		lineStart := text
+		content, indent, rest := nextLine(text)
+		text = rest
 		lineNo++
-		line = strings.TrimRight(line, "\r")
-		content := strings.TrimLeft(line, " \t")
+		line := strings.TrimRight(lineStart[:len(lineStart)-len(rest)], "\r\n") // continuation lines keep their indentation
+		isEntry, isNode := classify(content)
 		if content == "" {
 			if last != nil && lastSQL {
 				last.Value.Raw += "\n"
 			}
 			continue
 		}
-		indent := len(line) - len(content)
-		isEntry := content == "-" || strings.HasPrefix(content, "- ")
-		isNode := !isEntry && strings.HasSuffix(content, ":") && !strings.Contains(content, ": ")
 		if lastSQL && last != nil {
 			// Sql Statement text ends at the next entry of its own level or at a node.
 			ends := (isEntry && indent <= last.indent) || (isNode && indent < last.indent)
@@ -201,6 +195,27 @@ func Parse(text string) *Profile {
 		p.Warnings = append(p.Warnings, Warning{1, "no profile structure found"})
 	}
 	return p
+}
+
+// nextLine splits the first line off text and its indentation off the line; Parse and
+// ScanHeadlines share it (and classify) so that they read lines alike.
+func nextLine(text string) (content string, indent int, rest string) {
+	line := text
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		line, rest = text[:i], text[i+1:]
+	}
+	line = strings.TrimRight(line, "\r")
+	for indent < len(line) && (line[indent] == ' ' || line[indent] == '\t') {
+		indent++
+	}
+	return line[indent:], indent, rest
+}
+
+// classify tells the grammar's two line shapes apart: entries ("- key: value", "- key", "-")
+// and node headers ("Name:", with no ": " inside, so entries and values never qualify).
+func classify(content string) (isEntry, isNode bool) {
+	isEntry = content == "-" || strings.HasPrefix(content, "- ")
+	return isEntry, !isEntry && strings.HasSuffix(content, ":") && !strings.Contains(content, ": ")
 }
 
 func truncate(s string, n int) string {

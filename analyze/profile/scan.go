@@ -78,23 +78,12 @@ func ScanHeadlines(text string) Headline {
 		execSeen    uint32 // query-level keys already taken
 	)
 	for len(text) > 0 {
-		var line string
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			line, text = text, ""
-		}
-		line = strings.TrimSuffix(line, "\r")
-		indent := 0
-		for indent < len(line) && (line[indent] == ' ' || line[indent] == '\t') {
-			indent++
-		}
-		content := line[indent:]
+		content, indent, rest := nextLine(text)
+		text = rest
 		if content == "" {
 			continue
 		}
-		isEntry := content == "-" || strings.HasPrefix(content, "- ")
-		isNode := !isEntry && strings.HasSuffix(content, ":") && !strings.Contains(content, ": ")
+		isEntry, isNode := classify(content)
 		if sqlIndent >= 0 {
 			if !((isEntry && indent <= sqlIndent) || (isNode && indent < sqlIndent)) {
 				continue

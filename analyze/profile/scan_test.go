@@ -48,13 +48,5 @@ func BenchmarkScanHeadlines1MB(b *testing.B) {
 }
 
 func BenchmarkScanHeadlinesSample3_4_4(b *testing.B) {
-	text, ok := readSample(b, "profile-3.4.4-insert-overwrite-spill-join.txt")
-	if !ok {
-		b.Skip("shared samples not present")
-	}
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = ScanHeadlines(text)
-	}
+	benchSample(b, func(text string) { _ = ScanHeadlines(text) })
 }

@@ -124,8 +124,7 @@ func parseInt(s string) (int64, bool) {
 }
 
 func parseDouble(s string) (float64, bool) {
-	pct := strings.HasSuffix(s, "%")
-	s = strings.TrimSuffix(s, "%")
+	s = strings.TrimSuffix(s, "%") // a percentage keeps its number: 12.5% is 12.5
 	for i := 0; i < len(s); i++ {
 		if !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && !(i == 0 && s[i] == '-') {
 			return 0, false
@@ -135,7 +134,6 @@ func parseDouble(s string) (float64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	_ = pct // a percentage keeps its number: 12.5% is 12.5
 	return f, true
 }
 

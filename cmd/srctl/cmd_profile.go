@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -107,27 +108,25 @@ func renderProfile(w io.Writer, p *profile.Profile, top int) error {
 	t = tablewriter.NewWriter(w)
 	t.Header("operator", "plan node", "time", "share", "rows")
 	for _, op := range ops {
-		t.Append(op.name, strconv.Itoa(op.planNode), fmtNS(op.ns), fmt.Sprintf("%.1f%%", 100*op.share), fmtCount(op.rows))
+		t.Append(op.Name, strconv.Itoa(op.PlanNodeID), fmtNS(op.TimeNS), fmt.Sprintf("%.1f%%", 100*op.share), fmtCount(op.Rows))
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
 
 	fmt.Fprintln(w, "\nOperator tree")
-	p.Root.Walk(func(n *profile.Node) {
-		switch n.Kind {
-		case profile.NodeFragment:
-			fmt.Fprintf(w, "%s\n", n.Name)
-		case profile.NodePipeline:
-			fmt.Fprintf(w, "  %s\n", n.Name)
-		case profile.NodeOperator:
-			ns := int64(0)
-			if e := n.Metric("OperatorTotalTime"); e != nil {
-				ns, _ = e.Value.NS()
-			}
-			fmt.Fprintf(w, "    %-28s #%-4d %10s  rows %s\n", n.Name, n.PlanNodeID, fmtNS(ns), fmtCount(rowsOut(n)))
+	frag, pipe := -2, -2
+	for _, op := range p.OperatorStatsOf() {
+		if op.Fragment != frag {
+			frag, pipe = op.Fragment, -2
+			fmt.Fprintf(w, "Fragment %d\n", frag)
 		}
-	})
+		if op.Pipeline != pipe {
+			pipe = op.Pipeline
+			fmt.Fprintf(w, "  Pipeline (id=%d)\n", pipe)
+		}
+		fmt.Fprintf(w, "    %-28s #%-4d %10s  rows %s\n", op.Name, op.PlanNodeID, fmtNS(op.TimeNS), fmtCount(op.Rows))
+	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintf(w, "\n%d warnings:\n", len(p.Warnings))
 		for _, wn := range p.Warnings {
@@ -138,52 +137,25 @@ func renderProfile(w io.Writer, p *profile.Profile, top int) error {
 }
 
 type hotOp struct {
-	name     string
-	planNode int
-	ns       int64
-	share    float64
-	rows     int64
+	profile.OperatorStats
+	share float64
 }
 
-// hotOperators lists operators by OperatorTotalTime, most first (stable in text order).
+// hotOperators lists operators by OperatorTotalTime, most first (text order among equals).
 func hotOperators(p *profile.Profile, top int) []hotOp {
 	var ops []hotOp
 	var total int64
-	for _, n := range p.Operators() {
-		e := n.Metric("OperatorTotalTime")
-		if e == nil {
-			continue
-		}
-		ns, ok := e.Value.NS()
-		if !ok {
-			continue
-		}
-		total += ns
-		ops = append(ops, hotOp{name: n.Name, planNode: n.PlanNodeID, ns: ns, rows: rowsOut(n)})
+	for _, s := range p.OperatorStatsOf() {
+		total += s.TimeNS
+		ops = append(ops, hotOp{OperatorStats: s})
 	}
 	for i := range ops {
 		if total > 0 {
-			ops[i].share = float64(ops[i].ns) / float64(total)
+			ops[i].share = float64(ops[i].TimeNS) / float64(total)
 		}
 	}
-	// Insertion sort keeps text order among equal times.
-	for i := 1; i < len(ops); i++ {
-		for j := i; j > 0 && ops[j].ns > ops[j-1].ns; j-- {
-			ops[j], ops[j-1] = ops[j-1], ops[j]
-		}
-	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].TimeNS > ops[j].TimeNS })
 	return ops[:min(top, len(ops))]
-}
-
-// rowsOut is the rows an operator handled: PullRowNum (rows taken out of it), or for sinks,
-// which are never pulled from, PushRowNum (rows pushed into it).
-func rowsOut(n *profile.Node) int64 {
-	for _, key := range []string{"PullRowNum", "PushRowNum"} {
-		if e := n.Metric(key); e != nil && e.Value.Kind == profile.Count && e.Value.Int > 0 {
-			return e.Value.Int
-		}
-	}
-	return 0
 }
 
 func orDash(s string) string {
