@@ -90,14 +90,13 @@ const (
 	StateRunning  = "Running"
 )
 
-// Parse reads a profile text. The JSON format (profile_info_format=json) is not read yet: a
-// text starting with '{' yields a profile with one warning.
+// Parse reads a profile in the text format or, when it starts with '{', the JSON format
+// (profile_info_format=json, see json.go) into the same tree.
 func Parse(text string) *Profile {
-	p := &Profile{}
-	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") {
-		p.Warnings = append(p.Warnings, Warning{Line: 1, Msg: "JSON profiles (profile_info_format=json) are not supported yet"})
-		return p
+	if looksLikeJSON(text) {
+		return parseJSON(text)
 	}
+	p := &Profile{}
 	var (
 		nodes   []*Node  // stack of open nodes
 		entries []*Entry // stack of open entries of the innermost node
