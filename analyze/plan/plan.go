@@ -14,6 +14,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -111,19 +112,19 @@ func Parse(text string) *Plan {
 	}
 	lines := unwrapClientOutput(strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n"))
 	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
-		}
-		if strings.HasPrefix(t, "- ") && !strings.HasPrefix(t, "- filter_id") {
-			return parseLogical(lines)
-		}
-		if strings.HasPrefix(t, "PLAN FRAGMENT") {
+		if t := strings.TrimSpace(l); t != "" {
+			if logicalHeadline.MatchString(t) {
+				return parseLogical(lines)
+			}
 			break
 		}
 	}
 	return parseText(lines)
 }
+
+// logicalHeadline matches EXPLAIN LOGICAL's first line ("- Output => [...]") or, for a fragment
+// of one, any operator headline: "- NAME[(detail)] [args] [=> [outputs]]" in capitals.
+var logicalHeadline = regexp.MustCompile(`^- (Output =>|[A-Z][A-Z0-9/_ -]*(\([^)]*\))?( \[| =>|$))`)
 
 // unwrapClientOutput strips what the mysql command-line client adds around the rows: the boxed
 // table ("+----+", "| Explain String |", "| row |") or the tab-separated header line.
@@ -404,10 +405,17 @@ func parseLogical(lines []string) *Plan {
 		if strings.HasPrefix(t, "- ") {
 			n := &Node{ID: -1, Fragment: -1, Line: i + 1}
 			head := t[2:]
-			// The name ends at the first " [" (arguments) or " =>" (outputs).
+			// The name ends at the first " [" (arguments) or " =>" (outputs) outside parentheses
+			// ("TOP-N (order by [[...]])" keeps its detail).
 			cut := len(head)
-			for _, sep := range []string{" [", " =>"} {
-				if j := strings.Index(head, sep); j >= 0 && j < cut {
+			depth := 0
+			for j := 0; j < len(head) && cut == len(head); j++ {
+				switch {
+				case head[j] == '(':
+					depth++
+				case head[j] == ')':
+					depth--
+				case depth == 0 && (strings.HasPrefix(head[j:], " [") || strings.HasPrefix(head[j:], " =>")):
 					cut = j
 				}
 			}
@@ -415,7 +423,7 @@ func parseLogical(lines []string) *Plan {
 				n.Args, head = head[cut+1:], head[:cut]
 			}
 			if j := strings.IndexByte(head, '('); j > 0 && strings.HasSuffix(head, ")") {
-				n.Name, n.Detail = head[:j], head[j+1:len(head)-1]
+				n.Name, n.Detail = strings.TrimSpace(head[:j]), head[j+1:len(head)-1]
 			} else {
 				n.Name = head
 			}

@@ -88,7 +88,7 @@ func (p *Plan) Structure() Structure {
 				a.Above = nodeKind(parent)
 			}
 			if a.GroupBy == "" && n.Args != "" {
-				a.GroupBy = normalizeExpr(n.Args)
+				a.GroupBy = bareExpr(strings.TrimSuffix(strings.TrimPrefix(n.Args, "["), "]"))
 			}
 			s.Aggregations = append(s.Aggregations, a)
 		case isExchange(n):

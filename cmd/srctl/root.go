@@ -30,6 +30,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
                        (Hive-partitioned JSONL on local disk, GCS or S3), losing nothing
   srctl profile show   a profile's headline metrics, hot operators and operator tree
   srctl profile diff   what moved between two profiles, operator by operator
+  srctl plan show      an EXPLAIN's scans, joins, exchanges and normalised plan
+  srctl plan diff      what changed structurally between two EXPLAINs ("same plan" if nothing)
 
 Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
 underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
@@ -56,7 +58,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g))
 	for _, c := range root.Commands() {
 		documentEnv(c)
 	}
