@@ -50,11 +50,11 @@ type Exchange struct {
 
 // Structure is the structural view of a plan.
 type Structure struct {
-	Scans        []Scan        `json:"scans"`
-	Joins        []Join        `json:"joins"`
-	JoinTree     string        `json:"join_tree"` // "((store_returns ⋈ date_dim) ⋈ store)"
-	Aggregations []Aggregation `json:"aggregations"`
-	Exchanges    []Exchange    `json:"exchanges"`
+	Scans        []Scan         `json:"scans"`
+	Joins        []Join         `json:"joins"`
+	JoinTree     string         `json:"join_tree"` // "((store_returns ⋈ date_dim) ⋈ store)"
+	Aggregations []Aggregation  `json:"aggregations"`
+	Exchanges    []Exchange     `json:"exchanges"`
 	Nodes        map[string]int `json:"nodes"` // operator kind -> count
 }
 

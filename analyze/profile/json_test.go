@@ -77,7 +77,6 @@ func quote(t testing.TB, s string) string {
 	return string(q)
 }
 
-
 func countOperators(p *Profile) int { return len(p.Operators()) }
 
 // TestJSONProfileMatchesText parses each text profile, prints it as the JSON formatter would and
