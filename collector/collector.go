@@ -16,6 +16,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
 )
 
 // Sink is where records go: any objstore.Bucket. Put must be atomic per object and safe for
@@ -60,6 +62,9 @@ type Config struct {
 	// ProfileMetrics adds the headline metrics of each profile to its record (see
 	// analyze/profile.ScanHeadlines); it costs about a core per 600 MB/s of profiles.
 	ProfileMetrics bool
+	// EndpointRules name the endpoint of statements whose SQL carries no sqlcommenter or
+	// Marginalia tags (nil: such records have no endpoint).
+	EndpointRules *fingerprint.Rules
 
 	Sink       Sink
 	Logger     *slog.Logger

@@ -231,7 +231,7 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 
 // complete turns an item into a record and hands it to the writer.
 func (c *Collector) complete(it *item, profile, status string) {
-	rec := buildRecord(&it.detail, c.cfg.Cluster, it.fe.target.host, time.Now())
+	rec := buildRecord(&it.detail, c.cfg.Cluster, it.fe.target.host, c.cfg.EndpointRules, time.Now())
 	rec.ProfileText, rec.ProfileStatus, rec.ProfileBytes = profile, status, len(profile)
 	if profile != "" && c.cfg.ProfileMetrics {
 		m := profilepkg.ScanHeadlines(profile) // the single-pass scanner: this runs on every profile

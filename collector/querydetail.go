@@ -133,7 +133,7 @@ func msTime(p *int64) time.Time {
 }
 
 // buildRecord turns a terminal entry (and its profile) into the record srctl writes.
-func buildRecord(d *QueryDetail, cluster, feHost string, now time.Time) *lakehouse.ProfileRecord {
+func buildRecord(d *QueryDetail, cluster, feHost string, rules *fingerprint.Rules, now time.Time) *lakehouse.ProfileRecord {
 	r := &lakehouse.ProfileRecord{
 		TS: now.UTC(), FEHost: feHost, Cluster: cluster, QueryID: d.QueryID, State: d.State,
 		Database: d.Database, User: d.User, StartTime: msTime(d.StartTime), EndTime: msTime(d.EndTime),
@@ -160,6 +160,11 @@ func buildRecord(d *QueryDetail, cluster, feHost string, now time.Time) *lakehou
 		if tags, src := fingerprint.Tags(d.SQL); len(tags) > 0 {
 			r.Tags, r.EndpointSource = tags, src
 			r.Endpoint = fingerprint.Endpoint(tags)
+		}
+		if r.Endpoint == "" {
+			if name := rules.Match(d.SQL); name != "" {
+				r.Endpoint, r.EndpointSource = name, fingerprint.SourceRule
+			}
 		}
 	}
 	return r

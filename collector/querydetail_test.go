@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
 )
 
 const v1Body = `[
@@ -35,9 +37,18 @@ func TestDecodeQueryDetailsV1(t *testing.T) {
 	if f.SQL != "cache select * from t" || f.Database != "d_iceberg" {
 		t.Fatalf("merge from RUNNING: %+v", f)
 	}
-	rec := buildRecord(&f, "c", "fe:8030", time.Unix(0, 0))
-	if rec.DurationMS != 1000 || rec.QueryHash == "" || rec.Digest != "abc" || rec.StartTime.UnixMilli() != 1758783023553 {
+	rec := buildRecord(&f, "c", "fe:8030", nil, time.Unix(0, 0))
+	if rec.DurationMS != 1000 || rec.QueryHash == "" || rec.Digest != "abc" || rec.StartTime.UnixMilli() != 1758783023553 || rec.Endpoint != "" {
 		t.Fatalf("record: %+v", rec)
+	}
+	// Untagged SQL gets its endpoint from the first matching rule.
+	rules, err := fingerprint.ParseRules([]byte("endpoints:\n  - name: cache-reads\n    match: '^cache select'\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec = buildRecord(&f, "c", "fe:8030", rules, time.Unix(0, 0))
+	if rec.Endpoint != "cache-reads" || rec.EndpointSource != fingerprint.SourceRule {
+		t.Fatalf("rule endpoint: %q (%s)", rec.Endpoint, rec.EndpointSource)
 	}
 }
 
@@ -88,7 +99,7 @@ func FuzzDecodeQueryDetails(f *testing.F) {
 					t.Fatal("negative value kept")
 				}
 			}
-			_ = buildRecord(d, "c", "h", time.Now())
+			_ = buildRecord(d, "c", "h", nil, time.Now())
 		}
 	})
 }

@@ -43,7 +43,7 @@ type ProfileRecord struct {
 	Fingerprint     string            `json:"fingerprint,omitempty"`      // literal-free normalised SQL
 	FingerprintHash string            `json:"fingerprint_hash,omitempty"` // hex MD5 of Fingerprint
 	Endpoint        string            `json:"endpoint,omitempty"`         // from sqlcommenter/Marginalia tags
-	EndpointSource  string            `json:"endpoint_source,omitempty"`  // "sqlcommenter", "marginalia"
+	EndpointSource  string            `json:"endpoint_source,omitempty"`  // "sqlcommenter", "marginalia", "rule"
 	Tags            map[string]string `json:"tags,omitempty"`             // all comment tags found
 
 	Digest           string   `json:"digest,omitempty"` // StarRocks' own AST digest, when computed

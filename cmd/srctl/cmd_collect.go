@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/collector"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
@@ -28,6 +29,7 @@ type collectOptions struct {
 	cfg              collector.Config
 	feHosts          []string
 	passwordFile     string
+	endpointRules    string
 	api              string
 	sink             string
 	store            objstore.Options
@@ -103,6 +105,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.DurationVar(&c.SpillAfter, "spill-after", c.SpillAfter, "how long a failing sink write is retried before the batch is spilled to --state-dir")
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed to flush on SIGTERM")
 	f.BoolVar(&c.ProfileMetrics, "profile-metrics", c.ProfileMetrics, "add each profile's headline metrics (CPU, memory, scan, top operators) to its record under \"metrics\"; costs about a core per 600 MB/s of profiles")
+	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules (name + regular expression) for SQL without sqlcommenter or Marginalia tags; see README")
 	f.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for cursor checkpoints and spill files (a persistent volume in Kubernetes)")
 	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix or s3://bucket/prefix")
 	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
@@ -136,6 +139,15 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	sinkURI := o.sink
 	if sinkURI == "" {
 		sinkURI = legacySink()
+	}
+	if o.endpointRules != "" {
+		data, err := os.ReadFile(o.endpointRules)
+		if err != nil {
+			return usageErrorf("--endpoint-rules: %v", err)
+		}
+		if cfg.EndpointRules, err = fingerprint.ParseRules(data, o.endpointRules); err != nil {
+			return usageErrorf("--endpoint-rules: %v", err)
+		}
 	}
 	// Check everything that needs no I/O before opening the sink.
 	cfg.Sink = placeholderSink{}
