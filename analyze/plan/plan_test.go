@@ -258,3 +258,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestAggregationMovedAndOperatorsGained compares two LOGICAL plans of one query: in B the
+// optimizer pushed the local aggregation below the join and added a TOP-N.
+func TestAggregationMovedAndOperatorsGained(t *testing.T) {
+	a := `- Output => [1:k, 9:sum]
+    - AGGREGATE(GLOBAL) [1:k]
+            9:sum := sum(9:sum)
+        - AGGREGATE(LOCAL) [1:k]
+                9:sum := sum(2:v)
+            - HASH/INNER JOIN [1:k = 5:k] => [1:k, 2:v]
+                - SCAN [facts] => [1:k, 2:v]
+                - EXCHANGE(BROADCAST)
+                    - SCAN [dims] => [5:k]
+`
+	b := `- Output => [1:k, 9:sum]
+    - TOP-N (order by [[1:k ASC NULLS FIRST]])
+        - AGGREGATE(GLOBAL) [1:k]
+                9:sum := sum(9:sum)
+            - HASH/INNER JOIN [1:k = 5:k] => [1:k, 9:sum]
+                - AGGREGATE(LOCAL) [1:k]
+                        9:sum := sum(2:v)
+                    - SCAN [facts] => [1:k, 2:v]
+                - EXCHANGE(BROADCAST)
+                    - SCAN [dims] => [5:k]
+`
+	d := Compare(Parse(a), Parse(b))
+	if !hasChange(d, ChangeAggregation, "aggregation (LOCAL, group by k) moved: over facts, was over dims, facts") {
+		t.Errorf("aggregation move not reported: %+v", d.Changes)
+	}
+	if !hasChange(d, ChangeNode, "TOP-N added") {
+		t.Errorf("TOP-N not reported: %+v", d.Changes)
+	}
+	if hasChange(d, ChangeJoinOrder, "") || hasChange(d, ChangeJoinDistribution, "") {
+		t.Errorf("join reported as changed: %+v", d.Changes)
+	}
+}
