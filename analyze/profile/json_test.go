@@ -2,8 +2,6 @@ package profile
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -82,18 +80,8 @@ func countOperators(p *Profile) int { return len(p.Operators()) }
 // TestJSONProfileMatchesText parses each text profile, prints it as the JSON formatter would and
 // checks that the JSON reader finds the same headline metrics, operators and state.
 func TestJSONProfileMatchesText(t *testing.T) {
-	texts := map[string]string{"hand-3x.txt": readFixture(t, "hand-3x.txt"), "diff-b.txt": readFixture(t, "diff-b.txt")}
-	if names, _ := filepath.Glob(filepath.Join(samplesDir, "profile-*.txt")); len(names) > 0 {
-		for _, n := range names {
-			b, err := os.ReadFile(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts[filepath.Base(n)] = string(b)
-		}
-	} else if os.Getenv("SRCTL_TEST_DISALLOW_SKIP") == "1" {
-		t.Fatalf("sample corpus %s missing and SRCTL_TEST_DISALLOW_SKIP=1", samplesDir)
-	}
+	texts := sampleProfiles(t)
+	texts["hand-3x.txt"], texts["diff-b.txt"] = readFixture(t, "hand-3x.txt"), readFixture(t, "diff-b.txt")
 	for name, text := range texts {
 		t.Run(name, func(t *testing.T) {
 			tp := Parse(text)

@@ -30,6 +30,25 @@ func readSample(tb testing.TB, name string) (string, bool) {
 	return string(b), true
 }
 
+// sampleProfiles returns the real sample profiles by file name: none when the shared samples are
+// absent, a failure when they are absent under SRCTL_TEST_DISALLOW_SKIP=1.
+func sampleProfiles(t testing.TB) map[string]string {
+	t.Helper()
+	texts := map[string]string{}
+	names, _ := filepath.Glob(filepath.Join(samplesDir, "profile-*.txt"))
+	if len(names) == 0 && os.Getenv("SRCTL_TEST_DISALLOW_SKIP") == "1" {
+		t.Fatalf("sample corpus %s missing and SRCTL_TEST_DISALLOW_SKIP=1", samplesDir)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[filepath.Base(n)] = string(b)
+	}
+	return texts
+}
+
 func TestParseHandWrittenProfile(t *testing.T) {
 	p := Parse(readFixture(t, "hand-3x.txt"))
 	if len(p.Warnings) != 0 {

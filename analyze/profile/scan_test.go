@@ -1,27 +1,14 @@
 package profile
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
 
 // TestScanHeadlinesAgreesWithParse holds the fast path to the tree parser's results.
 func TestScanHeadlinesAgreesWithParse(t *testing.T) {
-	texts := map[string]string{"hand": readFixture(t, "hand-3x.txt"), "generated-1MB": bigProfile(t, 1<<20)}
-	dir := samplesDir
-	if names, _ := filepath.Glob(filepath.Join(dir, "profile-*.txt")); len(names) > 0 {
-		for _, n := range names {
-			b, err := os.ReadFile(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts[filepath.Base(n)] = string(b)
-		}
-	} else if os.Getenv("SRCTL_TEST_DISALLOW_SKIP") == "1" {
-		t.Fatalf("sample corpus %s missing and SRCTL_TEST_DISALLOW_SKIP=1", dir)
-	}
+	texts := sampleProfiles(t)
+	texts["hand"], texts["generated-1MB"] = readFixture(t, "hand-3x.txt"), bigProfile(t, 1<<20)
 	for name, text := range texts {
 		want, got := Parse(text).Headlines(), ScanHeadlines(text)
 		if !reflect.DeepEqual(got, want) {

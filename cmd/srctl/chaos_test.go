@@ -24,6 +24,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
@@ -54,7 +55,7 @@ type interval struct{ from, to time.Time }
 // for at least 2 s while a collector process was running.
 func TestChaosCollectorLosesNothing(t *testing.T) {
 	if testing.Short() {
-		skipOrFail(t, "-short: the chaos test takes about a minute")
+		testenv.SkipOrFail(t, "-short: the chaos test takes about a minute")
 	}
 	const (
 		qps          = 200
