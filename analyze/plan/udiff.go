@@ -46,6 +46,9 @@ func UnifiedDiff(nameA, nameB, a, b string, context int) string {
 	return out.String()
 }
 
+// maxEditDistance bounds the Myers search (about 32 MB of saved rounds).
+const maxEditDistance = 2000
+
 type editOp struct {
 	kind       byte // ' ', '-', '+'
 	text       string
@@ -89,7 +92,9 @@ func splitLines(s string) []string {
 // keeping each round's furthest-reaching paths for the backtrack).
 func editScript(a, b []string) []editOp {
 	n, m := len(a), len(b)
-	maxD := n + m
+	// Rounds cost memory quadratic in D: past maxEditDistance the texts share little anyway,
+	// and the script becomes "delete all of a, insert all of b".
+	maxD := min(n+m, maxEditDistance)
 	offset := maxD + 1
 	v := make([]int, 2*maxD+3)
 	var trace [][]int
@@ -117,6 +122,16 @@ func editScript(a, b []string) []editOp {
 				break
 			}
 		}
+	}
+	if !found {
+		ops := make([]editOp, 0, n+m)
+		for i, l := range a {
+			ops = append(ops, editOp{kind: '-', text: l, lineA: i + 1, lnB: 1})
+		}
+		for j, l := range b {
+			ops = append(ops, editOp{kind: '+', text: l, lineA: n + 1, lnB: j + 1})
+		}
+		return ops
 	}
 	// Backtrack from (n, m) through the saved rounds.
 	var rev []editOp

@@ -75,3 +75,20 @@ func lcs(a, b []string) int {
 	}
 	return dp[0][0]
 }
+
+// TestEditScriptFallsBackBeyondMaxDistance: texts with nothing in common past the search bound
+// still get a valid (delete all, insert all) script, in bounded memory.
+func TestEditScriptFallsBackBeyondMaxDistance(t *testing.T) {
+	var a, b []string
+	for i := 0; i < maxEditDistance; i++ {
+		a = append(a, "a"+itoa(i))
+		b = append(b, "b"+itoa(i))
+	}
+	ops := editScript(a, b)
+	if len(ops) != 2*maxEditDistance || ops[0].kind != '-' || ops[len(ops)-1].kind != '+' {
+		t.Fatalf("%d ops, first %c last %c", len(ops), ops[0].kind, ops[len(ops)-1].kind)
+	}
+	if d := UnifiedDiff("a", "b", "x\n"+strings.Join(a, "\n"), "x\n"+strings.Join(b, "\n"), 1); !strings.HasPrefix(d, "--- a\n+++ b\n@@ -1,") {
+		t.Fatalf("diff head %q", d[:min(len(d), 60)])
+	}
+}

@@ -161,7 +161,7 @@ func newPlanDiffCmd(g *globals) *cobra.Command {
 	var (
 		format       string
 		failOnChange bool
-		context      int
+		contextLines int
 	)
 	cmd := &cobra.Command{
 		Use:   "diff A B",
@@ -189,8 +189,8 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 			default:
 				return usageErrorf("--format %q: want text, json or markdown", format)
 			}
-			if context < 0 {
-				return usageErrorf("--context %d: want 0 or more lines", context)
+			if contextLines < 0 {
+				return usageErrorf("--context %d: want 0 or more lines", contextLines)
 			}
 			if args[0] == "-" && args[1] == "-" {
 				return usageErrorf("only one of A and B can be - (standard input)")
@@ -208,7 +208,7 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 			}
 			d := plan.Compare(a, b)
 			if !d.Same {
-				d.Unified = plan.UnifiedDiff(args[0], args[1], a.Normalized(), b.Normalized(), context)
+				d.Unified = plan.UnifiedDiff(args[0], args[1], a.Normalized(), b.Normalized(), contextLines)
 			}
 			switch format {
 			case "json":
@@ -230,7 +230,7 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&failOnChange, "fail-on-change", false, "exit with code 1 when the plan changed")
-	cmd.Flags().IntVar(&context, "context", 3, "lines of context around each change in the unified diff")
+	cmd.Flags().IntVar(&contextLines, "context", 3, "lines of context around each change in the unified diff")
 	return cmd
 }
 
