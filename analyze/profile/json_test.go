@@ -165,3 +165,18 @@ func FuzzParseJSON(f *testing.F) {
 		_ = ScanHeadlines("{" + text)
 	})
 }
+
+// BenchmarkParseJSONSample3_4_4 reads the 476 KB sample in its JSON form; compare with
+// BenchmarkParseSample3_4_4 (the text form) in the same run.
+func BenchmarkParseJSONSample3_4_4(b *testing.B) {
+	text, ok := readSample(b, "profile-3.4.4-insert-overwrite-spill-join.txt")
+	if !ok {
+		b.Skip("shared samples not present")
+	}
+	js := gsonLike(b, Parse(text).Root)
+	b.SetBytes(int64(len(js)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Parse(js).Headlines()
+	}
+}
