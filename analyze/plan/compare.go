@@ -40,8 +40,12 @@ type Diff struct {
 	FormatB Format `json:"format_b"`
 }
 
-// Compare says what changed structurally from a to b.
-func Compare(a, b *Plan) Diff {
+// Compare says what changed structurally from a to b; the unified diff names them "a" and "b"
+// with 3 lines of context.
+func Compare(a, b *Plan) Diff { return CompareNamed(a, b, "a", "b", 3) }
+
+// CompareNamed is Compare with the unified diff's file names and context lines chosen.
+func CompareNamed(a, b *Plan, nameA, nameB string, context int) Diff {
 	na, nb := a.Normalized(), b.Normalized()
 	d := Diff{FormatA: a.Format, FormatB: b.Format, Same: na == nb}
 	if d.Same {
@@ -62,7 +66,7 @@ func Compare(a, b *Plan) Diff {
 	if len(d.Changes) == 0 {
 		add(ChangeOther, "details changed (expressions, outputs or properties); see the diff")
 	}
-	d.Unified = UnifiedDiff("a", "b", na, nb, 3)
+	d.Unified = UnifiedDiff(nameA, nameB, na, nb, context)
 	return d
 }
 

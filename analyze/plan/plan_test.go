@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,7 +57,7 @@ func TestParseTextTree(t *testing.T) {
 	var shape []string
 	f2.Root.Walk(func(n *Node, depth int) {
 		if n.Fragment == 2 {
-			shape = append(shape, strings.Repeat(".", depth)+itoa(n.ID)+":"+n.Name)
+			shape = append(shape, strings.Repeat(".", depth)+strconv.Itoa(n.ID)+":"+n.Name)
 		}
 	})
 	want := []string{"8:AGGREGATE", ".7:Project", "..6:HASH JOIN", "...4:HASH JOIN", "....0:OlapScanNode", "....3:EXCHANGE", "...5:EXCHANGE"}
@@ -84,16 +85,6 @@ func TestParseTextTree(t *testing.T) {
 	if !reflect.DeepEqual(tables, []string{"store_sales", "date_dim", "store"}) {
 		t.Errorf("tables reachable from the root: %v", tables)
 	}
-}
-
-func itoa(i int) string {
-	if i < 0 {
-		return "-" + itoa(-i)
-	}
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + itoa(i%10)
 }
 
 func TestSamePlanWhenOnlyNumbersChange(t *testing.T) {

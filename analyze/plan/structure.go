@@ -241,7 +241,6 @@ func tablesUnder(n *Node) []string {
 
 // joinTree writes the join shape with tables as leaves: "((a ⋈ b) ⋈ c)", probe side first.
 func joinTree(n *Node) string {
-	var parts []string
 	var rec func(n *Node) string
 	rec = func(n *Node) string {
 		switch {
@@ -270,8 +269,7 @@ func joinTree(n *Node) string {
 		}
 		return ""
 	}
-	parts = append(parts, rec(n))
-	return strings.Join(parts, "")
+	return rec(n)
 }
 
 func tableSet(ts []string) string {

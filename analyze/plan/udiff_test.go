@@ -2,6 +2,7 @@ package plan
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,8 +82,8 @@ func lcs(a, b []string) int {
 func TestEditScriptFallsBackBeyondMaxDistance(t *testing.T) {
 	var a, b []string
 	for i := 0; i < maxEditDistance; i++ {
-		a = append(a, "a"+itoa(i))
-		b = append(b, "b"+itoa(i))
+		a = append(a, "a"+strconv.Itoa(i))
+		b = append(b, "b"+strconv.Itoa(i))
 	}
 	ops := editScript(a, b)
 	if len(ops) != 2*maxEditDistance || ops[0].kind != '-' || ops[len(ops)-1].kind != '+' {

@@ -206,10 +206,7 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 			if a.Format != b.Format {
 				g.logger.Warn("comparing plans of different EXPLAIN formats: expect differences that are only the format", "a", a.Format, "b", b.Format)
 			}
-			d := plan.Compare(a, b)
-			if !d.Same {
-				d.Unified = plan.UnifiedDiff(args[0], args[1], a.Normalized(), b.Normalized(), contextLines)
-			}
+			d := plan.CompareNamed(a, b, args[0], args[1], contextLines)
 			switch format {
 			case "json":
 				enc := json.NewEncoder(g.stdout)
