@@ -1,0 +1,247 @@
+// Package stats holds the statistics srctl diff reports: exact quantiles, distribution-free
+// confidence intervals for quantiles from order statistics, the Wilcoxon signed-rank test for
+// paired samples, and the Benjamini-Hochberg correction for testing many endpoints at once.
+//
+// Everything here is a pure function of its inputs: no randomness, so the same logs always give
+// the same report.
+package stats
+
+import (
+	"math"
+	"slices"
+)
+
+// Quantile returns the q-quantile (0 <= q <= 1) of sorted by linear interpolation between the two
+// nearest order statistics (Hyndman and Fan type 7, the default of R and NumPy). NaN when empty.
+func Quantile(sorted []float32, q float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	h := q * float64(n-1)
+	lo := int(math.Floor(h))
+	if lo >= n-1 {
+		return float64(sorted[n-1])
+	}
+	frac := h - float64(lo)
+	return float64(sorted[lo]) + frac*(float64(sorted[lo+1])-float64(sorted[lo]))
+}
+
+// Interval is a confidence interval; OK is false when the sample is too small to give one at the
+// requested level (the distribution-free interval needs enough observations beyond the quantile).
+type Interval struct {
+	Lo, Hi float64
+	OK     bool
+}
+
+// QuantileCI returns a distribution-free interval for the q-quantile of the population sorted was
+// drawn from, covering it with probability at least 1-gamma: the order statistics X(l), X(u) with
+// P(Binomial(n,q) < l) <= gamma/2 and P(Binomial(n,q) >= u) <= gamma/2.
+func QuantileCI(sorted []float32, q, gamma float64) Interval {
+	l, u, ok := orderStatBounds(len(sorted), q, gamma)
+	if !ok {
+		return Interval{}
+	}
+	return Interval{Lo: float64(sorted[l-1]), Hi: float64(sorted[u-1]), OK: true}
+}
+
+// orderStatBounds returns the 1-based ranks l <= u of QuantileCI.
+func orderStatBounds(n int, q, gamma float64) (l, u int, ok bool) {
+	if n == 0 || q <= 0 || q >= 1 {
+		return 0, 0, false
+	}
+	half := gamma / 2
+	if sd := math.Sqrt(float64(n) * q * (1 - q)); sd*sd >= 25 {
+		// Normal approximation with continuity correction; exact summation would cost O(n).
+		z := NormalQuantile(1 - half)
+		l = int(math.Floor(float64(n)*q + 0.5 - z*sd))
+		u = int(math.Ceil(float64(n)*q + 0.5 + z*sd))
+	} else {
+		cdf := binomialCDF(n, q)
+		// l: the largest rank with P(B <= l-1) <= half.
+		for k := n; k >= 1; k-- {
+			if cdf[k-1] <= half {
+				l = k
+				break
+			}
+		}
+		// u: the smallest rank with P(B >= u) = 1 - P(B <= u-1) <= half.
+		for k := 1; k <= n; k++ {
+			if 1-cdf[k-1] <= half {
+				u = k
+				break
+			}
+		}
+	}
+	if l < 1 || u < 1 || u > n || l > u {
+		return 0, 0, false
+	}
+	return l, u, true
+}
+
+// binomialCDF returns P(B <= k) for k = 0..n, computed in log space so that large n does not
+// underflow the first terms.
+func binomialCDF(n int, p float64) []float64 {
+	out := make([]float64, n+1)
+	lp, lq := math.Log(p), math.Log1p(-p)
+	lgN, _ := math.Lgamma(float64(n + 1))
+	sum := 0.0
+	for k := 0; k <= n; k++ {
+		lk, _ := math.Lgamma(float64(k + 1))
+		lnk, _ := math.Lgamma(float64(n - k + 1))
+		sum += math.Exp(lgN - lk - lnk + float64(k)*lp + float64(n-k)*lq)
+		out[k] = math.Min(sum, 1)
+	}
+	return out
+}
+
+// NormalCDF is the standard normal distribution function.
+func NormalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+
+// NormalQuantile inverts NormalCDF by bisection (60 halvings: exact to float64 precision over
+// the range a confidence level can ask for).
+func NormalQuantile(p float64) float64 {
+	switch {
+	case p <= 0:
+		return math.Inf(-1)
+	case p >= 1:
+		return math.Inf(1)
+	}
+	lo, hi := -40.0, 40.0
+	for range 100 {
+		mid := (lo + hi) / 2
+		if NormalCDF(mid) < p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// Wilcoxon is the result of a two-sided Wilcoxon signed-rank test that the differences are
+// symmetric around zero.
+type Wilcoxon struct {
+	N     int     // differences that are not zero (zeros are dropped, Wilcoxon's method)
+	WPlus float64 // sum of the ranks of positive differences
+	P     float64 // two-sided p-value
+	Exact bool    // P from the exact null distribution (small samples without ties)
+}
+
+// exactWilcoxonMax is the sample size up to which the exact null distribution is used.
+const exactWilcoxonMax = 60
+
+// SignedRank runs the Wilcoxon signed-rank test on paired differences d (for srctl: log of the
+// shadow/primary latency ratio of each pair). d is not modified.
+func SignedRank(d []float32) Wilcoxon {
+	abs := make([]float32, 0, len(d))
+	for _, v := range d {
+		if v != 0 && !math.IsNaN(float64(v)) {
+			abs = append(abs, v)
+		}
+	}
+	n := len(abs)
+	if n == 0 {
+		return Wilcoxon{P: 1}
+	}
+	// Sort by magnitude, keeping the sign in the value.
+	slices.SortFunc(abs, func(a, b float32) int {
+		a, b = float32(math.Abs(float64(a))), float32(math.Abs(float64(b)))
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	})
+	var wPlus, tieTerm float64
+	ties := false
+	for i := 0; i < n; {
+		j := i + 1
+		mag := math.Abs(float64(abs[i]))
+		for j < n && math.Abs(float64(abs[j])) == mag {
+			j++
+		}
+		rank := float64(i+1+j) / 2 // average of ranks i+1..j
+		for k := i; k < j; k++ {
+			if abs[k] > 0 {
+				wPlus += rank
+			}
+		}
+		if t := float64(j - i); t > 1 {
+			ties = true
+			tieTerm += t*t*t - t
+		}
+		i = j
+	}
+	w := Wilcoxon{N: n, WPlus: wPlus}
+	if n <= exactWilcoxonMax && !ties {
+		w.P, w.Exact = exactSignedRankP(n, wPlus), true
+		return w
+	}
+	fn := float64(n)
+	mean := fn * (fn + 1) / 4
+	variance := fn*(fn+1)*(2*fn+1)/24 - tieTerm/48
+	if variance <= 0 {
+		w.P = 1
+		return w
+	}
+	z := (math.Abs(wPlus-mean) - 0.5) / math.Sqrt(variance)
+	if z < 0 {
+		z = 0
+	}
+	w.P = math.Min(1, 2*(1-NormalCDF(z)))
+	return w
+}
+
+// exactSignedRankP is the two-sided p-value of W+ = w under the null with n untied ranks:
+// counts of rank subsets by sum, by dynamic programming.
+func exactSignedRankP(n int, w float64) float64 {
+	maxSum := n * (n + 1) / 2
+	counts := make([]float64, maxSum+1)
+	counts[0] = 1
+	for r := 1; r <= n; r++ {
+		for s := maxSum; s >= r; s-- {
+			counts[s] += counts[s-r]
+		}
+	}
+	total := math.Ldexp(1, n)
+	mean := float64(maxSum) / 2
+	dev := math.Abs(w - mean)
+	tail := 0.0
+	for s := 0; s <= maxSum; s++ {
+		if math.Abs(float64(s)-mean) >= dev-1e-9 {
+			tail += counts[s]
+		}
+	}
+	return math.Min(1, tail/total)
+}
+
+// BenjaminiHochberg returns the BH-adjusted p-values (q-values) of ps, in the same order: the
+// smallest false discovery rate at which each hypothesis would be rejected.
+func BenjaminiHochberg(ps []float64) []float64 {
+	m := len(ps)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case ps[a] < ps[b]:
+			return -1
+		case ps[a] > ps[b]:
+			return 1
+		}
+		return 0
+	})
+	out := make([]float64, m)
+	running := 1.0
+	for r := m - 1; r >= 0; r-- {
+		i := idx[r]
+		adj := ps[i] * float64(m) / float64(r+1)
+		running = math.Min(running, adj)
+		out[i] = math.Min(running, 1)
+	}
+	return out
+}

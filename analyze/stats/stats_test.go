@@ -1,0 +1,149 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestQuantileType7(t *testing.T) {
+	s := []float32{1, 2, 3, 4}
+	for _, c := range []struct{ q, want float64 }{{0, 1}, {0.5, 2.5}, {1, 4}, {0.9, 3.7}, {1.0 / 3, 2}} {
+		if got := Quantile(s, c.q); math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("Quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if !math.IsNaN(Quantile(nil, 0.5)) {
+		t.Error("empty sample must give NaN")
+	}
+}
+
+// TestQuantileCICoverage draws many samples from a known distribution and checks that the
+// interval covers the true quantile at least as often as promised, for both the exact and the
+// normal-approximation branches.
+func TestQuantileCICoverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		n int
+		q float64
+	}{{40, 0.5}, {300, 0.9}, {2000, 0.99}, {5000, 0.5}} {
+		truth := -math.Log(1 - c.q) // exponential(1) quantile
+		const trials = 600
+		covered, missing := 0, 0
+		s := make([]float32, c.n)
+		for range trials {
+			for i := range s {
+				s[i] = float32(rng.ExpFloat64())
+			}
+			slices.Sort(s)
+			ci := QuantileCI(s, c.q, 0.05)
+			if !ci.OK {
+				missing++
+				continue
+			}
+			if ci.Lo <= truth && truth <= ci.Hi {
+				covered++
+			}
+		}
+		if missing > 0 {
+			t.Fatalf("n=%d q=%v: no interval in %d trials", c.n, c.q, missing)
+		}
+		// 95% nominal; allow sampling noise of 600 trials (sd ~0.9%).
+		if rate := float64(covered) / trials; rate < 0.925 {
+			t.Errorf("n=%d q=%v: coverage %.3f, want >= 0.95 (less noise)", c.n, c.q, rate)
+		}
+	}
+}
+
+func TestQuantileCINeedsData(t *testing.T) {
+	s := make([]float32, 100)
+	for i := range s {
+		s[i] = float32(i)
+	}
+	if ci := QuantileCI(s, 0.99, 0.05); ci.OK {
+		t.Errorf("P99 of 100 observations cannot have a 95%% distribution-free interval, got %+v", ci)
+	}
+	if ci := QuantileCI(s, 0.5, 0.05); !ci.OK || ci.Lo > 49.5 || ci.Hi < 49.5 {
+		t.Errorf("P50 interval of 0..99 = %+v, want one around 49.5", ci)
+	}
+}
+
+func TestSignedRankExact(t *testing.T) {
+	// Ten positive differences: W+ is the maximum, p = 2/2^10.
+	d := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	w := SignedRank(d)
+	if !w.Exact || w.WPlus != 55 || math.Abs(w.P-2.0/1024) > 1e-12 {
+		t.Errorf("all positive: %+v, want exact W+=55 p=%v", w, 2.0/1024)
+	}
+	// Symmetric differences: no evidence at all.
+	w = SignedRank([]float32{-1, 1.5, -2.5, 2, 3, -3.5})
+	if w.P < 0.5 {
+		t.Errorf("balanced differences gave p=%v", w.P)
+	}
+	// Known value: n=8, W+ = 3 (ranks 1 and 2 positive) -> two-sided p = 2*5/256.
+	w = SignedRank([]float32{0.1, 0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8})
+	if math.Abs(w.P-10.0/256) > 1e-12 {
+		t.Errorf("n=8 W+=3: p=%v, want %v", w.P, 10.0/256)
+	}
+}
+
+func TestSignedRankNormalAgreesWithExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := make([]float32, exactWilcoxonMax)
+	for i := range d {
+		d[i] = float32(rng.NormFloat64() + 0.3)
+	}
+	exact := SignedRank(d)
+	d = append(d, float32(rng.NormFloat64()+0.3)) // one more: normal approximation
+	approx := SignedRank(d)
+	if !exact.Exact || approx.Exact {
+		t.Fatalf("branches not taken: %+v %+v", exact, approx)
+	}
+	if math.Abs(math.Log(exact.P)-math.Log(approx.P)) > 0.7 {
+		t.Errorf("exact p=%v and normal p=%v disagree", exact.P, approx.P)
+	}
+}
+
+// TestSignedRankNullIsCalibrated: under the null, p < 0.05 about 5% of the time (with ties).
+func TestSignedRankNullIsCalibrated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const trials = 1000
+	rejected := 0
+	d := make([]float32, 500)
+	for range trials {
+		for i := range d {
+			d[i] = float32(math.Round(rng.NormFloat64()*20) / 20) // ties on purpose
+		}
+		if SignedRank(d).P < 0.05 {
+			rejected++
+		}
+	}
+	if rate := float64(rejected) / trials; rate > 0.075 || rate < 0.025 {
+		t.Errorf("null rejection rate %.3f, want about 0.05", rate)
+	}
+	shifted := make([]float32, 200)
+	for i := range shifted {
+		shifted[i] = float32(rng.NormFloat64() + 0.5)
+	}
+	if p := SignedRank(shifted).P; p > 1e-6 {
+		t.Errorf("shift of half a standard deviation over 200 pairs: p=%v", p)
+	}
+}
+
+func TestBenjaminiHochberg(t *testing.T) {
+	ps := []float64{0.01, 0.04, 0.03, 0.005, 0.5}
+	got := BenjaminiHochberg(ps)
+	want := []float64{0.025, 0.05, 0.05, 0.025, 0.5}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("BH[%d] = %v, want %v (all %v)", i, got[i], want[i], got)
+		}
+	}
+}
+
+func TestNormalQuantile(t *testing.T) {
+	if z := NormalQuantile(0.975); math.Abs(z-1.959963985) > 1e-6 {
+		t.Errorf("z(0.975) = %v", z)
+	}
+}
