@@ -1,0 +1,557 @@
+// Package proxylog reads shadow-proxy query logs (../shared/FORMATS.md section 1) fast: a
+// hand-written decoder that extracts only the keys srctl needs from each JSONL line without
+// building a generic JSON value, and a reader that splits files into chunks parsed in parallel.
+//
+// A line that is not a usable row is reported as a data-quality Issue with its file and line and
+// skipped; the read goes on. Nothing in this package aborts on bad input.
+package proxylog
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Target is the cluster a row was sent to.
+type Target uint8
+
+// Targets.
+const (
+	TargetUnknown Target = iota
+	Primary
+	Shadow
+)
+
+func (t Target) String() string {
+	switch t {
+	case Primary:
+		return "primary"
+	case Shadow:
+		return "shadow"
+	}
+	return "unknown"
+}
+
+// Fields a row can carry, as bits of Row.Has.
+const (
+	HasTS uint32 = 1 << iota
+	HasQueryID
+	HasTarget
+	HasCommand
+	HasQueryText
+	HasQueryHash
+	HasDuration
+	HasBytesSent
+	HasBytesRecv
+	HasSuccess
+	HasError
+	HasClientAddr
+	HasFiltered
+	HasFilterReason
+	HasErrorCode
+	HasRows
+	HasResultHash
+)
+
+// required are the keys without which a row cannot be paired or measured.
+var required = []struct {
+	bit  uint32
+	name string
+}{{HasQueryID, "query_id"}, {HasTarget, "target"}, {HasCommand, "command"}, {HasDuration, "duration_ms"}}
+
+// Row is one decoded line. Byte slices point into the line and are valid only as long as it is;
+// string values are still JSON-escaped when the matching *Escaped flag is set (use Unescape).
+type Row struct {
+	Has          uint32
+	TS           int64 // Unix nanoseconds
+	QueryID      []byte
+	Target       Target
+	Command      []byte
+	QueryText    []byte
+	TextEscaped  bool
+	QueryHash    []byte
+	DurationMS   float64
+	BytesSent    int64
+	BytesRecv    int64
+	Success      bool
+	Error        []byte
+	ErrorEscaped bool
+	ClientAddr   []byte
+	Filtered     bool
+	FilterReason []byte
+	ErrorCode    int64
+	Rows         int64
+	ResultHash   []byte
+	// UnknownKey is the first key the decoder did not know (kept, not fatal: newer proxies add keys).
+	UnknownKey []byte
+}
+
+// DecodeError says why a line is not a row. Kind is one of the Issue kinds.
+type DecodeError struct {
+	Kind string
+	Msg  string
+}
+
+func (e *DecodeError) Error() string { return e.Msg }
+
+var errTruncated = &DecodeError{KindSyntax, "truncated or invalid JSON"}
+
+// Decode parses one JSONL line into r (reset first). It accepts exactly one JSON object with
+// optional surrounding white space.
+func Decode(line []byte, r *Row) error {
+	*r = Row{}
+	if !utf8.Valid(line) {
+		return &DecodeError{KindUTF8, "invalid UTF-8"}
+	}
+	d := decoder{b: line}
+	d.ws()
+	if !d.eat('{') {
+		return &DecodeError{KindSyntax, "not a JSON object"}
+	}
+	d.ws()
+	if d.eat('}') {
+		return d.finish(r)
+	}
+	for {
+		d.ws()
+		key, esc, ok := d.str()
+		if !ok {
+			return errTruncated
+		}
+		if esc {
+			key = Unescape(key)
+		}
+		d.ws()
+		if !d.eat(':') {
+			return errTruncated
+		}
+		d.ws()
+		if err := d.field(key, r); err != nil {
+			return err
+		}
+		d.ws()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return d.finish(r)
+		}
+		return errTruncated
+	}
+}
+
+func (d *decoder) finish(r *Row) error {
+	d.ws()
+	if d.i != len(d.b) {
+		return &DecodeError{KindSyntax, "trailing data after the JSON object"}
+	}
+	for _, f := range required {
+		if r.Has&f.bit == 0 {
+			return &DecodeError{KindMissingField, "missing " + f.name}
+		}
+	}
+	if r.Target == TargetUnknown {
+		return &DecodeError{KindBadValue, "target is neither primary nor shadow"}
+	}
+	return nil
+}
+
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\r', '\n':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// str reads a JSON string at d.i and returns its raw body and whether it holds escapes.
+func (d *decoder) str() (body []byte, escaped, ok bool) {
+	if !d.eat('"') {
+		return nil, false, false
+	}
+	start := d.i
+	for {
+		j := indexQuoteOrBackslash(d.b[d.i:])
+		if j < 0 {
+			return nil, false, false
+		}
+		d.i += j
+		if d.b[d.i] == '"' {
+			body = d.b[start:d.i]
+			d.i++
+			return body, escaped, true
+		}
+		escaped = true
+		d.i += 2 // the backslash and the character it escapes (\uXXXX's digits hold no quote)
+		if d.i > len(d.b) {
+			return nil, false, false
+		}
+	}
+}
+
+// indexQuoteOrBackslash finds the first '"' or '\\'. Most strings have no backslash, so looking
+// for the quote first and then checking the span for a backslash keeps to the fast IndexByte.
+func indexQuoteOrBackslash(b []byte) int {
+	q := indexByte(b, '"')
+	if q < 0 {
+		return indexByte(b, '\\')
+	}
+	if bs := indexByte(b[:q], '\\'); bs >= 0 {
+		return bs
+	}
+	return q
+}
+
+func (d *decoder) field(key []byte, r *Row) error {
+	switch string(key) {
+	case "ts":
+		s, _, ok := d.str()
+		if !ok {
+			return d.typeErr("ts", "a string")
+		}
+		ns, ok := parseTime(s)
+		if !ok {
+			return &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
+		}
+		r.TS, r.Has = ns, r.Has|HasTS
+	case "query_id":
+		return d.strField(&r.QueryID, nil, &r.Has, HasQueryID, "query_id")
+	case "target":
+		var t []byte
+		if err := d.strField(&t, nil, &r.Has, HasTarget, "target"); err != nil {
+			return err
+		}
+		switch string(t) {
+		case "primary":
+			r.Target = Primary
+		case "shadow":
+			r.Target = Shadow
+		}
+	case "command":
+		return d.strField(&r.Command, nil, &r.Has, HasCommand, "command")
+	case "query_text":
+		return d.strField(&r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text")
+	case "query_hash":
+		return d.strField(&r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
+	case "duration_ms":
+		v, ok := d.num()
+		if !ok || v < 0 || math.IsInf(v, 0) {
+			return d.typeErr("duration_ms", "a non-negative number")
+		}
+		r.DurationMS, r.Has = v, r.Has|HasDuration
+	case "bytes_sent":
+		return d.intField(&r.BytesSent, &r.Has, HasBytesSent, "bytes_sent")
+	case "bytes_recv":
+		return d.intField(&r.BytesRecv, &r.Has, HasBytesRecv, "bytes_recv")
+	case "success":
+		return d.boolField(&r.Success, &r.Has, HasSuccess, "success")
+	case "error":
+		return d.strField(&r.Error, &r.ErrorEscaped, &r.Has, HasError, "error")
+	case "client_addr":
+		return d.strField(&r.ClientAddr, nil, &r.Has, HasClientAddr, "client_addr")
+	case "filtered":
+		return d.boolField(&r.Filtered, &r.Has, HasFiltered, "filtered")
+	case "filter_reason":
+		return d.strField(&r.FilterReason, nil, &r.Has, HasFilterReason, "filter_reason")
+	case "error_code":
+		return d.intField(&r.ErrorCode, &r.Has, HasErrorCode, "error_code")
+	case "rows":
+		return d.intField(&r.Rows, &r.Has, HasRows, "rows")
+	case "result_hash":
+		return d.strField(&r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
+	default:
+		if r.UnknownKey == nil {
+			r.UnknownKey = key
+		}
+		if !d.skip(0) {
+			return errTruncated
+		}
+	}
+	return nil
+}
+
+func (d *decoder) typeErr(key, want string) error {
+	if d.i >= len(d.b) {
+		return errTruncated
+	}
+	return &DecodeError{KindBadValue, key + " is not " + want}
+}
+
+// null consumes a JSON null (an absent value for every field).
+func (d *decoder) null() bool {
+	if len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+func (d *decoder) strField(dst *[]byte, esc *bool, has *uint32, bit uint32, key string) error {
+	if d.null() {
+		return nil
+	}
+	s, e, ok := d.str()
+	if !ok {
+		return d.typeErr(key, "a string")
+	}
+	if e {
+		if esc == nil {
+			s = Unescape(s) // short identifiers: unescape now so callers never see escapes
+		} else {
+			*esc = true
+		}
+	}
+	*dst, *has = s, *has|bit
+	return nil
+}
+
+func (d *decoder) intField(dst *int64, has *uint32, bit uint32, key string) error {
+	if d.null() {
+		return nil
+	}
+	v, ok := d.num()
+	if !ok || v != math.Trunc(v) || math.Abs(v) > 1<<62 {
+		return d.typeErr(key, "an integer")
+	}
+	*dst, *has = int64(v), *has|bit
+	return nil
+}
+
+func (d *decoder) boolField(dst *bool, has *uint32, bit uint32, key string) error {
+	switch {
+	case len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "true":
+		*dst, d.i = true, d.i+4
+	case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
+		*dst, d.i = false, d.i+5
+	case d.null():
+		return nil
+	default:
+		return d.typeErr(key, "true or false")
+	}
+	*has |= bit
+	return nil
+}
+
+// pow10 holds the powers of ten that are exact in float64.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// num reads a JSON number. Plain decimals with at most 15 significant digits take a fast path
+// that is exactly rounded (an integer below 2^53 divided by an exact power of ten); anything else
+// goes through strconv.
+func (d *decoder) num() (float64, bool) {
+	start := d.i
+	i := d.i
+	neg := false
+	if i < len(d.b) && d.b[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	simple := true
+	for ; i < len(d.b); i++ {
+		c := d.b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac > 0 {
+				frac++
+			}
+		case c == '.' && frac == 0:
+			frac = 1
+		case c == 'e' || c == 'E' || c == '+' || c == '-':
+			simple = false
+		default:
+			goto end
+		}
+	}
+end:
+	d.i = i
+	if i == start || (neg && i == start+1) {
+		return 0, false
+	}
+	if simple && digits <= 15 && (frac == 0 || frac-1 <= 22) && !(frac == 1) {
+		v := float64(mant)
+		if frac > 1 {
+			v /= pow10[frac-1]
+		}
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	v, err := strconv.ParseFloat(unsafe.String(&d.b[start], i-start), 64)
+	return v, err == nil
+}
+
+// skip skips one JSON value of any type.
+func (d *decoder) skip(depth int) bool {
+	if depth > 64 || d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		_, _, ok := d.str()
+		return ok
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		d.i++
+		d.ws()
+		if d.eat(closer) {
+			return true
+		}
+		for {
+			d.ws()
+			if c == '{' {
+				if _, _, ok := d.str(); !ok {
+					return false
+				}
+				d.ws()
+				if !d.eat(':') {
+					return false
+				}
+				d.ws()
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+			d.ws()
+			if d.eat(',') {
+				continue
+			}
+			return d.eat(closer)
+		}
+	case c == 't':
+		return d.lit("true")
+	case c == 'f':
+		return d.lit("false")
+	case c == 'n':
+		return d.lit("null")
+	default:
+		_, ok := d.num()
+		return ok
+	}
+}
+
+func (d *decoder) lit(s string) bool {
+	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+// parseTime parses RFC 3339 timestamps; the UTC form with a Z and up to nine fraction digits
+// that the proxy writes takes a hand-written path, anything else time.Parse.
+func parseTime(s []byte) (int64, bool) {
+	if len(s) >= 20 && s[len(s)-1] == 'Z' && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' && s[16] == ':' {
+		year, ok1 := digitsN(s[0:4])
+		mon, ok2 := digitsN(s[5:7])
+		day, ok3 := digitsN(s[8:10])
+		hh, ok4 := digitsN(s[11:13])
+		mm, ok5 := digitsN(s[14:16])
+		ss, ok6 := digitsN(s[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && hh < 24 && mm < 60 && ss < 61 {
+			var nanos int
+			rest := s[19 : len(s)-1]
+			if len(rest) > 0 {
+				if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+					goto slow
+				}
+				n, ok := digitsN(rest[1:])
+				if !ok {
+					goto slow
+				}
+				for k := len(rest) - 1; k < 9; k++ {
+					n *= 10
+				}
+				nanos = n
+			}
+			return time.Date(year, time.Month(mon), day, hh, mm, ss, nanos, time.UTC).UnixNano(), true
+		}
+	}
+slow:
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}
+
+func digitsN(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// Unescape returns the text of a JSON string body (without quotes). Invalid escapes are kept
+// literally: this is for display and classification, never for re-encoding.
+func Unescape(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' || i+1 >= len(b) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch b[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			if i+4 < len(b) {
+				if r, err := strconv.ParseUint(string(b[i+1:i+5]), 16, 32); err == nil {
+					i += 4
+					ru := rune(r)
+					if ru >= 0xD800 && ru < 0xDC00 && i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+						if lo, err := strconv.ParseUint(string(b[i+3:i+7]), 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
+							ru = (ru-0xD800)<<10 + (rune(lo) - 0xDC00) + 0x10000
+							i += 6
+						}
+					}
+					out = utf8.AppendRune(out, ru)
+					continue
+				}
+			}
+			out = append(out, '\\', 'u')
+		default: // \" \\ \/
+			out = append(out, b[i])
+		}
+	}
+	return out
+}

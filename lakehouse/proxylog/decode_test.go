@@ -1,0 +1,135 @@
+package proxylog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/lakehouse"
+)
+
+const examplePrimary = `{"ts":"2026-02-05T14:30:25.123Z","query_id":"550e8400-e29b-41d4-a716-446655440000","target":"primary","command":"COM_QUERY","query_text":"SELECT * FROM users WHERE id = 123","query_hash":"5d41402abc4b2a76b9719d911017c592","duration_ms":45.2,"bytes_sent":156,"bytes_recv":4096,"success":true,"client_addr":"10.0.0.1:54321"}`
+
+func TestDecodeExample(t *testing.T) {
+	var r Row
+	if err := Decode([]byte(examplePrimary), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 2, 5, 14, 30, 25, 123e6, time.UTC).UnixNano()
+	if r.TS != want || string(r.QueryID) != "550e8400-e29b-41d4-a716-446655440000" || r.Target != Primary ||
+		string(r.Command) != "COM_QUERY" || string(r.QueryText) != "SELECT * FROM users WHERE id = 123" ||
+		r.DurationMS != 45.2 || r.BytesSent != 156 || r.BytesRecv != 4096 || !r.Success ||
+		string(r.ClientAddr) != "10.0.0.1:54321" || r.UnknownKey != nil {
+		t.Errorf("decoded %+v", r)
+	}
+}
+
+func TestDecodeBadLines(t *testing.T) {
+	for _, c := range []struct{ line, kind string }{
+		{examplePrimary[:len(examplePrimary)-30], KindSyntax},
+		{`not json`, KindSyntax},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY"}`, KindMissingField},
+		{`{"query_id":"a","target":"replica","command":"COM_QUERY","duration_ms":1}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":"fast"}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":-1}`, KindBadValue},
+		{`{"ts":"yesterday","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1,"bytes_recv":1.5}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1} {}`, KindSyntax},
+		{"{\"query_id\":\"a\xff\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindUTF8},
+	} {
+		var r Row
+		err := Decode([]byte(c.line), &r)
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Kind != c.kind {
+			t.Errorf("Decode(%.60q) = %v, want kind %s", c.line, err, c.kind)
+		}
+	}
+}
+
+func TestDecodeLenient(t *testing.T) {
+	line := `{ "query_id" : "a", "target":"shadow", "command":"COM_STMT_EXECUTE", "duration_ms":1.5e2, "extra":{"nested":[1,"x\"y",{"z":null}]}, "error":null, "success":false, "ts":"2026-02-05T15:30:25.5+01:00" }`
+	var r Row
+	if err := Decode([]byte(line), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.DurationMS != 150 || r.Target != Shadow || string(r.UnknownKey) != "extra" || r.Has&HasError != 0 ||
+		r.TS != time.Date(2026, 2, 5, 14, 30, 25, 5e8, time.UTC).UnixNano() {
+		t.Errorf("decoded %+v", r)
+	}
+}
+
+// TestDecodeAgreesWithEncodingJSON encodes random records with encoding/json (the proxy is
+// written in Go, so this is the producer's encoder) and checks that every field decodes the same.
+func TestDecodeAgreesWithEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	texts := []string{"SELECT 1", "SELECT * FROM t WHERE a < 3 AND b > 'x' /*route='%2Fapi%2Fv1',x='it\\'s'*/",
+		"SELECT \"q\", '\\\\' FROM `t`\n\tWHERE x = 'é中😀' -- c", "INSERT INTO t VALUES (1)\u2028"}
+	for i := range 2000 {
+		rec := lakehouse.ProxyLogRecord{
+			TS:         time.Unix(1770000000+int64(rng.IntN(1e6)), int64(rng.IntN(1e9))).UTC(),
+			QueryID:    fmt.Sprintf("%08x-0000-4000-8000-%012x", rng.Uint32(), i),
+			Target:     []string{"primary", "shadow"}[i%2],
+			Command:    "COM_QUERY",
+			QueryText:  texts[rng.IntN(len(texts))],
+			QueryHash:  fmt.Sprintf("%032x", rng.Uint64()),
+			DurationMS: float64(rng.IntN(1e7)) / 1000 * []float64{1, 1e-6, 1e6}[rng.IntN(3)],
+			BytesSent:  int64(rng.IntN(1e9)),
+			BytesRecv:  int64(rng.IntN(1e9)),
+			Success:    rng.IntN(2) == 0,
+			Error:      []string{"", "timeout <5s> & \"quoted\""}[rng.IntN(2)],
+			ClientAddr: "10.0.0.1:1234",
+			Filtered:   rng.IntN(5) == 0,
+		}
+		line, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Row
+		if err := Decode(line, &r); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if r.TS != rec.TS.UnixNano() || string(r.QueryID) != rec.QueryID || r.Target.String() != rec.Target ||
+			text(r.QueryText, r.TextEscaped) != rec.QueryText || string(r.QueryHash) != rec.QueryHash ||
+			r.DurationMS != rec.DurationMS || r.BytesSent != rec.BytesSent || r.BytesRecv != rec.BytesRecv ||
+			r.Success != rec.Success || text(r.Error, r.ErrorEscaped) != rec.Error || r.Filtered != rec.Filtered {
+			t.Fatalf("line %s\ndecoded %+v", line, r)
+		}
+	}
+}
+
+func text(b []byte, esc bool) string {
+	if esc {
+		return string(Unescape(b))
+	}
+	return string(b)
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(examplePrimary))
+	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"query_text":"\u003c\ud83d\ude00\\"}`))
+	f.Add([]byte(`{"a":[[[[{}]]]],"query_id":"\"","target":"primary","command":"x","duration_ms":0}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var r Row
+		if err := Decode(line, &r); err == nil && !json.Valid(line) {
+			t.Errorf("accepted invalid JSON %q", line)
+		}
+		if r.TextEscaped {
+			_ = Unescape(r.QueryText)
+		}
+	})
+}
+
+func TestUnescape(t *testing.T) {
+	for in, want := range map[string]string{`a\"b`: `a"b`, `\u003cx\u003e`: "<x>", `\ud83d\ude00`: "😀", `\\'`: `\'`, `\n\t`: "\n\t", `bad\u12`: `bad\u12`} {
+		if got := string(Unescape([]byte(in))); got != want {
+			t.Errorf("Unescape(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if strings.Contains(string(Unescape([]byte(`\u0041`))), `\`) {
+		t.Error("\\u0041 not unescaped")
+	}
+}

@@ -1,0 +1,341 @@
+package proxylog
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Object is one log file to read.
+type Object struct {
+	Name string                                        // shown in issues: path or URI
+	Size int64                                         // bytes as stored, -1 when unknown
+	Open func(ctx context.Context) (io.ReadCloser, error) // opened by one reader goroutine
+}
+
+// Options tune Read. Zero values take the defaults.
+type Options struct {
+	Workers      int // parser goroutines; default GOMAXPROCS
+	ChunkBytes   int // bytes handed to a parser at once; default 4 MiB
+	MaxLineBytes int // longer lines are skipped and counted; default 8 MiB
+	// Progress, when set, is updated while reading (atomically; poll it from another goroutine).
+	Progress *Progress
+}
+
+// Defaults of Options.
+const (
+	DefaultChunkBytes   = 4 << 20
+	DefaultMaxLineBytes = 8 << 20
+)
+
+// Progress counts what Read has done so far.
+type Progress struct {
+	Bytes       atomic.Int64 // JSONL bytes read (after decompression)
+	Rows        atomic.Int64
+	FilesDone   atomic.Int64
+	FilesTotal  atomic.Int64
+	StoredBytes atomic.Int64 // sum of Object.Size known in advance
+}
+
+// Stats summarise a Read.
+type Stats struct {
+	Files   int     `json:"files"`
+	Bytes   int64   `json:"bytes"`
+	Lines   int64   `json:"lines"`
+	Rows    int64   `json:"rows"`
+	Quality Quality `json:"quality"`
+}
+
+// Batch is a run of consecutive rows of one object. Rows and every slice inside them are valid
+// only during the call of the process function: they point into a buffer that is reused after.
+type Batch struct {
+	Object string
+	Rows   []Row
+	Lines  []int // Lines[i] is the 1-based line number of Rows[i]
+}
+
+type chunk struct {
+	name      string
+	firstLine int
+	data      []byte
+	pooled    *[]byte // returned to the pool after parsing; nil for oversize buffers
+	issue     *Issue  // a reader-found issue travelling in order with the data (data is nil)
+}
+
+// Read decodes every row of objs. process is called concurrently from Options.Workers
+// goroutines, each time with the rows of one chunk; the worker index (0 <= worker < Workers)
+// lets it keep per-worker state without locks. A process error stops the read and is returned,
+// as is ctx's error; bad input never stops it.
+func Read(ctx context.Context, objs []Object, opts Options, process func(worker int, b *Batch) error) (Stats, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.ChunkBytes <= 0 {
+		opts.ChunkBytes = DefaultChunkBytes
+	}
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	prog := opts.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	prog.FilesTotal.Store(int64(len(objs)))
+	for _, o := range objs {
+		if o.Size > 0 {
+			prog.StoredBytes.Add(o.Size)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pool := sync.Pool{New: func() any { b := make([]byte, opts.ChunkBytes); return &b }}
+	chunks := make(chan chunk, opts.Workers*2)
+	next := make(chan int)
+
+	readers := min(opts.Workers, len(objs))
+	readerQ := make([]Quality, readers)
+	readerLines := make([]int64, readers)
+	var rwg sync.WaitGroup
+	for r := range readers {
+		rwg.Go(func() {
+			for i := range next {
+				n, err := readObject(ctx, objs[i], opts, &pool, chunks, prog)
+				readerLines[r] += int64(n)
+				switch {
+				case errors.Is(err, errEmpty):
+					readerQ[r].Add(Issue{Kind: KindEmptyFile, File: objs[i].Name, Msg: "no rows"})
+				case err != nil && ctx.Err() == nil:
+					readerQ[r].Add(Issue{Kind: KindUnreadable, File: objs[i].Name, Msg: err.Error()})
+				}
+				prog.FilesDone.Add(1)
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range objs {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { rwg.Wait(); close(chunks) }()
+
+	parserQ := make([]Quality, opts.Workers)
+	parserRows := make([]int64, opts.Workers)
+	var pwg sync.WaitGroup
+	for w := range opts.Workers {
+		pwg.Go(func() {
+			b := &Batch{}
+			var row Row
+			for c := range chunks {
+				if ctx.Err() != nil {
+					continue // drain so readers can finish
+				}
+				b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
+				parseChunk(c, b, &row, &parserQ[w])
+				parserRows[w] += int64(len(b.Rows))
+				prog.Rows.Add(int64(len(b.Rows)))
+				if err := process(w, b); err != nil {
+					cancel(err)
+				}
+				if c.pooled != nil {
+					pool.Put(c.pooled)
+				}
+			}
+		})
+	}
+	pwg.Wait()
+
+	st := Stats{Files: len(objs), Bytes: prog.Bytes.Load()}
+	for _, q := range readerQ {
+		st.Quality.Merge(q)
+	}
+	for w := range opts.Workers {
+		st.Quality.Merge(parserQ[w])
+		st.Rows += parserRows[w]
+	}
+	for _, n := range readerLines {
+		st.Lines += n
+	}
+	// The context ends early only when the caller cancelled or process failed; either is the error.
+	return st, context.Cause(ctx)
+}
+
+// readObject splits one object into newline-terminated chunks. It returns the number of lines.
+func readObject(ctx context.Context, o Object, opts Options, pool *sync.Pool, out chan<- chunk, prog *Progress) (lines int, err error) {
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	var r io.Reader = rc
+	if strings.HasSuffix(o.Name, ".gz") {
+		zr, err := gzip.NewReader(rc)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, fmt.Errorf("empty gzip stream")
+			}
+			return 0, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var carry []byte
+	var total int64
+	emit := func(data []byte, pooled *[]byte) bool {
+		c := chunk{name: o.Name, firstLine: lines + 1, data: data, pooled: pooled}
+		lines += bytes.Count(data, []byte{'\n'})
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			lines++ // a last line without newline
+		}
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		bufp := pool.Get().(*[]byte)
+		buf := *bufp
+		var pooled = bufp
+		if len(carry) >= len(buf) {
+			buf, pooled = make([]byte, 2*len(carry)), nil
+			pool.Put(bufp)
+		}
+		k := copy(buf, carry)
+		n, rerr := io.ReadFull(r, buf[k:])
+		total += int64(n)
+		prog.Bytes.Add(int64(n))
+		data := buf[:k+n]
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if len(data) > 0 && !emit(data, pooled) {
+				return lines, ctx.Err()
+			} else if len(data) == 0 && pooled != nil {
+				pool.Put(pooled)
+			}
+			if total == 0 {
+				return lines, errEmpty
+			}
+			return lines, nil
+		}
+		if rerr != nil {
+			if pooled != nil {
+				pool.Put(pooled)
+			}
+			return lines, fmt.Errorf("reading after %d bytes: %w", total, rerr)
+		}
+		nl := bytes.LastIndexByte(data, '\n')
+		if nl < 0 {
+			if len(data) >= opts.MaxLineBytes {
+				// One line longer than the limit: report it and skip to its end unbuffered.
+				lines++
+				rest, skipped, err := skipLine(r, prog)
+				total += skipped
+				if pooled != nil {
+					pool.Put(pooled)
+				}
+				sendIssue(ctx, out, Issue{Kind: KindTooLong, File: o.Name, Line: lines,
+					Msg: fmt.Sprintf("line of more than %d bytes skipped", opts.MaxLineBytes)})
+				carry = rest
+				if err == io.EOF {
+					if len(rest) > 0 {
+						emit(rest, nil)
+					}
+					return lines, nil
+				} else if err != nil {
+					return lines, fmt.Errorf("reading after %d bytes: %w", total, err)
+				}
+				continue
+			}
+			carry = append([]byte(nil), data...) // grows the next buffer
+			if pooled != nil {
+				pool.Put(pooled)
+			}
+			continue
+		}
+		carry = append(carry[:0:0], data[nl+1:]...)
+		if !emit(data[:nl+1], pooled) {
+			return lines, ctx.Err()
+		}
+	}
+}
+
+var errEmpty = errors.New("empty")
+
+// sendIssue sends a chunk that carries an issue instead of data, so that Quality stays per
+// parser goroutine.
+func sendIssue(ctx context.Context, out chan<- chunk, is Issue) {
+	select {
+	case out <- chunk{name: is.File, issue: &is}:
+	case <-ctx.Done():
+	}
+}
+
+// skipLine discards input up to and including the next newline and returns what was read
+// after it (the start of the next lines).
+func skipLine(r io.Reader, prog *Progress) (rest []byte, n int64, err error) {
+	var buf [64 << 10]byte
+	for {
+		k, err := r.Read(buf[:])
+		if i := bytes.IndexByte(buf[:k], '\n'); i >= 0 {
+			n += int64(k)
+			prog.Bytes.Add(int64(k))
+			return append([]byte(nil), buf[i+1:k]...), n, err
+		}
+		n += int64(k)
+		prog.Bytes.Add(int64(k))
+		if err != nil {
+			return nil, n, err
+		}
+	}
+}
+
+// parseChunk decodes the lines of c into b; bad lines go to q.
+func parseChunk(c chunk, b *Batch, row *Row, q *Quality) {
+	if c.issue != nil {
+		q.Add(*c.issue)
+		return
+	}
+	data, line := c.data, c.firstLine
+	for len(data) > 0 {
+		nl := bytes.IndexByte(data, '\n')
+		var l []byte
+		if nl < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:nl], data[nl+1:]
+		}
+		if len(l) > 0 && l[len(l)-1] == '\r' {
+			l = l[:len(l)-1]
+		}
+		if len(bytes.TrimSpace(l)) > 0 {
+			if err := Decode(l, row); err != nil {
+				kind, msg := KindSyntax, err.Error()
+				var de *DecodeError
+				if errors.As(err, &de) {
+					kind = de.Kind
+				}
+				q.Add(Issue{Kind: kind, File: c.name, Line: line, Msg: msg})
+			} else {
+				if row.UnknownKey != nil {
+					q.Add(Issue{Kind: KindUnknownField, File: c.name, Line: line, Msg: "unknown key " + strconvQuote(row.UnknownKey)})
+				}
+				b.Rows = append(b.Rows, *row)
+				b.Lines = append(b.Lines, line)
+			}
+		}
+		line++
+	}
+}

@@ -1,0 +1,148 @@
+package proxylog
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/lakehouse/objstore"
+)
+
+func row(i int, target string) string {
+	return fmt.Sprintf(`{"ts":"2026-03-05T14:%02d:00Z","query_id":"q%06d","target":%q,"command":"COM_QUERY","query_text":"SELECT %d","duration_ms":%d.5,"bytes_recv":100,"success":true}`, i%60, i, target, i, i)
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gz(t *testing.T, data []byte) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(data)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// readAll reads dir with small chunks (so lines straddle chunk boundaries) and returns the query
+// ids per object with their line numbers, plus the stats.
+func readAll(t *testing.T, w Window, inputs ...string) (map[string]int, Stats, Resolved) {
+	t.Helper()
+	res, err := Resolve(context.Background(), inputs, w, nil, objstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	st, err := Read(context.Background(), res.Objects, Options{Workers: 3, ChunkBytes: 300, MaxLineBytes: 1000}, func(_ int, b *Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, r := range b.Rows {
+			got[filepath.Base(b.Object)+":"+string(r.QueryID)+":"+r.Target.String()] = b.Lines[i]
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Quality.Merge(res.Quality)
+	return got, st, res
+}
+
+func TestReadHiveTreeWithBadInput(t *testing.T) {
+	dir := t.TempDir()
+	h14 := filepath.Join(dir, "year=2026/month=03/day=05/hour=14")
+	var good strings.Builder
+	for i := range 50 {
+		good.WriteString(row(i, "primary") + "\n" + row(i, "shadow") + "\n")
+	}
+	write(t, filepath.Join(h14, "a.jsonl"), []byte(good.String()))
+	write(t, filepath.Join(h14, "b.jsonl.gz"), gz(t, []byte(row(100, "primary")+"\r\n\n"+row(100, "shadow"))))
+	bad := row(200, "primary") + "\n" + row(201, "primary")[:40] + "\n" + `{"x":1}` + "\n" +
+		strings.Repeat("x", 5000) + "\n" + row(202, "shadow") + "\n" + "{\"query_id\":\"\xff\"}\n"
+	write(t, filepath.Join(h14, "c.jsonl"), []byte(bad))
+	write(t, filepath.Join(h14, "empty.jsonl"), nil)
+	write(t, filepath.Join(h14, "notes.txt"), []byte("ignored"))
+	if err := os.MkdirAll(filepath.Join(dir, "year=2026/month=03/day=05/hour=15"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "year=2026/month=03/day=01/hour=00/old.jsonl"), []byte(row(300, "primary")+"\n"))
+
+	w := Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
+	got, st, res := readAll(t, w, dir)
+	if res.Pruned != 1 || len(res.Objects) != 4 {
+		t.Errorf("pruned %d, objects %d; want 1 pruned (day=01), 4 read", res.Pruned, len(res.Objects))
+	}
+	if len(got) != 100+2+2 {
+		t.Errorf("rows = %d, want 104", len(got))
+	}
+	if got["a.jsonl:q000049:shadow"] != 100 || got["b.jsonl.gz:q000100:shadow"] != 3 || got["c.jsonl:q000202:shadow"] != 5 {
+		t.Errorf("line numbers wrong: %v %v %v", got["a.jsonl:q000049:shadow"], got["b.jsonl.gz:q000100:shadow"], got["c.jsonl:q000202:shadow"])
+	}
+	q := st.Quality
+	for kind, want := range map[string]int64{KindSyntax: 1, KindMissingField: 1, KindTooLong: 1, KindUTF8: 1, KindEmptyFile: 1, KindEmptyPartiton: 1} {
+		if q.Counts[kind] != want {
+			t.Errorf("%s = %d, want %d (all %v)", kind, q.Counts[kind], want, q.Counts)
+		}
+	}
+	if ex := q.Examples[KindTooLong]; len(ex) != 1 || !strings.HasSuffix(ex[0].File, "c.jsonl") || ex[0].Line != 4 {
+		t.Errorf("too-long example %+v, want c.jsonl:4", ex)
+	}
+	if ex := q.Examples[KindSyntax]; len(ex) != 1 || ex[0].Line != 2 {
+		t.Errorf("syntax example %+v, want line 2", ex)
+	}
+}
+
+func TestReadUnreadableObjectGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ok.jsonl"), []byte(row(1, "primary")+"\n"))
+	write(t, filepath.Join(dir, "broken.jsonl.gz"), []byte("this is not gzip"))
+	got, st, _ := readAll(t, Window{}, dir)
+	if len(got) != 1 || st.Quality.Counts[KindUnreadable] != 1 {
+		t.Errorf("rows %d, unreadable %d; want 1 and 1", len(got), st.Quality.Counts[KindUnreadable])
+	}
+}
+
+func TestReadStdinAndMissingInput(t *testing.T) {
+	res, err := Resolve(context.Background(), []string{"-"}, Window{}, strings.NewReader(row(1, "shadow")), objstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if _, err := Read(context.Background(), res.Objects, Options{}, func(_ int, b *Batch) error { n += len(b.Rows); return nil }); err != nil || n != 1 {
+		t.Errorf("stdin: %d rows, %v", n, err)
+	}
+	if _, err := Resolve(context.Background(), []string{"/no/such/dir"}, Window{}, nil, objstore.Options{}); err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
+		t.Errorf("missing input error %v must name it", err)
+	}
+}
+
+func TestReadStopsOnProcessError(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 1000 {
+		b.WriteString(row(i, "primary") + "\n")
+	}
+	write(t, filepath.Join(dir, "a.jsonl"), []byte(b.String()))
+	res, _ := Resolve(context.Background(), []string{dir}, Window{}, nil, objstore.Options{})
+	boom := fmt.Errorf("boom")
+	_, err := Read(context.Background(), res.Objects, Options{ChunkBytes: 500}, func(int, *Batch) error { return boom })
+	if err != boom {
+		t.Errorf("err = %v, want the process error", err)
+	}
+}
