@@ -15,8 +15,8 @@ import (
 
 // Object is one log file to read.
 type Object struct {
-	Name string                                        // shown in issues: path or URI
-	Size int64                                         // bytes as stored, -1 when unknown
+	Name string                                           // shown in issues: path or URI
+	Size int64                                            // bytes as stored, -1 when unknown
 	Open func(ctx context.Context) (io.ReadCloser, error) // opened by one reader goroutine
 }
 
