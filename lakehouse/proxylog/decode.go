@@ -223,9 +223,10 @@ func indexQuoteOrBackslash(b []byte) int {
 func (d *decoder) field(key []byte, r *Row) error {
 	switch string(key) {
 	case "ts":
-		s, _, ok := d.str()
-		if !ok {
-			return d.typeErr("ts", "a string")
+		var s []byte
+		var has uint32
+		if err := d.strField(&s, nil, &has, HasTS, "ts"); err != nil || has == 0 {
+			return err
 		}
 		ns, ok := parseTime(s)
 		if !ok {
@@ -308,8 +309,12 @@ func (d *decoder) strField(dst *[]byte, esc *bool, has *uint32, bit uint32, key 
 	if d.null() {
 		return nil
 	}
+	quoted := d.i < len(d.b) && d.b[d.i] == '"'
 	s, e, ok := d.str()
 	if !ok {
+		if quoted {
+			return errTruncated // an unterminated string: the line was cut
+		}
 		return d.typeErr(key, "a string")
 	}
 	if e {

@@ -1,0 +1,167 @@
+package analyze
+
+import (
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+// Group-by modes of the diff.
+const (
+	GroupByEndpoint    = "endpoint"
+	GroupByFingerprint = "fingerprint"
+	GroupByQueryHash   = "query_hash"
+)
+
+// Endpoint sources beyond fingerprint's.
+const (
+	SourceCommand   = "command"    // COM_STMT_EXECUTE: no text to classify
+	SourceQueryHash = "query_hash" // --group-by query_hash
+)
+
+// StmtExecuteGroup is the group of COM_STMT_EXECUTE rows: they carry no text, so they are
+// counted apart from every endpoint.
+const StmtExecuteGroup = "COM_STMT_EXECUTE"
+
+// groupTable interns group names into small ids shared by all parser goroutines.
+type groupTable struct {
+	mu     sync.Mutex
+	ids    map[string]uint32
+	groups []groupInfo
+}
+
+type groupInfo struct {
+	Name, Source, SampleSQL, FingerprintID string
+}
+
+func newGroupTable() *groupTable { return &groupTable{ids: map[string]uint32{}} }
+
+// intern returns the id of name, adding it with its description on first sight. The strings
+// are copied: callers may pass views of reused buffers.
+func (t *groupTable) intern(name, source, sample, fpID string) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id, ok := t.ids[name]; ok {
+		if g := &t.groups[id]; g.Source == "" { // interned early by name (--endpoint)
+			g.Source, g.SampleSQL, g.FingerprintID = source, truncate(strings.Clone(sample), 300), fpID
+		}
+		return id
+	}
+	id := uint32(len(t.groups))
+	name = strings.Clone(name)
+	t.ids[name] = id
+	t.groups = append(t.groups, groupInfo{Name: name, Source: source, SampleSQL: truncate(strings.Clone(sample), 300), FingerprintID: fpID})
+	return id
+}
+
+func (t *groupTable) info(id uint32) groupInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.groups[id]
+}
+
+func (t *groupTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.groups)
+}
+
+// classifier names the group of a row. One per parser goroutine: its caches need no lock.
+type classifier struct {
+	rules   *fingerprint.Rules
+	groupBy string
+	table   *groupTable
+	// byHash caches query_hash -> group: identical texts share a hash. Bounded, because texts
+	// that embed a trace id make every hash unique.
+	byHash map[string]uint32
+	// byName caches group name -> id for names the fast path returns (routes).
+	byName map[string]uint32
+}
+
+const classifierCacheMax = 1 << 16
+
+func newClassifier(rules *fingerprint.Rules, groupBy string, table *groupTable) *classifier {
+	return &classifier{rules: rules, groupBy: groupBy, table: table, byHash: map[string]uint32{}, byName: map[string]uint32{}}
+}
+
+// group returns the group id of a decoded row (valid only during the batch).
+func (c *classifier) group(r *proxylog.Row) uint32 {
+	if string(r.Command) == StmtExecuteGroup {
+		return c.named(StmtExecuteGroup, SourceCommand, "")
+	}
+	if c.groupBy == GroupByQueryHash {
+		name := bytesView(r.QueryHash)
+		if name == "" {
+			name = "(no hash)"
+		}
+		return c.named(name, SourceQueryHash, text(r))
+	}
+	if id, ok := c.byHash[bytesView(r.QueryHash)]; ok && len(r.QueryHash) > 0 {
+		return id
+	}
+	sql := text(r)
+	if c.groupBy == GroupByEndpoint {
+		if ep, ok := fingerprint.TrailingEndpoint(sql); ok {
+			return c.named(ep, fingerprint.SourceSQLCommenter, sql)
+		}
+	}
+	var id uint32
+	if c.groupBy == GroupByFingerprint {
+		fp := fingerprint.Fingerprint(sql)
+		fid := fingerprint.ID(fp)
+		id = c.table.intern("fp:"+fid, fingerprint.SourceFingerprint, sql, fid)
+	} else {
+		cl := c.rules.Classify(sql)
+		id = c.table.intern(cl.Endpoint, cl.Source, sql, cl.FingerprintID)
+	}
+	if len(r.QueryHash) > 0 {
+		if len(c.byHash) >= classifierCacheMax {
+			clear(c.byHash)
+		}
+		c.byHash[string(r.QueryHash)] = id
+	}
+	return id
+}
+
+func (c *classifier) named(name, source, sample string) uint32 {
+	if id, ok := c.byName[name]; ok {
+		return id
+	}
+	id := c.table.intern(name, source, sample, "")
+	if len(c.byName) >= classifierCacheMax {
+		clear(c.byName)
+	}
+	c.byName[strings.Clone(name)] = id
+	return id
+}
+
+// text is the row's SQL as a string: a view of the buffer when unescaped (no copy), else the
+// unescaped copy.
+func text(r *proxylog.Row) string {
+	if r.TextEscaped {
+		return string(proxylog.Unescape(r.QueryText))
+	}
+	return bytesView(r.QueryText)
+}
+
+// bytesView looks at b as a string without copying; the string must not outlive b's buffer.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}

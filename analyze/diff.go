@@ -1,0 +1,591 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/analyze/stats"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+// Config says how to diff. The zero value of a field takes its default (see Defaults).
+type Config struct {
+	Rules     *fingerprint.Rules // endpoint rules for untagged SQL (nil: none)
+	GroupBy   string             // GroupByEndpoint (default), GroupByFingerprint, GroupByQueryHash
+	Window    proxylog.Window    // pairs whose primary row is outside are counted, not analysed
+	Alpha     float64            // false discovery rate / error level; default 0.05
+	MinPairs  int                // pairs an endpoint needs for any verdict; default 20
+	Threshold float64            // smallest relative change worth reporting; default 0.10
+	// DivergenceShare is the share of compared pairs whose response size must collapse or differ
+	// for an endpoint to be "suspected"; default 0.5 ("most pairs").
+	DivergenceShare float64
+	Endpoint        string // drill into this group (--endpoint)
+	Workers         int
+	ChunkBytes      int
+	MaxLineBytes    int
+	Progress        *proxylog.Progress
+}
+
+// Defaults.
+const (
+	DefaultAlpha           = 0.05
+	DefaultMinPairs        = 20
+	DefaultThreshold       = 0.10
+	DefaultDivergenceShare = 0.5
+	// errorPacketMax is the largest response taken for a MySQL ERR packet (header, code,
+	// SQL state and a message); result sets are larger.
+	errorPacketMax = 128
+	// largeResultBytes marks results big enough that streaming them to the client shows in the
+	// primary's duration (FORMATS.md quirk 2).
+	largeResultBytes = 1 << 20
+	worstPairs       = 10
+)
+
+func (c *Config) defaults() {
+	if c.GroupBy == "" {
+		c.GroupBy = GroupByEndpoint
+	}
+	if c.Alpha <= 0 {
+		c.Alpha = DefaultAlpha
+	}
+	if c.MinPairs <= 0 {
+		c.MinPairs = DefaultMinPairs
+	}
+	if c.Threshold <= 0 {
+		c.Threshold = DefaultThreshold
+	}
+	if c.DivergenceShare <= 0 {
+		c.DivergenceShare = DefaultDivergenceShare
+	}
+}
+
+// MinPairsFor is the rule for a quantile's verdict: at least MinPairs pairs and at least five
+// expected observations beyond the quantile (n(1-q) >= 5): P50 20, P90 50, P95 100, P99 500
+// with the default MinPairs.
+func MinPairsFor(q float64, minPairs int) int {
+	return max(minPairs, int(math.Ceil(5/(1-q)-1e-9)))
+}
+
+// groupAcc accumulates one group's pairs.
+type groupAcc struct {
+	pd, sd     []float32 // latency pairs, ms
+	bdiff      []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
+	impact     float64
+	large      int64 // pairs with a large primary result
+	collapsed  int64
+	collapseEx []SizeExample
+	diffEx     []SizeExample // candidates; those matching the offset are dropped at the end
+	resCmp     int64
+	resDiff    int64
+	filtered   int64
+	shadowOnly int64
+	primOnly   int64
+	both       int64
+	failures   map[failKey]*FailureGroup
+	detail     []pairRef // drill-down group only
+}
+
+type failKey struct{ kind, msg string }
+
+type pairRef struct {
+	qid, sql string
+	ts       int64
+	p, s     float32
+	hash     [16]byte
+	hasHash  bool
+}
+
+// Run reads the logs of objs and compares primary and shadow. Bad input is counted in the
+// report; only cancellation and I/O set-up errors fail it.
+func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, error) {
+	start := time.Now()
+	cfg.defaults()
+	table := newGroupTable()
+	rep := &Report{Schema: ReportSchema}
+	sum := &rep.Summary
+	sum.FilteredBy = map[string]int64{}
+	accs := map[uint32]*groupAcc{}
+	acc := func(g uint32) *groupAcc {
+		a := accs[g]
+		if a == nil {
+			a = &groupAcc{failures: map[failKey]*FailureGroup{}}
+			accs[g] = a
+		}
+		return a
+	}
+	drillID, drillSet := uint32(0), false
+	pr := newPairer(cfg.Window, sum, func(p, s *half) {
+		a := acc(p.group)
+		a.addPair(p, s, sum, drillSet && p.group == drillID)
+	})
+
+	// Parsers reduce rows to halves; one goroutine pairs them.
+	halves := make(chan []half, 8)
+	pool := sync.Pool{New: func() any { return make([]half, 0, 4096) }}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = max(1, runtime.GOMAXPROCS(0))
+	}
+	classifiers := make([]*classifier, workers)
+	localCounts := make([]rowCounts, workers)
+	for i := range classifiers {
+		classifiers[i] = newClassifier(cfg.Rules, cfg.GroupBy, table)
+	}
+	if cfg.Endpoint != "" {
+		// Interning the drilled name first gives it a known id; classification finds it later.
+		drillID, drillSet = table.intern(cfg.Endpoint, "", "", ""), true
+	}
+	pairDone := make(chan struct{})
+	go func() {
+		defer close(pairDone)
+		for hs := range halves {
+			for i := range hs {
+				pr.add(&hs[i])
+			}
+			pool.Put(hs[:0])
+		}
+	}()
+	st, err := proxylog.Read(ctx, objs, proxylog.Options{Workers: workers, ChunkBytes: cfg.ChunkBytes, MaxLineBytes: cfg.MaxLineBytes, Progress: cfg.Progress},
+		func(w int, b *proxylog.Batch) error {
+			cl, rc := classifiers[w], &localCounts[w]
+			hs := pool.Get().([]half)
+			for i := range b.Rows {
+				r := &b.Rows[i]
+				switch string(r.Command) {
+				case "COM_QUERY":
+					rc.query++
+				case StmtExecuteGroup:
+					rc.execute++
+				default:
+					rc.other++
+					continue
+				}
+				g := cl.group(r)
+				hs = append(hs, reduce(r, g, drillSet && g == drillID))
+			}
+			select {
+			case halves <- hs:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	close(halves)
+	<-pairDone
+	if err != nil {
+		return nil, fmt.Errorf("reading logs: %w", err)
+	}
+	pr.finish(func(h *half, primaryOnlyConn bool) {})
+
+	sum.Files, sum.Bytes, sum.Rows = st.Files, st.Bytes, st.Rows
+	sum.BadLines = st.Quality.Total()
+	for _, rc := range localCounts {
+		sum.QueryRows += rc.query
+		sum.ExecuteRows += rc.execute
+		sum.OtherRows += rc.other
+	}
+	rep.DataQuality = st.Quality
+
+	tested := summarise(rep, table, accs, cfg)
+	rep.Settings = Settings{GroupBy: cfg.GroupBy, Alpha: cfg.Alpha, MinPairs: cfg.MinPairs, ThresholdPct: cfg.Threshold * 100,
+		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTests: tested}
+	if !cfg.Window.Since.IsZero() {
+		rep.Settings.Since = cfg.Window.Since.UTC().Format(time.RFC3339)
+	}
+	if !cfg.Window.Until.IsZero() {
+		rep.Settings.Until = cfg.Window.Until.UTC().Format(time.RFC3339)
+	}
+	if drillSet {
+		rep.Drill = drill(cfg.Endpoint, accs[drillID], rep)
+	}
+	rep.Summary.ElapsedSeconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+type rowCounts struct{ query, execute, other int64 }
+
+func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
+	if s.filtered() || p.filtered() {
+		a.filtered++
+		sum.Filtered++
+		reason := s.filter
+		if reason == "" {
+			reason = p.filter
+		}
+		sum.FilteredBy[reason]++
+		return
+	}
+	switch {
+	case p.ok() && !s.ok():
+		a.fail(FailShadowOnly, s.err, s)
+		a.shadowOnly++
+		sum.ShadowOnlyFailures++
+	case !p.ok() && s.ok():
+		a.fail(FailPrimaryOnly, p.err, p)
+		a.primOnly++
+		sum.PrimaryOnlyFailures++
+	case !p.ok() && !s.ok():
+		a.fail(FailBoth, s.err, s)
+		a.both++
+		sum.BothFailures++
+	}
+	if !p.ok() || !s.ok() {
+		sum.FailedPairs++
+		return
+	}
+	sum.LatencyPairs++
+	a.pd = append(a.pd, p.dur)
+	a.sd = append(a.sd, s.dur)
+	a.impact += float64(s.dur) - float64(p.dur)
+	diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
+	a.bdiff = append(a.bdiff, int32(diff))
+	if p.bytes >= largeResultBytes {
+		a.large++
+	}
+	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes}
+	if s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
+		a.collapsed++
+		if len(a.collapseEx) < 3 {
+			ex.QueryID = p.queryID()
+			a.collapseEx = append(a.collapseEx, ex)
+		}
+	} else if diff != 0 && len(a.diffEx) < 64 {
+		ex.QueryID = p.queryID()
+		a.diffEx = append(a.diffEx, ex)
+	}
+	if p.result != 0 && s.result != 0 {
+		a.resCmp++
+		if p.result != s.result {
+			a.resDiff++
+			sum.ResultMismatches++
+		}
+	}
+	if keep {
+		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
+	}
+}
+
+func (a *groupAcc) fail(kind, msg string, h *half) {
+	k := failKey{kind, msg}
+	f := a.failures[k]
+	if f == nil {
+		f = &FailureGroup{Kind: kind, Error: msg, Example: h.queryID()}
+		a.failures[k] = f
+	}
+	f.Count++
+}
+
+// tailGamma is the error level of each tail-quantile interval: alpha split over the endpoints
+// tested (Bonferroni), since the order-statistic intervals give no p-values to feed
+// Benjamini-Hochberg.
+func tailGamma(alpha float64, tested int) float64 { return alpha / float64(max(tested, 1)) }
+
+var quantileLevels = [4]float64{0.5, 0.9, 0.95, 0.99}
+
+// summarise turns the accumulators into endpoint reports, ranked. It returns how many
+// endpoints had enough pairs to be tested.
+func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Config) int {
+	ids := make([]uint32, 0, len(accs))
+	for id := range accs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	eps := make([]EndpointReport, len(ids))
+	sorted := make([][2][]float32, len(ids))
+	// Sorting is the expensive part: do the endpoints in parallel.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			eps[i], sorted[i] = baseReport(table.info(id), accs[id], cfg)
+		})
+	}
+	wg.Wait()
+
+	var ps []float64
+	var tested []int
+	for i := range eps {
+		if eps[i].Pairs >= int64(cfg.MinPairs) {
+			ps = append(ps, eps[i].PValue)
+			tested = append(tested, i)
+		}
+	}
+	adj := stats.BenjaminiHochberg(ps)
+	gamma := tailGamma(cfg.Alpha, len(tested))
+	for k, i := range tested {
+		eps[i].PAdjusted = adj[k]
+		judge(&eps[i], sorted[i], gamma, cfg)
+	}
+	for i := range eps {
+		e := &eps[i]
+		if e.Pairs < int64(cfg.MinPairs) {
+			e.Verdict = VerdictInsufficient
+			e.PAdjusted = 1
+			e.QuantileVerdicts = QuantileVerdicts{VerdictInsufficient, VerdictInsufficient, VerdictInsufficient, VerdictInsufficient}
+		}
+		switch e.Verdict {
+		case VerdictRegression:
+			rep.Summary.Regressions++
+		case VerdictImprovement:
+			rep.Summary.Improvements++
+		}
+		if e.SizeDivergence.Suspected {
+			rep.Summary.SizeDivergentEndpoints++
+		}
+		for _, f := range accs[ids[i]].failures {
+			f.Endpoint = e.Endpoint
+			rep.Failures = append(rep.Failures, *f)
+		}
+	}
+	sort.Slice(rep.Failures, func(i, j int) bool {
+		a, b := rep.Failures[i], rep.Failures[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Endpoint != b.Endpoint {
+			return a.Endpoint < b.Endpoint
+		}
+		return a.Kind+a.Error < b.Kind+b.Error
+	})
+	rep.Endpoints = eps
+	Rank(rep.Endpoints, SortImpact)
+	rep.Summary.Endpoints = len(eps)
+	return len(tested)
+}
+
+// baseReport computes what needs only the group's own data: quantiles, the paired test, sizes.
+func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]float32) {
+	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
+		ImpactMS: a.impact, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
+		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, Why: []string{}, PValue: 1}
+	e.SizeDivergence = sizeDivergence(a, cfg.DivergenceShare)
+	if a.resDiff > 0 {
+		e.Notes = append(e.Notes, fmt.Sprintf("%d of %d pairs returned different result hashes", a.resDiff, a.resCmp))
+	}
+	n := len(a.pd)
+	if n == 0 {
+		return e, [2][]float32{}
+	}
+	ps, ss := slices.Clone(a.pd), slices.Clone(a.sd)
+	slices.Sort(ps)
+	slices.Sort(ss)
+	q := func(s []float32) Quantiles {
+		return Quantiles{round3(stats.Quantile(s, .5)), round3(stats.Quantile(s, .9)), round3(stats.Quantile(s, .95)), round3(stats.Quantile(s, .99))}
+	}
+	e.Primary, e.Shadow = q(ps), q(ss)
+	e.DeltaPct = Quantiles{pct(e.Primary.P50, e.Shadow.P50), pct(e.Primary.P90, e.Shadow.P90), pct(e.Primary.P95, e.Shadow.P95), pct(e.Primary.P99, e.Shadow.P99)}
+
+	// Paired analysis on log ratios; a floor keeps 0 ms rows finite.
+	d := make([]float32, n)
+	for i := range d {
+		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
+	}
+	w := stats.SignedRank(d)
+	e.PValue = w.P
+	slices.Sort(d)
+	e.CentreDeltaPct = round1((math.Exp(stats.Quantile(d, .5)) - 1) * 100)
+	if ci := stats.QuantileCI(d, .5, cfg.Alpha); ci.OK {
+		e.CentreCIPct = &[2]float64{round1((math.Exp(ci.Lo) - 1) * 100), round1((math.Exp(ci.Hi) - 1) * 100)}
+	}
+	if a.large*10 >= int64(n) && e.DeltaPct.P50 < 0 {
+		e.Notes = append(e.Notes, fmt.Sprintf("%d of %d pairs return over 1 MiB: the primary's time includes streaming to the client, the shadow's does not, so the shadow looks faster than it is", a.large, n))
+	}
+	return e, [2][]float32{ps, ss}
+}
+
+// judge sets the verdicts of a tested endpoint.
+func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
+	ps, ss := sorted[0], sorted[1]
+	n := len(ps)
+	thr := cfg.Threshold * 100
+	verdicts := [4]string{}
+	var intervals [4]*[2]float64
+	deltas := [4]float64{e.DeltaPct.P50, e.DeltaPct.P90, e.DeltaPct.P95, e.DeltaPct.P99}
+	regress, improve := false, false
+	for i, q := range quantileLevels {
+		if n < MinPairsFor(q, cfg.MinPairs) {
+			verdicts[i] = VerdictInsufficient
+			continue
+		}
+		// Each side's interval at gamma/2 makes the box of ratios cover the true ratio with
+		// probability >= 1-gamma, whatever the dependence between the sides.
+		cp, cs := stats.QuantileCI(ps, q, gamma/2), stats.QuantileCI(ss, q, gamma/2)
+		if !cp.OK || !cs.OK || cp.Lo <= 0 {
+			verdicts[i] = VerdictInsufficient
+			continue
+		}
+		lo, hi := (cs.Lo/cp.Hi-1)*100, (cs.Hi/cp.Lo-1)*100
+		intervals[i] = &[2]float64{round1(lo), round1(hi)}
+		switch {
+		case lo > 0 && deltas[i] >= thr:
+			verdicts[i] = VerdictRegression
+			regress = true
+		case hi < 0 && deltas[i] <= -thr:
+			verdicts[i] = VerdictImprovement
+			improve = true
+		default:
+			verdicts[i] = VerdictSame
+		}
+	}
+	// The centre: Wilcoxon on the paired log ratios, corrected across endpoints.
+	if e.PAdjusted < cfg.Alpha {
+		switch {
+		case e.CentreDeltaPct >= thr:
+			regress = true
+		case e.CentreDeltaPct <= -thr:
+			improve = true
+		}
+	}
+	e.QuantileVerdicts = QuantileVerdicts{verdicts[0], verdicts[1], verdicts[2], verdicts[3]}
+	e.CIPct = QuantileIntervals{intervals[0], intervals[1], intervals[2], intervals[3]}
+	switch {
+	case regress:
+		e.Verdict = VerdictRegression
+	case improve:
+		e.Verdict = VerdictImprovement
+	default:
+		e.Verdict = VerdictSame
+	}
+}
+
+// sizeDivergence estimates the constant protocol offset as the median shadow-primary size
+// difference and counts the pairs that collapse or differ beyond it.
+func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
+	sd := SizeDivergence{Compared: int64(len(a.bdiff)), Collapsed: a.collapsed, Examples: a.collapseEx}
+	if len(a.bdiff) == 0 {
+		return sd
+	}
+	ds := slices.Clone(a.bdiff)
+	slices.Sort(ds)
+	offset := ds[len(ds)/2]
+	sd.OffsetBytes = int64(offset)
+	for _, d := range a.bdiff {
+		if d != offset {
+			sd.Differing++
+		}
+	}
+	sd.Differing -= min(sd.Differing, a.collapsed) // collapses differ too; count them once
+	for _, ex := range a.diffEx {
+		if len(sd.Examples) >= 3 {
+			break
+		}
+		if ex.ShadowBytes-ex.PrimaryBytes != int64(offset) {
+			sd.Examples = append(sd.Examples, ex)
+		}
+	}
+	sd.Suspected = float64(sd.Collapsed+sd.Differing) >= share*float64(sd.Compared) && sd.Collapsed+sd.Differing > 0
+	return sd
+}
+
+// Sort keys for Rank.
+const (
+	SortImpact = "impact"
+	SortDelta  = "delta"  // P50 change
+	SortP99    = "p99"    // P99 change
+	SortPairs  = "pairs"
+	SortPValue = "p"
+	SortName   = "name"
+)
+
+// SortKeys lists the accepted --sort values.
+var SortKeys = []string{SortImpact, SortDelta, SortP99, SortPairs, SortPValue, SortName}
+
+// verdictRank orders verdicts: regressions first, then endpoints with failures or suspected
+// divergence, then improvements, no change, too little data.
+func verdictRank(e *EndpointReport) int {
+	switch {
+	case e.Verdict == VerdictRegression:
+		return 0
+	case e.ShadowOnlyFailures > 0 || e.SizeDivergence.Suspected || e.ResultMismatches > 0:
+		return 1
+	case e.Verdict == VerdictImprovement:
+		return 2
+	case e.Verdict == VerdictSame:
+		return 3
+	}
+	return 4
+}
+
+// Rank orders endpoints: by verdict class, then by key (descending except name).
+func Rank(eps []EndpointReport, key string) {
+	sort.SliceStable(eps, func(i, j int) bool {
+		a, b := &eps[i], &eps[j]
+		if ra, rb := verdictRank(a), verdictRank(b); ra != rb {
+			return ra < rb
+		}
+		var x, y float64
+		switch key {
+		case SortDelta:
+			x, y = a.DeltaPct.P50, b.DeltaPct.P50
+		case SortP99:
+			x, y = a.DeltaPct.P99, b.DeltaPct.P99
+		case SortPairs:
+			x, y = float64(a.Pairs), float64(b.Pairs)
+		case SortPValue:
+			x, y = -a.PAdjusted, -b.PAdjusted
+		case SortName:
+			return a.Endpoint < b.Endpoint
+		default:
+			x, y = a.ImpactMS, b.ImpactMS
+			if a.Verdict == VerdictImprovement {
+				x, y = -x, -y
+			}
+		}
+		if x != y {
+			return x > y
+		}
+		return a.Endpoint < b.Endpoint
+	})
+}
+
+// drill details one group: its worst pairs by change and its errors.
+func drill(name string, a *groupAcc, rep *Report) *Drill {
+	d := &Drill{Endpoint: name, Worst: []PairDetail{}, Errors: []FailureGroup{}}
+	if a == nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("endpoint %q has no pairs in these logs", name))
+		return d
+	}
+	refs := slices.Clone(a.detail)
+	sort.SliceStable(refs, func(i, j int) bool { return ratioOf(refs[i]) > ratioOf(refs[j]) })
+	for _, r := range refs[:min(len(refs), worstPairs)] {
+		d.Worst = append(d.Worst, r.detail())
+	}
+	for _, f := range rep.Failures {
+		if f.Endpoint == name {
+			d.Errors = append(d.Errors, f)
+		}
+	}
+	return d
+}
+
+func (r pairRef) detail() PairDetail {
+	pd := PairDetail{QueryID: r.qid, TS: time.Unix(0, r.ts).UTC().Format(time.RFC3339Nano), PrimaryMS: round3(float64(r.p)),
+		ShadowMS: round3(float64(r.s)), DeltaPct: pct(float64(r.p), float64(r.s)), SQL: truncate(r.sql, 500)}
+	if r.hasHash {
+		pd.QueryHash = fmt.Sprintf("%x", r.hash)
+	}
+	return pd
+}
+
+func ratioOf(r pairRef) float64 { return math.Max(float64(r.s), 0.001) / math.Max(float64(r.p), 0.001) }
+
+// pct is the change from a to b in percent; a floor of 1 µs keeps 0 ms finite.
+func pct(a, b float64) float64 { return round1((math.Max(b, 0.001)/math.Max(a, 0.001) - 1) * 100) }
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// trimSQL makes one line of SQL for tables.
+func trimSQL(s string, n int) string {
+	return truncate(strings.Join(strings.Fields(s), " "), n)
+}
