@@ -123,6 +123,10 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 	}
 	drillID, drillSet := uint32(0), false
 	pr := newPairer(cfg.Window, sum, func(p, s *half) {
+		if rep.firstNS == 0 || p.ts < rep.firstNS {
+			rep.firstNS = p.ts
+		}
+		rep.lastNS = max(rep.lastNS, p.ts)
 		a := acc(p.group)
 		a.addPair(p, s, sum, drillSet && p.group == drillID)
 	})
@@ -206,6 +210,10 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 	if drillSet {
 		rep.Drill = drill(cfg.Endpoint, accs[drillID], rep)
 	}
+	if rep.firstNS != 0 {
+		sum.FirstQuery = time.Unix(0, rep.firstNS).UTC().Format(time.RFC3339)
+		sum.LastQuery = time.Unix(0, rep.lastNS).UTC().Format(time.RFC3339)
+	}
 	rep.Summary.ElapsedSeconds = time.Since(start).Seconds()
 	return rep, nil
 }
@@ -245,21 +253,24 @@ func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
 	a.pd = append(a.pd, p.dur)
 	a.sd = append(a.sd, s.dur)
 	a.impact += float64(s.dur) - float64(p.dur)
-	diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
-	a.bdiff = append(a.bdiff, int32(diff))
 	if p.bytes >= largeResultBytes {
 		a.large++
 	}
 	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes}
 	if s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
+		// An error-sized shadow response: counted apart, and kept out of the offset estimate.
 		a.collapsed++
 		if len(a.collapseEx) < 3 {
 			ex.QueryID = p.queryID()
 			a.collapseEx = append(a.collapseEx, ex)
 		}
-	} else if diff != 0 && len(a.diffEx) < 64 {
-		ex.QueryID = p.queryID()
-		a.diffEx = append(a.diffEx, ex)
+	} else {
+		diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
+		a.bdiff = append(a.bdiff, int32(diff))
+		if diff != 0 && len(a.diffEx) < 64 {
+			ex.QueryID = p.queryID()
+			a.diffEx = append(a.diffEx, ex)
+		}
 	}
 	if p.result != 0 && s.result != 0 {
 		a.resCmp++
@@ -347,8 +358,16 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 			rep.Failures = append(rep.Failures, *f)
 		}
 	}
-	sort.Slice(rep.Failures, func(i, j int) bool {
-		a, b := rep.Failures[i], rep.Failures[j]
+	sortFailures(rep.Failures)
+	rep.Endpoints = eps
+	Rank(rep.Endpoints, SortImpact)
+	rep.Summary.Endpoints = len(eps)
+	return len(tested)
+}
+
+func sortFailures(fs []FailureGroup) {
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
 		if a.Count != b.Count {
 			return a.Count > b.Count
 		}
@@ -357,10 +376,6 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 		}
 		return a.Kind+a.Error < b.Kind+b.Error
 	})
-	rep.Endpoints = eps
-	Rank(rep.Endpoints, SortImpact)
-	rep.Summary.Endpoints = len(eps)
-	return len(tested)
 }
 
 // baseReport computes what needs only the group's own data: quantiles, the paired test, sizes.
@@ -459,10 +474,11 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 }
 
 // sizeDivergence estimates the constant protocol offset as the median shadow-primary size
-// difference and counts the pairs that collapse or differ beyond it.
+// difference of the pairs that did not collapse, and counts the pairs that differ beyond it.
 func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
-	sd := SizeDivergence{Compared: int64(len(a.bdiff)), Collapsed: a.collapsed, Examples: a.collapseEx}
+	sd := SizeDivergence{Compared: int64(len(a.bdiff)) + a.collapsed, Collapsed: a.collapsed, Examples: a.collapseEx}
 	if len(a.bdiff) == 0 {
+		sd.Suspected = a.collapsed > 0 && float64(a.collapsed) >= share*float64(sd.Compared)
 		return sd
 	}
 	ds := slices.Clone(a.bdiff)
@@ -474,7 +490,6 @@ func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
 			sd.Differing++
 		}
 	}
-	sd.Differing -= min(sd.Differing, a.collapsed) // collapses differ too; count them once
 	for _, ex := range a.diffEx {
 		if len(sd.Examples) >= 3 {
 			break
@@ -490,8 +505,8 @@ func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
 // Sort keys for Rank.
 const (
 	SortImpact = "impact"
-	SortDelta  = "delta"  // P50 change
-	SortP99    = "p99"    // P99 change
+	SortDelta  = "delta" // P50 change
+	SortP99    = "p99"   // P99 change
 	SortPairs  = "pairs"
 	SortPValue = "p"
 	SortName   = "name"
@@ -555,6 +570,7 @@ func drill(name string, a *groupAcc, rep *Report) *Drill {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("endpoint %q has no pairs in these logs", name))
 		return d
 	}
+	d.pairs = a.detail
 	refs := slices.Clone(a.detail)
 	sort.SliceStable(refs, func(i, j int) bool { return ratioOf(refs[i]) > ratioOf(refs[j]) })
 	for _, r := range refs[:min(len(refs), worstPairs)] {

@@ -24,6 +24,8 @@ type Report struct {
 	Warnings    []string           `json:"warnings,omitempty"`
 	Drill       *Drill             `json:"drill,omitempty"`
 	Profiles    *ProfileJoinCounts `json:"profiles,omitempty"`
+
+	firstNS, lastNS int64 // primary time range of the pairs, for joining profiles
 }
 
 // Settings are the statistical settings the report was made with.
@@ -72,6 +74,8 @@ type Summary struct {
 	SizeDivergentEndpoints    int     `json:"size_divergent_endpoints"`
 	ResultMismatches          int64   `json:"result_mismatches"`
 	PrunedFiles               int     `json:"pruned_files"`
+	FirstQuery                string  `json:"first_query,omitempty"` // primary time of the first and last pair
+	LastQuery                 string  `json:"last_query,omitempty"`
 	ElapsedSeconds            float64 `json:"elapsed_seconds"`
 }
 
@@ -173,6 +177,8 @@ type Drill struct {
 	Worst    []PairDetail    `json:"worst_pairs"`
 	Errors   []FailureGroup  `json:"errors"`
 	Profile  *ProfileCompare `json:"profile_comparison,omitempty"`
+
+	pairs []pairRef // every pair of the endpoint, for choosing a representative
 }
 
 // PairDetail is one pair of the drilled endpoint.

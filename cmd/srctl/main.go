@@ -17,6 +17,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the command ran and failed
 	exitUsage   = 2 // bad flags or values: nothing was done
+	// srctl diff --fail-on adds 4, 8 and 16 (see cmd_diff.go).
 )
 
 func main() {
@@ -31,6 +32,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var ce *exitCodeError
+	if errors.As(err, &ce) {
+		if ce.msg != "" {
+			fmt.Fprintln(stderr, "srctl:", ce.msg)
+		}
+		return ce.code
 	}
 	fmt.Fprintln(stderr, "srctl:", err)
 	var ue *usageError

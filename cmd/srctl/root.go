@@ -32,6 +32,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
   srctl profile diff   what moved between two profiles, operator by operator
   srctl plan show      an EXPLAIN's scans, joins, exchanges and normalised plan
   srctl plan diff      what changed structurally between two EXPLAINs ("same plan" if nothing)
+  srctl diff           rank per-endpoint regressions, shadow-only failures and result divergence
+                       between primary and shadow from the shadow proxy's logs
 
 Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
 underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
@@ -58,7 +60,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g))
 	for _, c := range root.Commands() {
 		documentEnv(c)
 	}

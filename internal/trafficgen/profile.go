@@ -26,7 +26,7 @@ func profileRecord(cluster string, e *endpoint, r *row, start time.Time, i int, 
 	}
 	state := "FINISHED"
 	if !r.ok {
-		state = "FAILED"
+		state = "CANCELLED" // the proxy timed out and closed the connection; the FE cancels the query
 	}
 	qid := fmt.Sprintf("%s-%08x-%04x", cluster[:1]+"0000000", i, len(cluster))
 	rec := lakehouse.ProfileRecord{

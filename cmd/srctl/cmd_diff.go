@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/srctl/srctl/analyze"
+	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+// Exit codes of `srctl diff --fail-on`: bit flags, so a gate can tell what tripped it.
+const (
+	exitRegression    = 4
+	exitShadowFailure = 8
+	exitDivergence    = 16
+)
+
+type diffOptions struct {
+	profiles        []string
+	since, until    string
+	rulesFile       string
+	groupBy         string
+	alpha           float64
+	minPairs        int
+	threshold       string
+	divergenceShare float64
+	sortKey         string
+	format          string
+	color           string
+	failOn          string
+	endpoint        string
+	strict          bool
+	top             int
+	workers         int
+	maxLineBytes    int
+	primaryCluster  string
+	shadowCluster   string
+}
+
+func newDiffCmd(g *globals) *cobra.Command {
+	o := &diffOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff LOGS_URI...",
+		Short: "Rank per-endpoint latency regressions, shadow-only failures and result divergence between primary and shadow",
+		Long: `diff reads shadow-proxy query logs (JSONL or JSONL.gz, one row per query per target), pairs the
+primary and shadow rows of each mirrored query by query_id, groups pairs by endpoint and tells
+which endpoints got slower on the shadow, which fail only there, and which may return different
+results.
+
+Inputs are local files or directories (Hive partitions year=/month=/day=/hour= are pruned by
+--since/--until), file://, gs:// or s3:// prefixes or objects, or - for standard input.
+
+Endpoint of a query: its sqlcommenter route (else controller#action), its Marginalia tags, the
+first --endpoints rule that matches, else its fingerprint class (fp:<id>, shown with a sample).
+COM_STMT_EXECUTE rows have no text and form one group of their own; other commands are counted
+and left out. Filtered (not mirrored) queries, duplicates, shadow rows the proxy dropped and
+connections that never reached the shadow are counted in the summary, never in latency.
+
+Statistics, per endpoint, on pairs where both sides succeeded: P50/P90/P95/P99 of each side and
+their change; a Wilcoxon signed-rank test on the paired log(shadow/primary) latency ratios,
+Benjamini-Hochberg-corrected across endpoints, for the centre; distribution-free order-statistic
+intervals (Bonferroni-corrected) for each quantile's change. A change is reported only when it is
+significant AND at least --threshold; "~" means no significant change. Quantiles need enough
+pairs: P50 --min-pairs, P90 50, P95 100, P99 500 (n(1-q) >= 5).
+
+The existing proxy logs SQL errors as successes, so diff also compares response sizes: an
+endpoint whose shadow responses collapse to error size, or differ beyond a constant protocol
+offset, on most pairs is "suspected". With --profiles (records of srctl collect for both
+clusters), the "why" column lists the profile metrics and operators that moved, and queries
+FAILED on the shadow cluster but FINISHED on the primary count as shadow failures.
+
+Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only failures) and 16
+(suspected divergence); 1 on errors (and with --strict on bad input lines); 2 on bad flags.`,
+		Example: `  # the logs of the last 6 hours, regressions first
+  srctl diff --since 6h gs://my-bucket/shadow-logs/
+
+  # a CI gate: JSON for the record, non-zero exit on any regression or shadow-only failure
+  srctl diff --format json --fail-on regression,failure ./logs > diff.json
+
+  # one endpoint in detail, with the profiles both clusters collected
+  srctl diff --endpoint /api/v1/orders/:id --profiles ./lake/starrocks-query-profiles ./logs`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("name at least one log input (a path, gs:// or s3:// URI, or - for stdin)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd.Context(), g, o, args, cmd.InOrStdin())
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.profiles, "profiles", nil, "profile records of both clusters (srctl collect output: paths, gs:// or s3:// prefixes) for the why column")
+	f.StringVar(&o.since, "since", "", "only queries at or after this time: RFC 3339 (2026-03-05T14:00:00Z) or an age (90m, 6h, 2d)")
+	f.StringVar(&o.until, "until", "", "only queries at or before this time: RFC 3339 or an age")
+	f.StringVar(&o.rulesFile, "endpoints", "", "YAML endpoint rules for untagged SQL (endpoints: [{name, match}])")
+	f.StringVar(&o.groupBy, "group-by", analyze.GroupByEndpoint, "group pairs by endpoint, fingerprint or query_hash")
+	f.Float64Var(&o.alpha, "alpha", analyze.DefaultAlpha, "false discovery rate of the tests (0 < alpha < 1)")
+	f.IntVar(&o.minPairs, "min-pairs", analyze.DefaultMinPairs, "pairs an endpoint needs for a verdict")
+	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
+	f.Float64Var(&o.divergenceShare, "divergence-share", analyze.DefaultDivergenceShare, "share of pairs whose response size must collapse or differ to suspect an endpoint")
+	f.StringVar(&o.sortKey, "sort", analyze.SortImpact, "order within each verdict: "+strings.Join(analyze.SortKeys, ", "))
+	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
+	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
+	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8), divergence (16), comma-separated")
+	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: quantiles, worst pairs, errors, a profile comparison")
+	f.BoolVar(&o.strict, "strict", false, "exit 1 when any input line or file was bad (the report is still printed)")
+	f.IntVar(&o.top, "top", 0, "list at most this many endpoints in table and markdown output (0: all)")
+	f.IntVar(&o.workers, "workers", 0, "parser goroutines (0: one per CPU)")
+	f.IntVar(&o.maxLineBytes, "max-line-bytes", proxylog.DefaultMaxLineBytes, "longer log lines are skipped and counted")
+	f.StringVar(&o.primaryCluster, "primary-cluster", "primary", "the --cluster name the primary's profile records carry")
+	f.StringVar(&o.shadowCluster, "shadow-cluster", "shadow", "the --cluster name the shadow's profile records carry")
+	return cmd
+}
+
+// exitCodeError ends the command with a specific exit code; msg (if any) is printed.
+type exitCodeError struct {
+	code int
+	msg  string
+}
+
+func (e *exitCodeError) Error() string { return e.msg }
+
+func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
+	cfg := analyze.Config{GroupBy: o.groupBy, Alpha: o.alpha, MinPairs: o.minPairs, DivergenceShare: o.divergenceShare,
+		Endpoint: o.endpoint, Workers: o.workers, MaxLineBytes: o.maxLineBytes}
+	switch o.groupBy {
+	case analyze.GroupByEndpoint, analyze.GroupByFingerprint, analyze.GroupByQueryHash:
+	default:
+		return cfg, usageErrorf("--group-by %q: want endpoint, fingerprint or query_hash", o.groupBy)
+	}
+	if o.alpha <= 0 || o.alpha >= 1 {
+		return cfg, usageErrorf("--alpha %v: want a number between 0 and 1", o.alpha)
+	}
+	if o.minPairs < 2 {
+		return cfg, usageErrorf("--min-pairs %d: want at least 2", o.minPairs)
+	}
+	thr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(o.threshold), "%"), 64)
+	if err != nil || thr <= 0 || thr >= 1000 {
+		return cfg, usageErrorf("--threshold %q: want a percentage such as 10%%", o.threshold)
+	}
+	cfg.Threshold = thr / 100
+	if o.divergenceShare <= 0 || o.divergenceShare > 1 {
+		return cfg, usageErrorf("--divergence-share %v: want a share in (0, 1]", o.divergenceShare)
+	}
+	if !contains(analyze.SortKeys, o.sortKey) {
+		return cfg, usageErrorf("--sort %q: want one of %s", o.sortKey, strings.Join(analyze.SortKeys, ", "))
+	}
+	switch o.format {
+	case "table", "json", "csv", "markdown":
+	default:
+		return cfg, usageErrorf("--format %q: want table, json, csv or markdown", o.format)
+	}
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return cfg, usageErrorf("--color %q: want auto, always or never", o.color)
+	}
+	if _, err := parseFailOn(o.failOn); err != nil {
+		return cfg, err
+	}
+	if o.workers < 0 || o.maxLineBytes < 1024 {
+		return cfg, usageErrorf("--workers must be >= 0 and --max-line-bytes >= 1024")
+	}
+	if cfg.Window.Since, err = parseWhen(o.since, now); err != nil {
+		return cfg, usageErrorf("--since: %v", err)
+	}
+	if cfg.Window.Until, err = parseWhen(o.until, now); err != nil {
+		return cfg, usageErrorf("--until: %v", err)
+	}
+	if !cfg.Window.Since.IsZero() && !cfg.Window.Until.IsZero() && cfg.Window.Until.Before(cfg.Window.Since) {
+		return cfg, usageErrorf("--until %s is before --since %s", o.until, o.since)
+	}
+	if o.rulesFile != "" {
+		data, err := os.ReadFile(o.rulesFile)
+		if err != nil {
+			return cfg, usageErrorf("--endpoints: %v", err)
+		}
+		if cfg.Rules, err = fingerprint.ParseRules(data, o.rulesFile); err != nil {
+			return cfg, usageErrorf("%v", err)
+		}
+	}
+	return cfg, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func parseFailOn(s string) (int, error) {
+	code := 0
+	for _, part := range strings.Split(s, ",") {
+		switch strings.TrimSpace(part) {
+		case "":
+		case "regression":
+			code |= exitRegression
+		case "failure":
+			code |= exitShadowFailure
+		case "divergence":
+			code |= exitDivergence
+		default:
+			return 0, usageErrorf("--fail-on %q: want regression, failure and/or divergence", part)
+		}
+	}
+	return code, nil
+}
+
+// parseWhen reads an RFC 3339 time or an age before now (Go durations plus a d suffix for days).
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	age := s
+	days := 0.0
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor an age like 6h or 2d", s)
+		}
+		days, age = n, "0s"
+	}
+	d, err := time.ParseDuration(age)
+	if err != nil || d < 0 || days < 0 {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor an age like 6h or 2d", s)
+	}
+	return now.Add(-d - time.Duration(days*24*float64(time.Hour))), nil
+}
+
+func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, stdin io.Reader) error {
+	cfg, err := o.validate(time.Now())
+	if err != nil {
+		return err
+	}
+	res, err := proxylog.Resolve(ctx, inputs, cfg.Window, stdin, objstore.Options{})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if len(res.Objects) == 0 {
+		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %s for the time window (%d pruned)", strings.Join(inputs, ", "), res.Pruned)
+	}
+	prog := &proxylog.Progress{}
+	cfg.Progress = prog
+	stopProgress := startProgress(g.stderr, prog)
+	rep, err := analyze.Run(ctx, res.Objects, cfg)
+	stopProgress()
+	if err != nil {
+		return err
+	}
+	rep.DataQuality.Merge(res.Quality)
+	rep.Summary.PrunedFiles = res.Pruned
+	if len(o.profiles) > 0 {
+		pres, err := proxylog.Resolve(ctx, o.profiles, cfg.Window, stdin, objstore.Options{})
+		if err != nil {
+			return usageErrorf("--profiles: %v", err)
+		}
+		if err := analyze.AttachProfiles(ctx, rep, pres.Objects, analyze.ProfileConfig{
+			Rules: cfg.Rules, GroupBy: cfg.GroupBy, PrimaryCluster: o.primaryCluster, ShadowCluster: o.shadowCluster,
+		}); err != nil {
+			return err
+		}
+	}
+	analyze.Rank(rep.Endpoints, o.sortKey)
+
+	ro := analyze.RenderOptions{Top: o.top, Color: o.color == "always"}
+	if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			ro.Width = w
+		}
+		ro.Color = ro.Color || o.color == "auto"
+	}
+	switch o.format {
+	case "json":
+		err = analyze.WriteJSON(g.stdout, rep)
+	case "csv":
+		err = analyze.WriteCSV(g.stdout, rep)
+	case "markdown":
+		err = analyze.RenderMarkdown(g.stdout, rep, ro)
+	default:
+		err = analyze.RenderTable(g.stdout, rep, ro)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return diffExit(rep, o)
+}
+
+func diffExit(rep *analyze.Report, o *diffOptions) error {
+	mask, _ := parseFailOn(o.failOn)
+	code := 0
+	s := rep.Summary
+	if mask&exitRegression != 0 && s.Regressions > 0 {
+		code |= exitRegression
+	}
+	if mask&exitShadowFailure != 0 && s.ShadowOnlyFailures > 0 {
+		code |= exitShadowFailure
+	}
+	if mask&exitDivergence != 0 && (s.SizeDivergentEndpoints > 0 || s.ResultMismatches > 0) {
+		code |= exitDivergence
+	}
+	if o.strict && s.BadLines > 0 {
+		return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad input lines or files (see data quality)", s.BadLines)}
+	}
+	if code != 0 {
+		return &exitCodeError{code: code}
+	}
+	return nil
+}
+
+// startProgress prints reading progress on w while it is a terminal; the returned function
+// stops it and clears the line.
+func startProgress(w io.Writer, p *proxylog.Progress) func() {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		start := time.Now()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(f, "\r\x1b[K")
+				return
+			case <-tick.C:
+				el := time.Since(start).Seconds()
+				b := p.Bytes.Load()
+				fmt.Fprintf(f, "\r\x1b[Kreading %d/%d files, %.0f MB, %d rows (%.0f MB/s, %.0fk rows/s)",
+					p.FilesDone.Load(), p.FilesTotal.Load(), float64(b)/1e6, p.Rows.Load(), float64(b)/1e6/el, float64(p.Rows.Load())/1e3/el)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
