@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"unsafe"
@@ -102,12 +103,18 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 	if id, ok := c.byHash[bytesView(r.QueryHash)]; ok && len(r.QueryHash) > 0 {
 		return id
 	}
-	sql := text(r)
-	if c.groupBy == GroupByEndpoint {
-		if ep, ok := fingerprint.TrailingEndpoint(sql); ok {
-			return c.named(ep, fingerprint.SourceSQLCommenter, sql)
+	if c.groupBy == GroupByEndpoint && (!r.TextEscaped || onlyHTMLEscapes(r.QueryText)) {
+		// The escaped text differs from the SQL only in <, > and & (Go's encoder writes them as
+		// \u003c, \u003e, \u0026), which do not matter to the tag parser: no unescaping needed.
+		raw := bytesView(r.QueryText)
+		if ep, ok := fingerprint.TrailingEndpoint(raw); ok {
+			if id, ok := c.byName[ep]; ok {
+				return id
+			}
+			return c.named(ep, fingerprint.SourceSQLCommenter, text(r))
 		}
 	}
+	sql := text(r)
 	var id uint32
 	if c.groupBy == GroupByFingerprint {
 		fp := fingerprint.Fingerprint(sql)
@@ -136,6 +143,26 @@ func (c *classifier) named(name, source, sample string) uint32 {
 	}
 	c.byName[strings.Clone(name)] = id
 	return id
+}
+
+// onlyHTMLEscapes reports whether every escape in a JSON string body is \u003c, \u003e or
+// \u0026.
+func onlyHTMLEscapes(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 {
+			return true
+		}
+		if len(b) < i+6 || b[i+1] != 'u' || b[i+2] != '0' || b[i+3] != '0' {
+			return false
+		}
+		switch string(b[i+4 : i+6]) {
+		case "3c", "3e", "26":
+		default:
+			return false
+		}
+		b = b[i+6:]
+	}
 }
 
 // text is the row's SQL as a string: a view of the buffer when unescaped (no copy), else the

@@ -105,96 +105,104 @@ type pairRef struct {
 
 // Run reads the logs of objs and compares primary and shadow. Bad input is counted in the
 // report; only cancellation and I/O set-up errors fail it.
+//
+// Parser goroutines decode, classify and reduce rows to halves and pair the halves of their own
+// batch; halves left over go to one global pairer. Each goroutine accumulates into its own sink,
+// merged at the end, so nothing is locked per row.
 func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, error) {
 	start := time.Now()
 	cfg.defaults()
 	table := newGroupTable()
 	rep := &Report{Schema: ReportSchema}
-	sum := &rep.Summary
-	sum.FilteredBy = map[string]int64{}
-	accs := map[uint32]*groupAcc{}
-	acc := func(g uint32) *groupAcc {
-		a := accs[g]
-		if a == nil {
-			a = &groupAcc{failures: map[failKey]*FailureGroup{}}
-			accs[g] = a
-		}
-		return a
-	}
-	drillID, drillSet := uint32(0), false
-	pr := newPairer(cfg.Window, sum, func(p, s *half) {
-		if rep.firstNS == 0 || p.ts < rep.firstNS {
-			rep.firstNS = p.ts
-		}
-		rep.lastNS = max(rep.lastNS, p.ts)
-		a := acc(p.group)
-		a.addPair(p, s, sum, drillSet && p.group == drillID)
-	})
-
-	// Parsers reduce rows to halves; one goroutine pairs them.
-	halves := make(chan []half, 8)
-	pool := sync.Pool{New: func() any { return make([]half, 0, 4096) }}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = max(1, runtime.GOMAXPROCS(0))
 	}
-	classifiers := make([]*classifier, workers)
-	localCounts := make([]rowCounts, workers)
-	for i := range classifiers {
-		classifiers[i] = newClassifier(cfg.Rules, cfg.GroupBy, table)
-	}
+	drillID, drillSet := uint32(0), false
 	if cfg.Endpoint != "" {
 		// Interning the drilled name first gives it a known id; classification finds it later.
 		drillID, drillSet = table.intern(cfg.Endpoint, "", "", ""), true
 	}
-	pairDone := make(chan struct{})
+	type worker struct {
+		cl     *classifier
+		sink   *sink
+		local  localPairer
+		halves []half
+		counts rowCounts
+	}
+	ws := make([]*worker, workers)
+	for i := range ws {
+		ws[i] = &worker{cl: newClassifier(cfg.Rules, cfg.GroupBy, table), sink: newSink(cfg.Window, drillID, drillSet)}
+	}
+	type leftovers struct {
+		halves []half
+		done   []uint64
+	}
+	global := newGlobalPairer(newSink(cfg.Window, drillID, drillSet))
+	toGlobal := make(chan leftovers, 2*workers)
+	globalDone := make(chan struct{})
 	go func() {
-		defer close(pairDone)
-		for hs := range halves {
-			for i := range hs {
-				pr.add(&hs[i])
+		defer close(globalDone)
+		for l := range toGlobal {
+			global.completed(l.done)
+			for i := range l.halves {
+				global.add(&l.halves[i])
 			}
-			pool.Put(hs[:0])
 		}
 	}()
 	st, err := proxylog.Read(ctx, objs, proxylog.Options{Workers: workers, ChunkBytes: cfg.ChunkBytes, MaxLineBytes: cfg.MaxLineBytes, Progress: cfg.Progress},
-		func(w int, b *proxylog.Batch) error {
-			cl, rc := classifiers[w], &localCounts[w]
-			hs := pool.Get().([]half)
+		func(wi int, b *proxylog.Batch) error {
+			w := ws[wi]
+			hs := w.halves[:0]
 			for i := range b.Rows {
 				r := &b.Rows[i]
 				switch string(r.Command) {
 				case "COM_QUERY":
-					rc.query++
+					w.counts.query++
 				case StmtExecuteGroup:
-					rc.execute++
+					w.counts.execute++
 				default:
-					rc.other++
+					w.counts.other++
 					continue
 				}
-				g := cl.group(r)
+				g := w.cl.group(r)
 				hs = append(hs, reduce(r, g, drillSet && g == drillID))
+				if r.Target == proxylog.Shadow {
+					w.sink.sawShadow(hs[len(hs)-1].client)
+				}
 			}
+			w.halves = hs
+			var l leftovers
+			l.halves, l.done = w.local.pairBatch(hs, w.sink, nil, nil)
 			select {
-			case halves <- hs:
+			case toGlobal <- l:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		})
-	close(halves)
-	<-pairDone
+	close(toGlobal)
+	<-globalDone
 	if err != nil {
 		return nil, fmt.Errorf("reading logs: %w", err)
 	}
-	pr.finish(func(h *half, primaryOnlyConn bool) {})
-
+	sinks := []*sink{global.sink}
+	shadowClients := global.sink.shadowClients
+	for _, w := range ws {
+		sinks = append(sinks, w.sink)
+		for c := range w.sink.shadowClients {
+			shadowClients[c] = struct{}{}
+		}
+	}
+	global.finish(shadowClients)
+	accs := mergeSinks(rep, sinks)
+	sum := &rep.Summary
 	sum.Files, sum.Bytes, sum.Rows = st.Files, st.Bytes, st.Rows
 	sum.BadLines = st.Quality.Total()
-	for _, rc := range localCounts {
-		sum.QueryRows += rc.query
-		sum.ExecuteRows += rc.execute
-		sum.OtherRows += rc.other
+	for _, w := range ws {
+		sum.QueryRows += w.counts.query
+		sum.ExecuteRows += w.counts.execute
+		sum.OtherRows += w.counts.other
 	}
 	rep.DataQuality = st.Quality
 
@@ -216,6 +224,79 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 	}
 	rep.Summary.ElapsedSeconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// mergeSinks adds every sink's counts to rep.Summary and concatenates their accumulators.
+func mergeSinks(rep *Report, sinks []*sink) map[uint32]*groupAcc {
+	sum := &rep.Summary
+	sum.FilteredBy = map[string]int64{}
+	accs := map[uint32]*groupAcc{}
+	for _, sk := range sinks {
+		c := &sk.sum
+		sum.Pairs += c.Pairs
+		sum.LatencyPairs += c.LatencyPairs
+		sum.FailedPairs += c.FailedPairs
+		sum.Filtered += c.Filtered
+		for k, n := range c.FilteredBy {
+			sum.FilteredBy[k] += n
+		}
+		sum.Duplicates += c.Duplicates
+		sum.ShadowMissing += c.ShadowMissing
+		sum.PrimaryOnlyConnectionRows += c.PrimaryOnlyConnectionRows
+		sum.PrimaryOnlyConnections += c.PrimaryOnlyConnections
+		sum.UnpairedShadow += c.UnpairedShadow
+		sum.OutsideWindow += c.OutsideWindow
+		sum.ShadowOnlyFailures += c.ShadowOnlyFailures
+		sum.PrimaryOnlyFailures += c.PrimaryOnlyFailures
+		sum.BothFailures += c.BothFailures
+		sum.ResultMismatches += c.ResultMismatches
+		if sk.firstNS != 0 && (rep.firstNS == 0 || sk.firstNS < rep.firstNS) {
+			rep.firstNS = sk.firstNS
+		}
+		rep.lastNS = max(rep.lastNS, sk.lastNS)
+		for g, a := range sk.accs {
+			if dst := accs[g]; dst != nil {
+				dst.merge(a)
+			} else {
+				accs[g] = a
+			}
+		}
+	}
+	return accs
+}
+
+// merge adds o's pairs and counts to a.
+func (a *groupAcc) merge(o *groupAcc) {
+	a.pd = append(a.pd, o.pd...)
+	a.sd = append(a.sd, o.sd...)
+	a.bdiff = append(a.bdiff, o.bdiff...)
+	a.impact += o.impact
+	a.large += o.large
+	a.collapsed += o.collapsed
+	for _, ex := range o.collapseEx {
+		if len(a.collapseEx) < 3 {
+			a.collapseEx = append(a.collapseEx, ex)
+		}
+	}
+	for _, ex := range o.diffEx {
+		if len(a.diffEx) < 64 {
+			a.diffEx = append(a.diffEx, ex)
+		}
+	}
+	a.resCmp += o.resCmp
+	a.resDiff += o.resDiff
+	a.filtered += o.filtered
+	a.shadowOnly += o.shadowOnly
+	a.primOnly += o.primOnly
+	a.both += o.both
+	for k, f := range o.failures {
+		if g := a.failures[k]; g != nil {
+			g.Count += f.Count
+		} else {
+			a.failures[k] = f
+		}
+	}
+	a.detail = append(a.detail, o.detail...)
 }
 
 type rowCounts struct{ query, execute, other int64 }
@@ -405,9 +486,9 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	for i := range d {
 		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
 	}
-	w := stats.SignedRank(d)
-	e.PValue = w.P
 	slices.Sort(d)
+	w := stats.SignedRankSorted(d)
+	e.PValue = w.P
 	e.CentreDeltaPct = round1((math.Exp(stats.Quantile(d, .5)) - 1) * 100)
 	if ci := stats.QuantileCI(d, .5, cfg.Alpha); ci.OK {
 		e.CentreCIPct = &[2]float64{round1((math.Exp(ci.Lo) - 1) * 100), round1((math.Exp(ci.Hi) - 1) * 100)}

@@ -23,7 +23,7 @@ type half struct {
 	qid    string // copied only for rows that can become examples (failures, drill-down)
 	qidBuf [40]byte
 	qidLen uint8
-	hash   [16]byte // query_hash bytes, for the profile join of the drill-down
+	hash   [16]byte // query_hash bytes, drill-down group only (for the profile join)
 	err    string   // error of a failed row
 	text   string   // the SQL, drill-down group only
 }
@@ -96,10 +96,10 @@ func reduce(r *proxylog.Row, group uint32, keepText bool) half {
 		h.flags |= flagFiltered
 		h.filter = internReason(r.FilterReason)
 	}
-	if decodeHex16(r.QueryHash, &h.hash) {
-		h.flags |= flagHasHash
-	}
 	if keepText {
+		if decodeHex16(r.QueryHash, &h.hash) {
+			h.flags |= flagHasHash
+		}
 		h.qid = string(r.QueryID)
 		h.text = text(r)
 		if !r.TextEscaped {
@@ -136,95 +136,226 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// doneGeneration bounds the memory of completed query ids kept to catch duplicates: two
-// generations of this many ids, so a duplicate is caught when fewer than ~1M pairs complete
-// between the two copies (the producer's duplicates come from retried writes, seconds apart).
+// keySet is a set of query-id hashes with bounded memory: an open-addressing table of
+// doneGeneration keys at most half full, and the previous generation kept for lookups when it
+// fills. A duplicate is caught when fewer than ~1M pairs complete between the two copies (the
+// producer's duplicates come from retried writes, seconds apart); memory stays at 2 x 16 MiB
+// however long the logs are.
+type keySet struct {
+	cur, old []uint64
+	n        int
+}
+
 const doneGeneration = 1 << 20
 
-// pairer matches primary and shadow halves by query id. It is used by one goroutine.
-type pairer struct {
+func newKeySet() *keySet { return &keySet{cur: make([]uint64, 2*doneGeneration)} }
+
+func (ks *keySet) add(k uint64) {
+	if k == 0 {
+		k = 1 // 0 marks an empty slot
+	}
+	if ks.n >= doneGeneration {
+		if ks.old == nil {
+			ks.old = make([]uint64, len(ks.cur))
+		}
+		ks.old, ks.cur = ks.cur, ks.old
+		clear(ks.cur)
+		ks.n = 0
+	}
+	mask := uint64(len(ks.cur) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch ks.cur[i] {
+		case 0:
+			ks.cur[i] = k
+			ks.n++
+			return
+		case k:
+			return
+		}
+	}
+}
+
+func (ks *keySet) has(k uint64) bool {
+	if k == 0 {
+		k = 1
+	}
+	return probe(ks.cur, k) || ks.old != nil && probe(ks.old, k)
+}
+
+func probe(t []uint64, k uint64) bool {
+	mask := uint64(len(t) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch t[i] {
+		case 0:
+			return false
+		case k:
+			return true
+		}
+	}
+}
+
+// sink receives completed pairs: one per parser goroutine and one for the global pairer, merged
+// at the end, so that no lock is taken per pair.
+type sink struct {
 	window        proxylog.Window
-	pending       map[uint64]half
-	done, oldDone map[uint64]struct{}
+	accs          map[uint32]*groupAcc
+	sum           Summary
+	firstNS       int64
+	lastNS        int64
+	drillID       uint32
+	drillSet      bool
 	shadowClients map[uint64]struct{}
-	onPair        func(p, s *half)
-	counts        *Summary
+	lastClient    uint64
 }
 
-func newPairer(w proxylog.Window, counts *Summary, onPair func(p, s *half)) *pairer {
-	return &pairer{window: w, pending: map[uint64]half{}, done: map[uint64]struct{}{}, oldDone: map[uint64]struct{}{},
-		shadowClients: map[uint64]struct{}{}, onPair: onPair, counts: counts}
+func newSink(w proxylog.Window, drillID uint32, drillSet bool) *sink {
+	return &sink{window: w, accs: map[uint32]*groupAcc{}, sum: Summary{FilteredBy: map[string]int64{}},
+		drillID: drillID, drillSet: drillSet, shadowClients: map[uint64]struct{}{}}
 }
 
-func (pr *pairer) inWindow(ts int64) bool {
-	if !pr.window.Since.IsZero() && ts < pr.window.Since.UnixNano() {
+func (sk *sink) inWindow(ts int64) bool {
+	if !sk.window.Since.IsZero() && ts < sk.window.Since.UnixNano() {
 		return false
 	}
-	if !pr.window.Until.IsZero() && ts > pr.window.Until.UnixNano() {
+	if !sk.window.Until.IsZero() && ts > sk.window.Until.UnixNano() {
 		return false
 	}
 	return true
 }
 
-func (pr *pairer) add(h *half) {
-	if h.target == proxylog.Shadow && h.client != 0 {
-		pr.shadowClients[h.client] = struct{}{}
+// sawShadow remembers the client connection of a shadow row (connections without any are
+// primary-only: the shadow login failed).
+func (sk *sink) sawShadow(client uint64) {
+	if client != 0 && client != sk.lastClient {
+		sk.shadowClients[client] = struct{}{}
+		sk.lastClient = client
 	}
-	if _, dup := pr.done[h.key]; dup {
-		pr.counts.Duplicates++
+}
+
+// pair takes a completed pair in either order.
+func (sk *sink) pair(a, b *half) {
+	p, s := a, b
+	if b.target == proxylog.Primary {
+		p, s = b, a
+	}
+	if !sk.inWindow(p.ts) {
+		sk.sum.OutsideWindow += 2
 		return
 	}
-	if _, dup := pr.oldDone[h.key]; dup {
-		pr.counts.Duplicates++
+	if sk.firstNS == 0 || p.ts < sk.firstNS {
+		sk.firstNS = p.ts
+	}
+	sk.lastNS = max(sk.lastNS, p.ts)
+	sk.sum.Pairs++
+	acc := sk.accs[p.group]
+	if acc == nil {
+		acc = &groupAcc{failures: map[failKey]*FailureGroup{}}
+		sk.accs[p.group] = acc
+	}
+	acc.addPair(p, s, &sk.sum, sk.drillSet && p.group == sk.drillID)
+}
+
+// localPairer pairs the rows of one batch: a pair's two rows are usually logged close together,
+// so most pairs complete here, in the parser goroutine, and only the rest (and the keys of
+// completed pairs, for duplicate detection) go to the global pairer.
+type localPairer struct {
+	idx  map[uint64]int32 // key -> index in the batch; -1 once paired
+	used []bool
+}
+
+// pairBatch pairs hs in place, feeding completed pairs to sk, and returns the halves left
+// unpaired and the keys of pairs completed (appended to the given slices).
+func (lp *localPairer) pairBatch(hs []half, sk *sink, left []half, done []uint64) ([]half, []uint64) {
+	if lp.idx == nil {
+		lp.idx = map[uint64]int32{}
+	}
+	clear(lp.idx)
+	lp.used = append(lp.used[:0], make([]bool, len(hs))...)
+	for i := range hs {
+		h := &hs[i]
+		j, seen := lp.idx[h.key]
+		switch {
+		case !seen:
+			lp.idx[h.key] = int32(i)
+		case j < 0 || hs[j].target == h.target:
+			sk.sum.Duplicates++
+			lp.used[i] = true
+		default:
+			lp.used[i], lp.used[j] = true, true
+			lp.idx[h.key] = -1
+			sk.pair(&hs[j], h)
+			done = append(done, h.key)
+		}
+	}
+	for i := range hs {
+		if !lp.used[i] {
+			left = append(left, hs[i])
+		}
+	}
+	return left, done
+}
+
+// globalPairer matches the halves no batch could pair. It runs in one goroutine.
+type globalPairer struct {
+	pending map[uint64]half
+	done    *keySet
+	sink    *sink
+}
+
+func newGlobalPairer(sk *sink) *globalPairer {
+	return &globalPairer{pending: map[uint64]half{}, done: newKeySet(), sink: sk}
+}
+
+// completed records pairs completed in a batch; a pending half with the same key is a duplicate.
+func (g *globalPairer) completed(keys []uint64) {
+	for _, k := range keys {
+		if _, ok := g.pending[k]; ok {
+			delete(g.pending, k)
+			g.sink.sum.Duplicates++
+		}
+		g.done.add(k)
+	}
+}
+
+func (g *globalPairer) add(h *half) {
+	if g.done.has(h.key) {
+		g.sink.sum.Duplicates++
 		return
 	}
-	other, ok := pr.pending[h.key]
+	other, ok := g.pending[h.key]
 	if !ok {
-		pr.pending[h.key] = *h
+		g.pending[h.key] = *h
 		return
 	}
 	if other.target == h.target {
-		pr.counts.Duplicates++
+		g.sink.sum.Duplicates++
 		return
 	}
-	delete(pr.pending, h.key)
-	if len(pr.done) >= doneGeneration {
-		pr.oldDone, pr.done = pr.done, make(map[uint64]struct{}, doneGeneration)
-	}
-	pr.done[h.key] = struct{}{}
-	p, s := &other, h
-	if h.target == proxylog.Primary {
-		p, s = h, &other
-	}
-	if !pr.inWindow(p.ts) {
-		pr.counts.OutsideWindow += 2
-		return
-	}
-	pr.counts.Pairs++
-	pr.onPair(p, s)
+	delete(g.pending, h.key)
+	g.done.add(h.key)
+	g.sink.pair(&other, h)
 }
 
-// finish accounts for the rows left without a partner.
-func (pr *pairer) finish(onUnpaired func(h *half, primaryOnlyConn bool)) {
+// finish accounts for the rows left without a partner; shadowClients is every connection that
+// had a shadow row.
+func (g *globalPairer) finish(shadowClients map[uint64]struct{}) {
+	c := &g.sink.sum
 	conns := map[uint64]struct{}{}
-	for _, h := range pr.pending {
-		if !pr.inWindow(h.ts) {
-			pr.counts.OutsideWindow++
+	for _, h := range g.pending {
+		if !g.sink.inWindow(h.ts) {
+			c.OutsideWindow++
 			continue
 		}
 		if h.target == proxylog.Shadow {
-			pr.counts.UnpairedShadow++
-			onUnpaired(&h, false)
+			c.UnpairedShadow++
 			continue
 		}
-		if _, seen := pr.shadowClients[h.client]; !seen && h.client != 0 {
-			pr.counts.PrimaryOnlyConnectionRows++
+		if _, seen := shadowClients[h.client]; !seen && h.client != 0 {
+			c.PrimaryOnlyConnectionRows++
 			conns[h.client] = struct{}{}
-			onUnpaired(&h, true)
 			continue
 		}
-		pr.counts.ShadowMissing++
-		onUnpaired(&h, false)
+		c.ShadowMissing++
 	}
-	pr.counts.PrimaryOnlyConnections = int64(len(conns))
+	c.PrimaryOnlyConnections = int64(len(conns))
 }

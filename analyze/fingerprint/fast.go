@@ -3,7 +3,36 @@ package fingerprint
 import (
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
+
+// unescapeCache remembers URL-decoded tag values: routes repeat on every query of an endpoint
+// while decoding allocates. sync.Map: reads take no lock (parsers call this on every row).
+var unescapeCache valueCache
+
+type valueCache struct {
+	m sync.Map // raw -> decoded
+	n atomic.Int64
+}
+
+const valueCacheMax = 4096
+
+func (c *valueCache) get(raw string) (string, bool) {
+	if v, ok := c.m.Load(raw); ok {
+		return v.(string), true
+	}
+	v, err := url.QueryUnescape(raw)
+	if err != nil {
+		return "", false
+	}
+	if c.n.Add(1) > valueCacheMax {
+		c.m.Clear()
+		c.n.Store(0)
+	}
+	c.m.Store(strings.Clone(raw), v)
+	return v, true
+}
 
 // TrailingEndpoint is Classify's answer for the common case, without allocating: sql ends with a
 // sqlcommenter comment that names a route or controller and action. ok is false whenever the
@@ -16,8 +45,16 @@ func TrailingEndpoint(sql string) (endpoint string, ok bool) {
 	if !strings.HasSuffix(s, "*/") {
 		return "", false
 	}
-	open := strings.LastIndex(s, "/*")
-	if open < 0 || open+2 > len(s)-2 {
+	// The comment opens a few hundred bytes from the end at most: a backward byte loop beats
+	// strings.LastIndex's rolling hash there.
+	open := -1
+	for i := len(s) - 3; i >= 0; i-- {
+		if s[i] == '/' && s[i+1] == '*' {
+			open = i
+			break
+		}
+	}
+	if open < 0 {
 		return "", false
 	}
 	body := s[open+2 : len(s)-2]
@@ -33,46 +70,47 @@ func TrailingEndpoint(sql string) (endpoint string, ok bool) {
 	if strings.Count(head, "'")%2 != 0 || strings.IndexByte(head, '"') >= 0 || strings.IndexByte(head, '`') >= 0 {
 		return "", false
 	}
-	route, ok := commenterValue(body, "route")
+	route, ok := commenterValue(body, "route='")
 	if !ok {
 		return "", false
 	}
 	if route != "" {
 		return route, true
 	}
-	c, ok1 := commenterValue(body, "controller")
-	a, ok2 := commenterValue(body, "action")
+	c, ok1 := commenterValue(body, "controller='")
+	a, ok2 := commenterValue(body, "action='")
 	if !ok1 || !ok2 || c == "" || a == "" {
 		return "", false // controller alone, Marginalia, rules: Classify decides
 	}
 	return c + "#" + a, true
 }
 
-// commenterValue finds key='value' as a whole key of a sqlcommenter body. ok is false when the
-// body does not look like sqlcommenter or the value needs more than URL decoding.
-func commenterValue(body, key string) (string, bool) {
+// commenterValue finds key='value (keyEq is "key='") as a whole key of a sqlcommenter body. ok
+// is false when the body does not look like sqlcommenter or the value needs more than URL
+// decoding.
+func commenterValue(body, keyEq string) (string, bool) {
 	if !strings.Contains(body, "='") {
 		return "", false
 	}
 	for i := 0; ; {
-		j := strings.Index(body[i:], key+"='")
+		j := strings.Index(body[i:], keyEq)
 		if j < 0 {
 			return "", true
 		}
 		j += i
 		if j > 0 && body[j-1] != ',' && body[j-1] != ' ' {
-			i = j + len(key)
+			i = j + len(keyEq)
 			continue
 		}
-		v := body[j+len(key)+2:]
+		v := body[j+len(keyEq):]
 		end := strings.IndexByte(v, '\'')
 		if end < 0 || strings.IndexByte(v[:end], '\\') >= 0 {
 			return "", false
 		}
 		v = v[:end]
 		if strings.ContainsAny(v, "%+") {
-			u, err := url.QueryUnescape(v)
-			if err != nil {
+			u, ok := unescapeCache.get(v)
+			if !ok {
 				return "", false
 			}
 			v = u

@@ -134,46 +134,79 @@ const exactWilcoxonMax = 60
 // SignedRank runs the Wilcoxon signed-rank test on paired differences d (for srctl: log of the
 // shadow/primary latency ratio of each pair). d is not modified.
 func SignedRank(d []float32) Wilcoxon {
-	abs := make([]float32, 0, len(d))
-	for _, v := range d {
-		if v != 0 && !math.IsNaN(float64(v)) {
-			abs = append(abs, v)
-		}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return SignedRankSorted(s)
+}
+
+// SignedRankSorted is SignedRank on differences already sorted ascending (NaNs first, as
+// slices.Sort leaves them). Ranking by magnitude then merges the negative run, walked from zero
+// outwards, with the positive run: O(n), no second sort.
+func SignedRankSorted(sorted []float32) Wilcoxon {
+	lo := 0
+	for lo < len(sorted) && math.IsNaN(float64(sorted[lo])) {
+		lo++
 	}
-	n := len(abs)
+	s := sorted[lo:]
+	neg, _ := slices.BinarySearch(s, 0) // s[:neg] < 0
+	pos := neg
+	for pos < len(s) && s[pos] == 0 {
+		pos++ // zeros are dropped (Wilcoxon's method)
+	}
+	n := neg + len(s) - pos
 	if n == 0 {
 		return Wilcoxon{P: 1}
 	}
-	// Sort by magnitude, keeping the sign in the value.
-	slices.SortFunc(abs, func(a, b float32) int {
-		a, b = float32(math.Abs(float64(a))), float32(math.Abs(float64(b)))
+	// i walks negatives from -0 outwards, j positives; mag(k) gives the next magnitude.
+	i, j := neg-1, pos
+	next := func() (mag float64, positive bool) {
 		switch {
-		case a < b:
-			return -1
-		case a > b:
-			return 1
+		case i < 0:
+			j++
+			return float64(s[j-1]), true
+		case j >= len(s):
+			i--
+			return -float64(s[i+1]), false
+		case -s[i] <= s[j]:
+			i--
+			return -float64(s[i+1]), false
+		default:
+			j++
+			return float64(s[j-1]), true
 		}
-		return 0
-	})
+	}
 	var wPlus, tieTerm float64
 	ties := false
-	for i := 0; i < n; {
-		j := i + 1
-		mag := math.Abs(float64(abs[i]))
-		for j < n && math.Abs(float64(abs[j])) == mag {
-			j++
+	rank := 0
+	curMag, curPos := next()
+	for rank < n {
+		// Collect the run of equal magnitudes starting at curMag.
+		start := rank
+		posInRun := 0
+		if curPos {
+			posInRun++
 		}
-		rank := float64(i+1+j) / 2 // average of ranks i+1..j
-		for k := i; k < j; k++ {
-			if abs[k] > 0 {
-				wPlus += rank
+		rank++
+		var m float64
+		var p bool
+		for rank < n {
+			m, p = next()
+			if m != curMag {
+				break
 			}
+			if p {
+				posInRun++
+			}
+			rank++
+			m = math.NaN()
 		}
-		if t := float64(j - i); t > 1 {
+		t := float64(rank - start)
+		wPlus += float64(posInRun) * float64(start+1+rank) / 2
+		if t > 1 {
 			ties = true
 			tieTerm += t*t*t - t
 		}
-		i = j
+		curMag, curPos = m, p
 	}
 	w := Wilcoxon{N: n, WPlus: wPlus}
 	if n <= exactWilcoxonMax && !ties {

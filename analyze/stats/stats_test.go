@@ -147,3 +147,52 @@ func TestNormalQuantile(t *testing.T) {
 		t.Errorf("z(0.975) = %v", z)
 	}
 }
+
+// TestSignedRankMatchesBruteForce checks the merge-based ranking against ranks computed the
+// textbook way (sort by magnitude, average ranks over ties).
+func TestSignedRankMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 200 {
+		n := 1 + rng.IntN(300)
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(rng.IntN(21)-10) / 4 // many ties and zeros
+		}
+		var nz []float32
+		for _, v := range d {
+			if v != 0 {
+				nz = append(nz, v)
+			}
+		}
+		slices.SortFunc(nz, func(a, b float32) int {
+			return cmpAbs(a, b)
+		})
+		want := 0.0
+		for i := 0; i < len(nz); {
+			j := i
+			for j < len(nz) && cmpAbs(nz[j], nz[i]) == 0 {
+				j++
+			}
+			for k := i; k < j; k++ {
+				if nz[k] > 0 {
+					want += float64(i+1+j) / 2
+				}
+			}
+			i = j
+		}
+		if got := SignedRank(d); got.WPlus != want || got.N != len(nz) {
+			t.Fatalf("trial %d: W+ = %v (n=%d), want %v (n=%d)", trial, got.WPlus, got.N, want, len(nz))
+		}
+	}
+}
+
+func cmpAbs(a, b float32) int {
+	x, y := math.Abs(float64(a)), math.Abs(float64(b))
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}

@@ -188,6 +188,19 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 		return nil, false, false
 	}
 	start := d.i
+	// Keys and most values are short: a plain loop over the first bytes beats a call to the
+	// vectorised search, which pays off on long values (the SQL text).
+	for end := min(d.i+24, len(d.b)); d.i < end; d.i++ {
+		switch d.b[d.i] {
+		case '"':
+			body = d.b[start:d.i]
+			d.i++
+			return body, false, true
+		case '\\':
+			goto slow
+		}
+	}
+slow:
 	for {
 		j := indexQuoteOrBackslash(d.b[d.i:])
 		if j < 0 {

@@ -18,7 +18,12 @@ type Object struct {
 	Name string                                           // shown in issues: path or URI
 	Size int64                                            // bytes as stored, -1 when unknown
 	Open func(ctx context.Context) (io.ReadCloser, error) // opened by one reader goroutine
+	// Path is set for uncompressed local files, which are memory-mapped instead of read.
+	Path string
 }
+
+// errNoMap says a file cannot be mapped (empty, too large, or not supported): read it instead.
+var errNoMap = errors.New("not mappable")
 
 // Options tune Read. Zero values take the defaults.
 type Options struct {
@@ -67,6 +72,7 @@ type chunk struct {
 	data      []byte
 	pooled    *[]byte // returned to the pool after parsing; nil for oversize buffers
 	issue     *Issue  // a reader-found issue travelling in order with the data (data is nil)
+	release   func()  // called once the chunk is parsed (unmaps a mapped file after its last chunk)
 }
 
 // Read decodes every row of objs. process is called concurrently from Options.Workers
@@ -143,7 +149,7 @@ func Read(ctx context.Context, objs []Object, opts Options, process func(worker 
 					continue // drain so readers can finish
 				}
 				b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
-				parseChunk(c, b, &row, &parserQ[w])
+				parseChunk(c, b, &row, &parserQ[w], opts.MaxLineBytes)
 				parserRows[w] += int64(len(b.Rows))
 				prog.Rows.Add(int64(len(b.Rows)))
 				if err := process(w, b); err != nil {
@@ -151,6 +157,9 @@ func Read(ctx context.Context, objs []Object, opts Options, process func(worker 
 				}
 				if c.pooled != nil {
 					pool.Put(c.pooled)
+				}
+				if c.release != nil {
+					c.release()
 				}
 			}
 		})
@@ -174,6 +183,11 @@ func Read(ctx context.Context, objs []Object, opts Options, process func(worker 
 
 // readObject splits one object into newline-terminated chunks. It returns the number of lines.
 func readObject(ctx context.Context, o Object, opts Options, pool *sync.Pool, out chan<- chunk, prog *Progress) (lines int, err error) {
+	if o.Path != "" {
+		if n, err := mapObject(ctx, o, opts, out, prog); !errors.Is(err, errNoMap) {
+			return n, err
+		}
+	}
 	rc, err := o.Open(ctx)
 	if err != nil {
 		return 0, err
@@ -274,6 +288,49 @@ func readObject(ctx context.Context, o Object, opts Options, pool *sync.Pool, ou
 
 var errEmpty = errors.New("empty")
 
+// mapObject splits a memory-mapped file into chunks that point into the mapping; the mapping is
+// released when the last chunk has been parsed.
+func mapObject(ctx context.Context, o Object, opts Options, out chan<- chunk, prog *Progress) (int, error) {
+	data, unmap, err := mapFile(o.Path)
+	if err != nil {
+		return 0, err
+	}
+	var pending atomic.Int64
+	pending.Store(1) // the reader's own reference, dropped when it has sent every chunk
+	release := func() {
+		if pending.Add(-1) == 0 {
+			_ = unmap()
+		}
+	}
+	defer release()
+	lines := 0
+	for pos := 0; pos < len(data); {
+		end := min(pos+opts.ChunkBytes, len(data))
+		if end < len(data) {
+			if k := bytes.IndexByte(data[end:], '\n'); k >= 0 {
+				end += k + 1
+			} else {
+				end = len(data)
+			}
+		}
+		c := chunk{name: o.Name, firstLine: lines + 1, data: data[pos:end], release: release}
+		lines += bytes.Count(c.data, []byte{'\n'})
+		if data[end-1] != '\n' {
+			lines++
+		}
+		pending.Add(1)
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			pending.Add(-1)
+			return lines, ctx.Err()
+		}
+		prog.Bytes.Add(int64(end - pos))
+		pos = end
+	}
+	return lines, nil
+}
+
 // sendIssue sends a chunk that carries an issue instead of data, so that Quality stays per
 // parser goroutine.
 func sendIssue(ctx context.Context, out chan<- chunk, is Issue) {
@@ -303,7 +360,7 @@ func skipLine(r io.Reader, prog *Progress) (rest []byte, n int64, err error) {
 }
 
 // parseChunk decodes the lines of c into b; bad lines go to q.
-func parseChunk(c chunk, b *Batch, row *Row, q *Quality) {
+func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) {
 	if c.issue != nil {
 		q.Add(*c.issue)
 		return
@@ -320,7 +377,9 @@ func parseChunk(c chunk, b *Batch, row *Row, q *Quality) {
 		if len(l) > 0 && l[len(l)-1] == '\r' {
 			l = l[:len(l)-1]
 		}
-		if len(bytes.TrimSpace(l)) > 0 {
+		if len(l) > maxLine {
+			q.Add(Issue{Kind: KindTooLong, File: c.name, Line: line, Msg: fmt.Sprintf("line of %d bytes skipped (limit %d)", len(l), maxLine)})
+		} else if len(bytes.TrimSpace(l)) > 0 {
 			if err := Decode(l, row); err != nil {
 				kind, msg := KindSyntax, err.Error()
 				var de *DecodeError

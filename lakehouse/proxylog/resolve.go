@@ -144,7 +144,11 @@ func (res *Resolved) addLocal(ctx context.Context, p string, w Window) error {
 }
 
 func localObject(p string, size int64) Object {
-	return Object{Name: p, Size: size, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }}
+	o := Object{Name: p, Size: size, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }}
+	if !strings.HasSuffix(p, ".gz") {
+		o.Path = p
+	}
+	return o
 }
 
 // addBucket lists a gs:// or s3:// prefix; a URI naming one log file reads just that object.
