@@ -337,25 +337,35 @@ func (g *globalPairer) add(h *half) {
 }
 
 // finish accounts for the rows left without a partner; shadowClients is every connection that
-// had a shadow row.
+// had a shadow row. A connection with no shadow row at all and at least two unpaired primary
+// rows is primary-only (the shadow login failed); a lone unpaired row is a dropped shadow row,
+// since one row cannot tell the two apart.
 func (g *globalPairer) finish(shadowClients map[uint64]struct{}) {
 	c := &g.sink.sum
-	conns := map[uint64]struct{}{}
+	orphans := map[uint64]int64{} // client -> unpaired primary rows, for clients without shadow rows
 	for _, h := range g.pending {
-		if !g.sink.inWindow(h.ts) {
-			c.OutsideWindow++
-			continue
-		}
-		if h.target == proxylog.Shadow {
-			c.UnpairedShadow++
+		if !g.sink.inWindow(h.ts) || h.target != proxylog.Primary {
 			continue
 		}
 		if _, seen := shadowClients[h.client]; !seen && h.client != 0 {
-			c.PrimaryOnlyConnectionRows++
-			conns[h.client] = struct{}{}
-			continue
+			orphans[h.client]++
 		}
-		c.ShadowMissing++
 	}
-	c.PrimaryOnlyConnections = int64(len(conns))
+	for _, h := range g.pending {
+		switch {
+		case !g.sink.inWindow(h.ts):
+			c.OutsideWindow++
+		case h.target == proxylog.Shadow:
+			c.UnpairedShadow++
+		case orphans[h.client] >= 2:
+			c.PrimaryOnlyConnectionRows++
+		default:
+			c.ShadowMissing++
+		}
+	}
+	for _, n := range orphans {
+		if n >= 2 {
+			c.PrimaryOnlyConnections++
+		}
+	}
 }

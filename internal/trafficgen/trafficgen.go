@@ -111,7 +111,7 @@ func Generate(cfg Config) (Stats, error) {
 	for i := range cfg.Queries {
 		e := pick()
 		start := cfg.Start.Add(time.Duration(i) * step)
-		client := fmt.Sprintf("10.0.%d.%d:%d", i%7, i%13, 40000+i%500)
+		client := fmt.Sprintf("10.0.0.%d:%d", i%50, 40000+i%50) // a pool of 50 connections
 		primaryOnlyConn := cfg.Quirks && i%500 == 7
 		if primaryOnlyConn {
 			client = fmt.Sprintf("10.9.9.9:%d", 50000+i%10) // the shadow login failed for these connections

@@ -1,0 +1,221 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+var genStart = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+
+func generate(t *testing.T, cfg trafficgen.Config) string {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	if _, err := trafficgen.Generate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Dir
+}
+
+func objects(t *testing.T, inputs ...string) []proxylog.Object {
+	t.Helper()
+	res, err := proxylog.Resolve(context.Background(), inputs, proxylog.Window{}, nil, objstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Objects
+}
+
+func byName(rep *Report) map[string]*EndpointReport {
+	m := map[string]*EndpointReport{}
+	for i := range rep.Endpoints {
+		m[rep.Endpoints[i].Endpoint] = &rep.Endpoints[i]
+	}
+	return m
+}
+
+// checkAccounting: every query row lands in exactly one bucket.
+func checkAccounting(t *testing.T, s Summary) {
+	t.Helper()
+	in := s.QueryRows + s.ExecuteRows
+	out := 2*s.Pairs + s.Duplicates + s.ShadowMissing + s.PrimaryOnlyConnectionRows + s.UnpairedShadow + s.OutsideWindow
+	if in != out {
+		t.Errorf("query rows %d but pairs*2+duplicates+unpaired+outside = %d (%+v)", in, out, s)
+	}
+	if s.Rows != s.QueryRows+s.ExecuteRows+s.OtherRows {
+		t.Errorf("rows %d != query %d + execute %d + other %d", s.Rows, s.QueryRows, s.ExecuteRows, s.OtherRows)
+	}
+	if s.Pairs != s.LatencyPairs+s.FailedPairs+s.Filtered {
+		t.Errorf("pairs %d != latency %d + failed %d + filtered %d", s.Pairs, s.LatencyPairs, s.FailedPairs, s.Filtered)
+	}
+}
+
+// TestPlantedDifferencesAreFound runs the whole pipeline on generated logs with one planted
+// difference of each kind and the proxy's quirks, with small chunks so pairs straddle batches.
+func TestPlantedDifferencesAreFound(t *testing.T) {
+	dir := generate(t, trafficgen.Config{Queries: 60000, Endpoints: 16, Start: genStart, Hours: 3, Seed: 3, Quirks: true, ProfileEvery: 20})
+	rep, err := Run(context.Background(), objects(t, filepath.Join(dir, "shadow-logs")), Config{ChunkBytes: 64 << 10, Endpoint: trafficgen.RegressedEndpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounting(t, rep.Summary)
+	eps := byName(rep)
+	want := map[string]string{
+		trafficgen.RegressedEndpoint: VerdictRegression, trafficgen.TailEndpoint: VerdictRegression,
+		trafficgen.ImprovedEndpoint: VerdictImprovement, trafficgen.FailingEndpoint: VerdictSame,
+		trafficgen.DivergentEndpoint: VerdictSame, "users#show": VerdictSame, StmtExecuteGroup: VerdictSame,
+	}
+	for name, v := range want {
+		if e := eps[name]; e == nil || e.Verdict != v {
+			t.Errorf("%s: verdict %v, want %s", name, e, v)
+		}
+	}
+	for _, e := range rep.Endpoints {
+		if _, planted := want[e.Endpoint]; !planted && e.Endpoint != trafficgen.LargeResultEndpoint && e.Verdict != VerdictSame {
+			t.Errorf("%s: verdict %s, nothing was planted there", e.Endpoint, e.Verdict)
+		}
+	}
+	if tail := eps[trafficgen.TailEndpoint]; tail.QuantileVerdicts.P50 != VerdictSame || tail.QuantileVerdicts.P99 != VerdictRegression {
+		t.Errorf("tail-only regression: quantile verdicts %+v, want P50 ~ and P99 regression", tail.QuantileVerdicts)
+	}
+	if rep.Endpoints[0].Endpoint != trafficgen.RegressedEndpoint {
+		t.Errorf("ranked first: %s, want the regression with the largest impact", rep.Endpoints[0].Endpoint)
+	}
+	if f := eps[trafficgen.FailingEndpoint]; f.ShadowOnlyFailures == 0 || f.Pairs == 0 {
+		t.Errorf("failing endpoint: %d shadow-only failures", f.ShadowOnlyFailures)
+	}
+	if d := eps[trafficgen.DivergentEndpoint].SizeDivergence; !d.Suspected || d.OffsetBytes != 12 || len(d.Examples) == 0 {
+		t.Errorf("divergent endpoint: %+v, want suspected with the 12 B offset", d)
+	}
+	for name, e := range eps {
+		if name != trafficgen.DivergentEndpoint && e.SizeDivergence.Suspected {
+			t.Errorf("%s suspected of size divergence: %+v", name, e.SizeDivergence)
+		}
+	}
+	if n := eps[trafficgen.LargeResultEndpoint].Notes; len(n) == 0 || !strings.Contains(n[0], "streaming") {
+		t.Errorf("large-result endpoint notes %q, want the measurement asymmetry", n)
+	}
+	s := rep.Summary
+	if s.Duplicates != 60 || s.PrimaryOnlyConnections != 1 || s.PrimaryOnlyConnectionRows != 120 || s.ShadowMissing == 0 || s.Filtered == 0 || s.BadLines != 2 {
+		t.Errorf("data quality: duplicates %d (want 60), primary-only %d rows on %d connections (want 120 on 1), shadow missing %d, filtered %d, bad lines %d (want 2)",
+			s.Duplicates, s.PrimaryOnlyConnectionRows, s.PrimaryOnlyConnections, s.ShadowMissing, s.Filtered, s.BadLines)
+	}
+	if rep.Drill == nil || len(rep.Drill.Worst) != worstPairs || rep.Drill.Worst[0].DeltaPct < rep.Drill.Worst[len(rep.Drill.Worst)-1].DeltaPct {
+		t.Fatalf("drill-down worst pairs %+v", rep.Drill)
+	}
+
+	if err := AttachProfiles(context.Background(), rep, objects(t, filepath.Join(dir, "starrocks-query-profiles")),
+		ProfileConfig{PrimaryCluster: "primary", ShadowCluster: "shadow"}); err != nil {
+		t.Fatal(err)
+	}
+	eps = byName(rep)
+	if why := strings.Join(eps[trafficgen.RegressedEndpoint].Why, "; "); !strings.Contains(why, "scanned x3") || !strings.Contains(why, "scan raw rows x3") {
+		t.Errorf("why of the regression = %q, want the tripled scan", why)
+	}
+	if why := eps["users#show"].Why; len(why) != 0 {
+		t.Errorf("why of an unchanged endpoint = %q, want nothing", why)
+	}
+	found := false
+	for _, f := range rep.Failures {
+		if f.Kind == FailShadowProfile && f.Endpoint == trafficgen.DivergentEndpoint && strings.Contains(f.Error, "Unknown table") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("FAILED shadow queries of the divergent endpoint not reported: %+v", rep.Failures)
+	}
+	if p := rep.Drill.Profile; p == nil || p.PrimaryProfileID == "" || !strings.Contains(strings.Join(p.Lines, "\n"), "scanned") {
+		t.Errorf("representative profile comparison %+v", p)
+	}
+}
+
+// TestAAComesOutSame: with the same cluster on both sides nothing may be reported.
+func TestAAComesOutSame(t *testing.T) {
+	dir := generate(t, trafficgen.Config{Queries: 80000, Endpoints: 30, Start: genStart, Hours: 2, Seed: 11, AA: true})
+	rep, err := Run(context.Background(), objects(t, dir), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounting(t, rep.Summary)
+	for _, e := range rep.Endpoints {
+		if e.Verdict != VerdictSame && e.Verdict != VerdictInsufficient || e.SizeDivergence.Suspected || e.ShadowOnlyFailures > 0 {
+			t.Errorf("A/A: %s verdict %s (p_adj %.3g, centre %+.1f%%, %+v), divergence %v", e.Endpoint, e.Verdict, e.PAdjusted, e.CentreDeltaPct, e.QuantileVerdicts, e.SizeDivergence.Suspected)
+		}
+	}
+}
+
+func line(ts, id, target, sql string, ms float64, ok bool, extra string) string {
+	return fmt.Sprintf(`{"ts":%q,"query_id":%q,"target":%q,"command":"COM_QUERY","query_text":%q,"duration_ms":%v,"bytes_recv":500,"success":%v,"client_addr":"10.0.0.1:1"%s}`,
+		ts, id, target, sql, ms, ok, extra)
+}
+
+// TestPairingAcrossFilesWindowAndDuplicates pins the pairing rules on hand-written rows.
+func TestPairingAcrossFilesWindowAndDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	sql := "SELECT 1 /*route='%2Fa'*/"
+	h1 := []string{
+		line("2026-03-05T10:59:59.9Z", "q1", "primary", sql, 10, true, ""),
+		line("2026-03-05T10:59:59.9Z", "q1", "primary", sql, 10, true, ""), // duplicate in the same file
+		line("2026-03-05T10:00:00Z", "q2", "primary", sql, 10, true, ""),
+		line("2026-03-05T10:00:00Z", "q2", "shadow", sql, 0, true, `,"filtered":true,"filter_reason":"pattern"`),
+		line("2026-03-05T09:00:00Z", "q3", "primary", sql, 10, true, ""), // before --since
+		line("2026-03-05T09:00:00Z", "q3", "shadow", sql, 10, true, ""),
+		line("2026-03-05T10:30:00Z", "q4", "primary", sql, 10, true, ""),
+		line("2026-03-05T10:30:00Z", "q4", "shadow", sql, 99, false, `,"error":"i/o timeout"`),
+		`{"ts":"2026-03-05T10:30:00Z","query_id":"q5","target":"primary","command":"COM_PING","duration_ms":0,"success":true}`,
+	}
+	h2 := []string{
+		line("2026-03-05T11:00:00.1Z", "q1", "shadow", sql, 12, true, ""), // the pair straddles hours
+		line("2026-03-05T11:00:00.2Z", "q1", "shadow", sql, 12, true, ""), // duplicate in another file
+		line("2026-03-05T11:10:00Z", "q6", "primary", sql, 10, true, ""),  // its shadow row was dropped
+	}
+	for name, rows := range map[string][]string{"year=2026/month=03/day=05/hour=10/a.jsonl": h1, "year=2026/month=03/day=05/hour=11/b.jsonl": h2} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Run(context.Background(), objects(t, dir), Config{ChunkBytes: 200, Window: proxylog.Window{Since: genStart}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Summary
+	checkAccounting(t, s)
+	if s.Pairs != 3 || s.LatencyPairs != 1 || s.Filtered != 1 || s.FilteredBy["pattern"] != 1 || s.FailedPairs != 1 || s.ShadowOnlyFailures != 1 ||
+		s.Duplicates != 2 || s.OutsideWindow != 2 || s.ShadowMissing != 1 || s.OtherRows != 1 {
+		t.Errorf("summary %+v", s)
+	}
+	if len(rep.Endpoints) != 1 || rep.Endpoints[0].Endpoint != "/a" || rep.Endpoints[0].Pairs != 1 || rep.Endpoints[0].Verdict != VerdictInsufficient {
+		t.Errorf("endpoints %+v", rep.Endpoints)
+	}
+	if len(rep.Failures) != 1 || rep.Failures[0].Kind != FailShadowOnly || rep.Failures[0].Error != "i/o timeout" || rep.Failures[0].Example != "q4" {
+		t.Errorf("failures %+v", rep.Failures)
+	}
+}
+
+func TestKeySetGenerations(t *testing.T) {
+	ks := newKeySet()
+	const mul = uint64(0x9E3779B97F4A7C15)
+	for k := uint64(1); k <= doneGeneration+10; k++ {
+		ks.add(k * mul)
+	}
+	five, last := uint64(5), uint64(doneGeneration+10)
+	if !ks.has(five*mul) || !ks.has(last*mul) || ks.has(12345) {
+		t.Error("key set lost a key of the previous generation or invented one")
+	}
+	ks.add(0)
+	if !ks.has(0) {
+		t.Error("key 0 not kept")
+	}
+}
