@@ -6,18 +6,20 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./cmd/...
 
-.PHONY: help build test bench lint demo clean
+.PHONY: help build test bench lint demo demo-collect clean
 
 help:
 	@echo "make build  - build bin/srctl and bin/srctl-fe-double (the FE test double)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
-	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers"
+	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff"
 	@echo "make lint   - go vet and gofmt check"
-	@echo "make demo   - collect from an emulated 3-FE cluster into ./srctl-demo (no cloud, no cluster)"
+	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
+	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
 	$(GO) build -o $(BIN)/srctl-fe-double ./cmd/srctl-fe-double
+	$(GO) build -o $(BIN)/srctl-traffic-gen ./cmd/srctl-traffic-gen
 
 # The chaos test runs in the first pass only: it checks delivery at 200 queries/s, a load the
 # race-instrumented (5-10x slower) collector cannot sustain on two cores; the race pass still runs
@@ -34,20 +36,28 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The README's first command: offline, about ten seconds.
 demo: build
-	@rm -rf srctl-demo && mkdir -p srctl-demo
+	@rm -rf srctl-demo
+	@echo "== generating logs of 50,000 mirrored queries and their profiles (test data, planted differences)"
+	@$(BIN)/srctl-traffic-gen --out srctl-demo --queries 50000 --endpoints 20 --hours 3
+	@echo "== srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs"
+	@$(BIN)/srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs
+
+demo-collect: build
+	@rm -rf srctl-demo-collect && mkdir -p srctl-demo-collect
 	@echo "== starting 3 emulated FEs (test doubles, not StarRocks) at 40 queries/s each"
-	@$(BIN)/srctl-fe-double --fes 3 --qps 40 --listen 127.0.0.1:18030 --duration 60s > srctl-demo/fe-double.log 2>&1 & pid=$$!; \
+	@$(BIN)/srctl-fe-double --fes 3 --qps 40 --listen 127.0.0.1:18030 --duration 60s > srctl-demo-collect/fe-double.log 2>&1 & pid=$$!; \
 	  sleep 1; \
 	  echo "== srctl collect for 20s"; \
 	  SRCTL_FE_PASSWORD= $(BIN)/srctl collect --cluster demo \
 	    --fe-hosts 127.0.0.1:18030,127.0.0.1:18031,127.0.0.1:18032 \
 	    --poll-interval 1s --flush-interval 5s --duration 20s --metrics-addr 127.0.0.1:19091 \
-	    --sink srctl-demo/lake/starrocks-query-profiles --state-dir srctl-demo/state; \
+	    --sink srctl-demo-collect/lake/starrocks-query-profiles --state-dir srctl-demo-collect/state; \
 	  kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \
-	  echo "== objects written:"; find srctl-demo/lake -name '*.jsonl' | sort | head -5; \
-	  echo "== records: $$(cat $$(find srctl-demo/lake -name '*.jsonl') | wc -l)  (with profile: $$(cat $$(find srctl-demo/lake -name '*.jsonl') | grep -c '"profile_status":"ok"'), failed queries: $$(cat $$(find srctl-demo/lake -name '*.jsonl') | grep -c '"state":"FAILED"'))"; \
-	  echo "== one record (profile_text cut):"; head -n1 $$(find srctl-demo/lake -name '*.jsonl' | sort | head -1) | cut -c1-600; echo
+	  echo "== objects written:"; find srctl-demo-collect/lake -name '*.jsonl' | sort | head -5; \
+	  echo "== records: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | wc -l)  (with profile: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"profile_status":"ok"'), failed queries: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"state":"FAILED"'))"; \
+	  echo "== one record (profile_text cut):"; head -n1 $$(find srctl-demo-collect/lake -name '*.jsonl' | sort | head -1) | cut -c1-600; echo
 
 clean:
-	rm -rf $(BIN) srctl-demo srctl-lake srctl-state
+	rm -rf $(BIN) srctl-demo srctl-demo-collect srctl-lake srctl-state

@@ -197,9 +197,12 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 	}
 	sortFailures(rep.Failures)
 
+	// Only changed endpoints get a why: with a sample of profiles, medians of unchanged endpoints
+	// move by chance and would send readers after noise.
 	for group, s := range sides {
-		e := &rep.Endpoints[known[group]]
-		e.Why = append(e.Why, why(s[0], s[1])...)
+		if e := &rep.Endpoints[known[group]]; e.Verdict == VerdictRegression || e.Verdict == VerdictImprovement {
+			e.Why = append(e.Why, why(s[0], s[1])...)
+		}
 	}
 	if rep.Drill != nil {
 		rep.Drill.Profile = representative(rep.Drill, drillRecs, cfg)
