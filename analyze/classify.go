@@ -64,12 +64,6 @@ func (t *groupTable) info(id uint32) groupInfo {
 	return t.groups[id]
 }
 
-func (t *groupTable) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.groups)
-}
-
 // classifier names the group of a row. One per parser goroutine: its caches need no lock.
 type classifier struct {
 	rules   *fingerprint.Rules

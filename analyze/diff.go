@@ -173,7 +173,7 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 			}
 			w.halves = hs
 			var l leftovers
-			l.halves, l.done = w.local.pairBatch(hs, w.sink, nil, nil)
+			l.halves, l.done = w.local.pairBatch(hs, w.sink)
 			select {
 			case toGlobal <- l:
 				return nil
@@ -208,7 +208,7 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 
 	tested := summarise(rep, table, accs, cfg)
 	rep.Settings = Settings{GroupBy: cfg.GroupBy, Alpha: cfg.Alpha, MinPairs: cfg.MinPairs, ThresholdPct: cfg.Threshold * 100,
-		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTests: tested}
+		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTested: tested}
 	if !cfg.Window.Since.IsZero() {
 		rep.Settings.Since = cfg.Window.Since.UTC().Format(time.RFC3339)
 	}

@@ -263,9 +263,9 @@ type localPairer struct {
 	used []bool
 }
 
-// pairBatch pairs hs in place, feeding completed pairs to sk, and returns the halves left
-// unpaired and the keys of pairs completed (appended to the given slices).
-func (lp *localPairer) pairBatch(hs []half, sk *sink, left []half, done []uint64) ([]half, []uint64) {
+// pairBatch pairs the halves of one batch, feeding completed pairs to sk, and returns the halves
+// left unpaired (copies: hs is reused) and the keys of the pairs completed.
+func (lp *localPairer) pairBatch(hs []half, sk *sink) (left []half, done []uint64) {
 	if lp.idx == nil {
 		lp.idx = map[uint64]int32{}
 	}

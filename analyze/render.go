@@ -256,7 +256,7 @@ func methodLine(rep *Report) string {
 	return fmt.Sprintf("method: Wilcoxon signed-rank on paired log(shadow/primary), Benjamini-Hochberg over %d endpoints, alpha %.3g; "+
 		"tail intervals from order statistics at %.2f%% (Bonferroni); a change counts from %.0f%%; "+
 		"P50 needs %d pairs, P90 %d, P95 %d, P99 %d; ~ = not significant, ? = too few pairs",
-		st.EndpointsTests, st.Alpha, st.TailLevel*100, st.ThresholdPct,
+		st.EndpointsTested, st.Alpha, st.TailLevel*100, st.ThresholdPct,
 		MinPairsFor(.5, st.MinPairs), MinPairsFor(.9, st.MinPairs), MinPairsFor(.95, st.MinPairs), MinPairsFor(.99, st.MinPairs))
 }
 

@@ -30,14 +30,14 @@ type Report struct {
 
 // Settings are the statistical settings the report was made with.
 type Settings struct {
-	GroupBy        string  `json:"group_by"`
-	Alpha          float64 `json:"alpha"`
-	MinPairs       int     `json:"min_pairs"`
-	ThresholdPct   float64 `json:"threshold_pct"`
-	TailLevel      float64 `json:"tail_ci_level"` // confidence level of each tail interval after correction
-	EndpointsTests int     `json:"endpoints_tested"`
-	Since          string  `json:"since,omitempty"`
-	Until          string  `json:"until,omitempty"`
+	GroupBy         string  `json:"group_by"`
+	Alpha           float64 `json:"alpha"`
+	MinPairs        int     `json:"min_pairs"`
+	ThresholdPct    float64 `json:"threshold_pct"`
+	TailLevel       float64 `json:"tail_ci_level"` // confidence level of each tail interval after correction
+	EndpointsTested int     `json:"endpoints_tested"`
+	Since           string  `json:"since,omitempty"`
+	Until           string  `json:"until,omitempty"`
 }
 
 // Summary counts rows and pairs; every row read lands in exactly one of the row counters.

@@ -7,15 +7,15 @@ import (
 
 // Issue kinds: what was wrong with an input, counted in Quality.
 const (
-	KindSyntax        = "invalid_json"    // truncated line, not JSON, trailing data
-	KindUTF8          = "invalid_utf8"    // bytes that are not UTF-8 (the proxy never writes them)
-	KindMissingField  = "missing_field"   // a key needed for pairing or latency is absent
-	KindBadValue      = "bad_value"       // a key has the wrong type or an impossible value
-	KindTooLong       = "line_too_long"   // over Options.MaxLineBytes: skipped without buffering
-	KindUnreadable    = "unreadable"      // an object that could not be opened or read to the end
-	KindEmptyFile     = "empty_file"      // an object with no rows
-	KindEmptyPartiton = "empty_partition" // a partition directory with no log files
-	KindUnknownField  = "unknown_field"   // a key this version does not know (row still used)
+	KindSyntax         = "invalid_json"    // truncated line, not JSON, trailing data
+	KindUTF8           = "invalid_utf8"    // bytes that are not UTF-8 (the proxy never writes them)
+	KindMissingField   = "missing_field"   // a key needed for pairing or latency is absent
+	KindBadValue       = "bad_value"       // a key has the wrong type or an impossible value
+	KindTooLong        = "line_too_long"   // over Options.MaxLineBytes: skipped without buffering
+	KindUnreadable     = "unreadable"      // an object that could not be opened or read to the end
+	KindEmptyFile      = "empty_file"      // an object with no rows
+	KindEmptyPartition = "empty_partition" // a partition directory with no log files
+	KindUnknownField   = "unknown_field"   // a key this version does not know (row still used)
 )
 
 // MaxExamples is how many file:line examples Quality keeps per kind.

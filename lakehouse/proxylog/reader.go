@@ -42,11 +42,10 @@ const (
 
 // Progress counts what Read has done so far.
 type Progress struct {
-	Bytes       atomic.Int64 // JSONL bytes read (after decompression)
-	Rows        atomic.Int64
-	FilesDone   atomic.Int64
-	FilesTotal  atomic.Int64
-	StoredBytes atomic.Int64 // sum of Object.Size known in advance
+	Bytes      atomic.Int64 // JSONL bytes read (after decompression)
+	Rows       atomic.Int64
+	FilesDone  atomic.Int64
+	FilesTotal atomic.Int64
 }
 
 // Stats summarise a Read.
@@ -94,11 +93,6 @@ func Read(ctx context.Context, objs []Object, opts Options, process func(worker 
 		prog = &Progress{}
 	}
 	prog.FilesTotal.Store(int64(len(objs)))
-	for _, o := range objs {
-		if o.Size > 0 {
-			prog.StoredBytes.Add(o.Size)
-		}
-	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -102,7 +102,7 @@ func TestReadHiveTreeWithBadInput(t *testing.T) {
 		t.Errorf("line numbers wrong: %v %v %v", got["a.jsonl:q000049:shadow"], got["b.jsonl.gz:q000100:shadow"], got["c.jsonl:q000202:shadow"])
 	}
 	q := st.Quality
-	for kind, want := range map[string]int64{KindSyntax: 1, KindMissingField: 1, KindTooLong: 1, KindUTF8: 1, KindEmptyFile: 1, KindEmptyPartiton: 1} {
+	for kind, want := range map[string]int64{KindSyntax: 1, KindMissingField: 1, KindTooLong: 1, KindUTF8: 1, KindEmptyFile: 1, KindEmptyPartition: 1} {
 		if q.Counts[kind] != want {
 			t.Errorf("%s = %d, want %d (all %v)", kind, q.Counts[kind], want, q.Counts)
 		}

@@ -137,7 +137,7 @@ func (res *Resolved) addLocal(ctx context.Context, p string, w Window) error {
 		if h, ok := lakehouse.ParsePartition(filepath.ToSlash(dir)); ok && !w.keepHour(h) {
 			continue
 		}
-		res.Quality.Add(Issue{Kind: KindEmptyPartiton, File: dir, Msg: "partition has no log files"})
+		res.Quality.Add(Issue{Kind: KindEmptyPartition, File: dir, Msg: "partition has no log files"})
 	}
 	res.Objects = append(res.Objects, found...)
 	return nil
