@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,7 +154,7 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	if o.divergenceShare <= 0 || o.divergenceShare > 1 {
 		return cfg, usageErrorf("--divergence-share %v: want a share in (0, 1]", o.divergenceShare)
 	}
-	if !contains(analyze.SortKeys, o.sortKey) {
+	if !slices.Contains(analyze.SortKeys, o.sortKey) {
 		return cfg, usageErrorf("--sort %q: want one of %s", o.sortKey, strings.Join(analyze.SortKeys, ", "))
 	}
 	switch o.format {
@@ -191,15 +192,6 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func parseFailOn(s string) (int, error) {

@@ -7,6 +7,7 @@
 package proxylog
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"time"
@@ -223,11 +224,11 @@ slow:
 // indexQuoteOrBackslash finds the first '"' or '\\'. Most strings have no backslash, so looking
 // for the quote first and then checking the span for a backslash keeps to the fast IndexByte.
 func indexQuoteOrBackslash(b []byte) int {
-	q := indexByte(b, '"')
+	q := bytes.IndexByte(b, '"')
 	if q < 0 {
-		return indexByte(b, '\\')
+		return bytes.IndexByte(b, '\\')
 	}
-	if bs := indexByte(b[:q], '\\'); bs >= 0 {
+	if bs := bytes.IndexByte(b[:q], '\\'); bs >= 0 {
 		return bs
 	}
 	return q

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -383,7 +384,7 @@ func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) {
 				q.Add(Issue{Kind: kind, File: c.name, Line: line, Msg: msg})
 			} else {
 				if row.UnknownKey != nil {
-					q.Add(Issue{Kind: KindUnknownField, File: c.name, Line: line, Msg: "unknown key " + strconvQuote(row.UnknownKey)})
+					q.Add(Issue{Kind: KindUnknownField, File: c.name, Line: line, Msg: "unknown key " + strconv.Quote(string(row.UnknownKey))})
 				}
 				b.Rows = append(b.Rows, *row)
 				b.Lines = append(b.Lines, line)
