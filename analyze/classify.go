@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"unsafe"
@@ -69,17 +70,30 @@ type classifier struct {
 	rules   *fingerprint.Rules
 	groupBy string
 	table   *groupTable
-	// byHash caches query_hash -> group: identical texts share a hash. Bounded, because texts
-	// that embed a trace id make every hash unique.
-	byHash map[string]uint32
+	// byText caches group ids by a hash of the raw (still escaped) query text, direct-mapped so
+	// it stays bounded and allocation-free: a query's shadow row repeats its primary row's text
+	// a few rows later, and hot statements repeat whole texts. Texts that embed a trace id are
+	// unique per query and only ever hit on their shadow row, which is half of all rows.
+	byText [textCacheSlots]textCacheEntry
+	seed   maphash.Seed
 	// byName caches group name -> id for names the fast path returns (routes).
 	byName map[string]uint32
 }
 
 const classifierCacheMax = 1 << 16
 
+// textCacheSlots bounds byText. 4096 slots span far more rows than usually separate a primary
+// row from its shadow row in one log chunk.
+const textCacheSlots = 1 << 12
+
+type textCacheEntry struct {
+	hash uint64 // maphash of the text; 0 = empty slot
+	size uint32 // the text's length, a cheap second check against hash collisions
+	id   uint32
+}
+
 func newClassifier(rules *fingerprint.Rules, groupBy string, table *groupTable) *classifier {
-	return &classifier{rules: rules, groupBy: groupBy, table: table, byHash: map[string]uint32{}, byName: map[string]uint32{}}
+	return &classifier{rules: rules, groupBy: groupBy, table: table, seed: maphash.MakeSeed(), byName: map[string]uint32{}}
 }
 
 // group returns the group id of a decoded row (valid only during the batch).
@@ -94,9 +108,18 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 		}
 		return c.named(name, SourceQueryHash, text(r))
 	}
-	if id, ok := c.byHash[bytesView(r.QueryHash)]; ok && len(r.QueryHash) > 0 {
-		return id
+	h := maphash.Bytes(c.seed, r.QueryText) | 1 // never 0, the empty-slot mark
+	slot := &c.byText[h&(textCacheSlots-1)]
+	if slot.hash == h && slot.size == uint32(len(r.QueryText)) {
+		return slot.id
 	}
+	id := c.classify(r)
+	*slot = textCacheEntry{hash: h, size: uint32(len(r.QueryText)), id: id}
+	return id
+}
+
+// classify is group without the cache.
+func (c *classifier) classify(r *proxylog.Row) uint32 {
 	if c.groupBy == GroupByEndpoint && (!r.TextEscaped || onlyHTMLEscapes(r.QueryText)) {
 		// The escaped text differs from the SQL only in <, > and & (Go's encoder writes them as
 		// \u003c, \u003e, \u0026), which do not matter to the tag parser: no unescaping needed.
@@ -109,22 +132,13 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 		}
 	}
 	sql := text(r)
-	var id uint32
 	if c.groupBy == GroupByFingerprint {
 		fp := fingerprint.Fingerprint(sql)
 		fid := fingerprint.ID(fp)
-		id = c.table.intern("fp:"+fid, fingerprint.SourceFingerprint, sql, fid)
-	} else {
-		cl := c.rules.Classify(sql)
-		id = c.table.intern(cl.Endpoint, cl.Source, sql, cl.FingerprintID)
+		return c.table.intern("fp:"+fid, fingerprint.SourceFingerprint, sql, fid)
 	}
-	if len(r.QueryHash) > 0 {
-		if len(c.byHash) >= classifierCacheMax {
-			clear(c.byHash)
-		}
-		c.byHash[string(r.QueryHash)] = id
-	}
-	return id
+	cl := c.rules.Classify(sql)
+	return c.table.intern(cl.Endpoint, cl.Source, sql, cl.FingerprintID)
 }
 
 func (c *classifier) named(name, source, sample string) uint32 {

@@ -473,8 +473,8 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 		return e, [2][]float32{}
 	}
 	ps, ss := slices.Clone(a.pd), slices.Clone(a.sd)
-	slices.Sort(ps)
-	slices.Sort(ss)
+	stats.SortFloat32(ps)
+	stats.SortFloat32(ss)
 	q := func(s []float32) Quantiles {
 		return Quantiles{round3(stats.Quantile(s, .5)), round3(stats.Quantile(s, .9)), round3(stats.Quantile(s, .95)), round3(stats.Quantile(s, .99))}
 	}
@@ -486,7 +486,7 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	for i := range d {
 		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
 	}
-	slices.Sort(d)
+	stats.SortFloat32(d)
 	w := stats.SignedRankSorted(d)
 	e.PValue = w.P
 	e.CentreDeltaPct = round1((math.Exp(stats.Quantile(d, .5)) - 1) * 100)

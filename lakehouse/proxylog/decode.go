@@ -8,7 +8,9 @@ package proxylog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -117,19 +119,24 @@ func Decode(line []byte, r *Row) error {
 	}
 	for {
 		d.ws()
-		key, esc, ok := d.str()
-		if !ok {
-			return errTruncated
-		}
-		if esc {
-			key = Unescape(key)
+		f := d.knownKey()
+		var key []byte
+		if f == fieldOther {
+			k, esc, ok := d.str()
+			if !ok {
+				return errTruncated
+			}
+			if esc {
+				k = Unescape(k)
+			}
+			d.ws()
+			if !d.eat(':') {
+				return errTruncated
+			}
+			key, f = k, fieldByName[string(k)]
 		}
 		d.ws()
-		if !d.eat(':') {
-			return errTruncated
-		}
-		d.ws()
-		if err := d.field(key, r); err != nil {
+		if err := d.field(f, key, r); err != nil {
 			return err
 		}
 		d.ws()
@@ -189,16 +196,17 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 		return nil, false, false
 	}
 	start := d.i
-	// Keys and most values are short: a plain loop over the first bytes beats a call to the
-	// vectorised search, which pays off on long values (the SQL text).
-	for end := min(d.i+24, len(d.b)); d.i < end; d.i++ {
-		switch d.b[d.i] {
-		case '"':
+	// Keys and most values are short: a SWAR scan of the first words (8 bytes per step, no
+	// call) beats the vectorised search, which pays off on long values (the SQL text).
+	for end := min(d.i+32, len(d.b)-8); d.i <= end; d.i += 8 {
+		if m := quoteOrBackslash(binary.LittleEndian.Uint64(d.b[d.i:])); m != 0 {
+			d.i += bits.TrailingZeros64(m) / 8
+			if d.b[d.i] == '\\' {
+				goto slow
+			}
 			body = d.b[start:d.i]
 			d.i++
 			return body, false, true
-		case '\\':
-			goto slow
 		}
 	}
 slow:
@@ -221,6 +229,15 @@ slow:
 	}
 }
 
+// quoteOrBackslash marks the bytes of w (little-endian) that are '"' or '\\' with their high
+// bit. Only the lowest mark is exact (a borrow can mark a byte above it), which is all str needs.
+func quoteOrBackslash(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := w ^ (ones * '"')
+	b := w ^ (ones * '\\')
+	return ((q-ones)&^q | (b-ones)&^b) & highs
+}
+
 // indexQuoteOrBackslash finds the first '"' or '\\'. Most strings have no backslash, so looking
 // for the quote first and then checking the span for a backslash keeps to the fast IndexByte.
 func indexQuoteOrBackslash(b []byte) int {
@@ -234,9 +251,90 @@ func indexQuoteOrBackslash(b []byte) int {
 	return q
 }
 
-func (d *decoder) field(key []byte, r *Row) error {
-	switch string(key) {
-	case "ts":
+// Keys the decoder knows, in the order the proxy writes them.
+const (
+	fieldOther = iota // a key srctl does not read
+	fieldTS
+	fieldQueryID
+	fieldTarget
+	fieldCommand
+	fieldQueryText
+	fieldQueryHash
+	fieldDuration
+	fieldBytesSent
+	fieldBytesRecv
+	fieldSuccess
+	fieldError
+	fieldClientAddr
+	fieldFiltered
+	fieldFilterReason
+	fieldErrorCode
+	fieldRows
+	fieldResultHash
+	fieldCount
+)
+
+var fieldNames = [fieldCount]string{"", "ts", "query_id", "target", "command", "query_text", "query_hash",
+	"duration_ms", "bytes_sent", "bytes_recv", "success", "error", "client_addr", "filtered",
+	"filter_reason", "error_code", "rows", "result_hash"}
+
+// fieldByName maps a key to its field (fieldOther when unknown); keyLits holds each key as
+// written by a compact encoder, quotes and colon included, indexed by its first letter.
+var fieldByName, keyLits = func() (map[string]int, [256][]keyLit) {
+	byName := map[string]int{}
+	var lits [256][]keyLit
+	for f := fieldTS; f < fieldCount; f++ {
+		name := fieldNames[f]
+		byName[name] = f
+		lits[name[0]] = append(lits[name[0]], newKeyLit(`"`+name+`":`, f))
+	}
+	return byName, lits
+}()
+
+// keyLit is a key literal of at most 16 bytes as two masked little-endian words, so that
+// matching it costs two loads and compares instead of a call to memequal.
+type keyLit struct {
+	lo, loMask, hi, hiMask uint64
+	n, field               int
+}
+
+func newKeyLit(lit string, field int) keyLit {
+	var b [16]byte
+	if copy(b[:], lit) != len(lit) {
+		panic("proxylog: key literal longer than 16 bytes: " + lit)
+	}
+	mask := func(n int) uint64 {
+		if n >= 8 {
+			return ^uint64(0)
+		}
+		return 1<<(8*max(n, 0)) - 1
+	}
+	return keyLit{lo: binary.LittleEndian.Uint64(b[:8]), loMask: mask(len(lit)), hi: binary.LittleEndian.Uint64(b[8:]),
+		hiMask: mask(len(lit) - 8), n: len(lit), field: field}
+}
+
+// knownKey consumes a known key and its colon when they are written compactly at d.i (as the
+// proxy's encoder does), sparing the scan for the closing quote and the switch on the key; it
+// returns fieldOther and consumes nothing otherwise, and the caller takes the general path.
+func (d *decoder) knownKey() int {
+	rest := d.b[d.i:]
+	if len(rest) < 16 || rest[0] != '"' {
+		return fieldOther // near the end of a line: no room for a key and a value anyway
+	}
+	lo, hi := binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint64(rest[8:])
+	for _, k := range keyLits[rest[1]] {
+		if lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
+			d.i += k.n
+			return k.field
+		}
+	}
+	return fieldOther
+}
+
+// field decodes the value of key (known as f; key itself is only set for unknown keys).
+func (d *decoder) field(f int, key []byte, r *Row) error {
+	switch f {
+	case fieldTS:
 		var s []byte
 		var has uint32
 		if err := d.strField(&s, nil, &has, HasTS, "ts"); err != nil || has == 0 {
@@ -247,9 +345,9 @@ func (d *decoder) field(key []byte, r *Row) error {
 			return &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
 		}
 		r.TS, r.Has = ns, r.Has|HasTS
-	case "query_id":
+	case fieldQueryID:
 		return d.strField(&r.QueryID, nil, &r.Has, HasQueryID, "query_id")
-	case "target":
+	case fieldTarget:
 		var t []byte
 		if err := d.strField(&t, nil, &r.Has, HasTarget, "target"); err != nil {
 			return err
@@ -260,37 +358,37 @@ func (d *decoder) field(key []byte, r *Row) error {
 		case "shadow":
 			r.Target = Shadow
 		}
-	case "command":
+	case fieldCommand:
 		return d.strField(&r.Command, nil, &r.Has, HasCommand, "command")
-	case "query_text":
+	case fieldQueryText:
 		return d.strField(&r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text")
-	case "query_hash":
+	case fieldQueryHash:
 		return d.strField(&r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
-	case "duration_ms":
+	case fieldDuration:
 		v, ok := d.num()
 		if !ok || v < 0 || math.IsInf(v, 0) {
 			return d.typeErr("duration_ms", "a non-negative number")
 		}
 		r.DurationMS, r.Has = v, r.Has|HasDuration
-	case "bytes_sent":
+	case fieldBytesSent:
 		return d.intField(&r.BytesSent, &r.Has, HasBytesSent, "bytes_sent")
-	case "bytes_recv":
+	case fieldBytesRecv:
 		return d.intField(&r.BytesRecv, &r.Has, HasBytesRecv, "bytes_recv")
-	case "success":
+	case fieldSuccess:
 		return d.boolField(&r.Success, &r.Has, HasSuccess, "success")
-	case "error":
+	case fieldError:
 		return d.strField(&r.Error, &r.ErrorEscaped, &r.Has, HasError, "error")
-	case "client_addr":
+	case fieldClientAddr:
 		return d.strField(&r.ClientAddr, nil, &r.Has, HasClientAddr, "client_addr")
-	case "filtered":
+	case fieldFiltered:
 		return d.boolField(&r.Filtered, &r.Has, HasFiltered, "filtered")
-	case "filter_reason":
+	case fieldFilterReason:
 		return d.strField(&r.FilterReason, nil, &r.Has, HasFilterReason, "filter_reason")
-	case "error_code":
+	case fieldErrorCode:
 		return d.intField(&r.ErrorCode, &r.Has, HasErrorCode, "error_code")
-	case "rows":
+	case fieldRows:
 		return d.intField(&r.Rows, &r.Has, HasRows, "rows")
-	case "result_hash":
+	case fieldResultHash:
 		return d.strField(&r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
 	default:
 		if r.UnknownKey == nil {

@@ -1,9 +1,12 @@
 package proxylog
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -131,5 +134,57 @@ func TestUnescape(t *testing.T) {
 	}
 	if strings.Contains(string(Unescape([]byte(`\u0041`))), `\`) {
 		t.Error("\\u0041 not unescaped")
+	}
+}
+
+// TestDecodeKeyPaths holds the compact-key fast path to the general one: the same row written
+// with spaces around colons (general path) decodes identically, and keys that merely start like
+// known ones stay unknown.
+func TestDecodeKeyPaths(t *testing.T) {
+	var compact, spaced Row
+	if err := Decode([]byte(examplePrimary), &compact); err != nil {
+		t.Fatal(err)
+	}
+	if err := Decode([]byte(strings.ReplaceAll(examplePrimary, `":`, `" : `)), &spaced); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(compact) != fmt.Sprint(spaced) {
+		t.Errorf("compact %+v\nspaced  %+v", compact, spaced)
+	}
+	var escaped Row // "ts" spelt with an escape: a known key written unusually
+	if err := Decode([]byte(strings.Replace(examplePrimary, `"ts"`, `"t\u0073"`, 1)), &escaped); err != nil ||
+		fmt.Sprint(escaped) != fmt.Sprint(compact) {
+		t.Errorf("escaped ts key: %v %+v", err, escaped)
+	}
+	for _, key := range []string{"tsx", "rows_returned", "errors", "query_text_v2"} {
+		line := strings.Replace(examplePrimary, `"client_addr"`, `"`+key+`"`, 1)
+		var r Row
+		if err := Decode([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if string(r.UnknownKey) != key || r.Has&HasClientAddr != 0 {
+			t.Errorf("key %s: unknown %q, has client_addr %v", key, r.UnknownKey, r.Has&HasClientAddr != 0)
+		}
+	}
+}
+
+// TestQuoteOrBackslash checks the SWAR search against a byte loop on random words dense in
+// quotes and backslashes.
+func TestQuoteOrBackslash(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{'"', '\\', 'a', 0, 0x80, 0xff, '"' + 1, '\\' - 1, 0x22 | 0x80}
+	for range 100_000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		want := bytes.IndexAny(b[:], "\"\\")
+		got := -1
+		if m := quoteOrBackslash(binary.LittleEndian.Uint64(b[:])); m != 0 {
+			got = bits.TrailingZeros64(m) / 8
+		}
+		if got != want {
+			t.Fatalf("% x: got %d, want %d", b, got, want)
+		}
 	}
 }
