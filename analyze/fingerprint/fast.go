@@ -45,16 +45,10 @@ func TrailingEndpoint(sql string) (endpoint string, ok bool) {
 	if !strings.HasSuffix(s, "*/") {
 		return "", false
 	}
-	// The comment opens a few hundred bytes from the end at most: a backward byte loop beats
-	// strings.LastIndex's rolling hash there.
-	open := -1
-	for i := len(s) - 3; i >= 0; i-- {
-		if s[i] == '/' && s[i+1] == '*' {
-			open = i
-			break
-		}
-	}
-	if open < 0 {
+	// The first "/*" must open the trailing comment (a second one inside it sends the query to
+	// Classify below): a forward vectorised search beats scanning backwards byte by byte.
+	open := strings.Index(s, "/*")
+	if open < 0 || open > len(s)-4 {
 		return "", false
 	}
 	body := s[open+2 : len(s)-2]
@@ -104,11 +98,16 @@ func commenterValue(body, keyEq string) (string, bool) {
 		}
 		v := body[j+len(keyEq):]
 		end := strings.IndexByte(v, '\'')
-		if end < 0 || strings.IndexByte(v[:end], '\\') >= 0 {
+		if end < 0 {
 			return "", false
 		}
 		v = v[:end]
-		if strings.ContainsAny(v, "%+") {
+		// Values are URL-encoded: a raw backslash, space or '=' means a malformed body whose
+		// keys may overlap (controller='a action='b'), which Classify parses properly.
+		if strings.IndexByte(v, '\\') >= 0 || strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '=') >= 0 {
+			return "", false
+		}
+		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
 			u, ok := unescapeCache.get(v)
 			if !ok {
 				return "", false

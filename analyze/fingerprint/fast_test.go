@@ -10,6 +10,7 @@ func TestTrailingEndpointAgreesWithClassify(t *testing.T) {
 		"SELECT 1 /*action='show',controller='users',framework='rails'*/;",
 		"SELECT 'a''b' FROM t /*application='x',route='/plain'*/\n",
 		"SELECT 1 /*route='a+b'*/",
+		"SELECT a/b, c*d FROM t /*route='%2Fratio'*/",
 	}
 	maybe := []string{
 		"/*application:App,controller:users,action:show*/ SELECT 1",
@@ -23,6 +24,10 @@ func TestTrailingEndpointAgreesWithClassify(t *testing.T) {
 		"SELECT \"x\" /*route='y'*/",
 		"SELECT 1 /*route='%zz'*/",
 		"SELECT 1",
+		"SELECT 1 /*/",
+		"/* a */ SELECT 1 /*route='x'*/",
+		"SELECT 1 /*route='x'*/ /*route='y'*/",
+		"SELECT '*/' /*route='x'*/",
 	}
 	var rs *Rules
 	for _, sql := range append(must, maybe...) {
@@ -37,4 +42,19 @@ func TestTrailingEndpointAgreesWithClassify(t *testing.T) {
 			t.Errorf("TrailingEndpoint(%q) gave up on an ordinary comment", sql)
 		}
 	}
+}
+
+// FuzzTrailingEndpoint holds the fast path to Classify on arbitrary text.
+func FuzzTrailingEndpoint(f *testing.F) {
+	f.Add("SELECT 1 /*route='%2Fa',traceparent='00-1'*/")
+	f.Add("SELECT '/*' /*controller='c',action='a'*/;")
+	f.Add("/* x */ SELECT 1 /*route='y'*/ -- z")
+	f.Fuzz(func(t *testing.T, sql string) {
+		if ep, ok := TrailingEndpoint(sql); ok {
+			var rs *Rules
+			if want := rs.Classify(sql); ep != want.Endpoint || want.Source != SourceSQLCommenter {
+				t.Errorf("TrailingEndpoint(%q) = %q, Classify says %q (%s)", sql, ep, want.Endpoint, want.Source)
+			}
+		}
+	})
 }
