@@ -6,12 +6,13 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/...
 
-.PHONY: help build test bench lint demo demo-collect clean
+.PHONY: help build test bench bench-reference lint demo demo-collect clean
 
 help:
 	@echo "make build  - build bin/srctl and bin/srctl-fe-double (the FE test double)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
 	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff"
+	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
@@ -30,6 +31,16 @@ test: lint
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/srctl/ ./collector/... ./analyze/... ./lakehouse/...
+
+# The 1M-query dataset of BenchmarkDiff (same generator settings, same cache folder).
+BENCH_DATA ?= $(or $(TMPDIR),/tmp)/srctl-bench-diff-1000000
+
+bench-reference: build
+	@test -f $(BENCH_DATA)/.complete || { rm -rf $(BENCH_DATA) && \
+	  $(BIN)/srctl-traffic-gen -out $(BENCH_DATA) -queries 1000000 -endpoints 60 -hours 42 -seed 42 -profile-every 0 \
+	    -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA)/.complete; }
+	cd bench/duckdbref && $(GO) build -o $(abspath $(BIN))/duckdbref .
+	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA)/shadow-logs -runs 5
 
 lint:
 	$(GO) vet ./...

@@ -188,3 +188,31 @@ func TestQuoteOrBackslash(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTime holds the fast path to time.Parse: every day of several years (leap and
+// century years included), random times of day and fractions, and invalid dates, which the fast
+// path must hand to time.Parse to be rejected.
+func TestParseTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	check := func(s string) {
+		t.Helper()
+		got, ok := parseTime([]byte(s))
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok != (err == nil) || (ok && got != want.UnixNano()) {
+			t.Fatalf("parseTime(%s) = %d %v, time.Parse says %d %v", s, got, ok, want.UnixNano(), err)
+		}
+	}
+	for _, year := range []int{1970, 1999, 2000, 2024, 2026, 2100, 2199} {
+		for d := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
+			d := d.Add(time.Duration(rng.Int64N(int64(24 * time.Hour))))
+			check(d.Format(time.RFC3339Nano))
+			check(d.Format("2006-01-02T15:04:05Z"))
+			check(d.Format("2006-01-02T15:04:05.000Z"))
+		}
+	}
+	for _, s := range []string{"2026-02-29T00:00:00Z", "2026-04-31T10:00:00Z", "2024-02-30T00:00:00Z",
+		"2026-13-01T00:00:00Z", "2026-03-05T24:00:00Z", "2026-03-05T10:60:00Z", "2026-03-05T10:00:60Z",
+		"1969-12-31T23:59:59.999999999Z", "2300-01-01T00:00:00Z", "2026-03-05T10:00:00.Z", "2026-03-05T10:00:00+01:00"} {
+		check(s)
+	}
+}
