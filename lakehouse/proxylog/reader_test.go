@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -171,6 +173,38 @@ func TestResolveS3PrefixAndObject(t *testing.T) {
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("logs")}); err != nil {
 		t.Fatal(err)
 	}
+	checkBucketRead(t, setup, "s3://logs", opts)
+}
+
+// TestResolveGCSPrefixAndObject does the same for gs:// through the real GCS client against
+// fake-gcs-server. The fake serves the client's XML-API object reads only on its "public host",
+// so it listens on a port picked beforehand and announces that address.
+func TestResolveGCSPrefixAndObject(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port),
+		PublicHost: fmt.Sprintf("127.0.0.1:%d", port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	srv.CreateBucket("logs")
+	opts := objstore.Options{GCSEndpoint: srv.URL() + "/storage/v1/"}
+	setup, err := objstore.Open(context.Background(), "gs://logs", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBucketRead(t, setup, "gs://logs", opts)
+}
+
+// checkBucketRead writes three hourly partitions (one gzipped, one outside the window) through
+// setup and reads them back with Resolve and Read: a prefix with pruning, then a single object.
+func checkBucketRead(t *testing.T, setup objstore.Bucket, root string, opts objstore.Options) {
+	t.Helper()
 	put := func(name, data string) {
 		if err := setup.Put(context.Background(), name, []byte(data)); err != nil {
 			t.Fatal(err)
@@ -180,7 +214,7 @@ func TestResolveS3PrefixAndObject(t *testing.T) {
 	put("shadow/year=2026/month=03/day=05/hour=15/b.jsonl.gz", string(gz(t, []byte(row(2, "primary")+"\n"))))
 	put("shadow/year=2026/month=03/day=01/hour=00/old.jsonl", row(3, "primary")+"\n")
 	w := Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
-	for uri, want := range map[string]int{"s3://logs/shadow": 3, "s3://logs/shadow/year=2026/month=03/day=05/hour=14/a.jsonl": 2} {
+	for uri, want := range map[string]int{root + "/shadow": 3, root + "/shadow/year=2026/month=03/day=05/hour=14/a.jsonl": 2} {
 		res, err := Resolve(context.Background(), []string{uri}, w, nil, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -200,7 +234,7 @@ func TestResolveS3PrefixAndObject(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d (objects %d, pruned %d, issues %v)", uri, n, want, len(res.Objects), res.Pruned, st.Quality.Examples)
 		}
 	}
-	if _, err := Resolve(context.Background(), []string{"s3://logs/nothing-here"}, w, nil, opts); err == nil || !strings.Contains(err.Error(), "s3://logs/nothing-here") {
+	if _, err := Resolve(context.Background(), []string{root + "/nothing-here"}, w, nil, opts); err == nil || !strings.Contains(err.Error(), root+"/nothing-here") {
 		t.Errorf("empty prefix: %v, want an error naming it", err)
 	}
 }
