@@ -87,13 +87,25 @@ type groupAcc struct {
 	resDiff    int64
 	filtered   int64
 	shadowOnly int64
-	primOnly   int64
-	both       int64
-	failures   map[failKey]*FailureGroup
-	detail     []pairRef // drill-down group only
+	// shadowFails: hash and time of logged shadow-only failures (bounded), so that a shadow
+	// profile FAILED for the same execution is not counted a second time.
+	shadowFails []hashTime
+	primOnly    int64
+	both        int64
+	failures    map[failKey]*FailureGroup
+	detail      []pairRef // drill-down group only
 }
 
 type failKey struct{ kind, msg string }
+
+type hashTime struct {
+	hash [16]byte
+	ns   int64
+}
+
+// maxShadowFailsKept bounds groupAcc.shadowFails; failures beyond it may be counted twice
+// when their profiles say FAILED too.
+const maxShadowFailsKept = 100_000
 
 type pairRef struct {
 	qid, sql string
@@ -206,6 +218,14 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 	}
 	rep.DataQuality = st.Quality
 
+	for _, a := range accs {
+		for _, f := range a.shadowFails {
+			if rep.loggedShadowFails == nil {
+				rep.loggedShadowFails = map[[16]byte][]int64{}
+			}
+			rep.loggedShadowFails[f.hash] = append(rep.loggedShadowFails[f.hash], f.ns)
+		}
+	}
 	tested := summarise(rep, table, accs, cfg)
 	rep.Settings = Settings{GroupBy: cfg.GroupBy, Alpha: cfg.Alpha, MinPairs: cfg.MinPairs, ThresholdPct: cfg.Threshold * 100,
 		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTested: tested}
@@ -287,6 +307,7 @@ func (a *groupAcc) merge(o *groupAcc) {
 	a.resDiff += o.resDiff
 	a.filtered += o.filtered
 	a.shadowOnly += o.shadowOnly
+	a.shadowFails = append(a.shadowFails, o.shadowFails[:min(len(o.shadowFails), maxShadowFailsKept-len(a.shadowFails))]...)
 	a.primOnly += o.primOnly
 	a.both += o.both
 	for k, f := range o.failures {
@@ -316,6 +337,9 @@ func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
 	case p.ok() && !s.ok():
 		a.fail(FailShadowOnly, s.err, s)
 		a.shadowOnly++
+		if s.flags&flagHasHash != 0 && len(a.shadowFails) < maxShadowFailsKept {
+			a.shadowFails = append(a.shadowFails, hashTime{s.hash, s.ts})
+		}
 		sum.ShadowOnlyFailures++
 	case !p.ok() && s.ok():
 		a.fail(FailPrimaryOnly, p.err, p)

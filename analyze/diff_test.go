@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
@@ -217,5 +220,57 @@ func TestKeySetGenerations(t *testing.T) {
 	ks.add(0)
 	if !ks.has(0) {
 		t.Error("key 0 not kept")
+	}
+}
+
+// TestShadowFailureNotCountedTwice: a shadow-only failure seen in the logs and the FAILED
+// shadow profile of the same execution (same text hash, minutes apart) count once; a FAILED
+// profile of another execution of the text, eight minutes later, counts on its own.
+func TestShadowFailureNotCountedTwice(t *testing.T) {
+	dir := t.TempDir()
+	sql := "SELECT * FROM gone /*route='%2Fb'*/"
+	hash := fmt.Sprintf("%x", md5.Sum([]byte(sql)))
+	extra := `,"query_hash":"` + hash + `"`
+	logs := []string{
+		line("2026-03-05T10:30:00Z", "q1", "primary", sql, 10, true, extra),
+		line("2026-03-05T10:30:01Z", "q1", "shadow", sql, 5, false, extra+`,"error":"Unknown table gone"`),
+	}
+	logPath := filepath.Join(dir, "logs", "year=2026/month=03/day=05/hour=10/a.jsonl")
+	rec := func(cluster, state, start string) string {
+		r := lakehouse.ProfileRecord{Cluster: cluster, QueryID: cluster + start, State: state, SQLText: sql, QueryHash: hash,
+			ErrorMessage: map[bool]string{true: "Unknown table gone"}[state == "FAILED"]}
+		r.StartTime, _ = time.Parse(time.RFC3339, start)
+		r.TS = r.StartTime
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	profs := []string{
+		rec("primary", "FINISHED", "2026-03-05T10:29:59Z"),
+		rec("shadow", "FAILED", "2026-03-05T10:30:00Z"), // the logged execution
+		rec("shadow", "FAILED", "2026-03-05T10:38:00Z"), // another one, missing from the logs
+	}
+	profPath := filepath.Join(dir, "profiles", "year=2026/month=03/day=05/hour=10/p.jsonl")
+	for p, rows := range map[string][]string{logPath: logs, profPath: profs} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Run(context.Background(), objects(t, filepath.Join(dir, "logs")), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := AttachProfiles(context.Background(), rep, objects(t, filepath.Join(dir, "profiles")),
+		ProfileConfig{PrimaryCluster: "primary", ShadowCluster: "shadow"}); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.ShadowOnlyFailures != 2 || rep.Endpoints[0].ShadowOnlyFailures != 2 || rep.Profiles.FailedAlsoLogged != 1 {
+		t.Errorf("shadow-only failures: summary %d, endpoint %d, profiles also logged %d; want 2, 2, 1",
+			rep.Summary.ShadowOnlyFailures, rep.Endpoints[0].ShadowOnlyFailures, rep.Profiles.FailedAlsoLogged)
 	}
 }

@@ -23,7 +23,7 @@ type half struct {
 	qid    string // copied only for rows that can become examples (failures, drill-down)
 	qidBuf [40]byte
 	qidLen uint8
-	hash   [16]byte // query_hash bytes, drill-down group only (for the profile join)
+	hash   [16]byte // query_hash bytes of failed rows and of the drill-down group (profile joins)
 	err    string   // error of a failed row
 	text   string   // the SQL, drill-down group only
 }
@@ -90,6 +90,9 @@ func reduce(r *proxylog.Row, group uint32, keepText bool) half {
 		h.err = string(msg)
 		if h.err == "" {
 			h.err = "(no error text)"
+		}
+		if decodeHex16(r.QueryHash, &h.hash) { // to match the failure with a FAILED profile
+			h.flags |= flagHasHash
 		}
 	}
 	if r.Filtered {

@@ -141,7 +141,11 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 					if msg == "" {
 						msg = "(FAILED without error text)"
 					}
-					shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID})
+					if rep.loggedFailure(rec.QueryHash, rec.PartitionTime()) {
+						counts.FailedAlsoLogged++
+					} else {
+						shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID})
+					}
 				}
 			}
 			if drillRecs != nil && group == rep.Drill.Endpoint && rec.QueryHash != "" {
@@ -410,4 +414,25 @@ func trimFloat(r float64) string {
 		return fmt.Sprintf("%.0f", r)
 	}
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", r), "0"), ".")
+}
+
+// FailureMatchWindow is how far apart a logged shadow failure and a FAILED shadow profile of the
+// same text may start and still be taken for one execution: the proxy stamps its row when the
+// shadow answers, the FE its record when the query starts, on clocks that may drift.
+const FailureMatchWindow = 5 * time.Minute
+
+// loggedFailure reports whether the logs counted a shadow-only failure of the text with this
+// query hash (hex) near t.
+func (rep *Report) loggedFailure(hexHash string, t time.Time) bool {
+	var h [16]byte
+	if len(rep.loggedShadowFails) == 0 || !decodeHex16([]byte(hexHash), &h) {
+		return false
+	}
+	ns := t.UnixNano()
+	for _, at := range rep.loggedShadowFails[h] {
+		if d := at - ns; d <= int64(FailureMatchWindow) && d >= -int64(FailureMatchWindow) {
+			return true
+		}
+	}
+	return false
 }

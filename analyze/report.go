@@ -26,6 +26,8 @@ type Report struct {
 	Profiles    *ProfileJoinCounts `json:"profiles,omitempty"`
 
 	firstNS, lastNS int64 // primary time range of the pairs, for joining profiles
+	// loggedShadowFails: query hash -> times of the shadow-only failures the logs showed.
+	loggedShadowFails map[[16]byte][]int64
 }
 
 // Settings are the statistical settings the report was made with.
@@ -208,4 +210,7 @@ type ProfileJoinCounts struct {
 	OtherClusters  int64 `json:"other_clusters"`
 	OutsideWindow  int64 `json:"outside_window"`
 	BadLines       int64 `json:"bad_lines"`
+	// FailedAlsoLogged: shadow FAILED records of an execution the logs already counted as a
+	// shadow-only failure (same query hash within FailureMatchWindow), not counted again.
+	FailedAlsoLogged int64 `json:"failed_also_logged,omitempty"`
 }
