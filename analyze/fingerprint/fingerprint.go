@@ -232,3 +232,22 @@ func isWordStart(c byte) bool {
 	return c == '_' || c == '$' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80 || c == '@'
 }
 func isWordByte(c byte) bool { return isWordStart(c) || isDigit(c) }
+
+// Token is a lexical token of SQL as the fingerprint sees it: comments dropped, literals
+// replaced by "?", keywords and identifiers lower-cased (Word), quoted identifiers and
+// punctuation kept as written.
+type Token struct {
+	Word bool
+	Text string
+}
+
+// Tokens lexes sql for callers that need its structure rather than its class (statement
+// kinds, parenthesis depth, statement separators).
+func Tokens(sql string) []Token {
+	toks := lex(sql)
+	out := make([]Token, len(toks))
+	for i, t := range toks {
+		out[i] = Token{Word: t.kind == tokWord, Text: t.text}
+	}
+	return out
+}
