@@ -1,11 +1,10 @@
-// Package harness is `srctl compare-baseline`: it runs a baseline and a candidate SQL statement
-// against one server, interleaved and several times, and compares what they return (as
-// multisets, or in order under a top-level ORDER BY), how long they take (Mann-Whitney and
-// Hodges-Lehmann on log times), their plans and, on StarRocks, their profiles; then it passes
-// or fails the change with a report a reviewer can read.
+// Package harness will be `srctl compare-baseline`: it runs a baseline and a candidate SQL
+// statement against one server, interleaved and several times, and compares what they return,
+// how long they take, their plans and, on StarRocks, their profiles; then it passes or fails
+// the change with a report a reviewer can read.
 //
-// Files: dsn.go (connection strings, redaction), statement.go (read-only guard, ORDER BY
-// detection), server.go (server detection and cache busting), run.go (execution, timeouts),
-// rows.go (result comparison), compare.go (one case end to end, verdicts), report.go (terminal,
-// Markdown, JSON).
+// In place so far (the command is not wired yet): dsn.go (connection strings, redaction),
+// statement.go (read-only guard, statement splitting, ORDER BY detection), server.go (server
+// detection, cache busting), run.go (sessions, runs with a KILL QUERY timeout). The latency
+// statistics are analyze/stats.MannWhitney.
 package harness
