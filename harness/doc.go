@@ -4,7 +4,7 @@
 // the change with a report a reviewer can read.
 //
 // In place so far (the command is not wired yet): dsn.go (connection strings, redaction),
-// statement.go (read-only guard, statement splitting, ORDER BY detection), server.go (server
+// statement.go (read-only guard, ORDER BY detection; statements are split by fingerprint.Statements), server.go (server
 // detection, cache busting), run.go (sessions, runs with a KILL QUERY timeout). The latency
 // statistics are analyze/stats.MannWhitney.
 package harness

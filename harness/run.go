@@ -1,12 +1,16 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
 )
 
 // Session is one connection that runs a side's SQL, with the id the server gave it, so that a
@@ -39,16 +43,6 @@ func OpenSession(ctx context.Context, db *sql.DB, ctl *sql.Conn, ctlMu *sync.Mut
 // Close returns the connection to the pool.
 func (s *Session) Close() error { return s.conn.Close() }
 
-// Exec runs session statements (SET ...), failing on the first error.
-func (s *Session) Exec(ctx context.Context, stmts ...string) error {
-	for _, st := range stmts {
-		if _, err := s.conn.ExecContext(ctx, st); err != nil {
-			return fmt.Errorf("%s: %w", clip(st), err)
-		}
-	}
-	return nil
-}
-
 // RowFunc receives each row of the final statement's result as raw column bytes (nil for NULL),
 // valid only during the call.
 type RowFunc func(cols []sql.RawBytes) error
@@ -60,13 +54,12 @@ type RowFunc func(cols []sql.RawBytes) error
 // context instead would make the driver drop the connection while the server went on running
 // the query.
 func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration, onRow RowFunc) (time.Duration, []*sql.ColumnType, error) {
-	stmts := Statements(sqlText)
+	stmts := fingerprint.Statements(sqlText)
 	if len(stmts) == 0 {
 		return 0, nil, fmt.Errorf("no statement to run")
 	}
 	var killed sync.WaitGroup
-	var timedOut bool
-	var mu sync.Mutex
+	var timedOut atomic.Bool // set before the kill is sent: the run then counts as a timeout
 	stop := make(chan struct{})
 	defer func() { close(stop); killed.Wait() }()
 	var timer <-chan time.Time
@@ -82,21 +75,19 @@ func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration
 		case <-timer:
 		case <-ctx.Done():
 		}
-		mu.Lock()
-		timedOut = ctx.Err() == nil
-		mu.Unlock()
+		timedOut.Store(ctx.Err() == nil)
 		s.kill()
 	})
 
 	start := time.Now()
 	for _, st := range stmts[:len(stmts)-1] {
 		if _, err := s.conn.ExecContext(context.WithoutCancel(ctx), st); err != nil {
-			return time.Since(start), nil, s.runErr(err, &mu, &timedOut, ctx)
+			return time.Since(start), nil, runErr(ctx, err, timedOut.Load())
 		}
 	}
 	rows, err := s.conn.QueryContext(context.WithoutCancel(ctx), stmts[len(stmts)-1])
 	if err != nil {
-		return time.Since(start), nil, s.runErr(err, &mu, &timedOut, ctx)
+		return time.Since(start), nil, runErr(ctx, err, timedOut.Load())
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
@@ -120,34 +111,21 @@ func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration
 		}
 	}
 	elapsed := time.Since(start)
-	err = rows.Err()
-	mu.Lock()
-	late := timedOut
-	mu.Unlock()
-	if err != nil || late {
+	if err := rows.Err(); err != nil || timedOut.Load() {
 		// A killed SLEEP() on MariaDB ends normally: the kill, not the error, decides.
-		return elapsed, types, s.runErr(cmpOr(err, errors.New("the query ended after the kill")), &mu, &timedOut, ctx)
+		return elapsed, types, runErr(ctx, cmp.Or(err, errors.New("the query ended after the kill")), timedOut.Load())
 	}
 	return elapsed, types, nil
 }
 
-func (s *Session) runErr(err error, mu *sync.Mutex, timedOut *bool, ctx context.Context) error {
-	mu.Lock()
-	defer mu.Unlock()
+func runErr(ctx context.Context, err error, timedOut bool) error {
 	switch {
-	case *timedOut:
+	case timedOut:
 		return fmt.Errorf("%w: %v", ErrTimeout, err)
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	return err
-}
-
-func cmpOr(err, def error) error {
-	if err != nil {
-		return err
-	}
-	return def
 }
 
 // kill sends KILL QUERY for this session's connection from the control connection.

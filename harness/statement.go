@@ -22,7 +22,7 @@ func CheckReadOnly(sql string) error {
 	if strings.Contains(sql, "/*!") {
 		return fmt.Errorf("refusing %q: executable comments (/*! ... */) may write; pass --allow-writes to run it", clip(sql))
 	}
-	for _, st := range Statements(sql) {
+	for _, st := range fingerprint.Statements(sql) {
 		toks := fingerprint.Tokens(st)
 		first := ""
 		for _, t := range toks {
@@ -61,65 +61,10 @@ func CheckReadOnly(sql string) error {
 	return nil
 }
 
-// Statements splits sql on top-level semicolons (outside quotes and comments) and drops
-// empty statements.
-func Statements(sql string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(sql); i++ {
-		switch c := sql[i]; {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(sql, i)
-		case c == '-' && strings.HasPrefix(sql[i:], "--"), c == '#':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			if end := strings.Index(sql[i+2:], "*/"); end >= 0 {
-				i += 2 + end + 1
-			} else {
-				i = len(sql)
-			}
-		case c == ';':
-			if s := strings.TrimSpace(sql[start:i]); s != "" && len(fingerprint.Tokens(s)) > 0 {
-				out = append(out, s)
-			}
-			start = i + 1
-		}
-	}
-	if start < len(sql) {
-		if s := strings.TrimSpace(sql[start:]); s != "" && len(fingerprint.Tokens(s)) > 0 {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// skipQuoted returns the index of the closing quote of the string or identifier opened at i
-// (doubled quotes and backslash escapes stay inside), or len(s)-1 when it is not closed.
-func skipQuoted(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			if q != '`' {
-				j++
-			}
-		case q:
-			if j+1 < len(s) && s[j+1] == q {
-				j++
-				continue
-			}
-			return j
-		}
-	}
-	return len(s) - 1
-}
-
 // HasTopLevelOrderBy reports whether the (last) statement orders its final result: ORDER BY
 // outside any parenthesis, so window functions and subqueries do not count.
 func HasTopLevelOrderBy(sql string) bool {
-	sts := Statements(sql)
+	sts := fingerprint.Statements(sql)
 	if len(sts) == 0 {
 		return false
 	}

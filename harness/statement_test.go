@@ -3,6 +3,8 @@ package harness
 import (
 	"strings"
 	"testing"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
 )
 
 func TestCheckReadOnly(t *testing.T) {
@@ -43,7 +45,7 @@ func TestCheckReadOnly(t *testing.T) {
 }
 
 func TestStatementsAndOrderBy(t *testing.T) {
-	if got := Statements("SELECT ';'; SELECT 2 -- ; not here\n; /* ; */ ;"); len(got) != 2 || got[0] != "SELECT ';'" {
+	if got := fingerprint.Statements("SELECT ';'; SELECT 2 -- ; not here\n; /* ; */ ;"); len(got) != 2 || got[0] != "SELECT ';'" {
 		t.Errorf("Statements = %q", got)
 	}
 	for sql, want := range map[string]bool{

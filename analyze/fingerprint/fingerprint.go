@@ -251,3 +251,40 @@ func Tokens(sql string) []Token {
 	}
 	return out
 }
+
+// Statements splits sql on top-level semicolons (outside quotes and comments), with the quoting
+// and comment rules of the fingerprint lexer, and drops statements with no token.
+func Statements(sql string) []string {
+	var out []string
+	add := func(st string) {
+		if st = strings.TrimSpace(st); st != "" && len(lex(st)) > 0 {
+			out = append(out, st)
+		}
+	}
+	start := 0
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i, c)
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-', c == '#':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			if end := strings.Index(sql[i+2:], "*/"); end >= 0 {
+				i += 2 + end + 2
+			} else {
+				i = len(sql)
+			}
+		case c == ';':
+			add(sql[start:i])
+			i++
+			start = i
+		default:
+			i++
+		}
+	}
+	add(sql[start:])
+	return out
+}
