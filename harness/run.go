@@ -48,12 +48,13 @@ func (s *Session) Close() error { return s.conn.Close() }
 type RowFunc func(cols []sql.RawBytes) error
 
 // Run executes sql (one or more statements; the last one's rows are read) and returns the
-// elapsed time from sending the first statement to reading the last row. onRow (optional) sees
-// the rows; without it they are drained. After timeout (0: none) the statement is killed with
+// elapsed time from sending the first statement to reading the last row. onColumns (optional)
+// learns the result's columns before the first row; onRow (optional) sees the rows; without it
+// they are drained. After timeout (0: none) the statement is killed with
 // KILL QUERY from the control connection and the error wraps ErrTimeout: cancelling the
 // context instead would make the driver drop the connection while the server went on running
 // the query.
-func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration, onRow RowFunc) (time.Duration, []*sql.ColumnType, error) {
+func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration, onRow RowFunc, onColumns func([]*sql.ColumnType)) (time.Duration, []*sql.ColumnType, error) {
 	stmts := fingerprint.Statements(sqlText)
 	if len(stmts) == 0 {
 		return 0, nil, fmt.Errorf("no statement to run")
@@ -94,6 +95,9 @@ func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration
 	if err != nil {
 		return time.Since(start), nil, err
 	}
+	if onColumns != nil {
+		onColumns(types)
+	}
 	cols := make([]sql.RawBytes, len(types))
 	ptrs := make([]any, len(cols))
 	for i := range cols {
@@ -102,6 +106,13 @@ func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration
 	for rows.Next() {
 		if onRow == nil {
 			continue
+		}
+		// database/sql appends into a RawBytes: after a NULL (nil) an empty string would stay
+		// nil and read as NULL, unless the slice is non-nil before the scan.
+		for i := range cols {
+			if cols[i] == nil {
+				cols[i] = make(sql.RawBytes, 0, 16)
+			}
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return time.Since(start), types, err

@@ -40,7 +40,7 @@ func TestRunTimeoutKillsTheQuery(t *testing.T) {
 	defer s.Close()
 
 	start := time.Now()
-	_, _, err = s.Run(ctx, "SELECT SLEEP(10), 1 FROM (SELECT 1) x", 300*time.Millisecond, nil)
+	_, _, err = s.Run(ctx, "SELECT SLEEP(10), 1 FROM (SELECT 1) x", 300*time.Millisecond, nil, nil)
 	// MariaDB answers a killed SLEEP() with its result (1) rather than an error; the run is a
 	// timeout all the same, and it must come back quickly.
 	if took := time.Since(start); took > 3*time.Second {
@@ -50,7 +50,7 @@ func TestRunTimeoutKillsTheQuery(t *testing.T) {
 		t.Errorf("error %v does not say timeout", err)
 	}
 	var n int
-	if _, _, err := s.Run(ctx, "SELECT 1", 0, func(cols []sql.RawBytes) error { n++; return nil }); err != nil || n != 1 {
+	if _, _, err := s.Run(ctx, "SELECT 1", 0, func(cols []sql.RawBytes) error { n++; return nil }, nil); err != nil || n != 1 {
 		t.Errorf("session unusable after the kill: %v (%d rows)", err, n)
 	}
 
@@ -60,7 +60,7 @@ func TestRunTimeoutKillsTheQuery(t *testing.T) {
 	_, types, err := s.Run(ctx, "SET @x = 'hello'; SELECT @x AS greeting", 0, func(cols []sql.RawBytes) error {
 		got = string(cols[0])
 		return nil
-	})
+	}, nil)
 	if err != nil || got != "hello" || len(types) != 1 || types[0].Name() != "greeting" {
 		t.Errorf("multi-statement run: %v %q %v", err, got, types)
 	}
