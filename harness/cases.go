@@ -81,15 +81,28 @@ func (r SourceReader) GitShow(ctx context.Context, rev, name string) (string, er
 	return out, nil
 }
 
+// IsNotInRevision reports an error of GitShow for a file the revision does not have.
+func IsNotInRevision(err error) bool { return errors.Is(err, errNotInRevision) }
+
+// MergeBase is the commit where HEAD's branch left rev: a branch's changes are compared with
+// what it started from, not with what rev's branch did since.
+func (r SourceReader) MergeBase(ctx context.Context, rev string) (string, error) {
+	base, err := r.git(ctx, "merge-base", rev, "HEAD")
+	if err != nil {
+		return "", fmt.Errorf("--changed-since %s: %w", rev, err)
+	}
+	return strings.TrimSpace(base), nil
+}
+
 // ChangedFiles lists the files, relative to the working directory, that differ between the
 // merge base of rev and HEAD and the working tree (committed or not), added, modified or
 // renamed, and matching one of include (all files when include is empty).
 func (r SourceReader) ChangedFiles(ctx context.Context, rev string, include []string) ([]string, error) {
-	base, err := r.git(ctx, "merge-base", rev, "HEAD")
+	base, err := r.MergeBase(ctx, rev)
 	if err != nil {
-		return nil, fmt.Errorf("--changed-since %s: %w", rev, err)
+		return nil, err
 	}
-	out, err := r.git(ctx, "diff", "--name-only", "--relative", "--diff-filter=AMR", "-z", strings.TrimSpace(base))
+	out, err := r.git(ctx, "diff", "--name-only", "--relative", "--diff-filter=AMR", "-z", base)
 	if err != nil {
 		return nil, err
 	}

@@ -268,7 +268,7 @@ func (c *Comparer) compare(ctx context.Context, cs Case, res *CaseResult) error 
 	}
 	res.Latency = lat
 	if lat.Verdict != "~" {
-		c.progress("%s: %s by %s (p=%.3g); confirming on new connections", cs.Name, lat.Verdict, pctChange(lat.Ratio), lat.P)
+		c.progress("%s: %s by %s (%s); confirming on new connections", cs.Name, lat.Verdict, pctChange(lat.Ratio), fmtP(lat.P))
 		a2, b2, err := c.openPair(ctx)
 		if err != nil {
 			return err
@@ -284,8 +284,8 @@ func (c *Comparer) compare(ctx context.Context, cs Case, res *CaseResult) error 
 	}
 	if lat.Regressed() {
 		res.Bits |= BitLatency
-		res.Reasons = append(res.Reasons, fmt.Sprintf("latency regression: %s (95%% CI %s to %s, p=%.3g), confirmed on new connections",
-			pctChange(lat.Ratio), pctChange(lat.RatioLo), pctChange(lat.RatioHi), lat.P))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("latency regression: %s (95%% CI %s to %s, %s), confirmed on new connections",
+			pctChange(lat.Ratio), pctChange(lat.RatioLo), pctChange(lat.RatioHi), fmtP(lat.P)))
 	}
 
 	// 3. Plans.

@@ -117,9 +117,9 @@ func latencyLine(l *Latency) string {
 
 func changeWithCI(l *Latency) string {
 	if l.RatioLo == 0 && l.RatioHi == 0 {
-		return fmt.Sprintf("%s (p=%s, n=%d+%d)", pctChange(l.Ratio), fmtP(l.P), len(l.Baseline.Samples), len(l.Candidate.Samples))
+		return fmt.Sprintf("%s (%s, n=%d+%d)", pctChange(l.Ratio), fmtP(l.P), len(l.Baseline.Samples), len(l.Candidate.Samples))
 	}
-	return fmt.Sprintf("%s [%s, %s] (p=%s, n=%d+%d)", pctChange(l.Ratio), pctChange(l.RatioLo), pctChange(l.RatioHi),
+	return fmt.Sprintf("%s [%s, %s] (%s, n=%d+%d)", pctChange(l.Ratio), pctChange(l.RatioLo), pctChange(l.RatioHi),
 		fmtP(l.P), len(l.Baseline.Samples), len(l.Candidate.Samples))
 }
 
@@ -130,18 +130,19 @@ func latencyVerdict(l *Latency) string {
 	case l.Improved():
 		return "faster (confirmed on new connections)"
 	case l.Confirmation != nil:
-		return fmt.Sprintf("~ (%s not confirmed: second set %s, p=%s)", l.Verdict, pctChange(l.Confirmation.Ratio), fmtP(l.Confirmation.P))
+		return fmt.Sprintf("~ (%s not confirmed: second set %s, %s)", l.Verdict, pctChange(l.Confirmation.Ratio), fmtP(l.Confirmation.P))
 	case l.BelowFloor:
 		return fmt.Sprintf("~ (moved %s, under the %s floor)", fmtMS(math.Abs(l.DeltaMS)), fmtMS(l.MinDeltaMS))
 	}
 	return "~"
 }
 
+// fmtP writes a p-value as benchstat does: "p=0.012", or "p<0.001".
 func fmtP(p float64) string {
 	if p < 0.001 {
-		return "<0.001"
+		return "p<0.001"
 	}
-	return fmt.Sprintf("%.3f", p)
+	return fmt.Sprintf("p=%.3f", p)
 }
 
 // fmtMS writes milliseconds with three significant digits.
@@ -313,7 +314,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		if l := c.Latency; l != nil {
 			lat = fmt.Sprintf("%s → %s", fmtMS(l.Baseline.MedianMS), fmtMS(l.Candidate.MedianMS))
-			change = fmt.Sprintf("%s (p=%s)", pctChange(l.Ratio), fmtP(l.P))
+			change = fmt.Sprintf("%s (%s)", pctChange(l.Ratio), fmtP(l.P))
 			if l.Verdict == "~" || !(l.Regressed() || l.Improved()) {
 				change = "~ " + change
 			}
