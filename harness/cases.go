@@ -321,13 +321,13 @@ type Suite struct {
 
 // SuiteCase is one entry of a suite.
 type SuiteCase struct {
-	Name           string  `yaml:"name"`
-	Baseline       string  `yaml:"baseline"`
-	Candidate      string  `yaml:"candidate"`
-	Params         any     `yaml:"params"`
-	Threshold      Percent `yaml:"threshold"`
-	MaxCPUIncrease Percent `yaml:"max_cpu_increase"`
-	MaxMemIncrease Percent `yaml:"max_mem_increase"`
+	Name           string   `yaml:"name"`
+	Baseline       string   `yaml:"baseline"`
+	Candidate      string   `yaml:"candidate"`
+	Params         any      `yaml:"params"`
+	Threshold      Percent  `yaml:"threshold"`
+	MaxCPUIncrease Percent  `yaml:"max_cpu_increase"`
+	MaxMemIncrease Percent  `yaml:"max_mem_increase"`
 	FloatTolerance *float64 `yaml:"float_tolerance"`
 }
 

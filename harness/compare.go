@@ -470,9 +470,9 @@ func (c *Comparer) comparePlans(ctx context.Context, a, b *Session, cs Case) (*P
 // Profiles are the two sides' StarRocks profiles of one extra, untimed, synchronously
 // profiled run each.
 type Profiles struct {
-	BaselineQueryID  string                `json:"baseline_query_id"`
-	CandidateQueryID string                `json:"candidate_query_id"`
-	Metrics          []profile.MetricDelta `json:"metrics"`
+	BaselineQueryID  string                 `json:"baseline_query_id"`
+	CandidateQueryID string                 `json:"candidate_query_id"`
+	Metrics          []profile.MetricDelta  `json:"metrics"`
 	BaselineTop      []profile.OperatorTime `json:"baseline_top_operators,omitempty"`
 	CandidateTop     []profile.OperatorTime `json:"candidate_top_operators,omitempty"`
 }

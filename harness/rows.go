@@ -42,7 +42,7 @@ func kindOf(typeName string) valueKind {
 	return kindExact
 }
 
-// rowHasher hashes rows of one result shape. Values are tagged (NULL differs from ''),
+// rowHasher hashes rows of one result shape. Values are tagged (NULL differs from ”),
 // length-prefixed (no two rows collide by concatenation) and normalised per column kind.
 // Floats are quantised to the significant digits the tolerance leaves, so two values within
 // it almost always hash alike; the rare pair that straddles a rounding boundary is caught by
