@@ -345,7 +345,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			ew.printf("- candidate error: `%s`\n", strings.ReplaceAll(c.Candidate.Message, "`", "'"))
 		}
 		if c.Result != nil {
-			ew.printf("- result: %s\n", mdEscape(resultLine(c)))
+			if !c.Result.Differs() { // a difference is already the reason above
+				ew.printf("- result: %s\n", mdEscape(resultLine(c)))
+			}
 			if len(c.Result.Examples) > 0 {
 				ew.printf("\n| | baseline | candidate |\n|---|---|---|\n")
 				for _, ex := range c.Result.Examples {
