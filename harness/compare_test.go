@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/srctl/srctl/internal/starrocksdouble"
 	"github.com/srctl/srctl/internal/testenv"
 )
 
@@ -214,5 +215,68 @@ func TestCompareTimeout(t *testing.T) {
 	}
 	if res.Bits != BitCandidateError || !strings.Contains(res.Candidate.Message, "KILL QUERY") {
 		t.Errorf("bits %d, candidate %+v; want a candidate error saying it was killed", res.Bits, res.Candidate)
+	}
+}
+
+// TestCompareOnStarRocks runs the StarRocks paths (server detection, session variables for
+// --cold, EXPLAIN COSTS, profiles through last_query_id() and get_query_profile(), KILL QUERY)
+// against the test double of an FE's MySQL port, which forwards ordinary SQL to MariaDB.
+func TestCompareOnStarRocks(t *testing.T) {
+	table := seedOrders(t)
+	fe, err := starrocksdouble.Start("127.0.0.1:0", starrocksdouble.Options{Backend: testenv.MySQLDSN(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fe.Close() })
+	cfg := DefaultConfig()
+	cfg.Cold = true
+	cfg.Session = []string{"pipeline_dop=1"}
+	c := newTestComparer(t, fe.DSN("root", "", "test"), &cfg)
+	if c.Server().Kind != StarRocks || c.Server().Version != "3.5.2-69de616" {
+		t.Fatalf("detected %+v, want StarRocks", c.Server())
+	}
+	res := c.Compare(context.Background(), sqlCase("sr-index",
+		fmt.Sprintf("SELECT id, amount FROM %s WHERE customer = 42", table),
+		fmt.Sprintf("SELECT id, amount FROM %s IGNORE INDEX (idx_customer) WHERE customer = 42", table)))
+	if res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	if res.Bits != BitLatency|BitResource {
+		t.Errorf("bits %d, want latency and resource regressions; reasons %q, notes %q", res.Bits, res.Reasons, res.Notes)
+	}
+	if res.Plan == nil || res.Plan.Statement != "EXPLAIN COSTS" || res.Plan.Same || !strings.Contains(planLine(res), "idx_customer") {
+		t.Errorf("plan %+v", res.Plan)
+	}
+	p := res.Profile
+	if p == nil || p.BaselineQueryID == "" || p.BaselineQueryID == p.CandidateQueryID {
+		t.Fatalf("profiles %+v", p)
+	}
+	if rows, _ := p.Metric("scan raw rows"); rows.A <= 0 || rows.B < 100_000 || rows.B <= rows.A {
+		t.Errorf("scan rows %+v: the candidate reads the whole table", rows)
+	}
+	// Every side's connection got the cold settings and --session; the profile runs turned on
+	// synchronous profiling.
+	got := map[string]int{}
+	for _, s := range fe.Sets() {
+		got[s.Variable+"="+s.Value]++
+	}
+	for _, want := range []string{"enable_query_cache=false", "use_page_cache=false", "enable_scan_datacache=false",
+		"enable_populate_datacache=false", "pipeline_dop=1", "enable_profile=true", "enable_async_profile=false"} {
+		if got[want] == 0 {
+			t.Errorf("no connection set %s (sets: %v)", want, got)
+		}
+	}
+	// Two sides, a confirmation pair and two profile runs: six connections, all cold.
+	if got["enable_query_cache=false"] != 6 {
+		t.Errorf("%d connections set the cold settings, want 6", got["enable_query_cache=false"])
+	}
+
+	// A run past the timeout is killed through the double.
+	cfg.Timeout = 300 * time.Millisecond
+	c2 := newTestComparer(t, fe.DSN("root", "", "test"), &cfg)
+	start := time.Now()
+	res = c2.Compare(context.Background(), sqlCase("sr-timeout", "SELECT 1 AS v", "SELECT SLEEP(20) AS v"))
+	if took := time.Since(start); took > 5*time.Second || res.Bits != BitCandidateError {
+		t.Errorf("timeout through the double: %v, bits %d, %+v", took, res.Bits, res.Candidate)
 	}
 }
