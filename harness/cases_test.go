@@ -114,7 +114,7 @@ func TestLoadSuite(t *testing.T) {
 	}
 	for text, want := range map[string]string{
 		"cases:\n  - baseline: a.sql\n    candidate: a.sql\n    treshold: 5%\n": "treshold",
-		"cases: []\n": "no cases",
+		"cases: []\n":                   "no cases",
 		"cases:\n  - baseline: a.sql\n": "both baseline and candidate",
 		"cases:\n  - baseline: a.sql\n    candidate: a.sql\n    threshold: lots\n": "not a percentage",
 		"cases:\n  - baseline: a.sql\n    candidate: missing.sql\n":                "missing.sql",

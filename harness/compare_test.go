@@ -166,7 +166,7 @@ func TestCompareAA(t *testing.T) {
 	}
 }
 
-// TestCompareValueRules: NULL is not '', DECIMAL scale does not matter, floats compare within
+// TestCompareValueRules: NULL is not ”, DECIMAL scale does not matter, floats compare within
 // the tolerance, order matters only when both sides ORDER BY.
 func TestCompareValueRules(t *testing.T) {
 	dsn := testenv.MySQLDSN(t)
