@@ -95,8 +95,9 @@ func (r SourceReader) MergeBase(ctx context.Context, rev string) (string, error)
 }
 
 // ChangedFiles lists the files, relative to the working directory, that differ between the
-// merge base of rev and HEAD and the working tree (committed or not), added, modified or
-// renamed, and matching one of include (all files when include is empty).
+// merge base of rev and HEAD and the working tree (committed or not, and files git does not
+// track yet), added, modified or renamed, and matching one of include (all files when include
+// is empty).
 func (r SourceReader) ChangedFiles(ctx context.Context, rev string, include []string) ([]string, error) {
 	base, err := r.MergeBase(ctx, rev)
 	if err != nil {
@@ -106,6 +107,12 @@ func (r SourceReader) ChangedFiles(ctx context.Context, rev string, include []st
 	if err != nil {
 		return nil, err
 	}
+	// Files not yet added to git are changes too (they have no baseline: the caller says so).
+	untracked, err := r.git(ctx, "ls-files", "--others", "--exclude-standard", "-z")
+	if err != nil {
+		return nil, err
+	}
+	out += untracked
 	var globs []*regexp.Regexp
 	for _, g := range include {
 		re, err := globRegexp(g)

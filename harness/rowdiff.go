@@ -205,14 +205,23 @@ func (c *Comparer) locate(ctx context.Context, a, b *Session, cs Case, d *RowDif
 	}
 	d.Missing = missingCount - d.Changed
 	d.Extra = extraCount - d.Changed
+	// Then missing and extra rows taken in turn, so a few examples show both kinds.
+	var lone [2][]RowExample
 	for i, m := range missing {
 		if !paired[i] {
-			examples = append(examples, RowExample{Kind: "missing", Baseline: m.row})
+			lone[0] = append(lone[0], RowExample{Kind: "missing", Baseline: m.row})
 		}
 	}
 	for k, e := range extra {
 		if !used[k] {
-			examples = append(examples, RowExample{Kind: "extra", Candidate: e.row})
+			lone[1] = append(lone[1], RowExample{Kind: "extra", Candidate: e.row})
+		}
+	}
+	for i := 0; i < max(len(lone[0]), len(lone[1])); i++ {
+		for _, l := range lone {
+			if i < len(l) {
+				examples = append(examples, l[i])
+			}
 		}
 	}
 	d.OtherOrder = d.Ordered && d.Missing == 0 && d.Extra == 0 && d.Changed == 0 && d.FirstOrderDiff >= 0
