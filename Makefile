@@ -4,14 +4,14 @@ BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
-RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/...
+RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/...
 
 .PHONY: help build test bench bench-reference lint demo demo-collect clean
 
 help:
-	@echo "make build  - build bin/srctl and bin/srctl-fe-double (the FE test double)"
+	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
-	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff"
+	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
@@ -21,6 +21,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
 	$(GO) build -o $(BIN)/srctl-fe-double ./cmd/srctl-fe-double
 	$(GO) build -o $(BIN)/srctl-traffic-gen ./cmd/srctl-traffic-gen
+	$(GO) build -o $(BIN)/srctl-sql-double ./cmd/srctl-sql-double
 
 # The chaos test runs in the first pass only: it checks delivery at 200 queries/s, a load the
 # race-instrumented (5-10x slower) collector cannot sustain on two cores; the race pass still runs
@@ -29,8 +30,10 @@ test: lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -race -timeout 30m -skip '^TestChaos' $(RACE_PKGS)
 
+# compare-baseline's benchmarks need a MySQL-protocol server: the local MariaDB unless set.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/srctl/ ./collector/... ./analyze/... ./lakehouse/...
+	SRCTL_TEST_MYSQL_DSN="$${SRCTL_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/test}" \
+	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./cmd/srctl/ ./collector/... ./analyze/... ./lakehouse/... ./harness/...
 
 # The 1M-query dataset of BenchmarkDiff (same generator settings, same cache folder).
 BENCH_DATA ?= $(or $(TMPDIR),/tmp)/srctl-bench-diff-1000000

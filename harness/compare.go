@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -71,6 +72,7 @@ type Comparer struct {
 	ctlMu  sync.Mutex
 	seed   maphash.Seed
 	runNo  int
+	spent  atomic.Int64 // time inside Session.Run, for the overhead benchmark
 }
 
 // NewComparer detects the server, prepares the session settings and opens the control
@@ -109,6 +111,10 @@ func (c *Comparer) ColdCaveat() string { return c.caveat }
 // SessionSetup lists the statements every connection runs first.
 func (c *Comparer) SessionSetup() []string { return c.setup }
 
+// QueryTime is the time spent running SQL so far (server and network), the part of a
+// comparison that is not the harness's own overhead.
+func (c *Comparer) QueryTime() time.Duration { return time.Duration(c.spent.Load()) }
+
 // Close releases the control connection.
 func (c *Comparer) Close() error { return c.ctl.Close() }
 
@@ -138,6 +144,7 @@ func (c *Comparer) open(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.spent = &c.spent
 	for _, st := range c.setup {
 		if _, err := s.conn.ExecContext(ctx, st); err != nil {
 			s.Close()

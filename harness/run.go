@@ -20,6 +20,9 @@ type Session struct {
 	connID int64
 	ctl    *sql.Conn // control connection for KILL QUERY, shared by the sessions of one comparison
 	ctlMu  *sync.Mutex
+	// spent, when set, accumulates the time of every Run (nanoseconds): what the server and
+	// the network took, against which the harness's own overhead is measured.
+	spent *atomic.Int64
 }
 
 // ErrTimeout marks a run killed after its timeout.
@@ -81,6 +84,9 @@ func (s *Session) Run(ctx context.Context, sqlText string, timeout time.Duration
 	})
 
 	start := time.Now()
+	if s.spent != nil {
+		defer func() { s.spent.Add(int64(time.Since(start))) }()
+	}
 	for _, st := range stmts[:len(stmts)-1] {
 		if _, err := s.conn.ExecContext(context.WithoutCancel(ctx), st); err != nil {
 			return time.Since(start), nil, runErr(ctx, err, timedOut.Load())
