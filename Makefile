@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/...
 
-.PHONY: help build test bench bench-reference lint demo demo-collect clean
+.PHONY: help build test bench bench-reference lint demo demo-collect demo-compare clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
+	@echo "make demo-compare - srctl compare-baseline on a demo suite: local MariaDB, then the StarRocks SQL test double"
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
@@ -73,5 +74,23 @@ demo-collect: build
 	  echo "== records: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | wc -l)  (with profile: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"profile_status":"ok"'), failed queries: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"state":"FAILED"'))"; \
 	  echo "== one record (profile_text cut):"; head -n1 $$(find srctl-demo-collect/lake -name '*.jsonl' | sort | head -1) | cut -c1-600; echo
 
+# compare-baseline on testdata/compare-demo against the local MariaDB (DEMO_DSN), then through
+# srctl-sql-double, the StarRocks FE MySQL-port test double, for the StarRocks paths (profiles,
+# EXPLAIN COSTS). The suite fails on purpose: exit code 12 = result difference (4) + latency (8).
+DEMO_DSN ?= root@tcp(127.0.0.1:3306)/test
+demo-compare: build
+	@mkdir -p srctl-demo-compare
+	@echo "== seeding srctl_demo_orders (200,000 rows) in the local MariaDB"
+	@mariadb -uroot test < testdata/compare-demo/seed.sql > /dev/null
+	@echo "== srctl compare-baseline --suite testdata/compare-demo/suite.yaml (MariaDB)"
+	@$(BIN)/srctl compare-baseline --quiet --dsn '$(DEMO_DSN)' --suite testdata/compare-demo/suite.yaml \
+	  --report-md srctl-demo-compare/report.md --json srctl-demo-compare/report.json; echo "exit code $$?"
+	@echo "== the same suite through srctl-sql-double (a StarRocks FE test double, not StarRocks)"
+	@$(BIN)/srctl-sql-double --listen 127.0.0.1:19030 --backend '$(DEMO_DSN)' 2> srctl-demo-compare/sql-double.log & pid=$$!; sleep 1; \
+	  $(BIN)/srctl compare-baseline --quiet --cold --dsn 'starrocks://root@127.0.0.1:19030/test' \
+	    --suite testdata/compare-demo/suite.yaml --report-md srctl-demo-compare/report-starrocks.md; echo "exit code $$?"; \
+	  kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; true
+	@echo "== reports: srctl-demo-compare/report.md, report.json, report-starrocks.md"
+
 clean:
-	rm -rf $(BIN) srctl-demo srctl-demo-collect srctl-lake srctl-state
+	rm -rf $(BIN) srctl-demo srctl-demo-collect srctl-demo-compare srctl-lake srctl-state

@@ -38,6 +38,9 @@ type Config struct {
 	MaxLocateRows   int     // differing rows located per side
 	MaxCPUIncrease  float64 // 0.25 = 25%; 0 = not checked
 	MaxMemIncrease  float64
+	// ProfileRuns is the number of profiled runs per side on StarRocks; the metrics compared
+	// are each side's medians, because one run's CPU time is as noisy as one run's latency.
+	ProfileRuns int
 	FailOnPlan      bool
 	// Progress, when set, receives one line per step of long work.
 	Progress func(msg string)
@@ -47,7 +50,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Warmup: 1, Iterations: 10, Threshold: 0.05, MinLatencyDelta: 500 * time.Microsecond,
 		Alpha: 0.05, FloatTolerance: 1e-9, MaxExamples: 5, MaxLocateRows: 10000,
-		MaxCPUIncrease: 0.25, MaxMemIncrease: 0.25}
+		MaxCPUIncrease: 0.25, MaxMemIncrease: 0.25, ProfileRuns: 3}
 }
 
 // Exit bits of a comparison (OR-ed over cases).
@@ -445,7 +448,8 @@ func (c *Comparer) explain(ctx context.Context, s *Session, text string) (string
 	if toks := fingerprint.Tokens(last); len(toks) == 0 || (toks[0].Text != "select" && toks[0].Text != "with" && toks[0].Text != "(") {
 		return "", nil
 	}
-	stmts[len(stmts)-1] = c.explainPrefix() + last
+	// On its own line: a leading "-- comment" of the statement must not swallow what follows.
+	stmts[len(stmts)-1] = c.explainPrefix() + "\n" + last
 	var lines []string
 	_, _, err := s.Run(ctx, strings.Join(stmts, ";\n"), c.cfg.Timeout, func(row []sql.RawBytes) error {
 		lines = append(lines, string(row[0]))
@@ -474,14 +478,18 @@ func (c *Comparer) comparePlans(ctx context.Context, a, b *Session, cs Case) (*P
 		Statement: strings.TrimSpace(c.explainPrefix()), Baseline: ta, Candidate: tb}, nil
 }
 
-// Profiles are the two sides' StarRocks profiles of one extra, untimed, synchronously
-// profiled run each.
+// Profiles compare the two sides' StarRocks profiles: the medians, per metric, of
+// ProfileRuns untimed, synchronously profiled runs per side.
 type Profiles struct {
-	BaselineQueryID  string                 `json:"baseline_query_id"`
+	Runs             int                    `json:"runs_per_side"`
+	BaselineQueryID  string                 `json:"baseline_query_id"` // of the first profiled run
 	CandidateQueryID string                 `json:"candidate_query_id"`
 	Metrics          []profile.MetricDelta  `json:"metrics"`
 	BaselineTop      []profile.OperatorTime `json:"baseline_top_operators,omitempty"`
 	CandidateTop     []profile.OperatorTime `json:"candidate_top_operators,omitempty"`
+	// MinCPUDeltaNS is the absolute CPU time change below which CPU does not fail (the
+	// latency floor, --min-latency-delta).
+	MinCPUDeltaNS int64 `json:"min_cpu_delta_ns"`
 }
 
 // Metric returns the named metric's delta.
@@ -494,19 +502,22 @@ func (p *Profiles) Metric(name string) (profile.MetricDelta, bool) {
 	return profile.MetricDelta{}, false
 }
 
-// Exceeded lists the resource thresholds the candidate went past.
+// Exceeded lists the resource thresholds the candidate went past. CPU time must also grow by
+// more than the latency floor: a fraction of a millisecond is noise, whatever its ratio.
 func (p *Profiles) Exceeded(t Thresholds) []string {
 	var out []string
 	for _, lim := range []struct {
 		metric, what string
 		max          float64
-	}{{"cpu", "CPU time", t.MaxCPUIncrease}, {"peak memory per node", "peak memory per node", t.MaxMemIncrease}} {
+		floor        int64
+	}{{"cpu", "CPU time", t.MaxCPUIncrease, p.MinCPUDeltaNS}, {"peak memory per node", "peak memory per node", t.MaxMemIncrease, 0}} {
 		m, ok := p.Metric(lim.metric)
 		if !ok || lim.max <= 0 || m.A == 0 && m.B == 0 {
 			continue
 		}
-		if m.Ratio > 1+lim.max {
-			out = append(out, fmt.Sprintf("resource regression: %s %s (limit +%.0f%%)", lim.what, pctChange(m.Ratio), lim.max*100))
+		if m.Ratio > 1+lim.max && m.Delta > lim.floor {
+			out = append(out, fmt.Sprintf("resource regression: %s %s (limit +%.0f%%), median of %d profiled runs per side",
+				lim.what, ratioChange(m.Ratio), lim.max*100, p.Runs))
 		}
 	}
 	return out
@@ -543,17 +554,30 @@ func (c *Comparer) profileRun(ctx context.Context, text string) (string, *profil
 }
 
 func (c *Comparer) compareProfiles(ctx context.Context, cs Case) (*Profiles, error) {
-	idA, pa, err := c.profileRun(ctx, cs.Baseline)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+	runs := max(c.cfg.ProfileRuns, 1)
+	p := &Profiles{Runs: runs, MinCPUDeltaNS: int64(c.cfg.MinLatencyDelta)}
+	var ha, hb []profile.Headline
+	for i := range runs {
+		id, pa, err := c.profileRun(ctx, cs.Baseline)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		if i == 0 {
+			p.BaselineQueryID = id
+		}
+		ha = append(ha, pa.Headlines())
+		id, pb, err := c.profileRun(ctx, cs.Candidate)
+		if err != nil {
+			return nil, fmt.Errorf("candidate: %w", err)
+		}
+		if i == 0 {
+			p.CandidateQueryID = id
+		}
+		hb = append(hb, pb.Headlines())
 	}
-	idB, pb, err := c.profileRun(ctx, cs.Candidate)
-	if err != nil {
-		return nil, fmt.Errorf("candidate: %w", err)
-	}
-	d := profile.Compare(pa, pb)
-	return &Profiles{BaselineQueryID: idA, CandidateQueryID: idB, Metrics: d.Metrics,
-		BaselineTop: d.A.TopOperators, CandidateTop: d.B.TopOperators}, nil
+	a, b := profile.MedianHeadline(ha), profile.MedianHeadline(hb)
+	p.Metrics, p.BaselineTop, p.CandidateTop = profile.CompareHeadlines(a, b), a.TopOperators, b.TopOperators
+	return p, nil
 }
 
 // pctChange writes a ratio as a signed percentage: 1.23 -> "+23.0%".

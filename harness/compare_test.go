@@ -266,9 +266,9 @@ func TestCompareOnStarRocks(t *testing.T) {
 			t.Errorf("no connection set %s (sets: %v)", want, got)
 		}
 	}
-	// Two sides, a confirmation pair and two profile runs: six connections, all cold.
-	if got["enable_query_cache=false"] != 6 {
-		t.Errorf("%d connections set the cold settings, want 6", got["enable_query_cache=false"])
+	// Two sides, a confirmation pair and three profiled runs per side: ten connections, all cold.
+	if got["enable_query_cache=false"] != 10 || got["enable_profile=true"] != 6 {
+		t.Errorf("%d connections set the cold settings (want 10), %d turned on profiling (want 6)", got["enable_query_cache=false"], got["enable_profile=true"])
 	}
 
 	// A run past the timeout is killed through the double.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/srctl/srctl/analyze/profile"
 )
 
 func samples(base float64, spread ...float64) SideLatency {
@@ -78,3 +80,30 @@ type testError string
 func (e testError) Error() string { return string(e) }
 
 const errTest = testError("boom")
+
+// TestResourceThresholds: CPU fails past the ratio only when it also grew by more than the
+// floor; memory by ratio alone.
+func TestResourceThresholds(t *testing.T) {
+	th := Thresholds{MaxCPUIncrease: 0.25, MaxMemIncrease: 0.25}
+	p := func(cpuA, cpuB, memA, memB int64) *Profiles {
+		return &Profiles{Runs: 3, MinCPUDeltaNS: 500_000, Metrics: profile.CompareHeadlines(
+			profile.Headline{CPUNS: cpuA, PeakMemoryPerNodeBytes: memA}, profile.Headline{CPUNS: cpuB, PeakMemoryPerNodeBytes: memB})}
+	}
+	for _, tc := range []struct {
+		p    *Profiles
+		want int
+	}{
+		{p(1_420_000, 1_810_000, 1<<20, 1<<20), 0}, // +27% but 0.39 ms: noise
+		{p(10_000_000, 20_000_000, 1<<20, 1<<20), 1},
+		{p(10_000_000, 11_000_000, 1<<20, 2<<20), 1},
+		{p(10_000_000, 20_000_000, 1<<20, 2<<20), 2},
+		{p(0, 0, 0, 0), 0},
+	} {
+		if got := tc.p.Exceeded(th); len(got) != tc.want {
+			t.Errorf("%+v: %q, want %d reasons", tc.p.Metrics[:2], got, tc.want)
+		}
+	}
+	if got := p(10_000_000, 20_000_000, 1<<20, 2<<20).Exceeded(Thresholds{}); len(got) != 0 {
+		t.Errorf("thresholds of 0 check nothing: %q", got)
+	}
+}

@@ -240,7 +240,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			ew.printf("  plan       %s\n", planLine(c))
 		}
 		if c.Profile != nil {
-			ew.printf("  profile    %s\n", profileLine(c.Profile))
+			ew.printf("  profile    %s (medians of %d runs)\n", profileLine(c.Profile), c.Profile.Runs)
 		}
 		for _, n := range c.Notes {
 			ew.printf("  note       %s\n", n)
@@ -370,7 +370,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 		}
 		if c.Profile != nil {
-			ew.printf("- profile (query ids %s → %s): %s\n", c.Profile.BaselineQueryID, c.Profile.CandidateQueryID, mdEscape(profileLine(c.Profile)))
+			ew.printf("- profile (medians of %d profiled runs per side; first query ids %s → %s): %s\n", c.Profile.Runs,
+				c.Profile.BaselineQueryID, c.Profile.CandidateQueryID, mdEscape(profileLine(c.Profile)))
 		}
 		for _, n := range c.Notes {
 			ew.printf("- note: %s\n", mdEscape(n))

@@ -51,12 +51,12 @@ func sampleReport() *Report {
 			SessionSetup: []string{"SET enable_query_cache = false"}}}
 	r.Add(&CaseResult{Case: Case{Name: "orders_by_customer", BaselineSource: "git:origin/main:sql/orders_by_customer.sql", CandidateSource: "sql/orders_by_customer.sql"},
 		Bits: BitLatency | BitResource, Reasons: []string{"latency regression: +286.0% (95% CI +250.0% to +320.0%, p<0.001), confirmed on new connections",
-			"resource regression: CPU time +140.0% (limit +25%)"},
+			"resource regression: CPU time +140.0% (limit +25%), median of 3 profiled runs per side"},
 		Result:  &RowDiff{BaselineRows: 120, CandidateRows: 120, BaselineColumns: cols, CandidateColumns: cols, FirstOrderDiff: -1},
 		Latency: slow,
 		Plan: &PlanDiff{Statement: "EXPLAIN COSTS", Diff: plan.Diff{Changes: []plan.Change{{Kind: "scan", Text: "scan of orders lost its index: rollup idx_customer → orders"}},
 			Unified: "--- baseline\n+++ candidate\n@@ -1,2 +1,2 @@\n 0:OLAP_SCAN\n-  rollup: idx_customer\n+  rollup: orders\n"}},
-		Profile: &Profiles{BaselineQueryID: "q-a", CandidateQueryID: "q-b", Metrics: []profile.MetricDelta{
+		Profile: &Profiles{Runs: 3, MinCPUDeltaNS: 500_000, BaselineQueryID: "q-a", CandidateQueryID: "q-b", Metrics: []profile.MetricDelta{
 			{Name: "cpu", Unit: "ns", A: 50_000_000, B: 120_000_000, Ratio: 2.4},
 			{Name: "peak memory per node", Unit: "bytes", A: 4 << 20, B: 4 << 20, Ratio: 1},
 			{Name: "scanned", Unit: "bytes", A: 1 << 20, B: 64 << 20, Ratio: 64},

@@ -159,8 +159,14 @@ func compareScan(a, b Scan, add func(string, string, ...any)) {
 	case a.Partitions != b.Partitions && a.Partitions != "" && b.Partitions != "":
 		add(ChangeScanPruning, "scan of %s: partitions %s → %s", t, a.Partitions, b.Partitions)
 	}
-	if a.Rollup != b.Rollup {
-		add(ChangeScanAccess, "scan of %s reads %s instead of %s", t, orNothing(b.Rollup), orNothing(a.Rollup))
+	switch {
+	case a.Rollup == b.Rollup:
+	case b.Rollup == "":
+		add(ChangeScanAccess, "scan of %s no longer uses %s", t, a.Rollup)
+	case a.Rollup == "":
+		add(ChangeScanAccess, "scan of %s now uses %s", t, b.Rollup)
+	default:
+		add(ChangeScanAccess, "scan of %s reads %s instead of %s", t, b.Rollup, a.Rollup)
 	}
 	if a.Access != b.Access {
 		msg := "scan of %s: access %s → %s"

@@ -1,8 +1,10 @@
 package profile
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -92,33 +94,68 @@ func ratio(a, b int64) float64 {
 	return float64(b) / float64(a)
 }
 
+// headlineMetrics are the headline metrics a comparison shows, by name and unit, with the
+// field of Headline that holds each.
+var headlineMetrics = []struct {
+	name, unit string
+	field      func(*Headline) *int64
+}{
+	{"total", "ns", func(h *Headline) *int64 { return &h.TotalNS }},
+	{"cpu", "ns", func(h *Headline) *int64 { return &h.CPUNS }},
+	{"execution wall", "ns", func(h *Headline) *int64 { return &h.ExecutionWallNS }},
+	{"planner", "ns", func(h *Headline) *int64 { return &h.PlannerNS }},
+	{"scan time", "ns", func(h *Headline) *int64 { return &h.ScanNS }},
+	{"operator time", "ns", func(h *Headline) *int64 { return &h.OperatorNS }},
+	{"network time", "ns", func(h *Headline) *int64 { return &h.NetworkNS }},
+	{"result deliver", "ns", func(h *Headline) *int64 { return &h.ResultDeliverNS }},
+	{"peak memory per node", "bytes", func(h *Headline) *int64 { return &h.PeakMemoryPerNodeBytes }},
+	{"summed memory", "bytes", func(h *Headline) *int64 { return &h.SumMemoryBytes }},
+	{"spill", "bytes", func(h *Headline) *int64 { return &h.SpillBytes }},
+	{"scanned", "bytes", func(h *Headline) *int64 { return &h.ScanBytes }},
+	{"scan raw rows", "rows", func(h *Headline) *int64 { return &h.ScanRawRows }},
+	{"scan rows", "rows", func(h *Headline) *int64 { return &h.ScanRows }},
+	{"scan remote", "bytes", func(h *Headline) *int64 { return &h.ScanRemoteBytes }},
+	{"data cache read", "bytes", func(h *Headline) *int64 { return &h.DataCacheReadBytes }},
+}
+
+// CompareHeadlines compares two profiles' headline metrics (or the medians of several runs').
+func CompareHeadlines(a, b Headline) []MetricDelta {
+	out := make([]MetricDelta, 0, len(headlineMetrics)+1)
+	for _, m := range headlineMetrics {
+		va, vb := *m.field(&a), *m.field(&b)
+		out = append(out, MetricDelta{Name: m.name, Unit: m.unit, A: va, B: vb, Delta: vb - va, Ratio: ratio(va, vb)})
+	}
+	return out
+}
+
+// MedianHeadline is the per-metric median (the lower one of an even count) of several runs'
+// headline metrics; top operators come from the run whose CPU time is the median.
+func MedianHeadline(hs []Headline) Headline {
+	if len(hs) == 0 {
+		return Headline{}
+	}
+	var out Headline
+	vals := make([]int64, len(hs))
+	for _, m := range headlineMetrics {
+		for i := range hs {
+			vals[i] = *m.field(&hs[i])
+		}
+		slices.Sort(vals)
+		*m.field(&out) = vals[(len(vals)-1)/2]
+	}
+	byCPU := slices.Clone(hs)
+	slices.SortFunc(byCPU, func(x, y Headline) int { return cmp.Compare(x.CPUNS, y.CPUNS) })
+	mid := byCPU[(len(byCPU)-1)/2]
+	out.State, out.TopOperators, out.ScanOperators, out.OperatorTotalNS = mid.State, mid.TopOperators, mid.ScanOperators, mid.OperatorTotalNS
+	return out
+}
+
 // Compare aligns the operators of a and b and compares their headline metrics.
 func Compare(a, b *Profile) Diff {
 	d := Diff{A: a.Headlines(), B: b.Headlines()}
-	for _, m := range []struct {
-		name, unit string
-		a, b       int64
-	}{
-		{"total", "ns", d.A.TotalNS, d.B.TotalNS},
-		{"cpu", "ns", d.A.CPUNS, d.B.CPUNS},
-		{"execution wall", "ns", d.A.ExecutionWallNS, d.B.ExecutionWallNS},
-		{"planner", "ns", d.A.PlannerNS, d.B.PlannerNS},
-		{"scan time", "ns", d.A.ScanNS, d.B.ScanNS},
-		{"operator time", "ns", d.A.OperatorNS, d.B.OperatorNS},
-		{"network time", "ns", d.A.NetworkNS, d.B.NetworkNS},
-		{"result deliver", "ns", d.A.ResultDeliverNS, d.B.ResultDeliverNS},
-		{"peak memory per node", "bytes", d.A.PeakMemoryPerNodeBytes, d.B.PeakMemoryPerNodeBytes},
-		{"summed memory", "bytes", d.A.SumMemoryBytes, d.B.SumMemoryBytes},
-		{"spill", "bytes", d.A.SpillBytes, d.B.SpillBytes},
-		{"scanned", "bytes", d.A.ScanBytes, d.B.ScanBytes},
-		{"scan raw rows", "rows", d.A.ScanRawRows, d.B.ScanRawRows},
-		{"scan rows", "rows", d.A.ScanRows, d.B.ScanRows},
-		{"scan remote", "bytes", d.A.ScanRemoteBytes, d.B.ScanRemoteBytes},
-		{"data cache read", "bytes", d.A.DataCacheReadBytes, d.B.DataCacheReadBytes},
-		{"operators", "count", int64(len(a.Operators())), int64(len(b.Operators()))},
-	} {
-		d.Metrics = append(d.Metrics, MetricDelta{Name: m.name, Unit: m.unit, A: m.a, B: m.b, Delta: m.b - m.a, Ratio: ratio(m.a, m.b)})
-	}
+	d.Metrics = append(CompareHeadlines(d.A, d.B), MetricDelta{Name: "operators", Unit: "count",
+		A: int64(len(a.Operators())), B: int64(len(b.Operators())), Delta: int64(len(b.Operators()) - len(a.Operators())),
+		Ratio: ratio(int64(len(a.Operators())), int64(len(b.Operators())))})
 
 	as, bs := a.OperatorStatsOf(), b.OperatorStatsOf()
 	usedA, usedB := make([]bool, len(as)), make([]bool, len(bs))

@@ -69,3 +69,18 @@ func TestCompareIdenticalProfilesReadsNoChange(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianHeadline(t *testing.T) {
+	hs := []Headline{{CPUNS: 30, ScanBytes: 5, State: "c"}, {CPUNS: 10, ScanBytes: 7, State: "a"}, {CPUNS: 20, ScanBytes: 6, State: "b"}}
+	m := MedianHeadline(hs)
+	if m.CPUNS != 20 || m.ScanBytes != 6 || m.State != "b" {
+		t.Errorf("median %+v", m)
+	}
+	if m := MedianHeadline(hs[:2]); m.CPUNS != 10 {
+		t.Errorf("even count takes the lower middle: %d", m.CPUNS)
+	}
+	d := CompareHeadlines(Headline{CPUNS: 10}, Headline{CPUNS: 15})
+	if d[1].Name != "cpu" || d[1].Delta != 5 || d[1].Ratio != 1.5 {
+		t.Errorf("cpu delta %+v", d[1])
+	}
+}

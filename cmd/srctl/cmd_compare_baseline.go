@@ -41,6 +41,7 @@ type compareOptions struct {
 	maxExamples     int
 	maxCPUIncrease  percentFlag
 	maxMemIncrease  percentFlag
+	profileRuns     int
 	failOn          []string
 	reportMD        string
 	jsonOut         string
@@ -105,8 +106,10 @@ Per case, on two connections (one per side) with the same session settings:
      --threshold and beyond --min-latency-delta, and a second set on new connections must
      repeat it; otherwise the verdict is "~"
   3. plan: EXPLAIN COSTS (StarRocks) or EXPLAIN FORMAT=JSON (MySQL, MariaDB), compared in words
-  4. profile (StarRocks): one extra untimed run per side with synchronous profiling, fetched by
-     last_query_id() and get_query_profile(); CPU, memory, scan and spill deltas
+  4. profile (StarRocks): --profile-runs extra untimed runs per side with synchronous
+     profiling, fetched by last_query_id() and get_query_profile(); the medians of CPU time,
+     peak memory, scan bytes and rows and spill are compared; CPU fails only past
+     --max-cpu-increase AND --min-latency-delta
 
 --cold busts caches on every run: on StarRocks the query cache, page cache and data cache are
 switched off for the session; on MySQL/MariaDB only the query cache can be (the report says so).
@@ -162,6 +165,7 @@ printed.` + "\n" + compareExitTable,
 	f.IntVar(&o.maxExamples, "max-examples", def.MaxExamples, "differing rows shown per case")
 	f.Var(&o.maxCPUIncrease, "max-cpu-increase", "StarRocks: profile CPU time increase that fails the case (0: not checked)")
 	f.Var(&o.maxMemIncrease, "max-mem-increase", "StarRocks: profile peak memory increase that fails the case (0: not checked)")
+	f.IntVar(&o.profileRuns, "profile-runs", def.ProfileRuns, "StarRocks: profiled runs per side (untimed); their medians are compared")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "also fail on: plan (a changed plan, exit bit 64)")
 	f.StringVar(&o.reportMD, "report-md", "", "write a Markdown report for the PR here (also appended to $GITHUB_STEP_SUMMARY when set)")
 	f.StringVar(&o.jsonOut, "json", "", "write the report as JSON (schema "+harness.ReportSchema+") here, - for stdout")
@@ -184,6 +188,8 @@ func (o *compareOptions) config(g *globals) (harness.Config, error) {
 		return cfg, usageErrorf("--float-tolerance %g: want 0 <= tolerance < 1", o.floatTolerance)
 	case o.maxExamples < 0:
 		return cfg, usageErrorf("--max-examples %d: want 0 or more", o.maxExamples)
+	case o.profileRuns < 1:
+		return cfg, usageErrorf("--profile-runs %d: want at least 1", o.profileRuns)
 	case o.minLatencyDelta < 0:
 		return cfg, usageErrorf("--min-latency-delta %v: want 0 or more", o.minLatencyDelta)
 	}
@@ -201,7 +207,7 @@ func (o *compareOptions) config(g *globals) (harness.Config, error) {
 	cfg.Warmup, cfg.Iterations, cfg.Timeout, cfg.Cold, cfg.Session = o.warmup, o.iterations, o.timeout, o.cold, o.session
 	cfg.Threshold, cfg.MinLatencyDelta, cfg.Alpha = o.threshold.v, o.minLatencyDelta, o.alpha
 	cfg.FloatTolerance, cfg.MaxExamples = o.floatTolerance, o.maxExamples
-	cfg.MaxCPUIncrease, cfg.MaxMemIncrease = o.maxCPUIncrease.v, o.maxMemIncrease.v
+	cfg.MaxCPUIncrease, cfg.MaxMemIncrease, cfg.ProfileRuns = o.maxCPUIncrease.v, o.maxMemIncrease.v, o.profileRuns
 	if !o.quiet {
 		cfg.Progress = func(msg string) { g.logger.Info(msg) }
 	}

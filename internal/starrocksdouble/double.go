@@ -275,13 +275,36 @@ var (
 	reCurrentVer   = regexp.MustCompile(`(?is)^\s*SELECT\s+current_version\(\)\s*;?\s*$`)
 	reLastQueryID  = regexp.MustCompile(`(?is)^\s*SELECT\s+last_query_id\(\)\s*;?\s*$`)
 	reGetProfile   = regexp.MustCompile(`(?is)^\s*SELECT\s+get_query_profile\(\s*'([^']*)'\s*\)\s*;?\s*$`)
-	reExplain      = regexp.MustCompile(`(?is)^\s*EXPLAIN\s+(?:(COSTS|VERBOSE|LOGICAL)\s+)?((?:SELECT|WITH|\().*)$`)
-	reQueryStmt    = regexp.MustCompile(`(?is)^\s*(?:/\*.*?\*/\s*)*(SELECT|WITH|\()`)
-	reLeadComments = regexp.MustCompile(`(?s)^\s*(?:/\*.*?\*/\s*)+`)
+	reExplain      = regexp.MustCompile(`(?is)^\s*EXPLAIN\s+(?:(COSTS|VERBOSE|LOGICAL)\b)?(.*)$`)
+	reQueryStmt    = regexp.MustCompile(`(?is)^(SELECT|WITH|\()`)
 )
 
+// stripLeadingComments drops the whitespace and comments (/* */, -- and #) before a
+// statement's first keyword, which decide nothing about what the statement is.
+func stripLeadingComments(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		switch {
+		case strings.HasPrefix(s, "/*") && !strings.HasPrefix(s, "/*!"):
+			end := strings.Index(s[2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			s = s[2+end+2:]
+		case strings.HasPrefix(s, "--"), strings.HasPrefix(s, "#"):
+			nl := strings.IndexByte(s, '\n')
+			if nl < 0 {
+				return ""
+			}
+			s = s[nl+1:]
+		default:
+			return s
+		}
+	}
+}
+
 func (s *Server) query(sess *session, text string) error {
-	stmt := reLeadComments.ReplaceAllString(text, "")
+	stmt := stripLeadingComments(text)
 	c := sess.c
 	switch {
 	case reCurrentVer.MatchString(stmt):
@@ -307,8 +330,8 @@ func (s *Server) query(sess *session, text string) error {
 		if strings.EqualFold(m[1], "LOGICAL") {
 			return c.WriteError(1064, "42000", "EXPLAIN LOGICAL is not supported by the StarRocks test double")
 		}
-		return s.explain(sess, m[2])
-	case reQueryStmt.MatchString(text):
+		return s.explain(sess, stripLeadingComments(m[2]))
+	case reQueryStmt.MatchString(stmt):
 		return s.forward(sess, text, true)
 	}
 	return s.forward(sess, text, false)

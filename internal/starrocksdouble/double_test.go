@@ -74,7 +74,7 @@ func TestDoubleStarRocksStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.ExecContext(ctx, "/* tag */ SELECT seq FROM seq_1_to_1000 WHERE seq % 7 = 0"); err != nil {
+	if _, err := c.ExecContext(ctx, "/* tag */ -- a line comment before the query\nSELECT seq FROM seq_1_to_1000 WHERE seq % 7 = 0"); err != nil {
 		t.Fatal(err)
 	}
 	var id, text string
@@ -163,7 +163,7 @@ func TestDoubleExplainCosts(t *testing.T) {
 		}
 		return p
 	}
-	withIndex := explain("SELECT * FROM srctl_dbl_a WHERE k = 3")
+	withIndex := explain("-- comments before the query are no part of it\nSELECT * FROM srctl_dbl_a WHERE k = 3")
 	fullScan := explain("SELECT * FROM srctl_dbl_a IGNORE INDEX (idx_k) WHERE k = 3")
 	d := plan.Compare(withIndex, fullScan)
 	if d.Same || !strings.Contains(d.Changes[0].Text, "idx_k") {

@@ -1,0 +1,3 @@
+SELECT id, amount, status
+FROM srctl_demo_orders
+WHERE customer = 42
