@@ -41,7 +41,7 @@ type Config struct {
 	// ProfileRuns is the number of profiled runs per side on StarRocks; the metrics compared
 	// are each side's medians, because one run's CPU time is as noisy as one run's latency.
 	ProfileRuns int
-	FailOnPlan      bool
+	FailOnPlan  bool
 	// Progress, when set, receives one line per step of long work.
 	Progress func(msg string)
 }

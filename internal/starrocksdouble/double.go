@@ -271,12 +271,12 @@ func (s *Server) fail(c *mysqlwire.Conn, err error) error {
 }
 
 var (
-	reSet          = regexp.MustCompile(`(?is)^\s*SET\s+(?:SESSION\s+|@@session\.|@@)?([a-z_][a-z0-9_]*)\s*(?:=|:=)\s*(.+?)\s*;?\s*$`)
-	reCurrentVer   = regexp.MustCompile(`(?is)^\s*SELECT\s+current_version\(\)\s*;?\s*$`)
-	reLastQueryID  = regexp.MustCompile(`(?is)^\s*SELECT\s+last_query_id\(\)\s*;?\s*$`)
-	reGetProfile   = regexp.MustCompile(`(?is)^\s*SELECT\s+get_query_profile\(\s*'([^']*)'\s*\)\s*;?\s*$`)
-	reExplain      = regexp.MustCompile(`(?is)^\s*EXPLAIN\s+(?:(COSTS|VERBOSE|LOGICAL)\b)?(.*)$`)
-	reQueryStmt    = regexp.MustCompile(`(?is)^(SELECT|WITH|\()`)
+	reSet         = regexp.MustCompile(`(?is)^\s*SET\s+(?:SESSION\s+|@@session\.|@@)?([a-z_][a-z0-9_]*)\s*(?:=|:=)\s*(.+?)\s*;?\s*$`)
+	reCurrentVer  = regexp.MustCompile(`(?is)^\s*SELECT\s+current_version\(\)\s*;?\s*$`)
+	reLastQueryID = regexp.MustCompile(`(?is)^\s*SELECT\s+last_query_id\(\)\s*;?\s*$`)
+	reGetProfile  = regexp.MustCompile(`(?is)^\s*SELECT\s+get_query_profile\(\s*'([^']*)'\s*\)\s*;?\s*$`)
+	reExplain     = regexp.MustCompile(`(?is)^\s*EXPLAIN\s+(?:(COSTS|VERBOSE|LOGICAL)\b)?(.*)$`)
+	reQueryStmt   = regexp.MustCompile(`(?is)^(SELECT|WITH|\()`)
 )
 
 // stripLeadingComments drops the whitespace and comments (/* */, -- and #) before a
