@@ -315,7 +315,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if l := c.Latency; l != nil {
 			lat = fmt.Sprintf("%s → %s", fmtMS(l.Baseline.MedianMS), fmtMS(l.Candidate.MedianMS))
 			change = fmt.Sprintf("%s (%s)", pctChange(l.Ratio), fmtP(l.P))
-			if l.Verdict == "~" || !(l.Regressed() || l.Improved()) {
+			switch {
+			case l.Regressed() || l.Improved():
+			case l.Confirmation != nil:
+				change = fmt.Sprintf("~ %s (%s, not confirmed)", pctChange(l.Ratio), fmtP(l.P))
+			case l.BelowFloor:
+				change = fmt.Sprintf("~ %s (%s, under the %s floor)", pctChange(l.Ratio), fmtP(l.P), fmtMS(l.MinDeltaMS))
+			default:
 				change = "~ " + change
 			}
 		}
