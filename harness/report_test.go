@@ -3,34 +3,19 @@ package harness
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/srctl/srctl/analyze/plan"
 	"github.com/srctl/srctl/analyze/profile"
+	"github.com/srctl/srctl/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
+// golden compares got with testdata/name (go test -update rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s", path, got)
-	}
+	testenv.Golden(t, filepath.Join("testdata", name), got)
 }
 
 // sampleReport has one case of each outcome, with fixed numbers.
