@@ -1,16 +1,15 @@
 package plan
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/srctl/srctl/internal/testenv"
+)
 
 // samplesDir holds real StarRocks EXPLAIN output beside the repository (never copied into it).
 var samplesDir = filepath.Join("..", "..", "..", "shared", "starrocks", "samples")
@@ -29,7 +28,7 @@ func fixture(t testing.TB, name string) string { return readFile(t, filepath.Joi
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if testenv.Update() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

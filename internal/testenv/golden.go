@@ -10,6 +10,9 @@ import (
 // Golden.
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// Update reports -update, for golden helpers that print their own differences.
+func Update() bool { return *update }
+
 // Golden compares got with the file at path, or rewrites the file with `go test -update`.
 func Golden(t testing.TB, path, got string) {
 	t.Helper()
