@@ -1,0 +1,229 @@
+// Package icelake stores srctl's records in Apache Iceberg tables (apache/iceberg-go with
+// apache/arrow-go), so that profiles and proxy logs land in tables any engine can query.
+//
+// The model: a Lake is one Iceberg catalog with its warehouse. The embedded default is an SQL
+// catalog on SQLite (the pure-Go modernc.org/sqlite driver, WAL and a busy timeout so several
+// processes can commit) with a file:// warehouse beside it; PostgreSQL can hold the same SQL
+// catalog. Tables are created on first use with typed columns, docs and a day partition, and
+// gain columns additively when the record does.
+//
+// Appends are idempotent: each carries a batch id in its snapshot summary (srctl.batch-id).
+// The batch's Parquet files are written once; the commit that adds them is retried on any
+// failure after reloading the table, and a retry that finds its batch id already in the
+// table's history stops there. Several writers (collectors, imports) can so append to one
+// table at once without losing or doubling a batch.
+//
+// Status: the proxy_logs table (import and read-back) is in place; the profiles table, the
+// collector's Iceberg sink with its checkpoint, REST catalogs, cloud warehouses, compaction and
+// srctl diff over Iceberg are not yet.
+package icelake
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	"github.com/apache/iceberg-go/table"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// URI names a table: iceberg://<catalog>/<namespace>.<table>.
+type URI struct {
+	Catalog   string
+	Namespace string
+	Table     string
+}
+
+func (u URI) String() string { return "iceberg://" + u.Catalog + "/" + u.Namespace + "." + u.Table }
+
+// Ident is the table's identifier in its catalog.
+func (u URI) Ident() table.Identifier { return table.Identifier{u.Namespace, u.Table} }
+
+// IsURI says whether s names an Iceberg table.
+func IsURI(s string) bool { return strings.HasPrefix(s, "iceberg://") }
+
+// ParseURI reads iceberg://<catalog>/<namespace>.<table>.
+func ParseURI(s string) (URI, error) {
+	rest, ok := strings.CutPrefix(s, "iceberg://")
+	if !ok {
+		return URI{}, fmt.Errorf("%q: an Iceberg table is iceberg://<catalog>/<namespace>.<table>", s)
+	}
+	cat, name, ok := strings.Cut(rest, "/")
+	ns, tbl, ok2 := strings.Cut(name, ".")
+	if !ok || !ok2 || cat == "" || ns == "" || tbl == "" || strings.ContainsAny(tbl, "./") {
+		return URI{}, fmt.Errorf("%q: want iceberg://<catalog>/<namespace>.<table>, e.g. iceberg://local/srctl.proxy_logs", s)
+	}
+	return URI{Catalog: cat, Namespace: ns, Table: tbl}, nil
+}
+
+// Config says where a catalog lives.
+type Config struct {
+	// Name is the catalog's name in URIs ("local" for the embedded default).
+	Name string
+	// Dir, for the embedded default: the catalog is Dir/catalog.db (SQLite), the warehouse
+	// Dir/warehouse.
+	Dir string
+	// PostgresDSN, when set, holds the SQL catalog in PostgreSQL instead (pgx's "pgx" driver
+	// must be registered by the caller); Warehouse is then required.
+	PostgresDSN string
+	Warehouse   string // file:// (gs:// and s3:// are not wired yet)
+}
+
+// Lake is an open catalog.
+type Lake struct {
+	name string
+	cat  catalog.Catalog
+	db   *sql.DB
+}
+
+// Open opens (creating on first use) the catalog cfg names.
+func Open(ctx context.Context, cfg Config) (*Lake, error) {
+	if cfg.Name == "" {
+		cfg.Name = "local"
+	}
+	var (
+		db      *sql.DB
+		dialect sqlcat.SupportedDialect
+		err     error
+	)
+	warehouse := cfg.Warehouse
+	switch {
+	case cfg.PostgresDSN != "":
+		if warehouse == "" {
+			return nil, errors.New("a PostgreSQL catalog needs a warehouse location")
+		}
+		db, err = sql.Open("pgx", cfg.PostgresDSN)
+		dialect = sqlcat.Postgres
+	default:
+		if cfg.Dir == "" {
+			return nil, errors.New("no lake directory: set --lake-dir")
+		}
+		abs, aerr := filepath.Abs(cfg.Dir)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if err := os.MkdirAll(filepath.Join(abs, "warehouse"), 0o755); err != nil {
+			return nil, fmt.Errorf("lake directory: %w", err)
+		}
+		if warehouse == "" {
+			warehouse = (&url.URL{Scheme: "file", Path: filepath.Join(abs, "warehouse")}).String()
+		}
+		// WAL lets readers run beside a writer; the busy timeout makes concurrent committers
+		// wait for the lock instead of failing at once. Both are per connection, so they go
+		// in the DSN.
+		dsn := "file:" + filepath.Join(abs, "catalog.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+		db, err = sql.Open("sqlite", dsn)
+		dialect = sqlcat.SQLite
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the catalog database: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the catalog database: %w", err)
+	}
+	cat, err := sqlcat.NewCatalog(cfg.Name, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening catalog %s: %w", cfg.Name, err)
+	}
+	return &Lake{name: cfg.Name, cat: cat, db: db}, nil
+}
+
+// Name is the catalog's name.
+func (l *Lake) Name() string { return l.name }
+
+// Close closes the catalog database.
+func (l *Lake) Close() error { return l.db.Close() }
+
+// ensureNamespace creates ns if it does not exist (concurrent creators are fine).
+func (l *Lake) ensureNamespace(ctx context.Context, ns string) error {
+	ident := table.Identifier{ns}
+	exists, err := l.cat.CheckNamespaceExists(ctx, ident)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	if exists {
+		return nil
+	}
+	if err := l.cat.CreateNamespace(ctx, ident, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// Def describes one of srctl's tables.
+type Def struct {
+	Doc       string
+	Schema    *iceberg.Schema
+	Partition string // the timestamp column partitioned by day
+}
+
+// Table opens the table, creating it from def on first use and adding any column def has and
+// the table lacks (old files stay readable: new columns read as null there).
+func (l *Lake) Table(ctx context.Context, ident table.Identifier, def Def) (*table.Table, error) {
+	tbl, err := l.cat.LoadTable(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		if err := l.ensureNamespace(ctx, ident[0]); err != nil {
+			return nil, err
+		}
+		src, ok := def.Schema.FindFieldByName(def.Partition)
+		if !ok {
+			return nil, fmt.Errorf("table %v: no partition column %s", ident, def.Partition)
+		}
+		spec := iceberg.NewPartitionSpec(iceberg.PartitionField{SourceIDs: []int{src.ID}, FieldID: 1000,
+			Name: def.Partition + "_day", Transform: iceberg.DayTransform{}})
+		tbl, err = l.cat.CreateTable(ctx, ident, def.Schema, catalog.WithPartitionSpec(&spec),
+			catalog.WithProperties(iceberg.Properties{
+				"comment":                         def.Doc,
+				"format-version":                  "2",
+				"write.parquet.compression-codec": "zstd",
+			}))
+		if errors.Is(err, catalog.ErrTableAlreadyExists) {
+			tbl, err = l.cat.LoadTable(ctx, ident) // another writer created it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creating table %v: %w", ident, err)
+		}
+		return tbl, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading table %v: %w", ident, err)
+	}
+	return l.evolve(ctx, tbl, def)
+}
+
+// evolve adds the columns of def that tbl lacks, as optional columns.
+func (l *Lake) evolve(ctx context.Context, tbl *table.Table, def Def) (*table.Table, error) {
+	have := tbl.Schema()
+	var missing []iceberg.NestedField
+	for _, f := range def.Schema.Fields() {
+		if _, ok := have.FindFieldByName(f.Name); !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return tbl, nil
+	}
+	txn := tbl.NewTransaction()
+	upd := txn.UpdateSchema(true, false)
+	for _, f := range missing {
+		upd = upd.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+	}
+	if err := upd.Commit(); err != nil {
+		return nil, fmt.Errorf("adding columns to %v: %w", tbl.Identifier(), err)
+	}
+	next, err := txn.Commit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("adding columns to %v: %w", tbl.Identifier(), err)
+	}
+	return next, nil
+}
