@@ -313,6 +313,7 @@ func (a *groupAcc) merge(o *groupAcc) {
 	for k, f := range o.failures {
 		if g := a.failures[k]; g != nil {
 			g.Count += f.Count
+			g.offer(f.exampleTS, f.Example)
 		} else {
 			a.failures[k] = f
 		}
@@ -393,9 +394,10 @@ func (a *groupAcc) fail(kind, msg string, h *half) {
 	k := failKey{kind, msg}
 	f := a.failures[k]
 	if f == nil {
-		f = &FailureGroup{Kind: kind, Error: msg, Example: h.queryID()}
+		f = &FailureGroup{Kind: kind, Error: msg}
 		a.failures[k] = f
 	}
+	f.offer(h.ts, h.queryID())
 	f.Count++
 }
 

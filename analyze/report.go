@@ -170,7 +170,17 @@ type FailureGroup struct {
 	Kind     string `json:"kind"`
 	Error    string `json:"error"`
 	Count    int64  `json:"count"`
-	Example  string `json:"example_query_id,omitempty"`
+	// Example is the earliest failure's query id (ties: the smallest id), so that the report
+	// does not depend on the order rows were read in.
+	Example   string `json:"example_query_id,omitempty"`
+	exampleTS int64
+}
+
+// offer makes (ts, id) the example if it comes before the current one.
+func (f *FailureGroup) offer(ts int64, id string) {
+	if f.Example == "" || ts < f.exampleTS || ts == f.exampleTS && id < f.Example {
+		f.Example, f.exampleTS = id, ts
+	}
 }
 
 // Drill is the detail of one endpoint (--endpoint).

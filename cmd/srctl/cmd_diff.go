@@ -46,6 +46,7 @@ type diffOptions struct {
 	maxLineBytes    int
 	primaryCluster  string
 	shadowCluster   string
+	lake            lakeOptions
 }
 
 func newDiffCmd(g *globals) *cobra.Command {
@@ -59,7 +60,9 @@ which endpoints got slower on the shadow, which fail only there, and which may r
 results.
 
 Inputs are local files or directories (Hive partitions year=/month=/day=/hour= are pruned by
---since/--until), file://, gs:// or s3:// prefixes or objects, or - for standard input.
+--since/--until), file://, gs:// or s3:// prefixes or objects, - for standard input, or Iceberg
+proxy_logs tables (iceberg://local/<namespace>.proxy_logs, see srctl lake; day partitions and
+files outside the window are not read).
 
 Endpoint of a query: its sqlcommenter route (else controller#action), its Marginalia tags, the
 first --endpoints rule that matches, else its fingerprint class (fp:<id>, shown with a sample).
@@ -121,6 +124,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	f.IntVar(&o.maxLineBytes, "max-line-bytes", proxylog.DefaultMaxLineBytes, "longer log lines are skipped and counted")
 	f.StringVar(&o.primaryCluster, "primary-cluster", "primary", "the --cluster name the primary's profile records carry")
 	f.StringVar(&o.shadowCluster, "shadow-cluster", "shadow", "the --cluster name the shadow's profile records carry")
+	o.lake.addFlags(f)
 	return cmd
 }
 
@@ -241,10 +245,20 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	if err != nil {
 		return err
 	}
-	res, err := proxylog.Resolve(ctx, inputs, cfg.Window, stdin, objstore.Options{})
-	if err != nil {
-		return usageErrorf("%v", err)
+	tables, files, closers, err := icebergInputs(ctx, &o.lake, inputs, cfg.Window)
+	for _, c := range closers {
+		defer c.Close()
 	}
+	if err != nil {
+		return err
+	}
+	var res proxylog.Resolved
+	if len(files) > 0 {
+		if res, err = proxylog.Resolve(ctx, files, cfg.Window, stdin, objstore.Options{}); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	res.Objects = append(tables, res.Objects...)
 	if len(res.Objects) == 0 {
 		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %s for the time window (%d pruned)", strings.Join(inputs, ", "), res.Pruned)
 	}

@@ -34,6 +34,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
   srctl plan diff      what changed structurally between two EXPLAINs ("same plan" if nothing)
   srctl diff           rank per-endpoint regressions, shadow-only failures and result divergence
                        between primary and shadow from the shadow proxy's logs
+  srctl lake import    load shadow-proxy logs into Apache Iceberg tables (embedded catalog)
   srctl compare-baseline  gate a SQL change in CI: baseline vs candidate on a real server
                        (rows, latency statistics, EXPLAIN structure, StarRocks profiles)
 
@@ -62,7 +63,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newCompareBaselineCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newCompareBaselineCmd(g), newLakeCmd(g))
 	for _, c := range root.Commands() {
 		documentEnv(c)
 	}

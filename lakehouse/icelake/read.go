@@ -1,14 +1,21 @@
 package icelake
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
+	"slices"
+	"io"
 	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/jsonl"
+	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 // timeFilter is since <= col <= until (a zero bound is open); Iceberg prunes day partitions
@@ -31,7 +38,19 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 	if err != nil {
 		return fmt.Errorf("loading %v: %w", ident, err)
 	}
-	_, batches, err := tbl.Scan(table.WithRowFilter(timeFilter("ts", since, until))).ToArrowRecords(ctx)
+	scan := tbl.Scan(table.WithRowFilter(timeFilter("ts", since, until)))
+	tasks, err := scan.PlanFiles(ctx)
+	if err != nil {
+		return fmt.Errorf("planning a scan of %v: %w", ident, err)
+	}
+	// Files in time order (then by name), rows in the order they were written: a table reads
+	// back in the order its logs were imported, so "the first row seen" of a report is the
+	// same as from the files.
+	tsID := tbl.Schema().Field(0).ID
+	slices.SortStableFunc(tasks, func(a, b table.FileScanTask) int {
+		return cmp.Or(cmp.Compare(lowerBound(a.File, tsID), lowerBound(b.File, tsID)), cmp.Compare(a.File.FilePath(), b.File.FilePath()))
+	})
+	_, batches, err := scan.ReadTasks(ctx, tasks)
 	if err != nil {
 		return fmt.Errorf("scanning %v: %w", ident, err)
 	}
@@ -59,4 +78,39 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 		}
 	}
 	return nil
+}
+
+// lowerBound is a file's smallest value of an int64-like column (timestamps are microseconds,
+// stored little-endian), or the smallest int64 when the file has no bound.
+func lowerBound(f iceberg.DataFile, id int) int64 {
+	b := f.LowerBoundValues()[id]
+	if len(b) != 8 {
+		return math.MinInt64
+	}
+	return int64(binary.LittleEndian.Uint64(b))
+}
+
+// ProxyLogObject presents the rows of the proxy_logs table ident between since and until as
+// one JSONL object in the shadow proxy's layout, so that srctl diff reads a table exactly as it
+// reads log files. Timestamps come back with microseconds (Iceberg's precision).
+func (l *Lake) ProxyLogObject(u URI, since, until time.Time) proxylog.Object {
+	return proxylog.Object{Name: u.String(), Size: -1, Open: func(ctx context.Context) (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			w := jsonl.NewWriter(pw)
+			err := l.ReadProxyLogs(ctx, u.Ident(), since, until, func(rs []lakehouse.ProxyLogRecord) error {
+				for i := range rs {
+					if err := w.Write(&rs[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err == nil {
+				err = w.Flush()
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}}
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+// lakeOptions name the Iceberg catalog of iceberg:// URIs.
+type lakeOptions struct {
+	dir string
+}
+
+// defaultLakeDir is the embedded catalog's home when --lake-dir is not given.
+const defaultLakeDir = "./srctl-lake"
+
+func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.dir, "lake-dir", defaultLakeDir, "home of the embedded Iceberg catalog \"local\" (catalog.db, SQLite) and its warehouse/ (file://)")
+}
+
+// open opens the catalog a URI names; only the embedded "local" catalog is wired so far.
+func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
+	if u.Catalog != "local" {
+		return nil, usageErrorf("%s: catalog %q is not configured (only the embedded catalog \"local\", under --lake-dir, is available so far)", u, u.Catalog)
+	}
+	l, err := icelake.Open(ctx, icelake.Config{Name: "local", Dir: o.dir})
+	if err != nil {
+		return nil, fmt.Errorf("--lake-dir %s: %w", o.dir, err)
+	}
+	return l, nil
+}
+
+func newLakeCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lake",
+		Short: "Load srctl's records into Apache Iceberg tables",
+		Long: `lake manages srctl's Apache Iceberg tables, named iceberg://<catalog>/<namespace>.<table>.
+
+The embedded catalog "local" is an Iceberg SQL catalog in SQLite (--lake-dir/catalog.db, pure
+Go, no server) with a file:// warehouse (--lake-dir/warehouse): Parquet data files with Iceberg
+field ids that Trino, Spark, DuckDB, pyiceberg or StarRocks' Iceberg catalog can read.
+
+Tables are created on first use. proxy_logs holds shadow-proxy log rows (typed columns,
+partitioned by day(ts)); srctl diff reads it with iceberg:// inputs.`,
+	}
+	cmd.AddCommand(newLakeImportCmd(g))
+	return cmd
+}
+
+func newLakeImportCmd(g *globals) *cobra.Command {
+	var (
+		lo        lakeOptions
+		batchRows int
+		strict    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import SRC_URI... iceberg://local/NAMESPACE.proxy_logs",
+		Short: "Load shadow-proxy JSONL logs into an Iceberg table, idempotently",
+		Long: `import reads shadow-proxy logs (.jsonl or .jsonl.gz: local files or directories, file://, gs://
+or s3:// prefixes, as srctl diff does) and appends them to the proxy_logs table, one snapshot per
+batch of --batch-rows rows.
+
+Idempotent: a batch's id (srctl.batch-id in its snapshot summary) is a hash of its rows, so
+running the same import again adds nothing, and an import interrupted half-way adds only the
+batches it had not committed. Commits retry after a conflict with another writer.
+
+Lines that are not log rows (bad JSON, no ts, query_id or target) are counted and skipped;
+--strict makes them exit 1. Timestamps are kept to the microsecond (Iceberg's precision).`,
+		Example: `  srctl lake import ./shadow-logs iceberg://local/srctl.proxy_logs
+  srctl diff iceberg://local/srctl.proxy_logs --since 6h`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 || !icelake.IsURI(args[len(args)-1]) {
+				return usageErrorf("want SRC_URI... then an iceberg://<catalog>/<namespace>.<table> target")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if batchRows < 1 {
+				return usageErrorf("--batch-rows %d: want at least 1", batchRows)
+			}
+			u, err := icelake.ParseURI(args[len(args)-1])
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if u.Table != "proxy_logs" {
+				return usageErrorf("%s: import writes proxy_logs tables so far (profiles: not yet)", u)
+			}
+			return runLakeImport(cmd.Context(), g, &lo, args[:len(args)-1], u, batchRows, strict, cmd.InOrStdin())
+		},
+	}
+	lo.addFlags(cmd.Flags())
+	cmd.Flags().IntVar(&batchRows, "batch-rows", icelake.DefaultImportBatchRows, "rows per committed batch (one snapshot each)")
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when any input line was not a log row (what was valid is still imported)")
+	return cmd
+}
+
+func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []string, u icelake.URI, batchRows int, strict bool, stdin io.Reader) error {
+	res, err := proxylog.Resolve(ctx, srcs, proxylog.Window{}, stdin, objstore.Options{})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if len(res.Objects) == 0 {
+		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %v", srcs)
+	}
+	l, err := lo.open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	start := time.Now()
+	st, err := l.ImportProxyLogs(ctx, u.Ident(), res.Objects, batchRows, func(s icelake.ImportStats) {
+		g.logger.Info("batch committed", "rows", s.Rows, "batches", s.Batches, "already_there", s.Skipped)
+	})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(g.stdout, "imported %d rows from %d files into %s in %d batches (%d already there) in %.1fs (%.0f rows/s)\n",
+		st.Rows, st.Objects, u, st.Batches, st.Skipped, took.Seconds(), float64(st.Rows)/took.Seconds())
+	if st.BadLines > 0 {
+		fmt.Fprintf(g.stdout, "%d bad lines skipped; first: %s\n", st.BadLines, st.FirstBadLine)
+		if strict {
+			return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad lines", st.BadLines)}
+		}
+	}
+	return nil
+}
+
+// icebergInputs splits diff inputs into Iceberg tables, read as objects of their rows in the
+// window (with the same hour of slack as partitions), and everything else.
+func icebergInputs(ctx context.Context, lo *lakeOptions, inputs []string, w proxylog.Window) (objs []proxylog.Object, rest []string, closers []io.Closer, err error) {
+	for _, in := range inputs {
+		if !icelake.IsURI(in) {
+			rest = append(rest, in)
+			continue
+		}
+		u, perr := icelake.ParseURI(in)
+		if perr != nil {
+			return nil, nil, closers, usageErrorf("%v", perr)
+		}
+		l, oerr := lo.open(ctx, u)
+		if oerr != nil {
+			return nil, nil, closers, oerr
+		}
+		closers = append(closers, l)
+		since, until := w.Since, w.Until
+		if !since.IsZero() {
+			since = since.Add(-time.Hour)
+		}
+		if !until.IsZero() {
+			until = until.Add(time.Hour)
+		}
+		objs = append(objs, l.ProxyLogObject(u, since, until))
+	}
+	return objs, rest, closers, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/internal/trafficgen"
+)
+
+// The input accounting that differs by nature: files and bytes read, and the bad lines that the
+// import skipped (the table has none).
+var (
+	inputAccounting = regexp.MustCompile(`"(files|bytes|elapsed_seconds)": [0-9.e+-]+`)
+	badLines        = regexp.MustCompile(`"bad_lines": [0-9]+`)
+	dataQualityJSON = regexp.MustCompile(`(?s)"data_quality": \{.*?\n  \}`)
+)
+
+// TestDiffIcebergConformance: the same logs, read from JSONL files and from the Iceberg table
+// they were imported into, give the same diff (golden), in every output format; only the input
+// accounting (files, bytes) differs.
+func TestDiffIcebergConformance(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := trafficgen.Generate(trafficgen.Config{Dir: dir, Queries: 6000, Endpoints: 6, Hours: 2, Seed: 11,
+		Quirks: true, Start: time.Date(2026, 3, 5, 23, 0, 0, 0, time.UTC)}); err != nil { // crosses midnight: two day partitions
+		t.Fatal(err)
+	}
+	logs, lake := filepath.Join(dir, "shadow-logs"), filepath.Join(dir, "lake")
+	table := "iceberg://local/srctl.proxy_logs"
+	code, out, errOut := runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", logs, table)
+	if code != 0 || !strings.Contains(out, "into "+table) {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, format := range []string{"json", "table", "markdown", "csv"} {
+		args := []string{"diff", "--workers", "1", "--color", "never", "--format", format, "--fail-on", "regression"}
+		codeF, fromFiles, errF := runCLI(context.Background(), append(args, logs)...)
+		codeT, fromTable, errT := runCLI(context.Background(), append(args, "--lake-dir", lake, table)...)
+		if codeF != codeT {
+			t.Errorf("%s: exit %d from files, %d from the table\n%s\n%s", format, codeF, codeT, errF, errT)
+		}
+		norm := func(s string) string {
+			s = inputAccounting.ReplaceAllString(s, `"$1": 0`)
+			s = badLines.ReplaceAllString(s, `"bad_lines": 0`)
+			s = dataQualityJSON.ReplaceAllString(s, `"data_quality": {}`)
+			s = regexp.MustCompile(`from [0-9,]+ rows, [0-9]+ files?, [0-9.]+ [KMG]?i?B`).ReplaceAllString(s, "from ROWS")
+			s = regexp.MustCompile(`(?m)^.*(data quality|Data quality|invalid_json|truncated or invalid JSON|bad line).*$\n?`).ReplaceAllString(s, "")
+			return strings.TrimRight(regexp.MustCompile(`\n{3,}`).ReplaceAllString(s, "\n\n"), "\n")
+		}
+		if norm(fromFiles) != norm(fromTable) {
+			t.Errorf("%s output differs between JSONL and Iceberg:\n--- files\n%s\n--- table\n%s", format, norm(fromFiles), norm(fromTable))
+		}
+		if format == "json" {
+			golden(t, "diff-iceberg-conformance.json.golden", norm(fromTable))
+		}
+	}
+	// A second import of the same logs adds nothing.
+	code, out, _ = runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", logs, table)
+	m := regexp.MustCompile(`in (\d+) batches \((\d+) already there\)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || m[1] != m[2] {
+		t.Errorf("re-import added batches: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(lake, "catalog.db")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLakeUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.jsonl"), []byte(`{"ts":"2026-03-05T10:00:00Z","query_id":"q","target":"primary"}`+"\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lake", "import", dir}, "iceberg://"},
+		{[]string{"lake", "import", dir, "iceberg://local/proxy_logs"}, "<namespace>.<table>"},
+		{[]string{"lake", "import", dir, "iceberg://prod/srctl.proxy_logs"}, `catalog "prod" is not configured`},
+		{[]string{"lake", "import", dir, "iceberg://local/srctl.profiles"}, "profiles: not yet"},
+		{[]string{"lake", "import", filepath.Join(dir, "nope"), "iceberg://local/srctl.proxy_logs"}, "nope"},
+		{[]string{"diff", "iceberg://local/x"}, "<namespace>.<table>"},
+	} {
+		code, _, errOut := runCLI(context.Background(), append(tc.args, "--lake-dir", filepath.Join(dir, "lake"))...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 naming %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
