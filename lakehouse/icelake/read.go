@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"slices"
-	"io"
 	"time"
 
 	"github.com/apache/iceberg-go"
