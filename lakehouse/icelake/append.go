@@ -53,7 +53,22 @@ func (l *Lake) AppendProxyLogs(ctx context.Context, ident table.Identifier, recs
 }
 
 func (l *Lake) appendProxyLogs(ctx context.Context, ident table.Identifier, def Def, recs []lakehouse.ProxyLogRecord, batchID string, props map[string]string) (AppendResult, error) {
-	res := AppendResult{Rows: len(recs)}
+	return l.appendRows(ctx, ident, def, len(recs), func(i int) time.Time { return recs[i].TS },
+		func(schema *arrow.Schema, rows []int) (arrow.RecordBatch, error) {
+			sub := make([]lakehouse.ProxyLogRecord, len(rows))
+			for k, i := range rows {
+				sub[k] = recs[i]
+			}
+			return proxyLogBatch(schema, sub)
+		}, batchID, props)
+}
+
+// appendRows writes n rows as one Parquet file per day of partTime (a file's partition is
+// read back from its column bounds, so a file must not straddle two days) and commits them as
+// batch batchID, exactly once.
+func (l *Lake) appendRows(ctx context.Context, ident table.Identifier, def Def, n int, partTime func(i int) time.Time,
+	build func(schema *arrow.Schema, rows []int) (arrow.RecordBatch, error), batchID string, props map[string]string) (AppendResult, error) {
+	res := AppendResult{Rows: n}
 	tbl, err := l.Table(ctx, ident, def)
 	if err != nil {
 		return res, err
@@ -62,31 +77,32 @@ func (l *Lake) appendProxyLogs(ctx context.Context, ident table.Identifier, def 
 		res.AlreadyThere = true
 		return res, nil
 	}
-	if len(recs) == 0 {
+	if n == 0 {
 		return res, nil
 	}
 	schema, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
 	if err != nil {
 		return res, err
 	}
-	// One file per day: the partition of a file is read back from its column bounds, so a
-	// file must not straddle two days.
-	byDay := map[string][]lakehouse.ProxyLogRecord{}
+	byDay := map[string][]int{}
 	var days []string
-	for _, r := range recs {
-		d := r.TS.UTC().Format(time.DateOnly)
+	for i := range n {
+		d := "null"
+		if t := partTime(i); !t.IsZero() {
+			d = t.UTC().Format(time.DateOnly)
+		}
 		if _, ok := byDay[d]; !ok {
 			days = append(days, d)
 		}
-		byDay[d] = append(byDay[d], r)
+		byDay[d] = append(byDay[d], i)
 	}
 	slices.Sort(days)
 	for i, d := range days {
-		rec, err := proxyLogBatch(schema, byDay[d])
+		rec, err := build(schema, byDay[d])
 		if err != nil {
 			return res, err
 		}
-		path := fmt.Sprintf("%s/data/ts_day=%s/%s-%d.parquet", tbl.Location(), d, safeName(batchID), i)
+		path := fmt.Sprintf("%s/data/%s_day=%s/%s-%d.parquet", tbl.Location(), def.Partition, d, safeName(batchID), i)
 		err = writeParquet(ctx, tbl, path, schema, rec)
 		rec.Release()
 		if err != nil {

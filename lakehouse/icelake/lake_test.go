@@ -2,6 +2,7 @@ package icelake
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -242,5 +243,42 @@ func TestSchemaEvolves(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "catalog.db")); err != nil {
 		t.Errorf("the embedded catalog is not under the lake directory: %v", err)
+	}
+}
+
+// TestProfilesRoundTrip: every key of a profile record, metrics and tags included, survives the
+// table (times to the microsecond).
+func TestProfilesRoundTrip(t *testing.T) {
+	l := openLake(t, t.TempDir())
+	u, _ := ParseURI("iceberg://local/srctl.profiles")
+	isQuery, conn, rows, ratio := true, int64(42), int64(1000), 12.5
+	start := time.Date(2026, 3, 5, 23, 59, 59, 999999000, time.UTC)
+	full := &lakehouse.ProfileRecord{TS: start.Add(time.Minute), FEHost: "fe1:8030", Cluster: "prod", QueryID: "q-1", State: "FINISHED",
+		Database: "shop", User: "app", StartTime: start, EndTime: start.Add(2 * time.Second), DurationMS: 2000.5,
+		SQLText: "SELECT 1 /*route='/x'*/", QueryHash: "abc", ProfileText: "Query:\n  Summary:\n", SchemaVersion: 1,
+		EventTime: 1741219200000000123, ProfileStatus: "ok", ProfileBytes: 20, Fingerprint: "select ?", FingerprintHash: "def",
+		Endpoint: "/x", EndpointSource: "sqlcommenter", Tags: map[string]string{"route": "/x"}, IsQuery: &isQuery, ConnID: &conn,
+		ScanRows: &rows, CacheMissRatio: &ratio,
+		Metrics: &lakehouse.ProfileMetrics{State: "Finished", CPUNS: 123456789, ScanBytes: 1 << 30,
+			TopOperators: []lakehouse.OperatorTime{{Name: "OLAP_SCAN", PlanNodeID: 0, NS: 1000, Share: 0.75}}}}
+	sparse := &lakehouse.ProfileRecord{TS: start, Cluster: "prod", QueryID: "q-2", State: "FAILED", ErrorMessage: "boom"}
+	if _, err := l.AppendProfiles(context.Background(), u.Ident(), []*lakehouse.ProfileRecord{full, sparse}, "p-1", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []lakehouse.ProfileRecord
+	if err := l.ReadProfiles(context.Background(), u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error {
+		got = append(got, rs...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b lakehouse.ProfileRecord) int { return strings.Compare(a.QueryID, b.QueryID) })
+	if len(got) != 2 {
+		t.Fatalf("read %d records", len(got))
+	}
+	want, _ := json.Marshal([]*lakehouse.ProfileRecord{full, sparse})
+	have, _ := json.Marshal(got)
+	if string(want) != string(have) {
+		t.Errorf("round trip:\nwant %s\n got %s", want, have)
 	}
 }

@@ -42,10 +42,13 @@ var ProxyLogsDef = Def{
 	),
 }
 
+// memAlloc allocates the Arrow buffers of written batches.
+var memAlloc = memory.DefaultAllocator
+
 // proxyLogBatch builds one Arrow record of recs in schema (the table's Arrow schema with field
 // ids). Empty strings of optional keys are stored as null, as the JSONL omits them.
 func proxyLogBatch(schema *arrow.Schema, recs []lakehouse.ProxyLogRecord) (arrow.RecordBatch, error) {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b := array.NewRecordBuilder(memAlloc, schema)
 	defer b.Release()
 	for i, f := range schema.Fields() {
 		fb := b.Field(i)
