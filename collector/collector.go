@@ -66,7 +66,10 @@ type Config struct {
 	// Marginalia tags (nil: such records have no endpoint).
 	EndpointRules *fingerprint.Rules
 
-	Sink       Sink
+	Sink Sink
+	// Committer, when set, replaces Sink: each flush commits its records with the checkpoint
+	// (exactly once, see Committer), and the checkpoint is read back from it, not --state-dir.
+	Committer  Committer
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Resolver   Resolver
@@ -132,7 +135,7 @@ func (c *Config) Validate() error {
 	if c.StateDir == "" {
 		bad("--state-dir is required (cursor checkpoints and spill files live there)")
 	}
-	if c.Sink == nil {
+	if c.Sink == nil && c.Committer == nil {
 		bad("no sink")
 	}
 	return errors.Join(errs...)
@@ -256,7 +259,13 @@ func New(cfg Config) (*Collector, error) {
 // Run collects until ctx is cancelled, then flushes what is complete within ShutdownTimeout.
 // It returns nil after a clean shutdown, or the error that made the records unsafe.
 func (c *Collector) Run(ctx context.Context) error {
-	cp, err := loadCheckpoint(c.cfg.StateDir, c.cfg.Cluster)
+	var cp checkpoint
+	var err error
+	if c.cfg.Committer != nil {
+		cp, err = loadCommittedCheckpoint(ctx, c.cfg.Committer, c.cfg.Cluster)
+	} else {
+		cp, err = loadCheckpoint(c.cfg.StateDir, c.cfg.Cluster)
+	}
 	if err != nil {
 		return err
 	}

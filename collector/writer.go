@@ -204,6 +204,9 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 // writeBatch writes one object per partition hour and returns the records of the objects that
 // could not be written.
 func (w *writer) writeBatch(ctx context.Context, batch []*pending, now time.Time) ([]*pending, error) {
+	if cm := w.c.cfg.Committer; cm != nil {
+		return w.commitBatch(ctx, cm, batch, "")
+	}
 	var failed []*pending
 	var firstErr error
 	for _, g := range groupByPartition(batch) {
@@ -229,37 +232,52 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// put writes one object, retrying with backoff for up to SpillAfter. A sink known to be down
-// gets a single attempt until the next probe, so batches spill at once instead of piling up.
+// put writes one object, retrying with backoff for up to SpillAfter.
 func (w *writer) put(ctx context.Context, key string, data []byte) error {
+	return w.retry(ctx, "writing "+key, w.c.cfg.RequestTimeout, func(actx context.Context) error {
+		return w.c.cfg.Sink.Put(actx, key, data)
+	})
+}
+
+// retry runs one sink operation, retrying with backoff for up to SpillAfter, each attempt
+// bounded by timeout. A sink known to be down gets a single attempt until the next probe, so
+// batches spill at once instead of piling up.
+func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, op func(context.Context) error) error {
 	if w.sinkDown && time.Since(w.lastProbe) < probeEvery {
 		return errSinkDown
 	}
 	deadline := time.Now().Add(w.c.cfg.SpillAfter)
 	backoff := time.Duration(0)
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, w.c.cfg.RequestTimeout)
-		err := w.c.cfg.Sink.Put(actx, key, data)
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err := op(actx)
 		cancel()
 		if err == nil {
 			if w.sinkDown {
-				w.c.log.Info("sink is back", "sink", w.c.cfg.Sink.String())
+				w.c.log.Info("sink is back", "sink", w.sinkName())
 			}
 			w.sinkDown = false
 			return nil
 		}
 		if w.sinkDown || ctx.Err() != nil || time.Now().After(deadline) {
 			w.sinkDown, w.lastProbe = true, time.Now()
-			return fmt.Errorf("writing %s after %d attempts: %w", key, attempt, err)
+			return fmt.Errorf("%s after %d attempts: %w", what, attempt, err)
 		}
 		w.c.m.flushRetries.Inc()
 		backoff = nextBackoff(backoff, 200*time.Millisecond, 2*time.Second)
-		w.c.log.Warn("sink write failed; retrying", "key", key, "attempt", attempt, "retry_in", backoff, "err", err)
+		w.c.log.Warn("sink write failed; retrying", "op", what, "attempt", attempt, "retry_in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
 	}
+}
+
+func (w *writer) sinkName() string {
+	if cm := w.c.cfg.Committer; cm != nil {
+		return cm.String()
+	}
+	return w.c.cfg.Sink.String()
 }
 
 func (w *writer) written(records, bytes int) {
@@ -292,6 +310,9 @@ func without(all, remove []*pending) []*pending {
 }
 
 func (w *writer) saveCheckpoint() {
+	if w.c.cfg.Committer != nil {
+		return // the checkpoint travels with every commit
+	}
 	cp := w.c.checkpointState()
 	same := len(cp.FEs) == len(w.lastCursor)
 	for host, fc := range cp.FEs {
@@ -423,6 +444,16 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 		return r.Err()
 	}
 	base := strings.TrimSuffix(filepath.Base(name), ".jsonl")
+	if cm := w.c.cfg.Committer; cm != nil {
+		// The batch id comes from the spill file, so a replay cut by a crash is not added twice.
+		if _, err := w.commitBatch(ctx, cm, batch, "collect-"+w.c.cfg.Cluster+"-spill-"+base); err != nil {
+			return err
+		}
+		if err := os.Remove(name); err != nil {
+			return fmt.Errorf("removing replayed spill file: %w", err)
+		}
+		return nil
+	}
 	written := spillTime(base)
 	for _, g := range groupByPartition(batch) {
 		data, err := w.encode(g.records)

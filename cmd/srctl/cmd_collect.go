@@ -20,6 +20,7 @@ import (
 
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/collector"
+	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
 
@@ -32,6 +33,7 @@ type collectOptions struct {
 	endpointRules    string
 	api              string
 	sink             string
+	lake             lakeOptions
 	store            objstore.Options
 	metricsAddr      string
 	pprof            bool
@@ -65,7 +67,11 @@ and exits 0. The FE password is read only from SRCTL_FE_PASSWORD (or FE_PASSWORD
 enforce HTTP authorisation.
 
 Sinks: a directory (plain path or file://DIR), gs://bucket/prefix (application-default
-credentials), s3://bucket/prefix (the AWS credential chain). Without --sink the earlier
+credentials), s3://bucket/prefix (the AWS credential chain), or an Apache Iceberg table
+iceberg://local/<namespace>.profiles in the embedded catalog under --lake-dir: each flush is
+one snapshot holding the records and the per-FE cursors, so a restart resumes from the table
+and a crash neither loses nor duplicates a record (exactly once; --state-dir keeps only spill
+files then). Without --sink the earlier
 collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, else ` + defaultProfileSink + `.`,
 		Example: `  # Two FEs, local files, metrics on :9091
   SRCTL_FE_PASSWORD=... srctl collect --cluster prod --fe-hosts fe-0:8030,fe-1:8030 --sink ./lake/profiles
@@ -107,7 +113,8 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.BoolVar(&c.ProfileMetrics, "profile-metrics", c.ProfileMetrics, "add each profile's headline metrics (CPU, memory, scan, top operators) to its record under \"metrics\"; costs about a core per 600 MB/s of profiles")
 	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules (name + regular expression) for SQL without sqlcommenter or Marginalia tags; see README")
 	f.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for cursor checkpoints and spill files (a persistent volume in Kubernetes)")
-	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix or s3://bucket/prefix")
+	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix or an Iceberg table iceberg://local/NAMESPACE.profiles")
+	o.lake.addFlags(f)
 	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
 	f.StringVar(&o.store.S3Region, "s3-region", "", "S3 region (default AWS_REGION, else us-east-1)")
 	f.BoolVar(&o.store.S3PathStyle, "s3-path-style", false, "address S3 buckets as endpoint/bucket (most S3-compatible stores)")
@@ -154,12 +161,26 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err}
 	}
-	sink, err := objstore.Open(ctx, sinkURI, o.store)
-	if err != nil {
-		return usageErrorf("--sink: %v", err)
+	var sinkName string
+	if icelake.IsURI(sinkURI) {
+		u, err := icelake.ParseURI(sinkURI)
+		if err != nil {
+			return usageErrorf("--sink: %v", err)
+		}
+		lake, err := o.lake.open(ctx, u)
+		if err != nil {
+			return err
+		}
+		defer lake.Close()
+		cfg.Sink, cfg.Committer, sinkName = nil, icelake.NewProfileSink(lake, u), u.String()
+	} else {
+		sink, err := objstore.Open(ctx, sinkURI, o.store)
+		if err != nil {
+			return usageErrorf("--sink: %v", err)
+		}
+		defer sink.Close()
+		cfg.Sink, sinkName = sink, sink.String()
 	}
-	defer sink.Close()
-	cfg.Sink = sink
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -191,7 +212,7 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	if cfg.HeadlessService != "" {
 		fes = "dns:" + cfg.HeadlessService
 	}
-	lg.Info("collecting", "cluster", cfg.Cluster, "fes", fes, "sink", sink.String(), "state_dir", cfg.StateDir,
+	lg.Info("collecting", "cluster", cfg.Cluster, "fes", fes, "sink", sinkName, "state_dir", cfg.StateDir,
 		"poll_interval", cfg.PollInterval, "metrics", o.metricsAddr)
 	if err := col.Run(ctx); err != nil {
 		return err
