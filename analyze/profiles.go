@@ -94,7 +94,10 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 	lo, hi := time.Unix(0, rep.firstNS).Add(-cfg.Slack), time.Unix(0, rep.lastNS).Add(cfg.Slack)
 	sides := map[string]*[2]*sideSamples{}
 	primaryDone := map[string]bool{} // query_hash -> a FINISHED primary record exists
-	type failed struct{ group, hash, msg, id string }
+	type failed struct {
+		group, hash, msg, id string
+		ts                   int64 // query start, to pick the earliest as the example
+	}
 	var shadowFailed []failed
 	// Drill-down: records of the drilled endpoint by hash, per side.
 	var drillRecs map[string]*[2][]lakehouse.ProfileRecord
@@ -144,7 +147,7 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 					if rep.loggedFailure(rec.QueryHash, rec.PartitionTime()) {
 						counts.FailedAlsoLogged++
 					} else {
-						shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID})
+						shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID, rec.PartitionTime().UnixNano()})
 					}
 				}
 			}
@@ -188,9 +191,10 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 		k := failKey{f.group + "\x00" + FailShadowProfile, f.msg}
 		g := agg[k]
 		if g == nil {
-			g = &FailureGroup{Endpoint: f.group, Kind: FailShadowProfile, Error: f.msg, Example: f.id}
+			g = &FailureGroup{Endpoint: f.group, Kind: FailShadowProfile, Error: f.msg}
 			agg[k] = g
 		}
+		g.offer(f.ts, f.id)
 		g.Count++
 		e := &rep.Endpoints[known[f.group]]
 		e.ShadowOnlyFailures++

@@ -104,7 +104,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.profiles, "profiles", nil, "profile records of both clusters (srctl collect output: paths, gs:// or s3:// prefixes) for the why column")
+	f.StringSliceVar(&o.profiles, "profiles", nil, "profile records of both clusters (srctl collect output: paths, gs:// or s3:// prefixes, iceberg://local/NS.profiles) for the why column")
 	f.StringVar(&o.since, "since", "", "only queries at or after this time: RFC 3339 (2026-03-05T14:00:00Z) or an age (90m, 6h, 2d)")
 	f.StringVar(&o.until, "until", "", "only queries at or before this time: RFC 3339 or an age")
 	f.StringVar(&o.rulesFile, "endpoints", "", "YAML endpoint rules for untagged SQL (endpoints: [{name, match}])")
@@ -245,7 +245,7 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	if err != nil {
 		return err
 	}
-	tables, files, closers, err := icebergInputs(ctx, &o.lake, inputs, cfg.Window)
+	tables, files, closers, err := icebergInputs(ctx, &o.lake, inputs, cfg.Window, false)
 	for _, c := range closers {
 		defer c.Close()
 	}
@@ -273,11 +273,20 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	rep.DataQuality.Merge(res.Quality)
 	rep.Summary.PrunedFiles = res.Pruned
 	if len(o.profiles) > 0 {
-		pres, err := proxylog.Resolve(ctx, o.profiles, cfg.Window, stdin, objstore.Options{})
-		if err != nil {
-			return usageErrorf("--profiles: %v", err)
+		ptables, pfiles, pclosers, err := icebergInputs(ctx, &o.lake, o.profiles, cfg.Window, true)
+		for _, c := range pclosers {
+			defer c.Close()
 		}
-		if err := analyze.AttachProfiles(ctx, rep, pres.Objects, analyze.ProfileConfig{
+		if err != nil {
+			return err
+		}
+		var pres proxylog.Resolved
+		if len(pfiles) > 0 {
+			if pres, err = proxylog.Resolve(ctx, pfiles, cfg.Window, stdin, objstore.Options{}); err != nil {
+				return usageErrorf("--profiles: %v", err)
+			}
+		}
+		if err := analyze.AttachProfiles(ctx, rep, append(ptables, pres.Objects...), analyze.ProfileConfig{
 			Rules: cfg.Rules, GroupBy: cfg.GroupBy, PrimaryCluster: o.primaryCluster, ShadowCluster: o.shadowCluster,
 		}); err != nil {
 			return err

@@ -62,20 +62,22 @@ func newLakeImportCmd(g *globals) *cobra.Command {
 		strict    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "import SRC_URI... iceberg://local/NAMESPACE.proxy_logs",
-		Short: "Load shadow-proxy JSONL logs into an Iceberg table, idempotently",
-		Long: `import reads shadow-proxy logs (.jsonl or .jsonl.gz: local files or directories, file://, gs://
-or s3:// prefixes, as srctl diff does) and appends them to the proxy_logs table, one snapshot per
-batch of --batch-rows rows.
+		Use:   "import SRC_URI... iceberg://local/NAMESPACE.(proxy_logs|profiles)",
+		Short: "Load JSONL logs or profile records into an Iceberg table, idempotently",
+		Long: `import reads JSONL (.jsonl or .jsonl.gz: local files or directories, file://, gs:// or s3://
+prefixes, as srctl diff does) and appends it to a table, one snapshot per batch of --batch-rows
+rows: shadow-proxy logs into a table named proxy_logs, profile records (srctl collect's, or the
+earlier collector's) into a table named profiles.
 
 Idempotent: a batch's id (srctl.batch-id in its snapshot summary) is a hash of its rows, so
 running the same import again adds nothing, and an import interrupted half-way adds only the
 batches it had not committed. Commits retry after a conflict with another writer.
 
-Lines that are not log rows (bad JSON, no ts, query_id or target) are counted and skipped;
+Lines that are not records (bad JSON, missing keys) are counted and skipped;
 --strict makes them exit 1. Timestamps are kept to the microsecond (Iceberg's precision).`,
 		Example: `  srctl lake import ./shadow-logs iceberg://local/srctl.proxy_logs
-  srctl diff iceberg://local/srctl.proxy_logs --since 6h`,
+  srctl lake import gs://lake/starrocks-query-profiles iceberg://local/srctl.profiles
+  srctl diff iceberg://local/srctl.proxy_logs --profiles iceberg://local/srctl.profiles --since 6h`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 2 || !icelake.IsURI(args[len(args)-1]) {
 				return usageErrorf("want SRC_URI... then an iceberg://<catalog>/<namespace>.<table> target")
@@ -90,8 +92,8 @@ Lines that are not log rows (bad JSON, no ts, query_id or target) are counted an
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			if u.Table != "proxy_logs" {
-				return usageErrorf("%s: import writes proxy_logs tables so far (profiles: not yet)", u)
+			if u.Table != "proxy_logs" && u.Table != "profiles" {
+				return usageErrorf("%s: the table must be proxy_logs (shadow-proxy logs) or profiles (profile records)", u)
 			}
 			return runLakeImport(cmd.Context(), g, &lo, args[:len(args)-1], u, batchRows, strict, cmd.InOrStdin())
 		},
@@ -116,7 +118,11 @@ func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []stri
 	}
 	defer l.Close()
 	start := time.Now()
-	st, err := l.ImportProxyLogs(ctx, u.Ident(), res.Objects, batchRows, func(s icelake.ImportStats) {
+	importFn := l.ImportProxyLogs
+	if u.Table == "profiles" {
+		importFn = l.ImportProfiles
+	}
+	st, err := importFn(ctx, u.Ident(), res.Objects, batchRows, func(s icelake.ImportStats) {
 		g.logger.Info("batch committed", "rows", s.Rows, "batches", s.Batches, "already_there", s.Skipped)
 	})
 	if err != nil {
@@ -135,8 +141,9 @@ func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []stri
 }
 
 // icebergInputs splits diff inputs into Iceberg tables, read as objects of their rows in the
-// window (with the same hour of slack as partitions), and everything else.
-func icebergInputs(ctx context.Context, lo *lakeOptions, inputs []string, w proxylog.Window) (objs []proxylog.Object, rest []string, closers []io.Closer, err error) {
+// window (with the same hour of slack as partitions), and everything else. profiles says which
+// table kind the inputs are.
+func icebergInputs(ctx context.Context, lo *lakeOptions, inputs []string, w proxylog.Window, profiles bool) (objs []proxylog.Object, rest []string, closers []io.Closer, err error) {
 	for _, in := range inputs {
 		if !icelake.IsURI(in) {
 			rest = append(rest, in)
@@ -158,7 +165,11 @@ func icebergInputs(ctx context.Context, lo *lakeOptions, inputs []string, w prox
 		if !until.IsZero() {
 			until = until.Add(time.Hour)
 		}
-		objs = append(objs, l.ProxyLogObject(u, since, until))
+		if profiles {
+			objs = append(objs, l.ProfileObject(u, since, until))
+		} else {
+			objs = append(objs, l.ProxyLogObject(u, since, until))
+		}
 	}
 	return objs, rest, closers, nil
 }

@@ -26,19 +26,21 @@ var (
 func TestDiffIcebergConformance(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := trafficgen.Generate(trafficgen.Config{Dir: dir, Queries: 6000, Endpoints: 6, Hours: 2, Seed: 11,
-		Quirks: true, Start: time.Date(2026, 3, 5, 23, 0, 0, 0, time.UTC)}); err != nil { // crosses midnight: two day partitions
+		Quirks: true, ProfileEvery: 10, Start: time.Date(2026, 3, 5, 23, 0, 0, 0, time.UTC)}); err != nil { // crosses midnight: two day partitions
 		t.Fatal(err)
 	}
-	logs, lake := filepath.Join(dir, "shadow-logs"), filepath.Join(dir, "lake")
-	table := "iceberg://local/srctl.proxy_logs"
-	code, out, errOut := runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", logs, table)
-	if code != 0 || !strings.Contains(out, "into "+table) {
-		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+	logs, profiles, lake := filepath.Join(dir, "shadow-logs"), filepath.Join(dir, "starrocks-query-profiles"), filepath.Join(dir, "lake")
+	table, ptable := "iceberg://local/srctl.proxy_logs", "iceberg://local/srctl.profiles"
+	for src, dst := range map[string]string{logs: table, profiles: ptable} {
+		code, out, errOut := runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", src, dst)
+		if code != 0 || !strings.Contains(out, "into "+dst) {
+			t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+		}
 	}
 	for _, format := range []string{"json", "table", "markdown", "csv"} {
 		args := []string{"diff", "--workers", "1", "--color", "never", "--format", format, "--fail-on", "regression"}
-		codeF, fromFiles, errF := runCLI(context.Background(), append(args, logs)...)
-		codeT, fromTable, errT := runCLI(context.Background(), append(args, "--lake-dir", lake, table)...)
+		codeF, fromFiles, errF := runCLI(context.Background(), append(args, "--profiles", profiles, logs)...)
+		codeT, fromTable, errT := runCLI(context.Background(), append(args, "--lake-dir", lake, "--profiles", ptable, table)...)
 		if codeF != codeT {
 			t.Errorf("%s: exit %d from files, %d from the table\n%s\n%s", format, codeF, codeT, errF, errT)
 		}
@@ -58,7 +60,7 @@ func TestDiffIcebergConformance(t *testing.T) {
 		}
 	}
 	// A second import of the same logs adds nothing.
-	code, out, _ = runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", logs, table)
+	code, out, _ := runCLI(context.Background(), "lake", "import", "--lake-dir", lake, "--batch-rows", "5000", logs, table)
 	m := regexp.MustCompile(`in (\d+) batches \((\d+) already there\)`).FindStringSubmatch(out)
 	if code != 0 || m == nil || m[1] != m[2] {
 		t.Errorf("re-import added batches: %s", out)
@@ -78,7 +80,7 @@ func TestLakeUsageErrors(t *testing.T) {
 		{[]string{"lake", "import", dir}, "iceberg://"},
 		{[]string{"lake", "import", dir, "iceberg://local/proxy_logs"}, "<namespace>.<table>"},
 		{[]string{"lake", "import", dir, "iceberg://prod/srctl.proxy_logs"}, `catalog "prod" is not configured`},
-		{[]string{"lake", "import", dir, "iceberg://local/srctl.profiles"}, "profiles: not yet"},
+		{[]string{"lake", "import", dir, "iceberg://local/srctl.queries"}, "must be proxy_logs"},
 		{[]string{"lake", "import", filepath.Join(dir, "nope"), "iceberg://local/srctl.proxy_logs"}, "nope"},
 		{[]string{"diff", "iceberg://local/x"}, "<namespace>.<table>"},
 	} {

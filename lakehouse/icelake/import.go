@@ -35,18 +35,45 @@ const DefaultImportBatchRows = 200_000
 // re-running an import over the same logs adds nothing, whatever the files are called now.
 // Lines that are not records are counted and skipped. progress (optional) hears each batch.
 func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs []proxylog.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
+	return importJSONL(ctx, objs, batchRows, progress,
+		func(r *lakehouse.ProxyLogRecord) bool { return !r.TS.IsZero() && r.QueryID != "" && r.Target != "" },
+		"a log row needs ts, query_id and target",
+		func(batch []lakehouse.ProxyLogRecord, id, source string) (AppendResult, error) {
+			return l.AppendProxyLogs(ctx, ident, batch, id, map[string]string{"srctl.operation": "import", "srctl.source": source})
+		})
+}
+
+// ImportProfiles loads profile records (srctl collect's output, or the earlier collector's)
+// into the profiles table ident, idempotently as ImportProxyLogs does.
+func (l *Lake) ImportProfiles(ctx context.Context, ident table.Identifier, objs []proxylog.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
+	return importJSONL(ctx, objs, batchRows, progress,
+		func(r *lakehouse.ProfileRecord) bool { return !r.TS.IsZero() && r.QueryID != "" && r.Cluster != "" },
+		"a profile record needs ts, cluster and sr_query_id",
+		func(batch []lakehouse.ProfileRecord, id, source string) (AppendResult, error) {
+			ptrs := make([]*lakehouse.ProfileRecord, len(batch))
+			for i := range batch {
+				ptrs[i] = &batch[i]
+			}
+			return l.AppendProfiles(ctx, ident, ptrs, id, map[string]string{"srctl.operation": "import", "srctl.source": source})
+		})
+}
+
+// importJSONL reads records of type T from objs and appends them in content-addressed batches
+// that never straddle two objects.
+func importJSONL[T any](ctx context.Context, objs []proxylog.Object, batchRows int, progress func(ImportStats),
+	valid func(*T) bool, invalidMsg string, appendBatch func(batch []T, id, source string) (AppendResult, error)) (ImportStats, error) {
 	var st ImportStats
 	if batchRows <= 0 {
 		batchRows = DefaultImportBatchRows
 	}
-	batch := make([]lakehouse.ProxyLogRecord, 0, batchRows)
+	batch := make([]T, 0, min(batchRows, 1<<16))
 	h := sha256.New()
 	flush := func(source string) error {
 		if len(batch) == 0 {
 			return nil
 		}
 		id := "import-" + hex.EncodeToString(h.Sum(nil)[:16])
-		res, err := l.AppendProxyLogs(ctx, ident, batch, id, map[string]string{"srctl.operation": "import", "srctl.source": source})
+		res, err := appendBatch(batch, id, source)
 		if err != nil {
 			return fmt.Errorf("importing %s: %w", source, err)
 		}
@@ -64,7 +91,7 @@ func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs
 	}
 	for _, o := range objs {
 		st.Objects++
-		if err := l.importObject(ctx, o, &st, func(r lakehouse.ProxyLogRecord) error {
+		err := readJSONL(ctx, o, &st, valid, invalidMsg, func(r T) error {
 			b, _ := json.Marshal(&r)
 			h.Write(b)
 			h.Write([]byte{'\n'})
@@ -73,17 +100,18 @@ func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs
 				return flush(o.Name)
 			}
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return st, err
 		}
-		if err := flush(o.Name); err != nil { // batches never straddle objects
+		if err := flush(o.Name); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
 }
 
-func (l *Lake) importObject(ctx context.Context, o proxylog.Object, st *ImportStats, add func(lakehouse.ProxyLogRecord) error) error {
+func readJSONL[T any](ctx context.Context, o proxylog.Object, st *ImportStats, valid func(*T) bool, invalidMsg string, add func(T) error) error {
 	rc, err := o.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", o.Name, err)
@@ -98,11 +126,11 @@ func (l *Lake) importObject(ctx context.Context, o proxylog.Object, st *ImportSt
 		defer zr.Close()
 		r = zr
 	}
-	jr := jsonl.NewReader[lakehouse.ProxyLogRecord](r, o.Name)
+	jr := jsonl.NewReader[T](r, o.Name)
 	for jr.Scan() {
 		rec, err := jr.Record()
-		if err == nil && (rec.TS.IsZero() || rec.QueryID == "" || rec.Target == "") {
-			err = fmt.Errorf("%s:%d: a log row needs ts, query_id and target", o.Name, jr.Line())
+		if err == nil && !valid(&rec) {
+			err = fmt.Errorf("%s:%d: %s", o.Name, jr.Line(), invalidMsg)
 		}
 		if err != nil {
 			st.BadLines++
