@@ -6,13 +6,14 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/...
 
-.PHONY: help build test bench bench-reference lint demo demo-collect demo-compare clean
+.PHONY: help build test bench bench-reference bench-lake lint demo demo-collect demo-compare clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
 	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
+	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
@@ -73,6 +74,22 @@ demo-collect: build
 	  echo "== objects written:"; find srctl-demo-collect/lake -name '*.jsonl' | sort | head -5; \
 	  echo "== records: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | wc -l)  (with profile: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"profile_status":"ok"'), failed queries: $$(cat $$(find srctl-demo-collect/lake -name '*.jsonl') | grep -c '"state":"FAILED"'))"; \
 	  echo "== one record (profile_text cut):"; head -n1 $$(find srctl-demo-collect/lake -name '*.jsonl' | sort | head -1) | cut -c1-600; echo
+
+# Iceberg: the same 1M-query logs as bench-reference imported into the embedded catalog, then
+# srctl diff over the table and over the JSONL, timed with GNU time (peak RSS).
+BENCH_LAKE ?= $(or $(TMPDIR),/tmp)/srctl-bench-lake
+bench-lake: build
+	@test -f $(BENCH_DATA)/.complete || { rm -rf $(BENCH_DATA) && \
+	  $(BIN)/srctl-traffic-gen -out $(BENCH_DATA) -queries 1000000 -endpoints 60 -hours 42 -seed 42 -profile-every 0 \
+	    -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA)/.complete; }
+	@rm -rf $(BENCH_LAKE)
+	@echo "== JSONL: $$(du -sh $(BENCH_DATA)/shadow-logs | cut -f1)"
+	@/usr/bin/time -f "import: %es, peak RSS %M KB" $(BIN)/srctl lake import --log-level warn --lake-dir $(BENCH_LAKE) \
+	  $(BENCH_DATA)/shadow-logs iceberg://local/srctl.proxy_logs
+	@echo "== Parquet data files: $$(find $(BENCH_LAKE)/warehouse -name '*.parquet' | wc -l) files, $$(du -sh $(BENCH_LAKE)/warehouse | cut -f1)"
+	@/usr/bin/time -f "diff over JSONL: %es, peak RSS %M KB" $(BIN)/srctl diff --format json $(BENCH_DATA)/shadow-logs > /dev/null
+	@/usr/bin/time -f "diff over Iceberg: %es, peak RSS %M KB" $(BIN)/srctl diff --format json --lake-dir $(BENCH_LAKE) \
+	  iceberg://local/srctl.proxy_logs > /dev/null
 
 # compare-baseline on testdata/compare-demo against the local MariaDB (DEMO_DSN), then through
 # srctl-sql-double, the StarRocks FE MySQL-port test double, for the StarRocks paths (profiles,
