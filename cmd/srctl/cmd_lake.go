@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,7 +17,9 @@ import (
 
 // lakeOptions name the Iceberg catalog of iceberg:// URIs.
 type lakeOptions struct {
-	dir string
+	dir        string
+	catalogDSN string
+	warehouse  string
 }
 
 // defaultLakeDir is the embedded catalog's home when --lake-dir is not given.
@@ -24,18 +27,37 @@ const defaultLakeDir = "./srctl-lake"
 
 func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.dir, "lake-dir", defaultLakeDir, "home of the embedded Iceberg catalog \"local\" (catalog.db, SQLite) and its warehouse/ (file://)")
+	f.StringVar(&o.catalogDSN, "lake-catalog-dsn", "", "hold Iceberg catalogs in PostgreSQL instead (postgres://user@host/db): any catalog name of an iceberg:// URI is then one in that database")
+	f.StringVar(&o.warehouse, "lake-warehouse", "", "warehouse of --lake-catalog-dsn catalogs (file:///path)")
 }
 
-// open opens the catalog a URI names; only the embedded "local" catalog is wired so far.
+// open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
+// --lake-catalog-dsn a catalog of that name in PostgreSQL.
 func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
+	if o.catalogDSN != "" {
+		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse})
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, redactURL(o.catalogDSN), err)
+		}
+		return l, nil
+	}
 	if u.Catalog != "local" {
-		return nil, usageErrorf("%s: catalog %q is not configured (only the embedded catalog \"local\", under --lake-dir, is available so far)", u, u.Catalog)
+		return nil, usageErrorf("%s: catalog %q is not configured (the embedded catalog is \"local\"; others live in --lake-catalog-dsn)", u, u.Catalog)
 	}
 	l, err := icelake.Open(ctx, icelake.Config{Name: "local", Dir: o.dir})
 	if err != nil {
 		return nil, fmt.Errorf("--lake-dir %s: %w", o.dir, err)
 	}
 	return l, nil
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
 }
 
 func newLakeCmd(g *globals) *cobra.Command {

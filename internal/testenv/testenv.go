@@ -27,3 +27,14 @@ func MySQLDSN(t testing.TB) string {
 	}
 	return dsn
 }
+
+// PostgresDSN returns SRCTL_TEST_POSTGRES_DSN (a PostgreSQL URL, e.g.
+// "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), skipping or failing t when it is unset.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("SRCTL_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		SkipOrFail(t, "SRCTL_TEST_POSTGRES_DSN is not set (CI sets it to the local PostgreSQL)")
+	}
+	return dsn
+}

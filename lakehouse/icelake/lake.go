@@ -13,9 +13,7 @@
 // table's history stops there. Several writers (collectors, imports) can so append to one
 // table at once without losing or doubling a batch.
 //
-// Status: the proxy_logs table (import and read-back) is in place; the profiles table, the
-// collector's Iceberg sink with its checkpoint, REST catalogs, cloud warehouses, compaction and
-// srctl diff over Iceberg are not yet.
+// Not yet: REST catalogs, gs:// and s3:// warehouses, compaction and snapshot expiry.
 package icelake
 
 import (
@@ -32,7 +30,8 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for PostgreSQL catalogs
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver, pure Go
 )
 
 // URI names a table: iceberg://<catalog>/<namespace>.<table>.
@@ -71,8 +70,8 @@ type Config struct {
 	// Dir, for the embedded default: the catalog is Dir/catalog.db (SQLite), the warehouse
 	// Dir/warehouse.
 	Dir string
-	// PostgresDSN, when set, holds the SQL catalog in PostgreSQL instead (pgx's "pgx" driver
-	// must be registered by the caller); Warehouse is then required.
+	// PostgresDSN, when set, holds the SQL catalog in PostgreSQL instead (several catalogs,
+	// by Name, can share one database); Warehouse is then required.
 	PostgresDSN string
 	Warehouse   string // file:// (gs:// and s3:// are not wired yet)
 }
@@ -98,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 	switch {
 	case cfg.PostgresDSN != "":
 		if warehouse == "" {
-			return nil, errors.New("a PostgreSQL catalog needs a warehouse location")
+			return nil, errors.New("a PostgreSQL catalog needs a warehouse location (--lake-warehouse)")
 		}
 		db, err = sql.Open("pgx", cfg.PostgresDSN)
 		dialect = sqlcat.Postgres

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/iceberg-go"
 
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -280,5 +281,39 @@ func TestProfilesRoundTrip(t *testing.T) {
 	have, _ := json.Marshal(got)
 	if string(want) != string(have) {
 		t.Errorf("round trip:\nwant %s\n got %s", want, have)
+	}
+}
+
+// TestPostgresCatalog: the same tables in an SQL catalog held by the local PostgreSQL, with two
+// writers committing at once.
+func TestPostgresCatalog(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	name := fmt.Sprintf("srctl_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	warehouse := "file://" + t.TempDir()
+	open := func() *Lake {
+		l, err := Open(context.Background(), Config{Name: name, PostgresDSN: dsn, Warehouse: warehouse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	a, b := open(), open()
+	u := URI{Catalog: name, Namespace: "srctl", Table: "proxy_logs"}
+	t.Cleanup(func() { a.cat.DropTable(context.Background(), u.Ident()) })
+	var wg sync.WaitGroup
+	for i, l := range []*Lake{a, b} {
+		wg.Go(func() {
+			for j := range 3 {
+				id := fmt.Sprintf("pg-%d-%d", i, j)
+				if _, err := l.AppendProxyLogs(context.Background(), u.Ident(), sampleLogs(20, id), id, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(readAll(t, a, u, time.Time{}, time.Time{})); got != 120 {
+		t.Errorf("%d rows in the PostgreSQL-catalogued table, want 120", got)
 	}
 }
