@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,25 +47,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 	argv, _ := json.Marshal([]string{"collect", "--cluster", "crash", "--fe-hosts", feSrv.URL, "--fe-user", "collector",
 		"--sink", table, "--lake-dir", lakeDir, "--state-dir", stateDir, "--poll-interval", "500ms",
 		"--flush-interval", "1s", "--metrics-addr", "", "--log-format", "json"})
-	var mu sync.Mutex
-	var up []interval
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+string(argv), "SRCTL_FE_PASSWORD=crash-pw")
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		up = append(up, interval{from: time.Now()})
-		mu.Unlock()
-		return cmd
-	}
-	stopped := func() {
-		mu.Lock()
-		up[len(up)-1].to = time.Now()
-		mu.Unlock()
-	}
+	runs := &collectorRuns{t: t, argv: argv, log: logFile, env: []string{"SRCTL_FE_PASSWORD=crash-pw"}}
 
 	t0 := time.Now()
 	wctx, wcancel := context.WithTimeout(context.Background(), workloadFor)
@@ -78,15 +58,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 			MaxProfileDelay: time.Second, MaxRuntime: 200 * time.Millisecond, Seed: 7}
 		w.Run(wctx)
 	})
-	cmd := start()
-	for _, at := range killAt {
-		time.Sleep(time.Until(t0.Add(at)))
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		stopped()
-		time.Sleep(300 * time.Millisecond)
-		cmd = start()
-	}
+	cmd := runs.killAndRestart(t0, killAt)
 	wg.Wait()
 	ended := fe.Stats().Ended
 
@@ -116,10 +88,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	time.Sleep(2 * time.Second)
-	cmd.Process.Signal(syscall.SIGTERM)
-	err = cmd.Wait()
-	stopped()
-	if err != nil {
+	if err := runs.stop(cmd); err != nil {
 		t.Errorf("collector did not exit 0 on SIGTERM: %v\n%s", err, tail(logPath))
 	}
 	recs = read()
@@ -154,7 +123,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		if end.IsZero() {
 			end = time.Now()
 		}
-		if overlap(interval{tr.ProfileAvailableAt, end}, up) < profileAvail {
+		if overlap(interval{tr.ProfileAvailableAt, end}, runs.intervals()) < profileAvail {
 			exempt++
 			continue
 		}
@@ -166,7 +135,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		}
 	}
 	t.Logf("iceberg crash test: %d queries ended; %d rows; duplicates %d, lost %d, profiles missing %d (exempt %d); %d collector runs",
-		ended, len(recs), dups, lost, profileMissing, exempt, len(up))
+		ended, len(recs), dups, lost, profileMissing, exempt, len(runs.intervals()))
 	if ended < int(qps*workloadFor.Seconds()*0.9) {
 		t.Errorf("workload ended only %d queries", ended)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,26 +97,8 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		"--sink", "s3://lake/starrocks-query-profiles", "--s3-endpoint", s3Srv.URL, "--s3-path-style",
 		"--state-dir", stateDir, "--poll-interval", "500ms", "--flush-interval", "1s", "--spill-after", "2s",
 		"--request-timeout", "5s", "--metrics-addr", "", "--log-format", "json"})
-	var mu sync.Mutex
-	var up []interval
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+string(argv), "SRCTL_FE_PASSWORD=chaos-pw",
-			"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true")
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		up = append(up, interval{from: time.Now()})
-		mu.Unlock()
-		return cmd
-	}
-	stopped := func() {
-		mu.Lock()
-		up[len(up)-1].to = time.Now()
-		mu.Unlock()
-	}
+	runs := &collectorRuns{t: t, argv: argv, log: logFile, env: []string{"SRCTL_FE_PASSWORD=chaos-pw",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}}
 
 	t0 := time.Now()
 	wctx, wcancel := context.WithTimeout(context.Background(), workloadFor)
@@ -134,15 +117,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		s3h.down.Store(false)
 	}()
 
-	cmd := start()
-	for _, at := range killAt {
-		time.Sleep(time.Until(t0.Add(at)))
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		stopped()
-		time.Sleep(300 * time.Millisecond)
-		cmd = start()
-	}
+	cmd := runs.killAndRestart(t0, killAt)
 	wg.Wait()
 	ended := fe.Stats().Ended
 
@@ -157,10 +132,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	time.Sleep(2 * time.Second)
-	cmd.Process.Signal(syscall.SIGTERM)
-	err = cmd.Wait()
-	stopped()
-	if err != nil {
+	if err := runs.stop(cmd); err != nil {
 		t.Errorf("collector did not exit 0 on SIGTERM: %v\n%s", err, tail(logPath))
 	}
 	recs = readBucket(t, objstore.NewS3(s3c, "lake", "starrocks-query-profiles"))
@@ -198,7 +170,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 			if end.IsZero() {
 				end = time.Now()
 			}
-			if overlap(interval{tr.ProfileAvailableAt, end}, up) < profileAvail {
+			if overlap(interval{tr.ProfileAvailableAt, end}, runs.intervals()) < profileAvail {
 				profileExempt++
 				continue
 			}
@@ -233,6 +205,66 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 	if strings.Contains(readFile(logPath), "chaos-pw") {
 		t.Error("the FE password appears in the collector's log")
 	}
+}
+
+// collectorRuns starts `srctl collect` as real processes (the test binary acting as srctl) and
+// records when each one ran, for tests that kill and restart it.
+type collectorRuns struct {
+	t    *testing.T
+	argv []byte   // JSON of the srctl arguments
+	env  []string // added to the environment
+	log  *os.File // stdout and stderr of every process
+	mu   sync.Mutex
+	up   []interval
+}
+
+func (r *collectorRuns) start() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), childEnv+"="+string(r.argv)), r.env...)
+	cmd.Stdout, cmd.Stderr = r.log, r.log
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.up = append(r.up, interval{from: time.Now()})
+	r.mu.Unlock()
+	return cmd
+}
+
+func (r *collectorRuns) stopped() {
+	r.mu.Lock()
+	r.up[len(r.up)-1].to = time.Now()
+	r.mu.Unlock()
+}
+
+// killAndRestart starts a collector, SIGKILLs it at each offset from t0 and starts the next;
+// it returns the last one, running.
+func (r *collectorRuns) killAndRestart(t0 time.Time, killAt []time.Duration) *exec.Cmd {
+	cmd := r.start()
+	for _, at := range killAt {
+		time.Sleep(time.Until(t0.Add(at)))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		r.stopped()
+		time.Sleep(300 * time.Millisecond)
+		cmd = r.start()
+	}
+	return cmd
+}
+
+// stop ends cmd with SIGTERM and returns its exit error.
+func (r *collectorRuns) stop(cmd *exec.Cmd) error {
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	r.stopped()
+	return err
+}
+
+// intervals are the times collectors ran.
+func (r *collectorRuns) intervals() []interval {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.up)
 }
 
 func overlap(a interval, ups []interval) time.Duration {
