@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type lakeOptions struct {
 	dir        string
 	catalogDSN string
 	warehouse  string
+	io         []string
 }
 
 // defaultLakeDir is the embedded catalog's home when --lake-dir is not given.
@@ -28,14 +30,32 @@ const defaultLakeDir = "./srctl-lake"
 func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.dir, "lake-dir", defaultLakeDir, "home of the embedded Iceberg catalog \"local\" (catalog.db, SQLite) and its warehouse/ (file://)")
 	f.StringVar(&o.catalogDSN, "lake-catalog-dsn", "", "hold Iceberg catalogs in PostgreSQL instead (postgres://user@host/db): any catalog name of an iceberg:// URI is then one in that database")
-	f.StringVar(&o.warehouse, "lake-warehouse", "", "warehouse of --lake-catalog-dsn catalogs (file:///path)")
+	f.StringVar(&o.warehouse, "lake-warehouse", "", "where table files go: file:///path, gs://bucket/prefix or s3://bucket/prefix (default for the embedded catalog: --lake-dir/warehouse)")
+	f.StringArrayVar(&o.io, "lake-io", nil, "warehouse file-system setting key=value, iceberg-go's keys (s3.endpoint, s3.region, gcs.endpoint, ...); credentials come from the cloud SDKs' usual chains")
+}
+
+// ioProps parses --lake-io.
+func (o *lakeOptions) ioProps() (map[string]string, error) {
+	props := map[string]string{}
+	for _, kv := range o.io {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("--lake-io %q: want key=value", kv)
+		}
+		props[k] = v
+	}
+	return props, nil
 }
 
 // open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
 // --lake-catalog-dsn a catalog of that name in PostgreSQL.
 func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
+	props, err := o.ioProps()
+	if err != nil {
+		return nil, err
+	}
 	if o.catalogDSN != "" {
-		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse})
+		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse, IOProps: props})
 		if err != nil {
 			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, redactURL(o.catalogDSN), err)
 		}
@@ -44,7 +64,7 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 	if u.Catalog != "local" {
 		return nil, usageErrorf("%s: catalog %q is not configured (the embedded catalog is \"local\"; others live in --lake-catalog-dsn)", u, u.Catalog)
 	}
-	l, err := icelake.Open(ctx, icelake.Config{Name: "local", Dir: o.dir})
+	l, err := icelake.Open(ctx, icelake.Config{Name: "local", Dir: o.dir, Warehouse: o.warehouse, IOProps: props})
 	if err != nil {
 		return nil, fmt.Errorf("--lake-dir %s: %w", o.dir, err)
 	}

@@ -64,10 +64,14 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
 	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newCompareBaselineCmd(g), newLakeCmd(g))
-	for _, c := range root.Commands() {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
 		documentEnv(c)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
 	}
-	documentEnv(root)
+	walk(root)
 	return root
 }
 

@@ -13,7 +13,7 @@
 // table's history stops there. Several writers (collectors, imports) can so append to one
 // table at once without losing or doubling a batch.
 //
-// Not yet: REST catalogs, gs:// and s3:// warehouses, compaction and snapshot expiry.
+// Not yet: REST catalogs, compaction and snapshot expiry.
 package icelake
 
 import (
@@ -73,7 +73,13 @@ type Config struct {
 	// PostgresDSN, when set, holds the SQL catalog in PostgreSQL instead (several catalogs,
 	// by Name, can share one database); Warehouse is then required.
 	PostgresDSN string
-	Warehouse   string // file:// (gs:// and s3:// are not wired yet)
+	// Warehouse is where table data and metadata go: file://, gs://bucket/prefix or
+	// s3://bucket/prefix (default for the embedded catalog: Dir/warehouse).
+	Warehouse string
+	// IOProps configure the warehouse's file system, in iceberg-go's keys: s3.endpoint,
+	// s3.region, s3.access-key-id, gcs.endpoint, ... (credentials otherwise come from the
+	// cloud SDKs' usual chains).
+	IOProps map[string]string
 }
 
 // Lake is an open catalog.
@@ -129,7 +135,11 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening the catalog database: %w", err)
 	}
-	cat, err := sqlcat.NewCatalog(cfg.Name, db, dialect, iceberg.Properties{"warehouse": warehouse})
+	props := iceberg.Properties{"warehouse": warehouse}
+	for k, v := range cfg.IOProps {
+		props[k] = v
+	}
+	cat, err := sqlcat.NewCatalog(cfg.Name, db, dialect, props)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening catalog %s: %w", cfg.Name, err)
