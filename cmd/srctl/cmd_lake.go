@@ -93,7 +93,127 @@ field ids that Trino, Spark, DuckDB, pyiceberg or StarRocks' Iceberg catalog can
 Tables are created on first use. proxy_logs holds shadow-proxy log rows (typed columns,
 partitioned by day(ts)); srctl diff reads it with iceberg:// inputs.`,
 	}
-	cmd.AddCommand(newLakeImportCmd(g))
+	cmd.AddCommand(newLakeImportCmd(g), newLakeCompactCmd(g), newLakeExpireCmd(g))
+	return cmd
+}
+
+// tableURI reads the one iceberg:// argument of a maintenance command and the column its
+// table is partitioned by.
+func tableURI(arg string) (icelake.URI, string, error) {
+	u, err := icelake.ParseURI(arg)
+	if err != nil {
+		return u, "", usageErrorf("%v", err)
+	}
+	switch u.Table {
+	case "proxy_logs":
+		return u, icelake.ProxyLogsDef.Partition, nil
+	case "profiles":
+		return u, icelake.ProfilesDef.Partition, nil
+	}
+	return u, "", usageErrorf("%s: the table must be proxy_logs or profiles", u)
+}
+
+func newLakeCompactCmd(g *globals) *cobra.Command {
+	var (
+		lo           lakeOptions
+		since, until string
+		target       int64
+	)
+	cmd := &cobra.Command{
+		Use:   "compact iceberg://local/NAMESPACE.TABLE",
+		Short: "Rewrite small data files into large ones (one snapshot)",
+		Long: `compact rewrites the data files of the day partitions between --since and --until (all when
+unset) whose size is under three quarters of --target-file-size into files of about that size,
+in one atomic snapshot: readers see the same rows before and after. Flushes every minute make
+many small files; run it daily, e.g. on yesterday's partitions. Appends committed meanwhile are
+kept (srctl's appends retry after the rewrite).`,
+		Example: `  srctl lake compact iceberg://local/srctl.proxy_logs --since 2d --until 1d`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, col, err := tableURI(args[0])
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			from, err := parseWhen(since, now)
+			if err != nil {
+				return usageErrorf("--since: %v", err)
+			}
+			to, err := parseWhen(until, now)
+			if err != nil {
+				return usageErrorf("--until: %v", err)
+			}
+			if target < 1<<20 {
+				return usageErrorf("--target-file-size %d: want at least 1 MiB", target)
+			}
+			l, err := lo.open(cmd.Context(), u)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := l.Compact(cmd.Context(), u.Ident(), col, from, to, target)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s: %d data files -> %d (%d groups rewritten, %d -> %d bytes)\n",
+				u, res.FilesBefore, res.FilesAfter, res.Groups, res.BytesBefore, res.BytesAfter)
+			return nil
+		},
+	}
+	lo.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&since, "since", "", "first partition time: RFC 3339 or an age (2d)")
+	cmd.Flags().StringVar(&until, "until", "", "last partition time: RFC 3339 or an age (1d)")
+	cmd.Flags().Int64Var(&target, "target-file-size", 128<<20, "bytes per rewritten file")
+	return cmd
+}
+
+func newLakeExpireCmd(g *globals) *cobra.Command {
+	var (
+		lo         lakeOptions
+		olderThan  string
+		retainLast int
+	)
+	cmd := &cobra.Command{
+		Use:   "expire iceberg://local/NAMESPACE.TABLE --older-than 7d",
+		Short: "Expire old snapshots and delete the files only they referenced",
+		Long: `expire removes the snapshots older than --older-than (keeping at least --retain-last) and the
+data and metadata files that only they referenced, so a table's history and storage stop
+growing. Time travel to an expired snapshot is no longer possible.
+
+Imports are idempotent through the batch ids in snapshot summaries: an import repeated after its
+snapshots expired adds its rows again. Collector checkpoints survive expiry (they are also table
+properties).`,
+		Example: `  srctl lake expire iceberg://local/srctl.profiles --older-than 7d --retain-last 100`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, _, err := tableURI(args[0])
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			cut, err := parseWhen(olderThan, now)
+			if err != nil || olderThan == "" {
+				return usageErrorf("--older-than %q: want an age such as 7d or 36h", olderThan)
+			}
+			if retainLast < 1 {
+				return usageErrorf("--retain-last %d: want at least 1", retainLast)
+			}
+			l, err := lo.open(cmd.Context(), u)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			before, after, err := l.Expire(cmd.Context(), u.Ident(), now.Sub(cut), retainLast)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s: %d snapshots -> %d\n", u, before, after)
+			return nil
+		},
+	}
+	lo.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&olderThan, "older-than", "", "expire snapshots older than this age (7d, 36h)")
+	cmd.Flags().IntVar(&retainLast, "retain-last", 10, "keep at least this many newest snapshots")
 	return cmd
 }
 

@@ -34,7 +34,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
   srctl plan diff      what changed structurally between two EXPLAINs ("same plan" if nothing)
   srctl diff           rank per-endpoint regressions, shadow-only failures and result divergence
                        between primary and shadow from the shadow proxy's logs
-  srctl lake import    load shadow-proxy logs into Apache Iceberg tables (embedded catalog)
+  srctl lake           load logs and profiles into Apache Iceberg tables; compact and expire them
   srctl compare-baseline  gate a SQL change in CI: baseline vs candidate on a real server
                        (rows, latency statistics, EXPLAIN structure, StarRocks profiles)
 

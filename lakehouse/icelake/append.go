@@ -60,14 +60,15 @@ func (l *Lake) appendProxyLogs(ctx context.Context, ident table.Identifier, def 
 				sub[k] = recs[i]
 			}
 			return proxyLogBatch(schema, sub)
-		}, batchID, props)
+		}, batchID, props, nil)
 }
 
 // appendRows writes n rows as one Parquet file per day of partTime (a file's partition is
 // read back from its column bounds, so a file must not straddle two days) and commits them as
-// batch batchID, exactly once.
+// batch batchID, exactly once, with summary properties props and, in the same commit, table
+// properties tableProps.
 func (l *Lake) appendRows(ctx context.Context, ident table.Identifier, def Def, n int, partTime func(i int) time.Time,
-	build func(schema *arrow.Schema, rows []int) (arrow.RecordBatch, error), batchID string, props map[string]string) (AppendResult, error) {
+	build func(schema *arrow.Schema, rows []int) (arrow.RecordBatch, error), batchID string, props, tableProps map[string]string) (AppendResult, error) {
 	res := AppendResult{Rows: n}
 	tbl, err := l.Table(ctx, ident, def)
 	if err != nil {
@@ -114,14 +115,14 @@ func (l *Lake) appendRows(ctx context.Context, ident table.Identifier, def Def, 
 	for k, v := range props {
 		summary[k] = v
 	}
-	res.Attempts, err = l.commitFiles(ctx, ident, tbl, res.Files, batchID, summary)
+	res.Attempts, err = l.commitFiles(ctx, ident, tbl, res.Files, batchID, summary, tableProps)
 	return res, err
 }
 
 // commitFiles adds the written files in one snapshot, retrying after reloading the table on
 // any failure (iceberg-go's SQL catalog reports a moved head as a plain error), until the
 // batch is in the table's history.
-func (l *Lake) commitFiles(ctx context.Context, ident table.Identifier, tbl *table.Table, files []string, batchID string, summary iceberg.Properties) (int, error) {
+func (l *Lake) commitFiles(ctx context.Context, ident table.Identifier, tbl *table.Table, files []string, batchID string, summary iceberg.Properties, tableProps map[string]string) (int, error) {
 	var lastErr error
 	for attempt := 1; attempt <= maxCommitAttempts; attempt++ {
 		if attempt > 1 {
@@ -142,7 +143,13 @@ func (l *Lake) commitFiles(ctx context.Context, ident table.Identifier, tbl *tab
 			}
 		}
 		txn := tbl.NewTransaction()
-		err := txn.AddFiles(ctx, files, summary, false)
+		var err error
+		if len(tableProps) > 0 {
+			err = txn.SetProperties(tableProps)
+		}
+		if err == nil {
+			err = txn.AddFiles(ctx, files, summary, false)
+		}
 		if err == nil {
 			_, err = txn.Commit(ctx)
 		}

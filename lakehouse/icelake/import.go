@@ -54,7 +54,7 @@ func (l *Lake) ImportProfiles(ctx context.Context, ident table.Identifier, objs 
 			for i := range batch {
 				ptrs[i] = &batch[i]
 			}
-			return l.AppendProfiles(ctx, ident, ptrs, id, map[string]string{"srctl.operation": "import", "srctl.source": source})
+			return l.AppendProfiles(ctx, ident, ptrs, id, map[string]string{"srctl.operation": "import", "srctl.source": source}, nil)
 		})
 }
 

@@ -270,7 +270,7 @@ func TestProfilesRoundTrip(t *testing.T) {
 		Metrics: &lakehouse.ProfileMetrics{State: "Finished", CPUNS: 123456789, ScanBytes: 1 << 30,
 			TopOperators: []lakehouse.OperatorTime{{Name: "OLAP_SCAN", PlanNodeID: 0, NS: 1000, Share: 0.75}}}}
 	sparse := &lakehouse.ProfileRecord{TS: start, Cluster: "prod", QueryID: "q-2", State: "FAILED", ErrorMessage: "boom"}
-	if _, err := l.AppendProfiles(context.Background(), u.Ident(), []*lakehouse.ProfileRecord{full, sparse}, "p-1", nil); err != nil {
+	if _, err := l.AppendProfiles(context.Background(), u.Ident(), []*lakehouse.ProfileRecord{full, sparse}, "p-1", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got []lakehouse.ProfileRecord
@@ -389,5 +389,71 @@ func TestGCSWarehouse(t *testing.T) {
 	objs, _, err := srv.ListObjectsWithOptions("lake", fakestorage.ListOptions{Prefix: "warehouse/"})
 	if err != nil || len(objs) < 3 {
 		t.Errorf("bucket holds %d objects (%v)", len(objs), err)
+	}
+}
+
+// TestCompactAndExpire: many small batches compact into one file per day with the same rows;
+// expiring old snapshots keeps the rows and the collector checkpoint.
+func TestCompactAndExpire(t *testing.T) {
+	l := openLake(t, t.TempDir())
+	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	for i := range 8 {
+		id := fmt.Sprintf("small-%d", i)
+		// 8 batches of the same two days: two small files per batch.
+		recs := sampleLogs(60, id)
+		for j := range recs {
+			recs[j].TS = time.Date(2026, 3, 5+j%2, 10, i, j, 0, time.UTC)
+		}
+		if _, err := l.AppendProxyLogs(context.Background(), u.Ident(), recs, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := readAll(t, l, u, time.Time{}, time.Time{})
+	res, err := l.Compact(context.Background(), u.Ident(), "ts", time.Time{}, time.Time{}, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesBefore != 16 || res.FilesAfter != 2 {
+		t.Errorf("compaction %+v, want 16 files into 2 (one per day)", res)
+	}
+	after := readAll(t, l, u, time.Time{}, time.Time{})
+	if len(after) != len(before) {
+		t.Fatalf("compaction changed the rows: %d before, %d after", len(before), len(after))
+	}
+	for i := range before {
+		if !sameLog(before[i], after[i]) {
+			t.Fatalf("row %d changed by compaction:\n%+v\n%+v", i, before[i], after[i])
+		}
+	}
+
+	// Profiles with a collector checkpoint, then expiry of everything but the newest snapshot.
+	pu, _ := ParseURI("iceberg://local/srctl.profiles")
+	sink := NewProfileSink(l, pu)
+	for i := range 3 {
+		rec := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "prod", QueryID: fmt.Sprintf("q%d", i), StartTime: time.Now().UTC()}
+		if err := sink.Commit(context.Background(), []*lakehouse.ProfileRecord{rec}, fmt.Sprintf("b%d", i), []byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another cluster commits last: prod's checkpoint is no longer in the newest snapshot.
+	other := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "staging", QueryID: "s1", StartTime: time.Now().UTC()}
+	if err := sink.Commit(context.Background(), []*lakehouse.ProfileRecord{other}, "s-b0", []byte(`{"n":9}`)); err != nil {
+		t.Fatal(err)
+	}
+	nBefore, nAfter, err := l.Expire(context.Background(), pu.Ident(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nBefore != 4 || nAfter != 1 {
+		t.Errorf("expiry kept %d of %d snapshots, want 1 of 4", nAfter, nBefore)
+	}
+	cp, err := sink.LoadCheckpoint(context.Background(), "prod")
+	if err != nil || string(cp) != `{"n":2}` {
+		t.Errorf("prod's checkpoint after expiry: %s %v", cp, err)
+	}
+	var n int
+	l.ReadProfiles(context.Background(), pu.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error { n += len(rs); return nil })
+	if n != 4 {
+		t.Errorf("%d profile rows after expiry, want 4", n)
 	}
 }

@@ -44,8 +44,9 @@ var ProfilesDef = Def{
 	}),
 }
 
-// AppendProfiles appends records to the profiles table ident as batch id, exactly once.
-func (l *Lake) AppendProfiles(ctx context.Context, ident table.Identifier, recs []*lakehouse.ProfileRecord, batchID string, props map[string]string) (AppendResult, error) {
+// AppendProfiles appends records to the profiles table ident as batch id, exactly once, with
+// snapshot summary properties props and table properties tableProps in the same commit.
+func (l *Lake) AppendProfiles(ctx context.Context, ident table.Identifier, recs []*lakehouse.ProfileRecord, batchID string, props, tableProps map[string]string) (AppendResult, error) {
 	return l.appendRows(ctx, ident, ProfilesDef, len(recs), func(i int) time.Time { return recs[i].StartTime },
 		func(schema *arrow.Schema, rows []int) (arrow.RecordBatch, error) {
 			sub := make([]*lakehouse.ProfileRecord, len(rows))
@@ -53,7 +54,7 @@ func (l *Lake) AppendProfiles(ctx context.Context, ident table.Identifier, recs 
 				sub[k] = recs[i]
 			}
 			return recordBatch(schema, profileColumns, reflect.ValueOf(sub))
-		}, batchID, props)
+		}, batchID, props, tableProps)
 }
 
 // ReadProfiles calls fn with the records of the profiles table whose start_time is between

@@ -9,8 +9,10 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 )
 
-// CheckpointKey is the snapshot-summary property holding a collector's checkpoint (JSON), one
-// per cluster so that several clusters' collectors can write one table.
+// CheckpointKey is the snapshot-summary property, and the table property, holding a
+// collector's checkpoint (JSON), one per cluster so that several clusters' collectors can write
+// one table. The summary records it with the commit it belongs to; the table property, set in
+// the same commit, is the newest one and survives snapshot expiry.
 func CheckpointKey(cluster string) string { return "srctl.collector-checkpoint." + cluster }
 
 // ProfileSink commits collector batches to a profiles table: records and the collector's
@@ -31,8 +33,10 @@ func (s *ProfileSink) Commit(ctx context.Context, recs []*lakehouse.ProfileRecor
 	if len(recs) > 0 {
 		cluster = recs[0].Cluster
 	}
-	_, err := s.lake.AppendProfiles(ctx, s.uri.Ident(), recs, batchID, map[string]string{
-		"srctl.operation": "collect", CheckpointKey(cluster): string(checkpoint)})
+	key := CheckpointKey(cluster)
+	_, err := s.lake.AppendProfiles(ctx, s.uri.Ident(), recs, batchID,
+		map[string]string{"srctl.operation": "collect", key: string(checkpoint)},
+		map[string]string{key: string(checkpoint)})
 	return err
 }
 
@@ -46,6 +50,10 @@ func (s *ProfileSink) LoadCheckpoint(ctx context.Context, cluster string) ([]byt
 		return nil, err
 	}
 	key := CheckpointKey(cluster)
+	if v, ok := tbl.Properties()[key]; ok {
+		return []byte(v), nil
+	}
+	// Tables written before the property existed: the newest snapshot that carries it.
 	var best []byte
 	var bestSeq int64 = -1
 	for _, snap := range tbl.Metadata().Snapshots() {
