@@ -46,7 +46,11 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 	// Files in time order (then by name), rows in the order they were written: a table reads
 	// back in the order its logs were imported, so "the first row seen" of a report is the
 	// same as from the files.
-	tsID := tbl.Schema().Field(0).ID
+	tsField, ok := tbl.Schema().FindFieldByName("ts")
+	if !ok {
+		return fmt.Errorf("%v has no ts column: not a proxy_logs table", ident)
+	}
+	tsID := tsField.ID
 	slices.SortStableFunc(tasks, func(a, b table.FileScanTask) int {
 		return cmp.Or(cmp.Compare(lowerBound(a.File, tsID), lowerBound(b.File, tsID)), cmp.Compare(a.File.FilePath(), b.File.FilePath()))
 	})
