@@ -18,6 +18,7 @@ import (
 
 // lakeOptions name the Iceberg catalog of iceberg:// URIs.
 type lakeOptions struct {
+	config     string
 	dir        string
 	catalogDSN string
 	warehouse  string
@@ -28,6 +29,7 @@ type lakeOptions struct {
 const defaultLakeDir = "./srctl-lake"
 
 func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.config, "lake-config", "", "YAML file of named catalogs (sqlite or postgres, warehouse, io), ${ENV} expanded; replaces the other --lake-* flags")
 	f.StringVar(&o.dir, "lake-dir", defaultLakeDir, "home of the embedded Iceberg catalog \"local\" (catalog.db, SQLite) and its warehouse/ (file://)")
 	f.StringVar(&o.catalogDSN, "lake-catalog-dsn", "", "hold Iceberg catalogs in PostgreSQL instead (postgres://user@host/db): any catalog name of an iceberg:// URI is then one in that database")
 	f.StringVar(&o.warehouse, "lake-warehouse", "", "where table files go: file:///path, gs://bucket/prefix or s3://bucket/prefix (default for the embedded catalog: --lake-dir/warehouse)")
@@ -50,6 +52,21 @@ func (o *lakeOptions) ioProps() (map[string]string, error) {
 // open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
 // --lake-catalog-dsn a catalog of that name in PostgreSQL.
 func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
+	if o.config != "" {
+		fc, err := icelake.LoadFileConfig(o.config)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		cfg, ok := fc.Config(u.Catalog)
+		if !ok {
+			return nil, usageErrorf("%s: no catalog %q in --lake-config %s", u, u.Catalog, o.config)
+		}
+		l, err := icelake.Open(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s of --lake-config %s: %w", u.Catalog, o.config, err)
+		}
+		return l, nil
+	}
 	props, err := o.ioProps()
 	if err != nil {
 		return nil, err

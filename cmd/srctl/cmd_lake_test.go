@@ -111,3 +111,23 @@ func TestLakeUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLakeConfigFile: catalogs named in a --lake-config file, found by the URI's catalog name.
+func TestLakeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.jsonl"), []byte(`{"ts":"2026-03-05T10:00:00Z","query_id":"q","target":"primary","command":"COM_QUERY"}`+"\n"), 0o644)
+	t.Setenv("SRCTL_TEST_LAKE_DIR", filepath.Join(dir, "team-lake"))
+	cfg := filepath.Join(dir, "lake.yaml")
+	os.WriteFile(cfg, []byte("catalogs:\n  team: {type: sqlite, dir: '${SRCTL_TEST_LAKE_DIR}'}\n"), 0o644)
+	code, out, errOut := runCLI(context.Background(), "lake", "import", "--lake-config", cfg, filepath.Join(dir, "a.jsonl"), "iceberg://team/srctl.proxy_logs")
+	if code != 0 || !strings.Contains(out, "imported 1 rows") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "team-lake", "catalog.db")); err != nil {
+		t.Errorf("the catalog is not where the config put it: %v", err)
+	}
+	code, _, errOut = runCLI(context.Background(), "lake", "import", "--lake-config", cfg, filepath.Join(dir, "a.jsonl"), "iceberg://prod/srctl.proxy_logs")
+	if code != 2 || !strings.Contains(errOut, `no catalog "prod"`) {
+		t.Errorf("unknown catalog: exit %d, %s", code, errOut)
+	}
+}

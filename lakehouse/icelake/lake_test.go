@@ -457,3 +457,43 @@ func TestCompactAndExpire(t *testing.T) {
 		t.Errorf("%d profile rows after expiry, want 4", n)
 	}
 }
+
+func TestLoadFileConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) string {
+		p := filepath.Join(dir, "lake.yaml")
+		os.WriteFile(p, []byte(text), 0o600)
+		return p
+	}
+	t.Setenv("SRCTL_TEST_LAKE_PW", "hunter2")
+	fc, err := LoadFileConfig(write(`catalogs:
+  local: {type: sqlite, dir: ./srctl-lake}
+  prod:
+    type: postgres
+    dsn: postgres://lake:${SRCTL_TEST_LAKE_PW}@db/lake
+    warehouse: s3://b/p
+    io: {s3.region: eu-west-1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, ok := fc.Config("prod")
+	if !ok || cfg.PostgresDSN != "postgres://lake:hunter2@db/lake" || cfg.IOProps["s3.region"] != "eu-west-1" || cfg.Warehouse != "s3://b/p" {
+		t.Errorf("prod: %+v", cfg)
+	}
+	if cfg, _ := fc.Config("local"); cfg.Dir != "./srctl-lake" || cfg.PostgresDSN != "" {
+		t.Errorf("local: %+v", cfg)
+	}
+	for text, want := range map[string]string{
+		"catalogs:\n  x: {type: sqlite, dri: a}\n":                       "dri",
+		"catalogs:\n  x: {type: mysql}\n":                                 `type "mysql"`,
+		"catalogs:\n  x: {type: postgres, dsn: 'postgres://${NOPE_X}'}\n": "NOPE_X",
+		"catalogs:\n  x: {type: postgres, dsn: 'postgres://a:${SRCTL_TEST_LAKE_PW}@h/d'}\n": "needs dsn and warehouse",
+		"other: 1\n": "other",
+	} {
+		_, err := LoadFileConfig(write(text))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v, want an error naming %q without the secret", text, err, want)
+		}
+	}
+}
