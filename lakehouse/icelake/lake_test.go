@@ -485,9 +485,9 @@ func TestLoadFileConfig(t *testing.T) {
 		t.Errorf("local: %+v", cfg)
 	}
 	for text, want := range map[string]string{
-		"catalogs:\n  x: {type: sqlite, dri: a}\n":                       "dri",
-		"catalogs:\n  x: {type: mysql}\n":                                 `type "mysql"`,
-		"catalogs:\n  x: {type: postgres, dsn: 'postgres://${NOPE_X}'}\n": "NOPE_X",
+		"catalogs:\n  x: {type: sqlite, dri: a}\n":                                          "dri",
+		"catalogs:\n  x: {type: mysql}\n":                                                   `type "mysql"`,
+		"catalogs:\n  x: {type: postgres, dsn: 'postgres://${NOPE_X}'}\n":                   "NOPE_X",
 		"catalogs:\n  x: {type: postgres, dsn: 'postgres://a:${SRCTL_TEST_LAKE_PW}@h/d'}\n": "needs dsn and warehouse",
 		"other: 1\n": "other",
 	} {
