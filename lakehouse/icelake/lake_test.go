@@ -368,7 +368,7 @@ func TestGCSWarehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop()
-	srv.CreateBucket("lake")
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "lake"})
 	props := map[string]string{"gcs.endpoint": srv.URL() + "/storage/v1/", "gcs.no-auth": "true", "gcs.usejsonapi": "true"}
 	l, err := Open(context.Background(), Config{Dir: t.TempDir(), Warehouse: "gs://lake/warehouse", IOProps: props})
 	if err != nil {
