@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/lakehouse/icelake/restdouble"
 )
 
 // The input accounting that differs by nature: files and bytes read, and the bad lines that the
@@ -129,5 +131,34 @@ func TestLakeConfigFile(t *testing.T) {
 	code, _, errOut = runCLI(context.Background(), "lake", "import", "--lake-config", cfg, filepath.Join(dir, "a.jsonl"), "iceberg://prod/srctl.proxy_logs")
 	if code != 2 || !strings.Contains(errOut, `no catalog "prod"`) {
 		t.Errorf("unknown catalog: exit %d, %s", code, errOut)
+	}
+}
+
+// TestLakeRESTCatalog: import and diff through a REST catalog named in --lake-config (the
+// REST catalog test double over HTTP).
+func TestLakeRESTCatalog(t *testing.T) {
+	dir := t.TempDir()
+	rc, err := restdouble.New(filepath.Join(dir, "rest.db"), "file://"+filepath.Join(dir, "warehouse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	if _, err := trafficgen.Generate(trafficgen.Config{Dir: dir, Queries: 2000, Endpoints: 4, Hours: 1, Seed: 3,
+		Start: time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "lake.yaml")
+	os.WriteFile(cfg, []byte("catalogs:\n  remote: {type: rest, uri: '"+srv.URL+"'}\n"), 0o644)
+	table := "iceberg://remote/srctl.proxy_logs"
+	code, out, errOut := runCLI(context.Background(), "lake", "import", "--lake-config", cfg, filepath.Join(dir, "shadow-logs"), table)
+	if code != 0 || !strings.Contains(out, "imported") {
+		t.Fatalf("import through REST: exit %d %s %s", code, out, errOut)
+	}
+	_, fromFiles, _ := runCLI(context.Background(), "diff", "--workers", "1", "--format", "csv", filepath.Join(dir, "shadow-logs"))
+	code, fromREST, errOut := runCLI(context.Background(), "diff", "--workers", "1", "--format", "csv", "--lake-config", cfg, table)
+	if code != 0 || fromREST != fromFiles {
+		t.Errorf("diff through REST (exit %d, %s):\n%s\nwant\n%s", code, errOut, fromREST, fromFiles)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// FileConfig is a --lake-config file: named catalogs, each an embedded SQLite catalog or a
-// PostgreSQL one, with its warehouse and file-system settings. ${VAR} is replaced by the
+// FileConfig is a --lake-config file: named catalogs, each an embedded SQLite catalog, a
+// PostgreSQL one or an Iceberg REST catalog server, with its warehouse and file-system settings. ${VAR} is replaced by the
 // environment variable VAR (an unset variable is an error), so secrets stay out of the file:
 //
 //	catalogs:
@@ -23,15 +23,22 @@ import (
 //	    dsn: postgres://lake:${LAKE_DB_PASSWORD}@db:5432/lake
 //	    warehouse: s3://company-lake/srctl
 //	    io: {s3.region: eu-west-1}
+//	  polaris:
+//	    type: rest
+//	    uri: https://polaris.internal/api/catalog
+//	    token: ${POLARIS_TOKEN}
+//	    warehouse: analytics
 type FileConfig struct {
 	Catalogs map[string]CatalogConfig `yaml:"catalogs"`
 }
 
 // CatalogConfig is one catalog of a FileConfig.
 type CatalogConfig struct {
-	Type      string            `yaml:"type"` // sqlite or postgres
+	Type      string            `yaml:"type"` // sqlite, postgres or rest
 	Dir       string            `yaml:"dir"`
 	DSN       string            `yaml:"dsn"`
+	URI       string            `yaml:"uri"`
+	Token     string            `yaml:"token"`
 	Warehouse string            `yaml:"warehouse"`
 	IO        map[string]string `yaml:"io"`
 }
@@ -78,8 +85,12 @@ func LoadFileConfig(path string) (FileConfig, error) {
 			if c.DSN == "" || c.Warehouse == "" {
 				return fc, fmt.Errorf("--lake-config %s: catalog %s: type postgres needs dsn and warehouse", path, name)
 			}
+		case "rest":
+			if c.URI == "" {
+				return fc, fmt.Errorf("--lake-config %s: catalog %s: type rest needs uri", path, name)
+			}
 		default:
-			return fc, fmt.Errorf("--lake-config %s: catalog %s: type %q, want sqlite or postgres", path, name, c.Type)
+			return fc, fmt.Errorf("--lake-config %s: catalog %s: type %q, want sqlite, postgres or rest", path, name, c.Type)
 		}
 	}
 	return fc, nil
@@ -92,9 +103,12 @@ func (fc FileConfig) Config(name string) (Config, bool) {
 		return Config{}, false
 	}
 	cfg := Config{Name: name, Warehouse: c.Warehouse, IOProps: c.IO}
-	if c.Type == "postgres" {
+	switch c.Type {
+	case "postgres":
 		cfg.PostgresDSN = c.DSN
-	} else {
+	case "rest":
+		cfg.RESTURI, cfg.RESTToken = c.URI, c.Token
+	default:
 		cfg.Dir = c.Dir
 	}
 	return cfg, true

@@ -4,7 +4,7 @@
 // The model: a Lake is one Iceberg catalog with its warehouse. The embedded default is an SQL
 // catalog on SQLite (the pure-Go modernc.org/sqlite driver, WAL and a busy timeout so several
 // processes can commit) with a file:// warehouse beside it; PostgreSQL can hold the same SQL
-// catalog. Tables are created on first use with typed columns, docs and a day partition, and
+// catalog, and a REST catalog server can stand in for both. Tables are created on first use with typed columns, docs and a day partition, and
 // gain columns additively when the record does.
 //
 // Appends are idempotent: each carries a batch id in its snapshot summary (srctl.batch-id).
@@ -13,7 +13,7 @@
 // table's history stops there. Several writers (collectors, imports) can so append to one
 // table at once without losing or doubling a batch.
 //
-// Not yet: REST catalogs, compaction and snapshot expiry.
+
 package icelake
 
 import (
@@ -28,6 +28,7 @@ import (
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/catalog/rest"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for PostgreSQL catalogs
@@ -76,6 +77,11 @@ type Config struct {
 	// Warehouse is where table data and metadata go: file://, gs://bucket/prefix or
 	// s3://bucket/prefix (default for the embedded catalog: Dir/warehouse).
 	Warehouse string
+	// RESTURI, when set, makes the catalog an Iceberg REST catalog at that URL (Name is its
+	// name here; Warehouse, if set, is passed as the warehouse to use); RESTToken is its bearer
+	// token, if it needs one.
+	RESTURI   string
+	RESTToken string
 	// IOProps configure the warehouse's file system, in iceberg-go's keys: s3.endpoint,
 	// s3.region, s3.access-key-id, gcs.endpoint, ... (credentials otherwise come from the
 	// cloud SDKs' usual chains).
@@ -100,6 +106,20 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 		err     error
 	)
 	warehouse := cfg.Warehouse
+	if cfg.RESTURI != "" {
+		opts := []rest.Option{rest.WithAdditionalProps(cfg.IOProps)}
+		if warehouse != "" {
+			opts = append(opts, rest.WithWarehouseLocation(warehouse))
+		}
+		if cfg.RESTToken != "" {
+			opts = append(opts, rest.WithOAuthToken(cfg.RESTToken))
+		}
+		cat, err := rest.NewCatalog(ctx, cfg.Name, cfg.RESTURI, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("opening REST catalog %s at %s: %w", cfg.Name, cfg.RESTURI, err)
+		}
+		return &Lake{name: cfg.Name, cat: cat}, nil
+	}
 	switch {
 	case cfg.PostgresDSN != "":
 		if warehouse == "" {
@@ -150,8 +170,13 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 // Name is the catalog's name.
 func (l *Lake) Name() string { return l.name }
 
-// Close closes the catalog database.
-func (l *Lake) Close() error { return l.db.Close() }
+// Close closes the catalog database (a REST catalog holds none).
+func (l *Lake) Close() error {
+	if l.db == nil {
+		return nil
+	}
+	return l.db.Close()
+}
 
 // ensureNamespace creates ns if it does not exist (concurrent creators are fine).
 func (l *Lake) ensureNamespace(ctx context.Context, ns string) error {

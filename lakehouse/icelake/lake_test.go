@@ -487,6 +487,7 @@ func TestLoadFileConfig(t *testing.T) {
 	for text, want := range map[string]string{
 		"catalogs:\n  x: {type: sqlite, dri: a}\n":                                          "dri",
 		"catalogs:\n  x: {type: mysql}\n":                                                   `type "mysql"`,
+		"catalogs:\n  x: {type: rest}\n":                                                    "needs uri",
 		"catalogs:\n  x: {type: postgres, dsn: 'postgres://${NOPE_X}'}\n":                   "NOPE_X",
 		"catalogs:\n  x: {type: postgres, dsn: 'postgres://a:${SRCTL_TEST_LAKE_PW}@h/d'}\n": "needs dsn and warehouse",
 		"other: 1\n": "other",
