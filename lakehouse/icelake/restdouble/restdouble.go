@@ -71,9 +71,9 @@ func fail(w http.ResponseWriter, code int, typ string, err error) {
 }
 
 type loadTableResult struct {
-	MetadataLocation string          `json:"metadata-location"`
-	Metadata         table.Metadata  `json:"metadata"`
-	Config           map[string]any  `json:"config"`
+	MetadataLocation string         `json:"metadata-location"`
+	Metadata         table.Metadata `json:"metadata"`
+	Config           map[string]any `json:"config"`
 }
 
 // ServeHTTP routes /v1/... requests.
