@@ -29,7 +29,7 @@ type lakeOptions struct {
 const defaultLakeDir = "./srctl-lake"
 
 func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.config, "lake-config", "", "YAML file of named catalogs (sqlite or postgres, warehouse, io), ${ENV} expanded; replaces the other --lake-* flags")
+	f.StringVar(&o.config, "lake-config", "", "YAML file of named catalogs (type sqlite, postgres or rest; warehouse; io), ${ENV} expanded; replaces the other --lake-* flags")
 	f.StringVar(&o.dir, "lake-dir", defaultLakeDir, "home of the embedded Iceberg catalog \"local\" (catalog.db, SQLite) and its warehouse/ (file://)")
 	f.StringVar(&o.catalogDSN, "lake-catalog-dsn", "", "hold Iceberg catalogs in PostgreSQL instead (postgres://user@host/db): any catalog name of an iceberg:// URI is then one in that database")
 	f.StringVar(&o.warehouse, "lake-warehouse", "", "where table files go: file:///path, gs://bucket/prefix or s3://bucket/prefix (default for the embedded catalog: --lake-dir/warehouse)")
