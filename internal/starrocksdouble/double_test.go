@@ -27,6 +27,17 @@ func startDouble(t *testing.T, opts Options) *Server {
 	return s
 }
 
+// clientOf is a go-sql-driver pool of connections to the double, closed after the test.
+func clientOf(t *testing.T, s *Server) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", s.DSN("root", "", "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func conn(t *testing.T, db *sql.DB) *sql.Conn {
 	t.Helper()
 	c, err := db.Conn(context.Background())
@@ -41,11 +52,7 @@ func TestDoubleStarRocksStatements(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last: after the double's Close
 	s := startDouble(t, Options{AsyncProfileDelay: 300 * time.Millisecond})
-	db, err := sql.Open("mysql", s.DSN("root", "", "test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := clientOf(t, s)
 	ctx := context.Background()
 	c := conn(t, db)
 
@@ -128,11 +135,7 @@ func TestDoubleStarRocksStatements(t *testing.T) {
 
 func TestDoubleExplainCosts(t *testing.T) {
 	s := startDouble(t, Options{})
-	db, err := sql.Open("mysql", s.DSN("root", "", "test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := clientOf(t, s)
 	ctx := context.Background()
 	c := conn(t, db)
 	for _, st := range []string{
@@ -181,11 +184,7 @@ func TestDoubleExplainCosts(t *testing.T) {
 // TestDoubleKillQuery: KILL QUERY with the id from connection_id() reaches the running query.
 func TestDoubleKillQuery(t *testing.T) {
 	s := startDouble(t, Options{})
-	db, err := sql.Open("mysql", s.DSN("root", "", "test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := clientOf(t, s)
 	ctx := context.Background()
 	victim, ctl := conn(t, db), conn(t, db)
 	var id int64
@@ -198,7 +197,7 @@ func TestDoubleKillQuery(t *testing.T) {
 	}()
 	start := time.Now()
 	var r int
-	err = victim.QueryRowContext(ctx, "SELECT SLEEP(20)").Scan(&r)
+	err := victim.QueryRowContext(ctx, "SELECT SLEEP(20)").Scan(&r)
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("the killed query ran %v", took)
 	}
