@@ -55,13 +55,12 @@ func DefaultConfig() Config {
 
 // Exit bits of a comparison (OR-ed over cases).
 const (
-	BitInfrastructure  = 1
-	BitResultDiff      = 4
-	BitLatency         = 8
-	BitResource        = 16
-	BitCandidateError  = 32
-	BitPlanChange      = 64
-	maxRowsForOrdering = 50_000_000 // row hashes kept for the order check of an ordered locate pass
+	BitInfrastructure = 1
+	BitResultDiff     = 4
+	BitLatency        = 8
+	BitResource       = 16
+	BitCandidateError = 32
+	BitPlanChange     = 64
 )
 
 // Comparer runs cases against one server.
@@ -107,12 +106,6 @@ func NewComparer(ctx context.Context, db *sql.DB, cfg Config) (*Comparer, error)
 
 // Server is what the comparer talks to.
 func (c *Comparer) Server() Server { return c.server }
-
-// ColdCaveat says what --cold cannot do on this server ("" when it does all).
-func (c *Comparer) ColdCaveat() string { return c.caveat }
-
-// SessionSetup lists the statements every connection runs first.
-func (c *Comparer) SessionSetup() []string { return c.setup }
 
 // QueryTime is the time spent running SQL so far (server and network), the part of a
 // comparison that is not the harness's own overhead.
@@ -371,20 +364,14 @@ type digested struct {
 func (c *Comparer) digest(ctx context.Context, s *Session, text string, tol float64) (digested, error) {
 	var d digested
 	var rh *rowHasher
-	_, types, err := s.Run(ctx, c.tagged(text, "check"), c.cfg.Timeout, func(row []sql.RawBytes) error {
+	_, _, err := s.Run(ctx, c.tagged(text, "check"), c.cfg.Timeout, func(row []sql.RawBytes) error {
 		d.digest.Add(rh.Hash(row))
 		return nil
 	}, func(types []*sql.ColumnType) {
 		d.cols = columnsOf(types)
 		rh = newRowHasher(c.seed, d.cols, tol)
 	})
-	if err != nil {
-		return d, err
-	}
-	if d.cols == nil {
-		d.cols = columnsOf(types)
-	}
-	return d, nil
+	return d, err
 }
 
 // latency runs the warm-ups and the timed runs, interleaved ABBA so that a drift in time

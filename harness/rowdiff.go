@@ -82,6 +82,10 @@ func columnList(cols []Column) string {
 	return strings.Join(s, ", ")
 }
 
+// maxRowsForOrdering bounds the baseline row hashes kept for the order check of an ordered
+// locate pass (8 bytes each).
+const maxRowsForOrdering = 50_000_000
+
 // locatedRow is a row kept by the locate pass with its hash.
 type locatedRow struct {
 	h   uint64
