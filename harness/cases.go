@@ -230,6 +230,15 @@ func ParseParam(kv string) (string, any, error) {
 	return strings.TrimSpace(k), val, nil
 }
 
+// CaseName names a case after its candidate file: orders.sql and orders.sql.tmpl are "orders".
+func CaseName(file string) string {
+	base := filepath.Base(file)
+	for _, ext := range []string{".tmpl", ".sql"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
 // IsTemplate says whether a file is rendered before it runs.
 func IsTemplate(name string) bool { return strings.HasSuffix(name, ".tmpl") }
 
@@ -384,7 +393,7 @@ func LoadSuite(path string) ([]Case, error) {
 		if sc.Baseline == "" || sc.Candidate == "" {
 			return nil, fmt.Errorf("%s: both baseline and candidate are required", where)
 		}
-		name := cmp.Or(sc.Name, strings.TrimSuffix(filepath.Base(sc.Candidate), filepath.Ext(sc.Candidate)))
+		name := cmp.Or(sc.Name, CaseName(sc.Candidate))
 		if seen[name] {
 			return nil, fmt.Errorf("%s: name %q is used twice", where, name)
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -252,7 +251,7 @@ func (o *compareOptions) cases(ctx context.Context, g *globals, args []string) (
 		if o.baseline == "" || o.candidate == "" {
 			return nil, usageErrorf("--baseline and --candidate go together")
 		}
-		c := harness.Case{Name: caseName(o.candidate), BaselineSource: o.baseline, CandidateSource: o.candidate}
+		c := harness.Case{Name: harness.CaseName(o.candidate), BaselineSource: o.baseline, CandidateSource: o.candidate}
 		if c.Baseline, err = src.ReadFile(o.baseline); err != nil {
 			return nil, usageErrorf("--baseline: %v", err)
 		}
@@ -278,7 +277,7 @@ func (o *compareOptions) cases(ctx context.Context, g *globals, args []string) (
 			return nil, usageErrorf("--git-base %s: name the files to compare", rev)
 		}
 		for _, f := range files {
-			c := harness.Case{Name: caseName(f), BaselineSource: "git:" + shortRev(rev) + ":" + f, CandidateSource: f}
+			c := harness.Case{Name: harness.CaseName(f), BaselineSource: "git:" + shortRev(rev) + ":" + f, CandidateSource: f}
 			if c.Baseline, err = src.GitShow(ctx, rev, f); err != nil {
 				if harness.IsNotInRevision(err) {
 					g.logger.Warn("skipping a file with no baseline (new since that revision)", "file", f, "revision", rev)
@@ -323,14 +322,6 @@ func (o *compareOptions) paramSets() ([]map[string]any, error) {
 		over[k] = v
 	}
 	return harness.MergeParams(sets, over), nil
-}
-
-func caseName(file string) string {
-	base := filepath.Base(file)
-	for _, ext := range []string{".tmpl", ".sql"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	return base
 }
 
 func shortRev(rev string) string {
