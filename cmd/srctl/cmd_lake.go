@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/srctl/srctl/harness"
 	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
@@ -74,7 +74,7 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 	if o.catalogDSN != "" {
 		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse, IOProps: props})
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, redactURL(o.catalogDSN), err)
+			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, harness.Redact(o.catalogDSN), err)
 		}
 		return l, nil
 	}
@@ -88,15 +88,6 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 	return l, nil
 }
 
-// redactURL hides a URL's password.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable DSN)"
-	}
-	return u.Redacted()
-}
-
 func newLakeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lake",
@@ -107,8 +98,12 @@ The embedded catalog "local" is an Iceberg SQL catalog in SQLite (--lake-dir/cat
 Go, no server) with a file:// warehouse (--lake-dir/warehouse): Parquet data files with Iceberg
 field ids that Trino, Spark, DuckDB, pyiceberg or StarRocks' Iceberg catalog can read.
 
-Tables are created on first use. proxy_logs holds shadow-proxy log rows (typed columns,
-partitioned by day(ts)); srctl diff reads it with iceberg:// inputs.`,
+Other catalogs: PostgreSQL (--lake-catalog-dsn) or named catalogs of a --lake-config file
+(sqlite, postgres or an Iceberg REST catalog); warehouses on file://, gs:// or s3://.
+
+Tables are created on first use: proxy_logs (shadow-proxy log rows, partitioned by day(ts)) and
+profiles (srctl collect's records, partitioned by day(start_time)). srctl diff reads both with
+iceberg:// inputs and --profiles; srctl collect --sink iceberg://... writes profiles exactly once.`,
 	}
 	cmd.AddCommand(newLakeImportCmd(g), newLakeCompactCmd(g), newLakeExpireCmd(g))
 	return cmd
