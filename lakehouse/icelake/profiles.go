@@ -2,7 +2,6 @@ package icelake
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"time"
 
@@ -60,23 +59,12 @@ func (l *Lake) AppendProfiles(ctx context.Context, ident table.Identifier, recs 
 // ReadProfiles calls fn with the records of the profiles table whose start_time is between
 // since and until (zero: unbounded), in batches; the slice is reused between calls.
 func (l *Lake) ReadProfiles(ctx context.Context, ident table.Identifier, since, until time.Time, fn func([]lakehouse.ProfileRecord) error) error {
-	tbl, err := l.cat.LoadTable(ctx, ident)
-	if err != nil {
-		return fmt.Errorf("loading %v: %w", ident, err)
-	}
-	_, batches, err := tbl.Scan(table.WithRowFilter(timeFilter("start_time", since, until))).ToArrowRecords(ctx)
-	if err != nil {
-		return fmt.Errorf("scanning %v: %w", ident, err)
-	}
 	byName := map[string]column{}
 	for _, c := range profileColumns {
 		byName[c.name] = c
 	}
 	var recs []lakehouse.ProfileRecord
-	for batch, err := range batches {
-		if err != nil {
-			return fmt.Errorf("scanning %v: %w", ident, err)
-		}
+	return l.scanInOrder(ctx, ident, "start_time", since, until, func(batch arrow.RecordBatch) error {
 		n := int(batch.NumRows())
 		recs = append(recs[:0], make([]lakehouse.ProfileRecord, n)...)
 		for ci, f := range batch.Schema().Fields() {
@@ -89,10 +77,6 @@ func (l *Lake) ReadProfiles(ctx context.Context, ident table.Identifier, since, 
 				c.set(reflect.ValueOf(&recs[i]).Elem(), col, i)
 			}
 		}
-		batch.Release()
-		if err := fn(recs); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(recs)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
@@ -31,41 +32,53 @@ func timeFilter(col string, since, until time.Time) iceberg.BooleanExpression {
 	return expr
 }
 
-// ReadProxyLogs calls fn with every row of the proxy_logs table ident logged between since
-// and until (zero: unbounded), in batches. The slice is reused between calls.
-func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since, until time.Time, fn func([]lakehouse.ProxyLogRecord) error) error {
+// scanInOrder reads the rows of table ident whose timeCol is between since and until (zero:
+// unbounded), calling fn with each Arrow batch (released after fn returns). Files come in order
+// of their smallest timeCol value (then by name) and rows in the order they were written, so a
+// table reads back in the order its rows were appended and a report's "first row seen" is
+// stable.
+func (l *Lake) scanInOrder(ctx context.Context, ident table.Identifier, timeCol string, since, until time.Time, fn func(arrow.RecordBatch) error) error {
 	tbl, err := l.cat.LoadTable(ctx, ident)
 	if err != nil {
 		return fmt.Errorf("loading %v: %w", ident, err)
 	}
-	scan := tbl.Scan(table.WithRowFilter(timeFilter("ts", since, until)))
+	tf, ok := tbl.Schema().FindFieldByName(timeCol)
+	if !ok {
+		return fmt.Errorf("%v has no %s column", ident, timeCol)
+	}
+	scan := tbl.Scan(table.WithRowFilter(timeFilter(timeCol, since, until)))
 	tasks, err := scan.PlanFiles(ctx)
 	if err != nil {
 		return fmt.Errorf("planning a scan of %v: %w", ident, err)
 	}
-	// Files in time order (then by name), rows in the order they were written: a table reads
-	// back in the order its logs were imported, so "the first row seen" of a report is the
-	// same as from the files.
-	tsField, ok := tbl.Schema().FindFieldByName("ts")
-	if !ok {
-		return fmt.Errorf("%v has no ts column: not a proxy_logs table", ident)
-	}
-	tsID := tsField.ID
 	slices.SortStableFunc(tasks, func(a, b table.FileScanTask) int {
-		return cmp.Or(cmp.Compare(lowerBound(a.File, tsID), lowerBound(b.File, tsID)), cmp.Compare(a.File.FilePath(), b.File.FilePath()))
+		return cmp.Or(cmp.Compare(lowerBound(a.File, tf.ID), lowerBound(b.File, tf.ID)), cmp.Compare(a.File.FilePath(), b.File.FilePath()))
 	})
 	_, batches, err := scan.ReadTasks(ctx, tasks)
 	if err != nil {
 		return fmt.Errorf("scanning %v: %w", ident, err)
 	}
-	var recs []lakehouse.ProxyLogRecord
 	for batch, err := range batches {
 		if err != nil {
 			return fmt.Errorf("scanning %v: %w", ident, err)
 		}
-		recs = recs[:0]
+		err = fn(batch)
+		batch.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadProxyLogs calls fn with every row of the proxy_logs table ident logged between since
+// and until (zero: unbounded), in batches. The slice is reused between calls. Columns are
+// mapped by hand-written setters, not reflection: this is diff's hot read path.
+func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since, until time.Time, fn func([]lakehouse.ProxyLogRecord) error) error {
+	var recs []lakehouse.ProxyLogRecord
+	return l.scanInOrder(ctx, ident, "ts", since, until, func(batch arrow.RecordBatch) error {
 		n := int(batch.NumRows())
-		recs = append(recs, make([]lakehouse.ProxyLogRecord, n)...)
+		recs = append(recs[:0], make([]lakehouse.ProxyLogRecord, n)...)
 		for c, f := range batch.Schema().Fields() {
 			set, ok := proxyLogSetters[f.Name]
 			if !ok {
@@ -76,12 +89,8 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 				set(&recs[i], col, i)
 			}
 		}
-		batch.Release()
-		if err := fn(recs); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(recs)
+	})
 }
 
 // lowerBound is a file's smallest value of an int64-like column (timestamps are microseconds,
