@@ -119,11 +119,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		if tr.State != "FINISHED" || !tr.HasProfile || tr.ProfileAvailableAt.IsZero() {
 			continue
 		}
-		end := tr.ProfileEvictedAt
-		if end.IsZero() {
-			end = time.Now()
-		}
-		if overlap(interval{tr.ProfileAvailableAt, end}, runs.intervals()) < profileAvail {
+		if !runs.sawProfile(tr, profileAvail) {
 			exempt++
 			continue
 		}

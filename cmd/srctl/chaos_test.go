@@ -166,11 +166,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 			if !tr.HasProfile || tr.ProfileAvailableAt.IsZero() {
 				continue
 			}
-			end := tr.ProfileEvictedAt
-			if end.IsZero() {
-				end = time.Now()
-			}
-			if overlap(interval{tr.ProfileAvailableAt, end}, runs.intervals()) < profileAvail {
+			if !runs.sawProfile(tr, profileAvail) {
 				profileExempt++
 				continue
 			}
@@ -181,8 +177,8 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 			if !ok {
 				profileMissing++
 				if profileMissing <= 5 {
-					t.Errorf("query %s: profile was available %s..%s but is not in the output (status %s)",
-						tr.ID, tr.ProfileAvailableAt.Format("15:04:05.000"), end.Format("15:04:05.000"), rs[0].ProfileStatus)
+					t.Errorf("query %s: profile was available from %s (evicted %s) but is not in the output (status %s)",
+						tr.ID, tr.ProfileAvailableAt.Format("15:04:05.000"), tr.ProfileEvictedAt.Format("15:04:05.000"), rs[0].ProfileStatus)
 				}
 			}
 		}
@@ -258,6 +254,16 @@ func (r *collectorRuns) stop(cmd *exec.Cmd) error {
 	err := cmd.Wait()
 	r.stopped()
 	return err
+}
+
+// sawProfile reports whether tr's profile was available for at least min while a collector
+// ran: only then must it be in the output.
+func (r *collectorRuns) sawProfile(tr fedouble.Truth, min time.Duration) bool {
+	end := tr.ProfileEvictedAt
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return overlap(interval{tr.ProfileAvailableAt, end}, r.intervals()) >= min
 }
 
 // intervals are the times collectors ran.
