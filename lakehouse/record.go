@@ -112,6 +112,19 @@ type ProxyLogRecord struct {
 	AffectedRows  *int64 `json:"affected_rows,omitempty"`
 	ResultHash    string `json:"result_hash,omitempty"`
 	ResultSetHash string `json:"result_set_hash,omitempty"`
+	// StartedAt is when the first byte of the command was written to the target; ServerMS runs
+	// from there to the last byte of the answer, measured the same way on both targets.
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	ServerMS    *float64   `json:"server_ms,omitempty"`
+	Endpoint    string     `json:"endpoint,omitempty"`    // route tag, user rule or fingerprint class
+	Fingerprint string     `json:"fingerprint,omitempty"` // fingerprint class id of the text
+	// Dropped: the shadow copy was not executed (queue full, shadow unreachable...), DropReason
+	// says why. Not a failure of the shadow and not a filter decision.
+	Dropped    bool   `json:"dropped,omitempty"`
+	DropReason string `json:"drop_reason,omitempty"`
+	// Role is "source" for the target whose answer the client got, "mirror" for the other.
+	Role   string `json:"role,omitempty"`
+	ConnID uint64 `json:"conn_id,omitempty"` // the proxy's client connection number
 }
 
 // PartitionTime is the time the row is filed under.

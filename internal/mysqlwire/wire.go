@@ -12,7 +12,6 @@ package mysqlwire
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -146,15 +145,7 @@ func NativePassword(user, password string) Authenticator {
 		if password == "" {
 			return len(response) == 0
 		}
-		h1 := sha1.Sum([]byte(password))
-		h2 := sha1.Sum(h1[:])
-		h := sha1.New()
-		h.Write(scramble)
-		h.Write(h2[:])
-		want := h.Sum(nil)
-		for i := range want {
-			want[i] ^= h1[i]
-		}
+		want, _ := scrambleFor("mysql_native_password", password, scramble, false)
 		return subtle.ConstantTimeCompare(want, response) == 1
 	}
 }

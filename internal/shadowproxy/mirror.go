@@ -1,0 +1,383 @@
+package shadowproxy
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/srctl/srctl/internal/mysqlwire"
+	"github.com/srctl/srctl/lakehouse"
+)
+
+// Drop reasons written to drop_reason: the mirror did not execute its copy.
+const (
+	DropQueueFull        = "queue_full"              // the connection's shadow queue was full
+	DropUnavailable      = "shadow_unavailable"      // no session on the mirror: it could not be reached
+	DropLoginFailed      = "shadow_login_failed"     // the mirror refused the configured credentials
+	DropTooLarge         = "too_large"               // the command is larger than --max-mirror-bytes
+	DropStmtNotPrepared  = "statement_not_prepared"  // the statement was never prepared on the mirror
+	DropMirrorLost       = "mirror_unavailable"      // after a cutover: the primary's session as a mirror broke and cannot be reopened
+	DropConnectionClosed = "proxy_shutdown"          // the proxy shut down before the copy ran
+)
+
+// job is one command for the mirror.
+type job struct {
+	qid        string
+	cmd        byte
+	payload    []byte
+	text       string
+	clientStmt uint32
+	state      bool // session state: losing it desynchronises the mirror's session
+	handover   *handover
+}
+
+// handover swaps the roles of the two backends (a cutover) at a command boundary: the
+// session gives its source and takes the mirror's backend once the queue before it has run.
+type handover struct {
+	mu        sync.Mutex
+	give      *backend
+	reply     chan *backend
+	taken     bool
+	cancelled bool
+}
+
+// mirror runs one connection's copies on the mirror target, in order, on its own session.
+type mirror struct {
+	s            *session
+	jobs         chan *job
+	done         chan struct{}
+	finishOnce   sync.Once
+	be           *backend
+	target       string // cluster name of the mirror target
+	canReconnect bool   // only the shadow's session can be reopened (with the configured user)
+	resync       atomic.Bool
+	lastFail     time.Time
+	lastReason   string
+	lastErr      string
+	resp         response
+}
+
+func newMirror(s *session) *mirror {
+	return &mirror{s: s, jobs: make(chan *job, s.p.cfg.QueueSize), done: make(chan struct{}), target: "shadow", canReconnect: true}
+}
+
+// finish closes the queue: the worker runs what is queued and ends.
+func (m *mirror) finish() {
+	m.finishOnce.Do(func() { close(m.jobs) })
+}
+
+func (m *mirror) run() {
+	defer close(m.done)
+	defer func() {
+		if v := recover(); v != nil {
+			m.s.p.cfg.Log.Error("mirror worker panicked", "conn", m.s.id, "panic", fmt.Sprint(v))
+			for range m.jobs { // keep the session from blocking on a full queue
+			}
+		}
+	}()
+	for j := range m.jobs {
+		if j.handover != nil {
+			m.handover(j.handover)
+			continue
+		}
+		m.exec(j)
+	}
+	m.be.close()
+}
+
+// mirrorTarget is the cluster the mirror runs on: the one that is not the source.
+func (s *session) mirrorTarget() string {
+	if s.src.target == "primary" {
+		return "shadow"
+	}
+	return "primary"
+}
+
+// mirrorCommand decides the command's fate on the mirror: filtered (logged with the reason),
+// dropped (logged), or queued.
+func (s *session) mirrorCommand(c *command, qid string, r *response) {
+	cfg := &s.p.cfg
+	m := s.mir
+	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState}
+	if c.cmd == comStmtPrepare && r.err != nil {
+		j.clientStmt = 0 // nothing to map: the source refused it
+	}
+	if reason := cfg.Policy.decide(c.typ, c.kind, c.text); reason != "" {
+		s.p.stats.Filtered.Add(1)
+		rec := s.record(c, s.mirrorTarget(), "mirror", time.Now(), time.Now(), 0, 0, nil)
+		rec.QueryID, rec.Filtered, rec.FilterReason, rec.DurationMS, rec.ServerMS, rec.StartedAt = qid, true, reason, 0, nil, nil
+		cfg.Sink.Write(rec)
+		return
+	}
+	if c.tooLarge {
+		m.dropped(j, s.mirrorTarget(), DropTooLarge, fmt.Sprintf("the command is larger than %d bytes", cfg.MaxMirrorBytes))
+		return
+	}
+	select {
+	case m.jobs <- j:
+	default:
+		if j.state {
+			m.resync.Store(true) // replay the session before the next copy
+		}
+		m.dropped(j, s.mirrorTarget(), DropQueueFull, fmt.Sprintf("the shadow queue (%d) is full", cfg.QueueSize))
+	}
+}
+
+// dropped logs a copy the mirror did not execute.
+func (m *mirror) dropped(j *job, target, reason, detail string) {
+	s := m.s
+	s.p.stats.ShadowDropped.Add(1)
+	now := time.Now()
+	rec := &lakehouse.ProxyLogRecord{TS: now.UTC(), QueryID: j.qid, Target: target, Command: commandName(j.cmd), QueryText: j.text,
+		Success: false, Error: "not executed: " + detail, ClientAddr: s.clientAddr, Dropped: true, DropReason: reason,
+		Role: "mirror", ConnID: s.id}
+	s.p.cfg.Sink.Write(rec)
+}
+
+// exec runs one copy on the mirror and logs it.
+func (m *mirror) exec(j *job) {
+	cfg := &m.s.p.cfg
+	if m.resync.Swap(false) && m.canReconnect {
+		m.be.close()
+		m.be = nil
+	}
+	if j.cmd == comQuit && m.be == nil {
+		m.dropped(j, m.target, DropUnavailable, "no session on the "+m.target+" to quit")
+		return
+	}
+	if m.be == nil {
+		if !m.canReconnect {
+			m.dropped(j, m.target, DropMirrorLost, "the primary's session as a mirror is gone")
+			return
+		}
+		if !m.lastFail.IsZero() && time.Since(m.lastFail) < cfg.ReconnectBackoff {
+			m.dropped(j, m.target, m.lastReason, m.lastErr)
+			return
+		}
+		if err := m.connect(); err != nil {
+			m.dropped(j, m.target, m.lastReason, m.lastErr)
+			return
+		}
+	}
+	payload := j.payload
+	if hasStmtID(j.cmd) {
+		id, ok := m.be.stmtID(j.clientStmt)
+		if !ok {
+			m.dropped(j, m.target, DropStmtNotPrepared, fmt.Sprintf("statement %d was not prepared on the %s", j.clientStmt, m.target))
+			return
+		}
+		if id != j.clientStmt {
+			payload = append([]byte(nil), payload...)
+			binary.LittleEndian.PutUint32(payload[1:], id)
+		}
+	}
+	start := time.Now()
+	r, sent, recv, err := m.roundTrip(payload, start)
+	end := time.Now()
+	s := m.s
+	rec := s.record(&command{cmd: j.cmd, text: j.text}, m.target, "mirror", start, end, sent, recv, nil)
+	rec.QueryID = j.qid
+	if err != nil {
+		s.p.stats.ShadowFailures.Add(1)
+		rec.Success, rec.Error = false, err.Error()
+		m.be.close()
+		m.be = nil
+		cfg.Sink.Write(rec)
+		return
+	}
+	s.p.stats.ShadowExecuted.Add(1)
+	if r.err != nil {
+		s.p.stats.ShadowErrors.Add(1)
+	}
+	fillResult(rec, r)
+	switch {
+	case j.cmd == comStmtPrepare && r.err == nil && j.clientStmt != 0:
+		m.be.ids[j.clientStmt] = r.stmtID
+	case j.cmd == comStmtClose && m.be.ids != nil:
+		delete(m.be.ids, j.clientStmt)
+	case j.cmd == comResetConnection && r.err == nil && m.be.ids != nil:
+		clear(m.be.ids)
+	}
+	cfg.Sink.Write(rec)
+}
+
+// roundTrip sends one command on the mirror's session and reads the whole answer.
+func (m *mirror) roundTrip(payload []byte, start time.Time) (*response, int64, int64, error) {
+	be := m.be
+	be.nc.SetDeadline(start.Add(m.s.p.cfg.ShadowTimeout))
+	defer be.nc.SetDeadline(time.Time{})
+	sent := int64(len(payload) + 4*(1+len(payload)/mysqlwire.MaxFramePayload))
+	if err := be.fc.WriteFrames(payload, 0); err != nil {
+		return nil, sent, 0, err
+	}
+	r := &m.resp
+	r.reset(be.caps, be.ext, payload[0])
+	var recv int64
+	for r.expect != expectNone && !r.done() {
+		p, _, err := be.fc.ReadFrame()
+		if err != nil {
+			return nil, sent, recv, err
+		}
+		recv += int64(len(p) + 4)
+		r.frame(p)
+		if r.localInfile { // never asked for by a mirrored command; answer "no file"
+			if err := be.fc.WriteFrames(nil, 2); err != nil {
+				return nil, sent, recv, err
+			}
+			r.localInfile, r.state = false, stFirst
+		}
+		if r.expect == expectUnknown {
+			break
+		}
+	}
+	return r, sent, recv, nil
+}
+
+// connect opens the shadow session and replays the client's session state: database and
+// character set in the handshake, then SET statements and prepared statements.
+func (m *mirror) connect() error {
+	cfg := &m.s.p.cfg
+	snap := m.s.state.snapshot()
+	fail := func(reason string, err error) error {
+		m.lastFail, m.lastReason, m.lastErr = time.Now(), reason, fmt.Sprintf("%s: %v", reason, err)
+		if reason == DropLoginFailed {
+			m.s.p.stats.ShadowLoginFailure.Add(1)
+		}
+		m.s.p.cfg.Log.Debug("shadow session not opened", "conn", m.s.id, "err", err)
+		return err
+	}
+	nc, err := m.s.dial(cfg.Shadow)
+	if err != nil {
+		return fail(DropUnavailable, err)
+	}
+	nc.SetDeadline(time.Now().Add(cfg.DialTimeout * 2))
+	const passCaps = mysqlwire.ClientFoundRows | mysqlwire.ClientMultiStatements | mysqlwire.ClientMultiResults |
+		mysqlwire.ClientPSMultiResults | mysqlwire.ClientDeprecateEOF | mysqlwire.ClientInteractive | mysqlwire.ClientProgressMariaDB
+	const passExt = mysqlwire.MariaDBExtendedMeta | mysqlwire.MariaDBCacheMetadata
+	cc, err := mysqlwire.Connect(nc, mysqlwire.ClientConfig{User: cfg.ShadowUser, Password: cfg.ShadowPassword, DB: snap.db,
+		Charset: snap.charset, Caps: snap.caps & passCaps, ExtCaps: snap.ext & passExt, TLS: cfg.ShadowTLS})
+	if err != nil {
+		nc.Close()
+		var se *mysqlwire.ServerError
+		if errors.As(err, &se) {
+			return fail(DropLoginFailed, err)
+		}
+		return fail(DropUnavailable, err)
+	}
+	cc.NC.SetDeadline(time.Time{})
+	m.be = &backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}}
+	if cc.R == nil {
+		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
+	}
+	m.lastFail = time.Time{}
+	for _, set := range snap.sets {
+		if r, _, _, err := m.roundTrip(append([]byte{comQuery}, set...), time.Now()); err != nil {
+			m.be.close()
+			m.be = nil
+			return fail(DropUnavailable, err)
+		} else if r.err != nil {
+			m.s.p.cfg.Log.Debug("replaying a SET on the shadow failed", "conn", m.s.id, "sql", set, "err", r.err)
+		}
+	}
+	for id, text := range snap.stmts {
+		r, _, _, err := m.roundTrip(append([]byte{comStmtPrepare}, text...), time.Now())
+		if err != nil {
+			m.be.close()
+			m.be = nil
+			return fail(DropUnavailable, err)
+		}
+		if r.err == nil {
+			m.be.ids[id] = r.stmtID
+		}
+	}
+	return nil
+}
+
+// handover hands the mirror's backend to the session and takes the session's old source.
+func (m *mirror) handover(h *handover) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cancelled {
+		return
+	}
+	if m.be == nil && m.canReconnect && m.connect() != nil {
+		h.reply <- nil
+		return
+	}
+	if m.be == nil {
+		h.reply <- nil
+		return
+	}
+	h.taken = true
+	old := m.be
+	m.be, m.target = h.give, h.give.target
+	m.canReconnect = h.give.target == "shadow"
+	h.reply <- old
+}
+
+// switchSource makes want's backend the source of answers for this connection (a cutover or
+// its way back). The mirror's queue runs first, so the two sessions are in the same state.
+func (s *session) switchSource(want Source) {
+	s.source = want // one attempt per switch: a refused connection stays as it is
+	if s.src.ids == nil { // name every statement the client holds explicitly before ids diverge
+		s.src.ids = make(map[uint32]uint32, len(s.stmts))
+		for id := range s.stmts {
+			s.src.ids[id] = id
+		}
+	}
+	h := &handover{give: s.src, reply: make(chan *backend, 1)}
+	select {
+	case s.mir.jobs <- &job{handover: h}:
+	default:
+		s.p.cfg.Log.Warn("cutover postponed: the shadow queue is full", "conn", s.id)
+		s.source = 255 // try again at the next command
+		return
+	}
+	timer := time.NewTimer(s.p.cfg.ShadowTimeout)
+	defer timer.Stop()
+	select {
+	case be := <-h.reply:
+		if be == nil {
+			s.p.cfg.Log.Warn("cutover refused for this connection: no session on the other side", "conn", s.id)
+			return
+		}
+		s.src = be
+		s.p.cfg.Log.Info("connection switched source", "conn", s.id, "source", be.target)
+	case <-timer.C:
+		h.mu.Lock()
+		if !h.taken {
+			h.cancelled = true
+			h.mu.Unlock()
+			s.p.cfg.Log.Warn("cutover timed out waiting for the shadow queue", "conn", s.id)
+			return
+		}
+		h.mu.Unlock()
+		s.src = <-h.reply
+	}
+}
+
+// newQueryID is a random (version 4) UUID naming one command on both targets.
+func newQueryID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
