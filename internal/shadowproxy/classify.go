@@ -10,10 +10,10 @@ import (
 type Kind uint8
 
 const (
-	KindRead  Kind = iota // returns data, changes nothing: mirrored by default
-	KindState             // changes only the session (SET, USE, transactions, prepares): always mirrored, so the shadow session stays the client's
-	KindWrite             // changes data or the server: mirrored only with --mirror-writes
-	KindLocalInfile       // LOAD DATA LOCAL: never mirrored (the file comes from the client, once)
+	KindRead        Kind = iota // returns data, changes nothing: mirrored by default
+	KindState                   // changes only the session (SET, USE, transactions, prepares): always mirrored, so the shadow session stays the client's
+	KindWrite                   // changes data or the server: mirrored only with --mirror-writes
+	KindLocalInfile             // LOAD DATA LOCAL: never mirrored (the file comes from the client, once)
 )
 
 func (k Kind) String() string {
@@ -168,4 +168,3 @@ func containsWord(s, word string) bool {
 		i = j + 1
 	}
 }
-

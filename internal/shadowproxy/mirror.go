@@ -17,13 +17,13 @@ import (
 
 // Drop reasons written to drop_reason: the mirror did not execute its copy.
 const (
-	DropQueueFull        = "queue_full"              // the connection's shadow queue was full
-	DropUnavailable      = "shadow_unavailable"      // no session on the mirror: it could not be reached
-	DropLoginFailed      = "shadow_login_failed"     // the mirror refused the configured credentials
-	DropTooLarge         = "too_large"               // the command is larger than --max-mirror-bytes
-	DropStmtNotPrepared  = "statement_not_prepared"  // the statement was never prepared on the mirror
-	DropMirrorLost       = "mirror_unavailable"      // after a cutover: the primary's session as a mirror broke and cannot be reopened
-	DropConnectionClosed = "proxy_shutdown"          // the proxy shut down before the copy ran
+	DropQueueFull        = "queue_full"             // the connection's shadow queue was full
+	DropUnavailable      = "shadow_unavailable"     // no session on the mirror: it could not be reached
+	DropLoginFailed      = "shadow_login_failed"    // the mirror refused the configured credentials
+	DropTooLarge         = "too_large"              // the command is larger than --max-mirror-bytes
+	DropStmtNotPrepared  = "statement_not_prepared" // the statement was never prepared on the mirror
+	DropMirrorLost       = "mirror_unavailable"     // after a cutover: the primary's session as a mirror broke and cannot be reopened
+	DropConnectionClosed = "proxy_shutdown"         // the proxy shut down before the copy ran
 )
 
 // job is one command for the mirror.
@@ -324,7 +324,7 @@ func (m *mirror) handover(h *handover) {
 // switchSource makes want's backend the source of answers for this connection (a cutover or
 // its way back). The mirror's queue runs first, so the two sessions are in the same state.
 func (s *session) switchSource(want Source) {
-	s.source = want // one attempt per switch: a refused connection stays as it is
+	s.source = want       // one attempt per switch: a refused connection stays as it is
 	if s.src.ids == nil { // name every statement the client holds explicitly before ids diverge
 		s.src.ids = make(map[uint32]uint32, len(s.stmts))
 		for id := range s.stmts {

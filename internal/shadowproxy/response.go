@@ -83,14 +83,14 @@ func expectFor(cmd byte) expect {
 
 // Parser states.
 const (
-	stFirst    uint8 = iota // the first packet of a response (or of the next result set)
-	stCols                  // column definitions
-	stColsEOF               // the EOF after column definitions (no CLIENT_DEPRECATE_EOF)
-	stRows                  // rows up to the terminator
-	stParams                // COM_STMT_PREPARE's parameter definitions
-	stParamsEOF             // ... and their EOF
-	stPrepCols              // COM_STMT_PREPARE's column definitions
-	stPrepColsEOF           // ... and their EOF
+	stFirst       uint8 = iota // the first packet of a response (or of the next result set)
+	stCols                     // column definitions
+	stColsEOF                  // the EOF after column definitions (no CLIENT_DEPRECATE_EOF)
+	stRows                     // rows up to the terminator
+	stParams                   // COM_STMT_PREPARE's parameter definitions
+	stParamsEOF                // ... and their EOF
+	stPrepCols                 // COM_STMT_PREPARE's column definitions
+	stPrepColsEOF              // ... and their EOF
 	stDone
 )
 
