@@ -98,7 +98,7 @@ func newClassifier(rules *fingerprint.Rules, groupBy string, table *groupTable) 
 
 // group returns the group id of a decoded row (valid only during the batch).
 func (c *classifier) group(r *proxylog.Row) uint32 {
-	if string(r.Command) == StmtExecuteGroup {
+	if string(r.Command) == StmtExecuteGroup && len(r.QueryText) == 0 { // srctl shadow logs the statement's text
 		return c.named(StmtExecuteGroup, SourceCommand, "")
 	}
 	if c.groupBy == GroupByQueryHash {

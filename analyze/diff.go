@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -85,7 +86,10 @@ type groupAcc struct {
 	diffEx     []SizeExample // candidates; those matching the offset are dropped at the end
 	resCmp     int64
 	resDiff    int64
+	resOrder   int64 // same rows (result_set_hash), another order
+	resEx      []ResultExample
 	filtered   int64
+	dropped    int64
 	shadowOnly int64
 	// shadowFails: hash and time of logged shadow-only failures (bounded), so that a shadow
 	// profile FAILED for the same execution is not counted a second time.
@@ -96,7 +100,10 @@ type groupAcc struct {
 	detail      []pairRef // drill-down group only
 }
 
-type failKey struct{ kind, msg string }
+type failKey struct {
+	kind, msg string
+	code      int32
+}
 
 type hashTime struct {
 	hash [16]byte
@@ -178,14 +185,16 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 					continue
 				}
 				g := w.cl.group(r)
-				hs = append(hs, reduce(r, g, drillSet && g == drillID))
+				hs = append(hs, reduce(r, i, g, drillSet && g == drillID))
 				if r.Target == proxylog.Shadow {
 					w.sink.sawShadow(hs[len(hs)-1].client)
 				}
 			}
 			w.halves = hs
 			var l leftovers
+			w.sink.rows = b.Rows
 			l.halves, l.done = w.local.pairBatch(hs, w.sink)
+			w.sink.rows = nil
 			select {
 			case toGlobal <- l:
 				return nil
@@ -260,6 +269,14 @@ func mergeSinks(rep *Report, sinks []*sink) map[uint32]*groupAcc {
 		for k, n := range c.FilteredBy {
 			sum.FilteredBy[k] += n
 		}
+		sum.Dropped += c.Dropped
+		for k, n := range c.DroppedBy {
+			if sum.DroppedBy == nil {
+				sum.DroppedBy = map[string]int64{}
+			}
+			sum.DroppedBy[k] += n
+		}
+		sum.ResultOrderOnly += c.ResultOrderOnly
 		sum.Duplicates += c.Duplicates
 		sum.ShadowMissing += c.ShadowMissing
 		sum.PrimaryOnlyConnectionRows += c.PrimaryOnlyConnectionRows
@@ -305,7 +322,12 @@ func (a *groupAcc) merge(o *groupAcc) {
 	}
 	a.resCmp += o.resCmp
 	a.resDiff += o.resDiff
+	a.resOrder += o.resOrder
+	for _, ex := range o.resEx {
+		a.offerResultExample(ex)
+	}
 	a.filtered += o.filtered
+	a.dropped += o.dropped
 	a.shadowOnly += o.shadowOnly
 	a.shadowFails = append(a.shadowFails, o.shadowFails[:min(len(o.shadowFails), maxShadowFailsKept-len(a.shadowFails))]...)
 	a.primOnly += o.primOnly
@@ -323,7 +345,21 @@ func (a *groupAcc) merge(o *groupAcc) {
 
 type rowCounts struct{ query, execute, other int64 }
 
-func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
+func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
+	sum := &sk.sum
+	if s.dropped() || p.dropped() {
+		a.dropped++
+		sum.Dropped++
+		if sum.DroppedBy == nil {
+			sum.DroppedBy = map[string]int64{}
+		}
+		reason := s.filter
+		if !s.dropped() {
+			reason = p.filter
+		}
+		sum.DroppedBy[reason]++
+		return
+	}
 	if s.filtered() || p.filtered() {
 		a.filtered++
 		sum.Filtered++
@@ -362,6 +398,26 @@ func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
 	if p.bytes >= largeResultBytes {
 		a.large++
 	}
+	if p.result != 0 && s.result != 0 {
+		// Both sides logged result hashes (srctl shadow): the exact signal; the response-size
+		// heuristic below is for logs without them.
+		a.resCmp++
+		switch {
+		case p.result == s.result:
+		case p.setRes != 0 && p.setRes == s.setRes:
+			a.resOrder++
+			sum.ResultOrderOnly++
+		default:
+			a.resDiff++
+			sum.ResultMismatches++
+			a.offerResultExample(ResultExample{QueryID: p.queryID(), SQL: sk.textOf(p), PrimaryHash: fmtResultKey(p.result), ShadowHash: fmtResultKey(s.result),
+				PrimaryRows: p.rows, ShadowRows: s.rows, ts: p.ts})
+		}
+		if keep {
+			a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
+		}
+		return
+	}
 	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes}
 	if s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
 		// An error-sized shadow response: counted apart, and kept out of the offset estimate.
@@ -378,23 +434,36 @@ func (a *groupAcc) addPair(p, s *half, sum *Summary, keep bool) {
 			a.diffEx = append(a.diffEx, ex)
 		}
 	}
-	if p.result != 0 && s.result != 0 {
-		a.resCmp++
-		if p.result != s.result {
-			a.resDiff++
-			sum.ResultMismatches++
-		}
-	}
 	if keep {
 		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
 	}
 }
 
+// maxResultExamples is how many result differences an endpoint shows.
+const maxResultExamples = 3
+
+// offerResultExample keeps the earliest result differences (ties: smallest query id), so the
+// report does not depend on the order rows were read in.
+func (a *groupAcc) offerResultExample(ex ResultExample) {
+	a.resEx = append(a.resEx, ex)
+	slices.SortFunc(a.resEx, func(x, y ResultExample) int {
+		if x.ts != y.ts {
+			return cmp.Compare(x.ts, y.ts)
+		}
+		return strings.Compare(x.QueryID, y.QueryID)
+	})
+	if len(a.resEx) > maxResultExamples {
+		a.resEx = a.resEx[:maxResultExamples]
+	}
+}
+
+func fmtResultKey(v uint64) string { return fmt.Sprintf("%016x", v) }
+
 func (a *groupAcc) fail(kind, msg string, h *half) {
-	k := failKey{kind, msg}
+	k := failKey{kind, msg, h.code}
 	f := a.failures[k]
 	if f == nil {
-		f = &FailureGroup{Kind: kind, Error: msg}
+		f = &FailureGroup{Kind: kind, Error: msg, ErrorCode: int(h.code)}
 		a.failures[k] = f
 	}
 	f.offer(h.ts, h.queryID())
@@ -489,7 +558,8 @@ func sortFailures(fs []FailureGroup) {
 func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]float32) {
 	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
 		ImpactMS: a.impact, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
-		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, Why: []string{}, PValue: 1}
+		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, ResultOrderOnly: a.resOrder,
+		ResultExamples: a.resEx, DroppedPairs: a.dropped, Why: []string{}, PValue: 1}
 	e.SizeDivergence = sizeDivergence(a, cfg.DivergenceShare)
 	if a.resDiff > 0 {
 		e.Notes = append(e.Notes, fmt.Sprintf("%d of %d pairs returned different result hashes", a.resDiff, a.resCmp))

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"hash/maphash"
+	"strconv"
 	"strings"
 
 	"github.com/srctl/srctl/lakehouse/proxylog"
@@ -14,7 +15,11 @@ type half struct {
 	ts     int64
 	bytes  int64 // bytes_recv
 	client uint64
-	result uint64 // hash of result_hash, 0 when absent
+	result uint64 // result_hash (its value when 16 hex digits, as srctl shadow writes it), 0 when absent
+	setRes uint64 // result_set_hash, likewise
+	rows   int64  // rows returned, -1 when not logged
+	code   int32  // server error code (srctl shadow), 0 when none
+	rowIdx int32  // index of the row in its batch while the batch is being paired, else -1
 	group  uint32
 	dur    float32
 	target proxylog.Target
@@ -32,10 +37,12 @@ const (
 	flagSuccess uint8 = 1 << iota
 	flagFiltered
 	flagHasHash
+	flagDropped
 )
 
 func (h *half) ok() bool       { return h.flags&flagSuccess != 0 }
 func (h *half) filtered() bool { return h.flags&flagFiltered != 0 }
+func (h *half) dropped() bool  { return h.flags&flagDropped != 0 }
 
 // queryID returns the row's query_id (possibly truncated to 40 bytes, enough for a UUID).
 func (h *half) queryID() string {
@@ -57,8 +64,10 @@ func hashBytes(b []byte) uint64 {
 // filterReasons interns the known filter reasons so that rows carry no copies.
 var filterReasons = []string{"sql_operation", "pattern", "sampling"}
 
-func internReason(b []byte) string {
-	for _, r := range filterReasons {
+func internReason(b []byte) string { return internFrom(filterReasons, b) }
+
+func internFrom(known []string, b []byte) string {
+	for _, r := range known {
 		if string(b) == r {
 			return r
 		}
@@ -69,11 +78,36 @@ func internReason(b []byte) string {
 	return strings.Clone(string(b))
 }
 
-// reduce turns a decoded row into a half.
-func reduce(r *proxylog.Row, group uint32, keepText bool) half {
+// resultKey is a result hash as a number: its value when it is 16 hex digits (srctl shadow's
+// form, so reports can print it back), else a hash of it.
+func resultKey(b []byte) uint64 {
+	if len(b) == 16 {
+		if v, err := strconv.ParseUint(bytesView(b), 16, 64); err == nil && v != 0 {
+			return v
+		}
+	}
+	return hashBytes(b)
+}
+
+// dropReasons interns srctl shadow's drop reasons.
+var dropReasons = []string{"queue_full", "shadow_unavailable", "shadow_login_failed", "too_large", "statement_not_prepared", "mirror_unavailable"}
+
+// reduce turns a decoded row (index idx of its batch) into a half.
+func reduce(r *proxylog.Row, idx int, group uint32, keepText bool) half {
 	h := half{
 		key: hashBytes(r.QueryID), ts: r.TS, bytes: r.BytesRecv, client: hashBytes(r.ClientAddr),
-		result: hashBytes(r.ResultHash), group: group, dur: float32(r.DurationMS), target: r.Target,
+		result: resultKey(r.ResultHash), setRes: resultKey(r.ResultSetHash), rows: -1, rowIdx: int32(idx),
+		group: group, dur: float32(r.DurationMS), target: r.Target,
+	}
+	if r.Has&proxylog.HasRows != 0 {
+		h.rows = r.Rows
+	}
+	if r.Has&proxylog.HasErrorCode != 0 {
+		h.code = int32(r.ErrorCode)
+	}
+	if r.Dropped {
+		h.flags |= flagDropped
+		h.filter = internFrom(dropReasons, r.DropReason)
 	}
 	h.qidLen = uint8(copy(h.qidBuf[:], r.QueryID))
 	if r.Success || r.Has&proxylog.HasSuccess == 0 && r.Has&proxylog.HasError == 0 {
@@ -82,7 +116,7 @@ func reduce(r *proxylog.Row, group uint32, keepText bool) half {
 	if r.Success && r.Has&proxylog.HasErrorCode != 0 && r.ErrorCode != 0 {
 		h.flags &^= flagSuccess // srctl's own proxy logs SQL errors with their code
 	}
-	if !h.ok() {
+	if !h.ok() && !r.Dropped {
 		msg := r.Error
 		if r.ErrorEscaped {
 			msg = proxylog.Unescape(msg)
@@ -95,7 +129,7 @@ func reduce(r *proxylog.Row, group uint32, keepText bool) half {
 			h.flags |= flagHasHash
 		}
 	}
-	if r.Filtered {
+	if r.Filtered && !r.Dropped {
 		h.flags |= flagFiltered
 		h.filter = internReason(r.FilterReason)
 	}
@@ -209,6 +243,16 @@ type sink struct {
 	drillSet      bool
 	shadowClients map[uint64]struct{}
 	lastClient    uint64
+	// rows is the batch being paired (parser sinks only), for the text of result examples.
+	rows []proxylog.Row
+}
+
+// textOf is the SQL of h's row while its batch is being paired, else "".
+func (sk *sink) textOf(h *half) string {
+	if h.rowIdx < 0 || int(h.rowIdx) >= len(sk.rows) {
+		return ""
+	}
+	return strings.Clone(text(&sk.rows[h.rowIdx]))
 }
 
 func newSink(w proxylog.Window, drillID uint32, drillSet bool) *sink {
@@ -255,7 +299,7 @@ func (sk *sink) pair(a, b *half) {
 		acc = &groupAcc{failures: map[failKey]*FailureGroup{}}
 		sk.accs[p.group] = acc
 	}
-	acc.addPair(p, s, &sk.sum, sk.drillSet && p.group == sk.drillID)
+	acc.addPair(p, s, sk, sk.drillSet && p.group == sk.drillID)
 }
 
 // localPairer pairs the rows of one batch: a pair's two rows are usually logged close together,
@@ -293,6 +337,7 @@ func (lp *localPairer) pairBatch(hs []half, sk *sink) (left []half, done []uint6
 	for i := range hs {
 		if !lp.used[i] {
 			left = append(left, hs[i])
+			left[len(left)-1].rowIdx = -1 // its batch is gone by the time it pairs
 		}
 	}
 	return left, done

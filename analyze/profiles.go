@@ -188,7 +188,7 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 		if !primaryDone[f.hash] {
 			continue
 		}
-		k := failKey{f.group + "\x00" + FailShadowProfile, f.msg}
+		k := failKey{kind: f.group + "\x00" + FailShadowProfile, msg: f.msg}
 		g := agg[k]
 		if g == nil {
 			g = &FailureGroup{Endpoint: f.group, Kind: FailShadowProfile, Error: f.msg}

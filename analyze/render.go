@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -235,6 +236,10 @@ func summaryLine(rep *Report) string {
 		}
 	}
 	add(s.Filtered, "filtered (not mirrored)")
+	if s.Dropped > 0 {
+		dq = append(dq, fmtInt(s.Dropped)+" shadow copies not executed ("+fmtCounts(s.DroppedBy)+")")
+	}
+	add(s.ResultOrderOnly, "pairs with the same rows in another order")
 	add(s.ShadowMissing, "shadow rows missing")
 	if s.PrimaryOnlyConnectionRows > 0 {
 		dq = append(dq, fmt.Sprintf("%s rows on %d primary-only connections", fmtInt(s.PrimaryOnlyConnectionRows), s.PrimaryOnlyConnections))
@@ -282,7 +287,33 @@ func renderSections(w io.Writer, rep *Report, o RenderOptions, md bool) error {
 				item("... %d more groups (--format json lists all)", len(rep.Failures)-20)
 				break
 			}
-			item("%s  %s  x%d  %s  (e.g. query_id %s)", f.Endpoint, f.Kind, f.Count, truncate(f.Error, 120), f.Example)
+			msg := truncate(f.Error, 120)
+			if f.ErrorCode != 0 {
+				msg = fmt.Sprintf("error %d: %s", f.ErrorCode, msg)
+			}
+			item("%s  %s  x%d  %s  (e.g. query_id %s)", f.Endpoint, f.Kind, f.Count, msg, f.Example)
+		}
+	}
+	var resDiff []EndpointReport
+	for _, e := range rep.Endpoints {
+		if e.ResultMismatches > 0 {
+			resDiff = append(resDiff, e)
+		}
+	}
+	if len(resDiff) > 0 {
+		head("Result differences (result hashes logged by srctl shadow)")
+		for _, e := range resDiff {
+			line := fmt.Sprintf("%s: %d of %d pairs return different rows", e.Endpoint, e.ResultMismatches, e.ResultCompared)
+			if e.ResultOrderOnly > 0 {
+				line += fmt.Sprintf(" (%d more: same rows, another order)", e.ResultOrderOnly)
+			}
+			item("%s", line)
+			for _, ex := range e.ResultExamples {
+				item("    query_id %s: primary %s rows (result %s), shadow %s rows (result %s)", ex.QueryID, fmtRows(ex.PrimaryRows), ex.PrimaryHash, fmtRows(ex.ShadowRows), ex.ShadowHash)
+				if ex.SQL != "" {
+					item("      %s", truncate(strings.Join(strings.Fields(ex.SQL), " "), 160))
+				}
+			}
 		}
 	}
 	var div []EndpointReport
@@ -487,4 +518,30 @@ func fmtBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func fmtRows(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	return fmtInt(n)
+}
+
+// fmtCounts lists counts by name, largest first: "queue_full 12, shadow_unavailable 3".
+func fmtCounts(m map[string]int64) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if m[names[i]] != m[names[j]] {
+			return m[names[i]] > m[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s %s", k, fmtInt(m[k]))
+	}
+	return strings.Join(parts, ", ")
 }

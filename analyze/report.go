@@ -63,22 +63,29 @@ type Summary struct {
 	ShadowMissing int64 `json:"shadow_missing"`
 	// PrimaryOnlyConnectionRows are primary rows of connections that have no shadow row at all
 	// (the shadow login failed).
-	PrimaryOnlyConnectionRows int64   `json:"primary_only_connection_rows"`
-	PrimaryOnlyConnections    int64   `json:"primary_only_connections"`
-	UnpairedShadow            int64   `json:"unpaired_shadow"`
-	OutsideWindow             int64   `json:"outside_window_rows"`
-	Endpoints                 int     `json:"endpoints"`
-	Regressions               int     `json:"regressions"`
-	Improvements              int     `json:"improvements"`
-	ShadowOnlyFailures        int64   `json:"shadow_only_failures"`
-	PrimaryOnlyFailures       int64   `json:"primary_only_failures"`
-	BothFailures              int64   `json:"both_failures"`
-	SizeDivergentEndpoints    int     `json:"size_divergent_endpoints"`
-	ResultMismatches          int64   `json:"result_mismatches"`
-	PrunedFiles               int     `json:"pruned_files"`
-	FirstQuery                string  `json:"first_query,omitempty"` // primary time of the first and last pair
-	LastQuery                 string  `json:"last_query,omitempty"`
-	ElapsedSeconds            float64 `json:"elapsed_seconds"`
+	PrimaryOnlyConnectionRows int64 `json:"primary_only_connection_rows"`
+	PrimaryOnlyConnections    int64 `json:"primary_only_connections"`
+	UnpairedShadow            int64 `json:"unpaired_shadow"`
+	OutsideWindow             int64 `json:"outside_window_rows"`
+	Endpoints                 int   `json:"endpoints"`
+	Regressions               int   `json:"regressions"`
+	Improvements              int   `json:"improvements"`
+	ShadowOnlyFailures        int64 `json:"shadow_only_failures"`
+	PrimaryOnlyFailures       int64 `json:"primary_only_failures"`
+	BothFailures              int64 `json:"both_failures"`
+	SizeDivergentEndpoints    int   `json:"size_divergent_endpoints"`
+	ResultMismatches          int64 `json:"result_mismatches"`
+	// ResultOrderOnly: pairs whose rows are the same but in another order (result_set_hash
+	// equal, result_hash not): no ORDER BY, or one the shadow resolves differently.
+	ResultOrderOnly int64 `json:"result_order_only"`
+	// Dropped are pairs whose shadow copy srctl shadow did not execute (queue full, shadow
+	// unreachable...), by drop_reason: neither failures nor latency pairs.
+	Dropped        int64            `json:"dropped"`
+	DroppedBy      map[string]int64 `json:"dropped_by,omitempty"`
+	PrunedFiles    int              `json:"pruned_files"`
+	FirstQuery     string           `json:"first_query,omitempty"` // primary time of the first and last pair
+	LastQuery      string           `json:"last_query,omitempty"`
+	ElapsedSeconds float64          `json:"elapsed_seconds"`
 }
 
 // Quantiles are latencies in milliseconds (or, in delta_pct, changes in percent).
@@ -149,9 +156,23 @@ type EndpointReport struct {
 	FilteredPairs       int64            `json:"filtered_pairs"`
 	SizeDivergence      SizeDivergence   `json:"size_divergence"`
 	ResultCompared      int64            `json:"result_compared"`   // pairs with result hashes on both sides
-	ResultMismatches    int64            `json:"result_mismatches"` // ... that differ
+	ResultMismatches    int64            `json:"result_mismatches"` // ... that return different rows
+	ResultOrderOnly     int64            `json:"result_order_only"` // ... the same rows in another order
+	ResultExamples      []ResultExample  `json:"result_examples,omitempty"`
+	DroppedPairs        int64            `json:"dropped_pairs"` // shadow copy not executed
 	Why                 []string         `json:"why"`
 	Notes               []string         `json:"notes,omitempty"`
+}
+
+// ResultExample is one pair whose results differ.
+type ResultExample struct {
+	QueryID     string `json:"query_id"`
+	SQL         string `json:"sql,omitempty"` // empty when the pair's rows were in different chunks of the logs
+	PrimaryHash string `json:"primary_result_hash"`
+	ShadowHash  string `json:"shadow_result_hash"`
+	PrimaryRows int64  `json:"primary_rows"` // -1: not logged
+	ShadowRows  int64  `json:"shadow_rows"`
+	ts          int64
 }
 
 // Failure kinds.
@@ -169,7 +190,9 @@ type FailureGroup struct {
 	Endpoint string `json:"endpoint"`
 	Kind     string `json:"kind"`
 	Error    string `json:"error"`
-	Count    int64  `json:"count"`
+	// ErrorCode is the server's error code when the log has it (srctl shadow), else 0.
+	ErrorCode int   `json:"error_code,omitempty"`
+	Count     int64 `json:"count"`
 	// Example is the earliest failure's query id (ties: the smallest id), so that the report
 	// does not depend on the order rows were read in.
 	Example   string `json:"example_query_id,omitempty"`

@@ -37,6 +37,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
   srctl lake           load logs and profiles into Apache Iceberg tables; compact and expire them
   srctl compare-baseline  gate a SQL change in CI: baseline vs candidate on a real server
                        (rows, latency statistics, EXPLAIN structure, StarRocks profiles)
+  srctl shadow         MySQL-protocol proxy: primary answers the client, a copy goes to the
+                       shadow; logs tell slowdowns, errors and wrong results apart
 
 Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
 underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
@@ -63,7 +65,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newCompareBaselineCmd(g), newLakeCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newCompareBaselineCmd(g), newLakeCmd(g), newShadowCmd(g))
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		documentEnv(c)

@@ -39,6 +39,14 @@ var ProxyLogsDef = Def{
 		iceberg.NestedField{ID: 18, Name: "affected_rows", Type: iceberg.PrimitiveTypes.Int64, Doc: "rows affected (srctl shadow)"},
 		iceberg.NestedField{ID: 19, Name: "result_hash", Type: iceberg.PrimitiveTypes.String, Doc: "order-sensitive hash of the result (srctl shadow)"},
 		iceberg.NestedField{ID: 20, Name: "result_set_hash", Type: iceberg.PrimitiveTypes.String, Doc: "order-insensitive hash of the result (srctl shadow)"},
+		iceberg.NestedField{ID: 21, Name: "started_at", Type: iceberg.PrimitiveTypes.TimestampTz, Doc: "first byte of the command written to the target (srctl shadow)"},
+		iceberg.NestedField{ID: 22, Name: "server_ms", Type: iceberg.PrimitiveTypes.Float64, Doc: "first request byte written to last answer byte read, ms, alike on both targets (srctl shadow)"},
+		iceberg.NestedField{ID: 23, Name: "endpoint", Type: iceberg.PrimitiveTypes.String, Doc: "route tag, user rule or fingerprint class (srctl shadow)"},
+		iceberg.NestedField{ID: 24, Name: "fingerprint", Type: iceberg.PrimitiveTypes.String, Doc: "fingerprint class id of the text (srctl shadow)"},
+		iceberg.NestedField{ID: 25, Name: "dropped", Type: iceberg.PrimitiveTypes.Bool, Doc: "the mirror copy was not executed (srctl shadow)"},
+		iceberg.NestedField{ID: 26, Name: "drop_reason", Type: iceberg.PrimitiveTypes.String, Doc: "queue_full, shadow_unavailable, shadow_login_failed, ... (srctl shadow)"},
+		iceberg.NestedField{ID: 27, Name: "role", Type: iceberg.PrimitiveTypes.String, Doc: "source (answered the client) or mirror (srctl shadow)"},
+		iceberg.NestedField{ID: 28, Name: "conn_id", Type: iceberg.PrimitiveTypes.Int64, Doc: "the proxy's client connection number (srctl shadow)"},
 	),
 }
 
@@ -85,6 +93,29 @@ var proxyLogColumns = map[string]func(r *lakehouse.ProxyLogRecord) any{
 	"affected_rows":   func(r *lakehouse.ProxyLogRecord) any { return optInt64(r.AffectedRows) },
 	"result_hash":     func(r *lakehouse.ProxyLogRecord) any { return optString(r.ResultHash) },
 	"result_set_hash": func(r *lakehouse.ProxyLogRecord) any { return optString(r.ResultSetHash) },
+	"started_at": func(r *lakehouse.ProxyLogRecord) any {
+		if r.StartedAt == nil {
+			return nil
+		}
+		return *r.StartedAt
+	},
+	"server_ms": func(r *lakehouse.ProxyLogRecord) any {
+		if r.ServerMS == nil {
+			return nil
+		}
+		return *r.ServerMS
+	},
+	"endpoint":    func(r *lakehouse.ProxyLogRecord) any { return optString(r.Endpoint) },
+	"fingerprint": func(r *lakehouse.ProxyLogRecord) any { return optString(r.Fingerprint) },
+	"dropped":     func(r *lakehouse.ProxyLogRecord) any { return r.Dropped },
+	"drop_reason": func(r *lakehouse.ProxyLogRecord) any { return optString(r.DropReason) },
+	"role":        func(r *lakehouse.ProxyLogRecord) any { return optString(r.Role) },
+	"conn_id": func(r *lakehouse.ProxyLogRecord) any {
+		if r.ConnID == 0 {
+			return nil
+		}
+		return int64(r.ConnID)
+	},
 }
 
 // proxyLogSetters write a column's value back into a record (the read path).
@@ -109,6 +140,24 @@ var proxyLogSetters = map[string]func(r *lakehouse.ProxyLogRecord, arr arrow.Arr
 	"affected_rows":   func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.AffectedRows = optInt64At(a, i) },
 	"result_hash":     func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.ResultHash = stringAt(a, i) },
 	"result_set_hash": func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.ResultSetHash = stringAt(a, i) },
+	"started_at": func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) {
+		if !a.IsNull(i) {
+			t := timeAt(a, i)
+			r.StartedAt = &t
+		}
+	},
+	"server_ms": func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) {
+		if !a.IsNull(i) {
+			v := float64At(a, i)
+			r.ServerMS = &v
+		}
+	},
+	"endpoint":    func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.Endpoint = stringAt(a, i) },
+	"fingerprint": func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.Fingerprint = stringAt(a, i) },
+	"dropped":     func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.Dropped = boolAt(a, i) },
+	"drop_reason": func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.DropReason = stringAt(a, i) },
+	"role":        func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.Role = stringAt(a, i) },
+	"conn_id":     func(r *lakehouse.ProxyLogRecord, a arrow.Array, i int) { r.ConnID = uint64(int64At(a, i)) },
 }
 
 func optString(s string) any {

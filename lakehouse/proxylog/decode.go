@@ -56,6 +56,9 @@ const (
 	HasErrorCode
 	HasRows
 	HasResultHash
+	HasResultSetHash
+	HasDropped
+	HasDropReason
 )
 
 // required are the keys without which a row cannot be paired or measured.
@@ -87,6 +90,11 @@ type Row struct {
 	ErrorCode    int64
 	Rows         int64
 	ResultHash   []byte
+	// srctl shadow's: the order-insensitive result hash, and whether (and why) the shadow copy
+	// was not executed.
+	ResultSetHash []byte
+	Dropped       bool
+	DropReason    []byte
 	// UnknownKey is the first key the decoder did not know (kept, not fatal: newer proxies add keys).
 	UnknownKey []byte
 }
@@ -271,12 +279,15 @@ const (
 	fieldErrorCode
 	fieldRows
 	fieldResultHash
+	fieldResultSetHash
+	fieldDropped
+	fieldDropReason
 	fieldCount
 )
 
 var fieldNames = [fieldCount]string{"", "ts", "query_id", "target", "command", "query_text", "query_hash",
 	"duration_ms", "bytes_sent", "bytes_recv", "success", "error", "client_addr", "filtered",
-	"filter_reason", "error_code", "rows", "result_hash"}
+	"filter_reason", "error_code", "rows", "result_hash", "result_set_hash", "dropped", "drop_reason"}
 
 // fieldByName maps a key to its field (fieldOther when unknown); keyLits holds each key as
 // written by a compact encoder, quotes and colon included, indexed by its first letter.
@@ -286,7 +297,9 @@ var fieldByName, keyLits = func() (map[string]int, [256][]keyLit) {
 	for f := fieldTS; f < fieldCount; f++ {
 		name := fieldNames[f]
 		byName[name] = f
-		lits[name[0]] = append(lits[name[0]], newKeyLit(`"`+name+`":`, f))
+		if len(name)+3 <= 16 { // longer keys take the general path
+			lits[name[0]] = append(lits[name[0]], newKeyLit(`"`+name+`":`, f))
+		}
 	}
 	return byName, lits
 }()
@@ -390,6 +403,12 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 		return d.intField(&r.Rows, &r.Has, HasRows, "rows")
 	case fieldResultHash:
 		return d.strField(&r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
+	case fieldResultSetHash:
+		return d.strField(&r.ResultSetHash, nil, &r.Has, HasResultSetHash, "result_set_hash")
+	case fieldDropped:
+		return d.boolField(&r.Dropped, &r.Has, HasDropped, "dropped")
+	case fieldDropReason:
+		return d.strField(&r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
 	default:
 		if r.UnknownKey == nil {
 			r.UnknownKey = key

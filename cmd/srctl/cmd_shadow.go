@@ -1,0 +1,451 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/internal/shadowproxy"
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse/objstore"
+)
+
+const defaultShadowLogSink = "./srctl-lake/shadow-logs"
+
+type backendTLSOptions struct {
+	enable     bool
+	ca         string
+	serverName string
+	skipVerify bool
+}
+
+func (o *backendTLSOptions) addFlags(f *pflag.FlagSet, name string) {
+	f.BoolVar(&o.enable, name+"-tls", false, "connect to the "+name+" over TLS (the MySQL SSL upgrade)")
+	f.StringVar(&o.ca, name+"-tls-ca", "", "PEM file of the CA that signs the "+name+"'s certificate (default: the system roots)")
+	f.StringVar(&o.serverName, name+"-tls-server-name", "", "name to verify in the "+name+"'s certificate (default: the host of --"+name+")")
+	f.BoolVar(&o.skipVerify, name+"-tls-skip-verify", false, "do not verify the "+name+"'s certificate (encrypts but does not authenticate; tests only)")
+}
+
+func (o *backendTLSOptions) config(flag, addr string) (*tls.Config, error) {
+	if !o.enable {
+		if o.ca != "" || o.serverName != "" || o.skipVerify {
+			return nil, usageErrorf("--%s-tls-* settings without --%s-tls", flag, flag)
+		}
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	c := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.skipVerify}
+	if o.serverName != "" {
+		c.ServerName = o.serverName
+	}
+	if o.ca != "" {
+		pem, err := os.ReadFile(o.ca)
+		if err != nil {
+			return nil, usageErrorf("--%s-tls-ca: %v", flag, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErrorf("--%s-tls-ca %s: no PEM certificate in it", flag, o.ca)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+type shadowOptions struct {
+	listen        string
+	primary       string
+	shadow        string
+	shadowUser    string
+	passwordFile  string
+	logSink       string
+	flushInterval time.Duration
+	endpointRules string
+	mirrorWrites  bool
+	includeTypes  []string
+	excludeTypes  []string
+	includeRegex  string
+	excludeRegex  string
+	sampleRate    float64
+	queueSize     int
+	shadowTimeout time.Duration
+	dialTimeout   time.Duration
+	maxMirror     byteSize
+	tlsCert       string
+	tlsKey        string
+	primaryTLS    backendTLSOptions
+	shadowTLS     backendTLSOptions
+	metricsAddr   string
+	allowCutover  bool
+	drainTimeout  time.Duration
+	lake          lakeOptions
+	store         objstore.Options
+}
+
+func newShadowCmd(g *globals) *cobra.Command {
+	o := &shadowOptions{maxMirror: 16 << 20}
+	cmd := &cobra.Command{
+		Use:   "shadow --primary HOST:PORT --shadow HOST:PORT [--listen ADDR] [--log-sink URI]",
+		Short: "MySQL-protocol proxy: answers from the primary, a copy of the traffic to the shadow, both logged",
+		Long: `shadow listens for MySQL-protocol clients (point them at --listen instead of the StarRocks FE).
+Every command goes to the primary, and the client gets the primary's answer byte for byte. A copy
+goes to the shadow through a bounded queue per connection, asynchronously: a slow, failing or
+absent shadow never adds latency to the client; when the queue is full the copy is dropped,
+counted, and its log row says so (dropped=true, drop_reason=queue_full).
+
+The shadow session is opened with --shadow-user (password from SRCTL_SHADOW_PASSWORD or
+--shadow-password-file, never a flag) and replays the client's session: the default database of
+the handshake and of COM_INIT_DB/USE, SET statements, the character set and the client's
+capability flags (multi-statements, multi-results, deprecate-EOF). Prepared statements are
+prepared on both sides and their ids remapped. LOAD DATA LOCAL is never mirrored.
+
+Mirroring policy: reads by default (SELECT, SHOW, DESCRIBE, EXPLAIN, WITH), writes only with
+--mirror-writes, narrowed by --include-types/--exclude-types, --include-regex/--exclude-regex and
+--sample-rate. Session state (SET, USE, transactions, prepares) is always mirrored. A command
+not mirrored gets a shadow row with filtered=true and filter_reason (sql_operation, pattern,
+sampling, load_data_local).
+
+Logs: one JSON row per command per target, the keys of the existing shadow proxy (ts,
+query_id, target, command, query_text, query_hash, duration_ms, bytes_sent, bytes_recv,
+success, error, client_addr, filtered, filter_reason) with their meaning, plus srctl's:
+error_code, sql_state (success=false on a server error), rows, affected_rows, result_hash
+(order-sensitive), result_set_hash (order-insensitive), started_at, server_ms (first request
+byte written to last answer byte read, the same on both sides), endpoint, fingerprint, dropped,
+drop_reason, role, conn_id. Written every --log-flush-interval to --log-sink: a directory,
+gs://bucket/prefix or s3://bucket/prefix (Hive-partitioned JSONL, what srctl diff reads), or
+an Iceberg table iceberg://CATALOG/NAMESPACE.TABLE.
+
+Metrics port (--metrics-addr): /metrics, /healthz, /readyz, and /source: GET shows whose answers
+clients get; POST /source?to=shadow makes the shadow the source of answers and the primary the
+mirror, POST /source?to=primary switches back, each connection at its next command boundary,
+without dropping connections. Switching to the shadow needs --allow-cutover.
+
+SIGTERM/SIGINT: stop accepting, let connections finish for --drain-timeout (an idle connection
+is closed at once, a busy one after its command), run the queued shadow copies, flush the logs,
+exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same port first.`,
+		Example: `  # Mirror reads from the production FE to the shadow FE, logs on local disk
+  SRCTL_SHADOW_PASSWORD=... srctl shadow --listen :9030 --primary fe-prod:9030 \
+    --shadow fe-shadow:9030 --shadow-user shadow_reader --log-sink ./lake/shadow-logs
+
+  # Then: what regressed, failed or returned other rows on the shadow
+  srctl diff ./lake/shadow-logs
+
+  # Logs to GCS, 10% of reads, no exports
+  srctl shadow --primary fe-prod:9030 --shadow fe-shadow:9030 --sample-rate 0.1 \
+    --exclude-regex '(?i)/\*.*route=.?/api/v1/export' --log-sink gs://my-lake/shadow-logs
+
+  # Live cutover to the shadow and back (with --allow-cutover)
+  curl -X POST 'localhost:9092/source?to=shadow'; curl -X POST 'localhost:9092/source?to=primary'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runShadow(cmd.Context(), o, g.logger)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", ":9030", "address clients connect to (MySQL protocol)")
+	f.StringVar(&o.primary, "primary", "", "primary (production) MySQL-protocol address HOST:PORT; its answers go to the clients (required)")
+	f.StringVar(&o.shadow, "shadow", "", "shadow MySQL-protocol address HOST:PORT; gets a copy of the traffic (required)")
+	f.StringVar(&o.shadowUser, "shadow-user", "root", "user of the shadow sessions")
+	f.StringVar(&o.passwordFile, "shadow-password-file", "", "file holding the shadow user's password (else SRCTL_SHADOW_PASSWORD)")
+	f.StringVar(&o.logSink, "log-sink", defaultShadowLogSink, "where log rows go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix or iceberg://CATALOG/NAMESPACE.TABLE")
+	f.DurationVar(&o.flushInterval, "log-flush-interval", time.Second, "longest time a log row waits in memory")
+	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules for SQL without sqlcommenter or Marginalia tags (the endpoint key of the logs)")
+	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "mirror writes too (INSERT, UPDATE, DELETE, DDL...): only for a shadow whose data may change")
+	f.StringSliceVar(&o.includeTypes, "include-types", nil, "mirror only these statement types: select, show, describe, explain, insert, update, delete, replace, create, drop, alter, truncate, load, call, other")
+	f.StringSliceVar(&o.excludeTypes, "exclude-types", nil, "never mirror these statement types")
+	f.StringVar(&o.includeRegex, "include-regex", "", "mirror only statements matching this regular expression (Go RE2 syntax)")
+	f.StringVar(&o.excludeRegex, "exclude-regex", "", "never mirror statements matching this regular expression")
+	f.Float64Var(&o.sampleRate, "sample-rate", 1, "share of eligible statements mirrored, in (0, 1]")
+	f.IntVar(&o.queueSize, "queue-size", 64, "shadow commands waiting per connection; beyond it copies are dropped")
+	f.DurationVar(&o.shadowTimeout, "shadow-timeout", 30*time.Second, "longest a command may take on the shadow before its session is reopened")
+	f.DurationVar(&o.dialTimeout, "dial-timeout", 5*time.Second, "timeout connecting to a backend")
+	f.Var(&o.maxMirror, "max-mirror-bytes", "larger commands are not mirrored (dropped, too_large)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) offered to clients that ask for TLS; with --tls-key")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	o.primaryTLS.addFlags(f, "primary")
+	o.shadowTLS.addFlags(f, "shadow")
+	f.StringVar(&o.metricsAddr, "metrics-addr", ":9092", "address serving /metrics, /healthz, /readyz and /source; empty disables")
+	f.BoolVar(&o.allowCutover, "allow-cutover", false, "let POST /source?to=shadow make the shadow the source of answers")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open connections may finish before they are cut")
+	o.lake.addFlags(f)
+	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
+	f.StringVar(&o.store.S3Region, "s3-region", "", "S3 region (default AWS_REGION, else us-east-1)")
+	f.BoolVar(&o.store.S3PathStyle, "s3-path-style", false, "address S3 buckets as endpoint/bucket (most S3-compatible stores)")
+	f.StringVar(&o.store.GCSEndpoint, "gcs-endpoint", "", "GCS JSON API endpoint (emulators); STORAGE_EMULATOR_HOST also works")
+	return cmd
+}
+
+// shadowConfig turns the options into the proxy's configuration (no I/O but reading files).
+func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
+	var cfg shadowproxy.Config
+	if o.primary == "" || o.shadow == "" {
+		return cfg, usageErrorf("--primary and --shadow are both required")
+	}
+	for flag, addr := range map[string]string{"primary": o.primary, "shadow": o.shadow} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return cfg, usageErrorf("--%s %q: want HOST:PORT", flag, addr)
+		}
+	}
+	pw, err := shadowPassword(o.passwordFile)
+	if err != nil {
+		return cfg, err
+	}
+	cfg = shadowproxy.Config{Primary: o.primary, Shadow: o.shadow, ShadowUser: o.shadowUser, ShadowPassword: pw,
+		QueueSize: o.queueSize, ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
+		AllowCutover: o.allowCutover}
+	cfg.Policy = shadowproxy.Policy{MirrorWrites: o.mirrorWrites, IncludeTypes: o.includeTypes, ExcludeTypes: o.excludeTypes, SampleRate: o.sampleRate}
+	if o.includeRegex != "" {
+		if cfg.Policy.Include, err = regexp.Compile(o.includeRegex); err != nil {
+			return cfg, usageErrorf("--include-regex: %v", err)
+		}
+	}
+	if o.excludeRegex != "" {
+		if cfg.Policy.Exclude, err = regexp.Compile(o.excludeRegex); err != nil {
+			return cfg, usageErrorf("--exclude-regex: %v", err)
+		}
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return cfg, usageErrorf("%v", err)
+	}
+	if o.queueSize <= 0 {
+		return cfg, usageErrorf("--queue-size %d: want at least 1", o.queueSize)
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return cfg, usageErrorf("--tls-cert and --tls-key go together")
+	}
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return cfg, usageErrorf("--tls-cert/--tls-key: %v", err)
+		}
+		cfg.ClientTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if cfg.PrimaryTLS, err = o.primaryTLS.config("primary", o.primary); err != nil {
+		return cfg, err
+	}
+	if cfg.ShadowTLS, err = o.shadowTLS.config("shadow", o.shadow); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// shadowPassword reads the shadow password from the file or SRCTL_SHADOW_PASSWORD, never from
+// a flag (process listings, shell history).
+func shadowPassword(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usageErrorf("--shadow-password-file: %v", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return os.Getenv("SRCTL_SHADOW_PASSWORD"), nil
+}
+
+// openLogWriter opens the store the log rows go to.
+func (o *shadowOptions) openLogWriter(ctx context.Context) (shadowproxy.BatchWriter, func(), error) {
+	if icelake.IsURI(o.logSink) {
+		u, err := icelake.ParseURI(o.logSink)
+		if err != nil {
+			return nil, nil, usageErrorf("--log-sink: %v", err)
+		}
+		lake, err := o.lake.open(ctx, u)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &icebergLogWriter{lake: lake, uri: u}, func() { lake.Close() }, nil
+	}
+	b, err := objstore.Open(ctx, o.logSink, o.store)
+	if err != nil {
+		return nil, nil, usageErrorf("--log-sink: %v", err)
+	}
+	return shadowproxy.JSONLWriter{Bucket: b}, func() { b.Close() }, nil
+}
+
+// icebergLogWriter appends each batch to a proxy_logs Iceberg table, exactly once per batch.
+type icebergLogWriter struct {
+	lake *icelake.Lake
+	uri  icelake.URI
+	mu   sync.Mutex
+	seq  int
+	run  string
+}
+
+func (w *icebergLogWriter) String() string { return w.uri.String() }
+
+func (w *icebergLogWriter) WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogRecord) error {
+	w.mu.Lock()
+	if w.run == "" {
+		w.run = fmt.Sprintf("shadow-%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	w.seq++
+	id := fmt.Sprintf("%s-%d-%d", w.run, w.seq, len(rows))
+	w.mu.Unlock()
+	recs := make([]lakehouse.ProxyLogRecord, len(rows))
+	for i, r := range rows {
+		recs[i] = *r
+	}
+	_, err := w.lake.AppendProxyLogs(ctx, w.uri.Ident(), recs, id, map[string]string{"srctl.writer": "srctl shadow"})
+	return err
+}
+
+func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := o.shadowConfig()
+	if err != nil {
+		return err
+	}
+	var rules *fingerprint.Rules
+	if o.endpointRules != "" {
+		data, err := os.ReadFile(o.endpointRules)
+		if err != nil {
+			return usageErrorf("--endpoint-rules: %v", err)
+		}
+		if rules, err = fingerprint.ParseRules(data, o.endpointRules); err != nil {
+			return usageErrorf("--endpoint-rules: %v", err)
+		}
+	}
+	w, closeWriter, err := o.openLogWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeWriter()
+	sink := shadowproxy.NewLogSink(w, shadowproxy.LogSinkConfig{FlushInterval: o.flushInterval, Rules: rules, Log: lg})
+	cfg.Sink, cfg.Log = sink, lg
+	proxy, err := shadowproxy.New(cfg)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	ln, err := shadowproxy.Listen(ctx, o.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	if o.metricsAddr != "" {
+		stop, err := serveShadowMetrics(o.metricsAddr, proxy, sink, lg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
+	lg.Info("shadow proxy listening", "listen", ln.Addr().String(), "primary", o.primary, "shadow", o.shadow,
+		"log_sink", w.String(), "mirror_writes", o.mirrorWrites, "sample_rate", o.sampleRate, "metrics", o.metricsAddr)
+	served := make(chan error, 1)
+	go func() { served <- proxy.Serve(ln) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	lg.Info("draining", "connections", proxy.ActiveConnections(), "drain_timeout", o.drainTimeout)
+	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
+	cut := proxy.Shutdown(dctx)
+	cancel()
+	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sink.Close(fctx); err != nil {
+		return fmt.Errorf("flushing the logs to %s: %w", w.String(), err)
+	}
+	st := proxy.Stats()
+	lg.Info("stopped: logs flushed", "connections_cut", cut, "commands", st.Commands.Load(), "mirrored", st.ShadowExecuted.Load(),
+		"dropped", st.ShadowDropped.Load(), "filtered", st.Filtered.Load(), "log_rows", sink.Written.Load(), "log_rows_lost", sink.Dropped.Load())
+	return nil
+}
+
+// serveShadowMetrics serves /metrics, /healthz, /readyz and the /source switch.
+func serveShadowMetrics(addr string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st := p.Stats()
+	counter := func(name, help string, v func() int64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "srctl_shadow", Name: name, Help: help},
+			func() float64 { return float64(v()) }))
+	}
+	counter("connections_total", "client connections accepted", st.ConnectionsTotal.Load)
+	counter("commands_total", "client commands relayed to the source", st.Commands.Load)
+	counter("source_errors_total", "server errors answered by the source", st.PrimaryErrors.Load)
+	counter("mirror_executed_total", "copies executed on the mirror", st.ShadowExecuted.Load)
+	counter("mirror_errors_total", "server errors answered by the mirror", st.ShadowErrors.Load)
+	counter("mirror_failures_total", "transport failures and timeouts on the mirror", st.ShadowFailures.Load)
+	counter("mirror_dropped_total", "copies not executed (queue full, mirror unavailable, ...)", st.ShadowDropped.Load)
+	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
+	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
+	counter("cutovers_total", "source switches", st.Cutovers.Load)
+	counter("log_rows_written_total", "log rows stored", sink.Written.Load)
+	counter("log_rows_lost_total", "log rows dropped because the log store could not keep up", sink.Dropped.Load)
+	counter("log_write_errors_total", "failed log writes (retried)", sink.WriteErrors.Load)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "connections_active", Help: "open client connections"},
+		func() float64 { return float64(st.ConnectionsActive.Load()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "source_is_shadow", Help: "1 when clients get the shadow's answers"},
+		func() float64 { return float64(p.Source()) }))
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/source", func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			fmt.Fprintln(w, p.Source())
+		case http.MethodPost:
+			var to shadowproxy.Source
+			switch r.URL.Query().Get("to") {
+			case "shadow":
+				to = shadowproxy.SourceShadow
+			case "primary":
+				to = shadowproxy.SourcePrimary
+			default:
+				http.Error(w, "want ?to=shadow or ?to=primary", http.StatusBadRequest)
+				return
+			}
+			if err := p.SetSource(to); err != nil {
+				http.Error(w, err.Error(), http.StatusForbidden)
+				return
+			}
+			lg.Warn("source switched over HTTP", "to", to.String(), "from", r.RemoteAddr)
+			fmt.Fprintln(w, p.Source())
+		default:
+			http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
+		}
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lg.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
