@@ -25,6 +25,9 @@ type Config struct {
 	Alpha     float64            // false discovery rate / error level; default 0.05
 	MinPairs  int                // pairs an endpoint needs for any verdict; default 20
 	Threshold float64            // smallest relative change worth reporting; default 0.10
+	// MinDeltaMS is the smallest absolute change worth reporting, in ms (0: none): between two
+	// servers, sub-millisecond queries differ by more than the threshold for reasons no user sees.
+	MinDeltaMS float64
 	// DivergenceShare is the share of compared pairs whose response size must collapse or differ
 	// for an endpoint to be "suspected"; default 0.5 ("most pairs").
 	DivergenceShare float64
@@ -603,6 +606,8 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 	verdicts := [4]string{}
 	var intervals [4]*[2]float64
 	deltas := [4]float64{e.DeltaPct.P50, e.DeltaPct.P90, e.DeltaPct.P95, e.DeltaPct.P99}
+	absMS := [4]float64{e.Shadow.P50 - e.Primary.P50, e.Shadow.P90 - e.Primary.P90, e.Shadow.P95 - e.Primary.P95, e.Shadow.P99 - e.Primary.P99}
+	big := func(i int) bool { return math.Abs(absMS[i]) >= cfg.MinDeltaMS }
 	regress, improve := false, false
 	for i, q := range quantileLevels {
 		if n < MinPairsFor(q, cfg.MinPairs) {
@@ -619,10 +624,10 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 		lo, hi := (cs.Lo/cp.Hi-1)*100, (cs.Hi/cp.Lo-1)*100
 		intervals[i] = &[2]float64{round1(lo), round1(hi)}
 		switch {
-		case lo > 0 && deltas[i] >= thr:
+		case lo > 0 && deltas[i] >= thr && big(i):
 			verdicts[i] = VerdictRegression
 			regress = true
-		case hi < 0 && deltas[i] <= -thr:
+		case hi < 0 && deltas[i] <= -thr && big(i):
 			verdicts[i] = VerdictImprovement
 			improve = true
 		default:
@@ -630,7 +635,7 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 		}
 	}
 	// The centre: Wilcoxon on the paired log ratios, corrected across endpoints.
-	if e.PAdjusted < cfg.Alpha {
+	if e.PAdjusted < cfg.Alpha && big(0) {
 		switch {
 		case e.CentreDeltaPct >= thr:
 			regress = true

@@ -34,6 +34,7 @@ type diffOptions struct {
 	alpha           float64
 	minPairs        int
 	threshold       string
+	minDelta        time.Duration
 	divergenceShare float64
 	sortKey         string
 	format          string
@@ -74,8 +75,12 @@ Statistics, per endpoint, on pairs where both sides succeeded: P50/P90/P95/P99 o
 their change; a Wilcoxon signed-rank test on the paired log(shadow/primary) latency ratios,
 Benjamini-Hochberg-corrected across endpoints, for the centre; distribution-free order-statistic
 intervals (Bonferroni-corrected) for each quantile's change. A change is reported only when it is
-significant AND at least --threshold; "~" means no significant change. Quantiles need enough
+significant AND at least --threshold (and --min-delta, if set); "~" means no significant change. Quantiles need enough
 pairs: P50 --min-pairs, P90 50, P95 100, P99 500 (n(1-q) >= 5).
+
+Logs of srctl shadow carry the server's error code and result hashes: a SQL error is a failure
+with its code, and pairs whose rows differ (result_hash and result_set_hash both differ) are
+listed per endpoint with examples; the same rows in another order are counted apart.
 
 The existing proxy logs SQL errors as successes, so diff also compares response sizes: an
 endpoint whose shadow responses collapse to error size, or differ beyond a constant protocol
@@ -112,6 +117,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	f.Float64Var(&o.alpha, "alpha", analyze.DefaultAlpha, "false discovery rate of the tests (0 < alpha < 1)")
 	f.IntVar(&o.minPairs, "min-pairs", analyze.DefaultMinPairs, "pairs an endpoint needs for a verdict")
 	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
+	f.DurationVar(&o.minDelta, "min-delta", 0, "smallest absolute change worth reporting (e.g. 1ms): keeps sub-millisecond jitter between two servers out of the verdicts")
 	f.Float64Var(&o.divergenceShare, "divergence-share", analyze.DefaultDivergenceShare, "share of pairs whose response size must collapse or differ to suspect an endpoint")
 	f.StringVar(&o.sortKey, "sort", analyze.SortImpact, "order within each verdict: "+strings.Join(analyze.SortKeys, ", "))
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
@@ -155,6 +161,10 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 		return cfg, usageErrorf("--threshold %q: want a percentage such as 10%%", o.threshold)
 	}
 	cfg.Threshold = thr / 100
+	if o.minDelta < 0 {
+		return cfg, usageErrorf("--min-delta %s is negative", o.minDelta)
+	}
+	cfg.MinDeltaMS = float64(o.minDelta) / float64(time.Millisecond)
 	if o.divergenceShare <= 0 || o.divergenceShare > 1 {
 		return cfg, usageErrorf("--divergence-share %v: want a share in (0, 1]", o.divergenceShare)
 	}

@@ -260,7 +260,9 @@ func (m *mirror) connect() error {
 	const passCaps = mysqlwire.ClientFoundRows | mysqlwire.ClientMultiStatements | mysqlwire.ClientMultiResults |
 		mysqlwire.ClientPSMultiResults | mysqlwire.ClientDeprecateEOF | mysqlwire.ClientInteractive | mysqlwire.ClientProgressMariaDB
 	const passExt = mysqlwire.MariaDBExtendedMeta | mysqlwire.MariaDBCacheMetadata
-	cc, err := mysqlwire.Connect(nc, mysqlwire.ClientConfig{User: cfg.ShadowUser, Password: cfg.ShadowPassword, DB: snap.db,
+	// The database is selected after the login, not in it: a shadow without the client's
+	// database then shows as errors of the queries that need it, not as a refused session.
+	cc, err := mysqlwire.Connect(nc, mysqlwire.ClientConfig{User: cfg.ShadowUser, Password: cfg.ShadowPassword,
 		Charset: snap.charset, Caps: snap.caps & passCaps, ExtCaps: snap.ext & passExt, TLS: cfg.ShadowTLS})
 	if err != nil {
 		nc.Close()
@@ -276,6 +278,15 @@ func (m *mirror) connect() error {
 		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
 	}
 	m.lastFail = time.Time{}
+	if snap.db != "" {
+		if r, _, _, err := m.roundTrip(append([]byte{comInitDB}, snap.db...), time.Now()); err != nil {
+			m.be.close()
+			m.be = nil
+			return fail(DropUnavailable, err)
+		} else if r.err != nil {
+			m.s.p.cfg.Log.Warn("the shadow has not the client's database", "conn", m.s.id, "db", snap.db, "err", r.err)
+		}
+	}
 	for _, set := range snap.sets {
 		if r, _, _, err := m.roundTrip(append([]byte{comQuery}, set...), time.Now()); err != nil {
 			m.be.close()
