@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,14 +58,42 @@ type mirror struct {
 	target       string // cluster name of the mirror target
 	canReconnect bool   // only the shadow's session can be reopened (with the configured user)
 	resync       atomic.Bool
+	aborted      atomic.Bool
+	ncMu         sync.Mutex
+	nc           net.Conn // the backend's connection, for abort
 	lastFail     time.Time
 	lastReason   string
 	lastErr      string
 	resp         response
+	// prepErr holds the mirror's errors for statements it could not prepare (by client id):
+	// their executes are logged as failing with it, the truth of what the mirror would do.
+	prepErr map[uint32]*mysqlwire.ServerError
 }
 
 func newMirror(s *session) *mirror {
 	return &mirror{s: s, jobs: make(chan *job, s.p.cfg.QueueSize), done: make(chan struct{}), target: "shadow", canReconnect: true}
+}
+
+// abort makes the worker log the copies still queued as not executed and cuts the one
+// running (the proxy's shutdown deadline has passed).
+func (m *mirror) abort() {
+	m.aborted.Store(true)
+	m.ncMu.Lock()
+	if m.nc != nil {
+		m.nc.Close()
+	}
+	m.ncMu.Unlock()
+}
+
+// setBackend makes be the mirror's backend (nil: none), visible to abort.
+func (m *mirror) setBackend(be *backend) {
+	m.be = be
+	m.ncMu.Lock()
+	m.nc = nil
+	if be != nil {
+		m.nc = be.nc
+	}
+	m.ncMu.Unlock()
 }
 
 // finish closes the queue: the worker runs what is queued and ends.
@@ -143,9 +172,13 @@ func (m *mirror) dropped(j *job, target, reason, detail string) {
 // exec runs one copy on the mirror and logs it.
 func (m *mirror) exec(j *job) {
 	cfg := &m.s.p.cfg
+	if m.aborted.Load() {
+		m.dropped(j, m.target, DropConnectionClosed, "the proxy shut down before the copy ran")
+		return
+	}
 	if m.resync.Swap(false) && m.canReconnect {
 		m.be.close()
-		m.be = nil
+		m.setBackend(nil)
 	}
 	if j.cmd == comQuit && m.be == nil {
 		m.dropped(j, m.target, DropUnavailable, "no session on the "+m.target+" to quit")
@@ -168,6 +201,10 @@ func (m *mirror) exec(j *job) {
 	payload := j.payload
 	if hasStmtID(j.cmd) {
 		id, ok := m.be.stmtID(j.clientStmt)
+		if e := m.prepErr[j.clientStmt]; !ok && e != nil && j.cmd != comStmtClose {
+			m.failedPrepare(j, e)
+			return
+		}
 		if !ok {
 			m.dropped(j, m.target, DropStmtNotPrepared, fmt.Sprintf("statement %d was not prepared on the %s", j.clientStmt, m.target))
 			return
@@ -187,7 +224,7 @@ func (m *mirror) exec(j *job) {
 		s.p.stats.ShadowFailures.Add(1)
 		rec.Success, rec.Error = false, err.Error()
 		m.be.close()
-		m.be = nil
+		m.setBackend(nil)
 		cfg.Sink.Write(rec)
 		return
 	}
@@ -199,12 +236,36 @@ func (m *mirror) exec(j *job) {
 	switch {
 	case j.cmd == comStmtPrepare && r.err == nil && j.clientStmt != 0:
 		m.be.ids[j.clientStmt] = r.stmtID
+		delete(m.prepErr, j.clientStmt)
+	case j.cmd == comStmtPrepare && r.err != nil && j.clientStmt != 0:
+		m.notePrepareError(j.clientStmt, r.err)
 	case j.cmd == comStmtClose && m.be.ids != nil:
 		delete(m.be.ids, j.clientStmt)
+		delete(m.prepErr, j.clientStmt)
 	case j.cmd == comResetConnection && r.err == nil && m.be.ids != nil:
 		clear(m.be.ids)
 	}
 	cfg.Sink.Write(rec)
+}
+
+func (m *mirror) notePrepareError(id uint32, e *mysqlwire.ServerError) {
+	if m.prepErr == nil {
+		m.prepErr = map[uint32]*mysqlwire.ServerError{}
+	}
+	m.prepErr[id] = e
+}
+
+// failedPrepare logs an execute of a statement the mirror could not prepare as failing with
+// the prepare's error: executed there, the statement would fail the same way.
+func (m *mirror) failedPrepare(j *job, e *mysqlwire.ServerError) {
+	s := m.s
+	s.p.stats.ShadowErrors.Add(1)
+	now := time.Now()
+	rec := s.record(&command{cmd: j.cmd, text: j.text}, m.target, "mirror", now, now, 0, 0, nil)
+	rec.QueryID = j.qid
+	code := int(e.Code)
+	rec.Success, rec.ErrorCode, rec.SQLState, rec.Error = false, &code, e.SQLState, e.Message+" (when preparing the statement)"
+	s.p.cfg.Sink.Write(rec)
 }
 
 // roundTrip sends one command on the mirror's session and reads the whole answer.
@@ -273,7 +334,7 @@ func (m *mirror) connect() error {
 		return fail(DropUnavailable, err)
 	}
 	cc.NC.SetDeadline(time.Time{})
-	m.be = &backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}}
+	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}})
 	if cc.R == nil {
 		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
 	}
@@ -281,7 +342,7 @@ func (m *mirror) connect() error {
 	if snap.db != "" {
 		if r, _, _, err := m.roundTrip(append([]byte{comInitDB}, snap.db...), time.Now()); err != nil {
 			m.be.close()
-			m.be = nil
+			m.setBackend(nil)
 			return fail(DropUnavailable, err)
 		} else if r.err != nil {
 			m.s.p.cfg.Log.Warn("the shadow has not the client's database", "conn", m.s.id, "db", snap.db, "err", r.err)
@@ -290,7 +351,7 @@ func (m *mirror) connect() error {
 	for _, set := range snap.sets {
 		if r, _, _, err := m.roundTrip(append([]byte{comQuery}, set...), time.Now()); err != nil {
 			m.be.close()
-			m.be = nil
+			m.setBackend(nil)
 			return fail(DropUnavailable, err)
 		} else if r.err != nil {
 			m.s.p.cfg.Log.Debug("replaying a SET on the shadow failed", "conn", m.s.id, "sql", set, "err", r.err)
@@ -300,11 +361,13 @@ func (m *mirror) connect() error {
 		r, _, _, err := m.roundTrip(append([]byte{comStmtPrepare}, text...), time.Now())
 		if err != nil {
 			m.be.close()
-			m.be = nil
+			m.setBackend(nil)
 			return fail(DropUnavailable, err)
 		}
 		if r.err == nil {
 			m.be.ids[id] = r.stmtID
+		} else {
+			m.notePrepareError(id, r.err)
 		}
 	}
 	return nil
@@ -327,7 +390,8 @@ func (m *mirror) handover(h *handover) {
 	}
 	h.taken = true
 	old := m.be
-	m.be, m.target = h.give, h.give.target
+	m.setBackend(h.give)
+	m.target = h.give.target
 	m.canReconnect = h.give.target == "shadow"
 	h.reply <- old
 }

@@ -121,6 +121,8 @@ type Proxy struct {
 	conns   map[*session]struct{}
 	closing bool
 	wg      sync.WaitGroup // sessions (and their mirrors)
+	killed  chan struct{}  // closed when Shutdown's deadline has passed
+	kill    sync.Once
 }
 
 // New checks cfg and returns a proxy.
@@ -132,7 +134,7 @@ func New(cfg Config) (*Proxy, error) {
 	if err := c.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &Proxy{cfg: c, conns: map[*session]struct{}{}}, nil
+	return &Proxy{cfg: c, conns: map[*session]struct{}{}, killed: make(chan struct{})}, nil
 }
 
 // Stats are the proxy's counters (exported as metrics by the command).
@@ -261,6 +263,7 @@ func (p *Proxy) Shutdown(ctx context.Context) int {
 		s.kill()
 	}
 	p.mu.Unlock()
+	p.kill.Do(func() { close(p.killed) })
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

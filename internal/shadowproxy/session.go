@@ -156,7 +156,15 @@ func (s *session) run() {
 		s.client.Close()
 		s.src.close()
 		if s.mir != nil {
+			// The copies still queued run before the session counts as ended, so that a
+			// shutdown flushes their log rows; a shutdown past its deadline aborts them.
 			s.mir.finish()
+			select {
+			case <-s.mir.done:
+			case <-s.p.killed:
+				s.mir.abort()
+				<-s.mir.done
+			}
 		}
 	}()
 	if err := s.handshake(); err != nil {

@@ -291,8 +291,17 @@ var fieldNames = [fieldCount]string{"", "ts", "query_id", "target", "command", "
 
 // fieldByName maps a key to its field (fieldOther when unknown); keyLits holds each key as
 // written by a compact encoder, quotes and colon included, indexed by its first letter.
+// fieldKnownIgnored marks keys of the log schema that diff does not read (srctl shadow's
+// extra keys): skipped without a data-quality note.
+const fieldKnownIgnored = fieldCount + 1
+
+var ignoredKeys = []string{"sql_state", "affected_rows", "started_at", "server_ms", "endpoint", "fingerprint", "role", "conn_id"}
+
 var fieldByName, keyLits = func() (map[string]int, [256][]keyLit) {
 	byName := map[string]int{}
+	for _, k := range ignoredKeys {
+		byName[k] = fieldKnownIgnored
+	}
 	var lits [256][]keyLit
 	for f := fieldTS; f < fieldCount; f++ {
 		name := fieldNames[f]
@@ -409,6 +418,10 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 		return d.boolField(&r.Dropped, &r.Has, HasDropped, "dropped")
 	case fieldDropReason:
 		return d.strField(&r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
+	case fieldKnownIgnored:
+		if !d.skip(0) {
+			return errTruncated
+		}
 	default:
 		if r.UnknownKey == nil {
 			r.UnknownKey = key
