@@ -419,7 +419,8 @@ func (s *session) command(first []byte, seq uint8) error {
 		}
 	}
 	start := time.Now()
-	if err := s.src.fc.WriteFrames(first, seq); err != nil {
+	if err := s.src.fc.WriteFrame(first, seq); err != nil {
+		s.relayLastWords()
 		return s.sourceFailed(&c, start, err)
 	}
 	c.bytesSent = int64(len(first) + 4)
@@ -433,7 +434,8 @@ func (s *session) command(first []byte, seq uint8) error {
 			return err
 		}
 		n = len(p)
-		if err := s.src.fc.WriteFrames(p, sq); err != nil {
+		if err := s.src.fc.WriteFrame(p, sq); err != nil {
+			s.relayLastWords()
 			return s.sourceFailed(&c, start, err)
 		}
 		c.bytesSent += int64(n + 4)
@@ -515,6 +517,22 @@ func hasStmtID(cmd byte) bool {
 	return false
 }
 
+// relayLastWords passes on what the source said before it stopped reading: a server that
+// refuses a command (a packet over max_allowed_packet) answers with an ERR and closes, and the
+// client must get that ERR as it would directly.
+func (s *session) relayLastWords() {
+	s.src.nc.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		p, sq, err := s.src.fc.ReadFrame()
+		if err != nil {
+			break
+		}
+		s.out = append(s.out, byte(len(p)), byte(len(p)>>8), byte(len(p)>>16), sq)
+		s.out = append(s.out, p...)
+	}
+	s.flushClient()
+}
+
 // rewritePreparedID gives the client an id of the proxy's numbering for a statement prepared
 // after a cutover (the source's own ids could collide with ids the client already holds).
 func (s *session) rewritePreparedID(p []byte) {
@@ -539,7 +557,7 @@ func (s *session) relayLocalFile(c *command) error {
 			return err
 		}
 		c.bytesSent += int64(len(p) + 4)
-		if err := s.src.fc.WriteFrames(p, sq); err != nil {
+		if err := s.src.fc.WriteFrame(p, sq); err != nil {
 			return err
 		}
 		if len(p) == 0 {
