@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net"
 	"strings"
 )
@@ -479,8 +480,8 @@ type FrameConn struct {
 	buf []byte
 }
 
-// keepBuffer is the largest frame buffer kept between reads; larger frames get a buffer of
-// their own, so an idle connection holds no more than this.
+// keepBuffer is the largest frame buffer kept between reads (it grows to the frames read, in
+// powers of two); larger frames get a buffer of their own.
 const keepBuffer = 64 << 10
 
 // ReadFrame reads one frame. The payload aliases a buffer reused by the next read.
@@ -491,18 +492,27 @@ func (f *FrameConn) ReadFrame() (payload []byte, seq uint8, err error) {
 	}
 	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
 	var b []byte
-	if n <= keepBuffer {
-		if cap(f.buf) < n {
-			f.buf = make([]byte, keepBuffer)
-		}
+	switch {
+	case n <= cap(f.buf):
 		b = f.buf[:n]
-	} else {
+	case n <= keepBuffer:
+		f.buf = make([]byte, max(512, 1<<bits.Len(uint(n-1))))
+		b = f.buf[:n]
+	default:
 		b = make([]byte, n)
 	}
 	if _, err := io.ReadFull(f.R, b); err != nil {
 		return nil, 0, fmt.Errorf("frame of %d bytes cut short: %w", n, err)
 	}
 	return b, hdr[3], nil
+}
+
+// Shrink drops the read buffer when it has grown beyond limit bytes, so that a connection
+// that once read a large frame does not keep the memory while idle.
+func (f *FrameConn) Shrink(limit int) {
+	if cap(f.buf) > limit {
+		f.buf = nil
+	}
 }
 
 // ReadPacket reads a logical packet, joining continuation frames; it returns the sequence

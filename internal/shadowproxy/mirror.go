@@ -54,6 +54,7 @@ type mirror struct {
 	jobs         chan *job
 	done         chan struct{}
 	finishOnce   sync.Once
+	startOnce    sync.Once
 	be           *backend
 	target       string // cluster name of the mirror target
 	canReconnect bool   // only the shadow's session can be reopened (with the configured user)
@@ -96,9 +97,20 @@ func (m *mirror) setBackend(be *backend) {
 	m.ncMu.Unlock()
 }
 
-// finish closes the queue: the worker runs what is queued and ends.
+// start runs the worker (once; the session calls it before the first copy is queued).
+func (m *mirror) start() {
+	m.startOnce.Do(func() {
+		go m.run()
+	})
+}
+
+// finish closes the queue: the worker runs what is queued and ends (done is closed at once
+// when it never started).
 func (m *mirror) finish() {
-	m.finishOnce.Do(func() { close(m.jobs) })
+	m.finishOnce.Do(func() {
+		close(m.jobs)
+		m.startOnce.Do(func() { close(m.done) })
+	})
 }
 
 func (m *mirror) run() {
@@ -148,6 +160,7 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 		m.dropped(j, s.mirrorTarget(), DropTooLarge, fmt.Sprintf("the command is larger than %d bytes", cfg.MaxMirrorBytes))
 		return
 	}
+	m.start()
 	select {
 	case m.jobs <- j:
 	default:
@@ -407,6 +420,7 @@ func (s *session) switchSource(want Source) {
 		}
 	}
 	h := &handover{give: s.src, reply: make(chan *backend, 1)}
+	s.mir.start()
 	select {
 	case s.mir.jobs <- &job{handover: h}:
 	default:

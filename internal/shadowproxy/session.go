@@ -171,8 +171,7 @@ func (s *session) run() {
 		s.p.cfg.Log.Debug("connection ended in the handshake", "conn", s.id, "client", s.clientAddr, "err", err)
 		return
 	}
-	s.mir = newMirror(s)
-	go s.mir.run()
+	s.mir = newMirror(s) // its goroutine starts with the first copy: idle connections cost less
 	if err := s.serve(); err != nil && !isClosed(err) {
 		s.p.cfg.Log.Info("connection ended", "conn", s.id, "client", s.clientAddr, "err", err)
 	}
@@ -488,6 +487,8 @@ func (s *session) command(first []byte, seq uint8) error {
 		return err
 	}
 	end := time.Now()
+	s.cfc.Shrink(16 << 10)
+	s.src.fc.Shrink(16 << 10)
 	rec := s.record(&c, s.src.target, "source", start, end, c.bytesSent, recv, r)
 	if r.err != nil {
 		s.p.stats.PrimaryErrors.Add(1)
