@@ -1,0 +1,214 @@
+package shadowproxy
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/internal/mysqlwire"
+	"github.com/srctl/srctl/lakehouse"
+)
+
+// fakeServer is a MySQL-protocol server for the cases a real one will not produce on demand:
+// it answers "rows N" with N rows, "die after N" with N rows and then a closed connection,
+// "big" with one row of 17 MiB (a value over several packets), anything else with OK.
+type fakeServer struct {
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func startFakeServer(t testing.TB) *fakeServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fakeServer{ln: ln, conns: map[net.Conn]struct{}{}}
+	fs.wg.Add(1)
+	go func() {
+		defer fs.wg.Done()
+		id := uint32(0)
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			id++
+			fs.mu.Lock()
+			fs.conns[nc] = struct{}{}
+			fs.mu.Unlock()
+			fs.wg.Add(1)
+			go func() {
+				defer fs.wg.Done()
+				fs.serve(mysqlwire.NewConn(nc, id))
+				fs.mu.Lock()
+				delete(fs.conns, nc)
+				fs.mu.Unlock()
+				nc.Close()
+			}()
+		}
+	}()
+	t.Cleanup(fs.close)
+	return fs
+}
+
+func (fs *fakeServer) addr() string { return fs.ln.Addr().String() }
+
+func (fs *fakeServer) close() {
+	fs.ln.Close()
+	fs.mu.Lock()
+	for c := range fs.conns {
+		c.Close()
+	}
+	fs.mu.Unlock()
+	fs.wg.Wait()
+}
+
+func (fs *fakeServer) serve(c *mysqlwire.Conn) {
+	if err := c.Handshake("5.7.99-srctl-fake", []byte("abcdefghijklmnopqrst"), nil); err != nil {
+		return
+	}
+	for {
+		c.ResetSequence()
+		p, err := c.ReadPacket()
+		if err != nil || len(p) == 0 || p[0] == comQuit {
+			return
+		}
+		q := string(p[1:])
+		switch {
+		case p[0] != comQuery:
+			c.WriteOK(0, 0)
+		case strings.HasPrefix(q, "rows "), strings.HasPrefix(q, "die after "):
+			n, _ := strconv.Atoi(q[strings.LastIndexByte(q, ' ')+1:])
+			c.WriteColumns([]mysqlwire.Column{{Name: "v", Type: mysqlwire.TypeVarString}})
+			for i := range n {
+				c.WriteRow([][]byte{[]byte(strconv.Itoa(i) + strings.Repeat("x", 100))})
+			}
+			if strings.HasPrefix(q, "die after ") {
+				c.Flush()
+				return
+			}
+			c.EndRows()
+		case q == "big":
+			c.WriteColumns([]mysqlwire.Column{{Name: "v", Type: mysqlwire.TypeBlob}})
+			c.WriteRow([][]byte{bytes.Repeat([]byte("y"), 17<<20)})
+			c.EndRows()
+		default:
+			c.WriteOK(0, 0)
+		}
+		if c.Flush() != nil {
+			return
+		}
+	}
+}
+
+// settle waits for the goroutine count to come back to at most base (+slack).
+func settle(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d, were %d: leak?\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBadInputNeitherCrashesNorLeaks(t *testing.T) {
+	primary := startFakeServer(t)
+	shadow := startFakeServer(t)
+	sink := &memSink{}
+	p, addr := startProxy(t, Config{Primary: primary.addr(), Shadow: shadow.addr(), ShadowUser: "root", Sink: sink, QueueSize: 8})
+	base := runtime.NumGoroutine()
+
+	connect := func(t *testing.T) *recorder {
+		t.Helper()
+		return dialRecorder(t, addr, "")
+	}
+	t.Run("garbage instead of a handshake response", func(t *testing.T) {
+		for range 20 {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			junk := make([]byte, 300)
+			rand.Read(junk)
+			nc.SetDeadline(time.Now().Add(5 * time.Second))
+			io.CopyN(io.Discard, nc, 4) // greeting header
+			nc.Write(junk)
+			nc.(*net.TCPConn).CloseWrite() // a junk length would have the proxy wait for more
+			if _, err := io.Copy(io.Discard, nc); err != nil {
+				t.Fatalf("the proxy should close the connection: %v", err)
+			}
+			nc.Close()
+		}
+		settle(t, base)
+	})
+	t.Run("a frame that claims 16 MiB, then nothing", func(t *testing.T) {
+		r := connect(t)
+		r.cc.NC.Write([]byte{0xff, 0xff, 0xff, 0, comQuery, 'S'})
+		r.cc.NC.Close()
+		settle(t, base)
+	})
+	t.Run("an empty command", func(t *testing.T) {
+		r := connect(t)
+		r.cc.NC.Write([]byte{0, 0, 0, 0})
+		r.cc.NC.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, r.cc.NC); err != nil {
+			t.Fatalf("the proxy should close the connection: %v", err)
+		}
+		settle(t, base)
+	})
+	t.Run("client disconnects mid-result", func(t *testing.T) {
+		r := connect(t)
+		r.fc.WriteFrames(query("rows 200000"), 0)
+		io.CopyN(io.Discard, r.cc.NC, 64<<10)
+		r.cc.NC.Close()
+		settle(t, base)
+	})
+	t.Run("backend closes mid-result", func(t *testing.T) {
+		r := connect(t)
+		r.fc.WriteFrames(query("die after 50"), 0)
+		r.cc.NC.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(r.cc.NC)
+		if err != nil {
+			t.Fatalf("the proxy should pass the rows on and close: %v", err)
+		}
+		if len(got) < 50*100 {
+			t.Errorf("got %d bytes, want the 50 rows the primary sent", len(got))
+		}
+		sink.waitRows(t, "the primary's failure row", func(rs []lakehouse.ProxyLogRecord) bool {
+			for _, r := range rs {
+				if r.Target == "primary" && r.QueryText == "die after 50" && !r.Success && r.Error != "" {
+					return true
+				}
+			}
+			return false
+		})
+		settle(t, base)
+	})
+	t.Run("a value over several packets, both ways", func(t *testing.T) {
+		r := connect(t)
+		r.do(query("big"))
+		if r.resp.rows != 1 || r.resp.malformed != "" {
+			t.Fatalf("rows %d, malformed %q", r.resp.rows, r.resp.malformed)
+		}
+		r.do(query("SELECT '" + strings.Repeat("z", 17<<20) + "'"))
+		r.do([]byte{comPing})
+		r.cc.NC.Close()
+		settle(t, base)
+	})
+	if n := p.ActiveConnections(); n != 0 {
+		t.Errorf("%d connections still open", n)
+	}
+}
