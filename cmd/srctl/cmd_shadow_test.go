@@ -1,22 +1,26 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/srctl/srctl/analyze"
+	"github.com/srctl/srctl/internal/mysqlwire"
 	"github.com/srctl/srctl/internal/testenv"
 )
 
@@ -233,5 +237,143 @@ func TestShadowEndToEnd(t *testing.T) {
 		var table bytes.Buffer
 		run(context.Background(), []string{"diff", "--min-delta", "1ms", logs}, &table, &table)
 		t.Log(table.String())
+	}
+}
+
+// vmRSS is a process's resident memory in bytes.
+func vmRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestShadowTenThousandIdleConnections holds 10,000 idle client sessions open through a real
+// srctl shadow process (clients here, the primary a test double in a third process: each side
+// needs a descriptor per session), then checks its memory per connection, that it still
+// serves, that every session and goroutine ends when the clients leave, and that SIGTERM
+// stops it cleanly.
+func TestShadowTenThousandIdleConnections(t *testing.T) {
+	n := 10000
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if want := uint64(2*n + 50); lim.Max < want { // the proxy needs two per session, and a few
+		n = int(lim.Max-50) / 2
+		t.Logf("open-files hard limit %d (the proxy needs two per session): %d sessions", lim.Max, n)
+	}
+	lim.Cur = lim.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) // children inherit it
+
+	fake := exec.Command(os.Args[0], "-test.run=^$")
+	fake.Env = append(os.Environ(), fakeMySQLEnv+"=1")
+	stdout, _ := fake.StdoutPipe()
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Process.Signal(syscall.SIGTERM); fake.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := strings.TrimSpace(line)
+
+	listen, metrics := freeTCPAddr(t), freeTCPAddr(t)
+	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", freeTCPAddr(t),
+		"--log-sink", t.TempDir(), "--metrics-addr", metrics, "--log-level", "warn", "--drain-timeout", "20s"})
+	proxy := exec.Command(os.Args[0], "-test.run=^$")
+	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
+	var perr bytes.Buffer
+	proxy.Stderr = &perr
+	if err := proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- proxy.Wait() }()
+	t.Cleanup(func() { proxy.Process.Kill() })
+	waitListening(t, listen)
+	waitListening(t, metrics)
+	goroutines0 := scrapeCounter(metrics, "go_goroutines")
+	rss0 := vmRSS(t, proxy.Process.Pid)
+
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for len(conns) < n {
+		nc, err := net.DialTimeout("tcp", listen, 10*time.Second)
+		if err == nil {
+			_, err = mysqlwire.Connect(nc, mysqlwire.ClientConfig{User: "root"})
+		}
+		if err != nil {
+			t.Fatalf("session %d: %v\n%s", len(conns)+1, err, perr.String())
+		}
+		conns = append(conns, nc)
+	}
+	rss1 := vmRSS(t, proxy.Process.Pid)
+	if got := scrapeCounter(metrics, "srctl_shadow_connections_active"); got != n {
+		t.Fatalf("%d sessions active, want %d", got, n)
+	}
+	goroutines1 := scrapeCounter(metrics, "go_goroutines")
+	perConn := float64(rss1-rss0) / float64(n)
+	t.Logf("%d idle sessions: proxy RSS %d -> %d MiB, %.1f KiB per session; goroutines %d -> %d",
+		n, rss0>>20, rss1>>20, perConn/1024, goroutines0, goroutines1)
+	if perConn > 64<<10 {
+		t.Errorf("%.1f KiB of RSS per idle session: want at most 64", perConn/1024)
+	}
+	if per := float64(goroutines1-goroutines0) / float64(n); per > 1.05 {
+		t.Errorf("%.2f goroutines per idle session: want one", per)
+	}
+
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	deadline := time.Now().Add(60 * time.Second)
+	for scrapeCounter(metrics, "srctl_shadow_connections_active") > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := scrapeCounter(metrics, "srctl_shadow_connections_active"); got != 0 {
+		t.Fatalf("%d sessions still active after their clients left", got)
+	}
+	for scrapeCounter(metrics, "go_goroutines") > goroutines0+5 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if g := scrapeCounter(metrics, "go_goroutines"); g > goroutines0+5 {
+		t.Errorf("goroutines: %d, were %d before the sessions: a leak", g, goroutines0)
+	}
+	proxy.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("srctl shadow after SIGTERM: %v\n%s", err, perr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("srctl shadow did not stop within 30s of SIGTERM")
+	}
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -3,17 +3,37 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 	"testing"
+
+	"github.com/srctl/srctl/internal/mysqlwire"
 )
 
 // childEnv makes the test binary act as the srctl binary: tests that need a real process (to
 // SIGKILL it) re-execute themselves with the command line in this variable.
 const childEnv = "SRCTL_TEST_AS_SRCTL"
 
+// fakeMySQLEnv makes the test binary a MySQL-protocol test double (mysqlwire.FakeServer) that
+// prints its address and serves until SIGTERM: a process of its own, so that tests of many
+// connections spread their descriptors over processes.
+const fakeMySQLEnv = "SRCTL_TEST_AS_FAKE_MYSQL"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeMySQLEnv) != "" {
+		fs, err := mysqlwire.StartFake()
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(fs.Addr())
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		<-ctx.Done()
+		stop()
+		fs.Close()
+		os.Exit(0)
+	}
 	if args := os.Getenv(childEnv); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {

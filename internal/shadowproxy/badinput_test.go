@@ -1,14 +1,11 @@
 package shadowproxy
 
 import (
-	"bytes"
 	"crypto/rand"
 	"io"
 	"net"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,99 +13,14 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 )
 
-// fakeServer is a MySQL-protocol server for the cases a real one will not produce on demand:
-// it answers "rows N" with N rows, "die after N" with N rows and then a closed connection,
-// "big" with one row of 17 MiB (a value over several packets), anything else with OK.
-type fakeServer struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
-
-func startFakeServer(t testing.TB) *fakeServer {
+func startFake(t testing.TB) *mysqlwire.FakeServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	fs, err := mysqlwire.StartFake()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &fakeServer{ln: ln, conns: map[net.Conn]struct{}{}}
-	fs.wg.Add(1)
-	go func() {
-		defer fs.wg.Done()
-		id := uint32(0)
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			id++
-			fs.mu.Lock()
-			fs.conns[nc] = struct{}{}
-			fs.mu.Unlock()
-			fs.wg.Add(1)
-			go func() {
-				defer fs.wg.Done()
-				fs.serve(mysqlwire.NewConn(nc, id))
-				fs.mu.Lock()
-				delete(fs.conns, nc)
-				fs.mu.Unlock()
-				nc.Close()
-			}()
-		}
-	}()
-	t.Cleanup(fs.close)
+	t.Cleanup(fs.Close)
 	return fs
-}
-
-func (fs *fakeServer) addr() string { return fs.ln.Addr().String() }
-
-func (fs *fakeServer) close() {
-	fs.ln.Close()
-	fs.mu.Lock()
-	for c := range fs.conns {
-		c.Close()
-	}
-	fs.mu.Unlock()
-	fs.wg.Wait()
-}
-
-func (fs *fakeServer) serve(c *mysqlwire.Conn) {
-	if err := c.Handshake("5.7.99-srctl-fake", []byte("abcdefghijklmnopqrst"), nil); err != nil {
-		return
-	}
-	for {
-		c.ResetSequence()
-		p, err := c.ReadPacket()
-		if err != nil || len(p) == 0 || p[0] == comQuit {
-			return
-		}
-		q := string(p[1:])
-		switch {
-		case p[0] != comQuery:
-			c.WriteOK(0, 0)
-		case strings.HasPrefix(q, "rows "), strings.HasPrefix(q, "die after "):
-			n, _ := strconv.Atoi(q[strings.LastIndexByte(q, ' ')+1:])
-			c.WriteColumns([]mysqlwire.Column{{Name: "v", Type: mysqlwire.TypeVarString}})
-			for i := range n {
-				c.WriteRow([][]byte{[]byte(strconv.Itoa(i) + strings.Repeat("x", 100))})
-			}
-			if strings.HasPrefix(q, "die after ") {
-				c.Flush()
-				return
-			}
-			c.EndRows()
-		case q == "big":
-			c.WriteColumns([]mysqlwire.Column{{Name: "v", Type: mysqlwire.TypeBlob}})
-			c.WriteRow([][]byte{bytes.Repeat([]byte("y"), 17<<20)})
-			c.EndRows()
-		default:
-			c.WriteOK(0, 0)
-		}
-		if c.Flush() != nil {
-			return
-		}
-	}
 }
 
 // settle waits for the goroutine count to come back to at most base (+slack).
@@ -125,10 +37,10 @@ func settle(t *testing.T, base int) {
 }
 
 func TestBadInputNeitherCrashesNorLeaks(t *testing.T) {
-	primary := startFakeServer(t)
-	shadow := startFakeServer(t)
+	primary := startFake(t)
+	shadow := startFake(t)
 	sink := &memSink{}
-	p, addr := startProxy(t, Config{Primary: primary.addr(), Shadow: shadow.addr(), ShadowUser: "root", Sink: sink, QueueSize: 8})
+	p, addr := startProxy(t, Config{Primary: primary.Addr(), Shadow: shadow.Addr(), ShadowUser: "root", Sink: sink, QueueSize: 8})
 	base := runtime.NumGoroutine()
 
 	connect := func(t *testing.T) *recorder {
