@@ -120,7 +120,9 @@ type session struct {
 	resp       response
 	draining   atomic.Bool
 	idle       atomic.Bool
-	closeOnce  sync.Once
+	// handshakeSeq is the sequence number of the proxy's next packet to the client during
+	// the handshake.
+	handshakeSeq uint8
 }
 
 func newSession(p *Proxy, nc net.Conn, id uint64) *session {
@@ -230,6 +232,7 @@ func (s *session) handshake() error {
 	if err != nil {
 		return fmt.Errorf("client handshake response: %w", err)
 	}
+	s.handshakeSeq = cseq + 1
 	hr, err := mysqlwire.ParseHandshakeResponse(resp)
 	if err != nil {
 		return err
@@ -239,7 +242,8 @@ func (s *session) handshake() error {
 		if cfg.ClientTLS == nil {
 			return errors.New("the client asked for TLS, which was not offered")
 		}
-		tc := tls.Server(s.client, cfg.ClientTLS)
+		// The client's TLS hello may already sit in the read buffer behind its SSL request.
+		tc := tls.Server(&bufferedConn{Conn: s.client, r: s.cr}, cfg.ClientTLS)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := tc.HandshakeContext(ctx)
 		cancel()
@@ -247,11 +251,12 @@ func (s *session) handshake() error {
 			return fmt.Errorf("client TLS: %w", err)
 		}
 		s.client = tc
-		s.cr.Reset(tc)
+		s.cr = bufio.NewReaderSize(tc, 4096) // a new one: tc reads through the old
 		s.cfc = mysqlwire.FrameConn{R: s.cr, W: tc}
 		if resp, cseq, err = s.cfc.ReadPacket(); err != nil {
 			return fmt.Errorf("client handshake response after TLS: %w", err)
 		}
+		s.handshakeSeq = cseq + 1
 		if hr, err = mysqlwire.ParseHandshakeResponse(resp); err != nil {
 			return err
 		}
@@ -325,7 +330,16 @@ func (s *session) handshake() error {
 	return errors.New("authentication exchange too long")
 }
 
-// refuse sends an ERR in place of a greeting (sequence 0), as a server does when it refuses.
+// bufferedConn reads through a bufio.Reader that may hold bytes already read from Conn.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// refuse sends an ERR in place of a greeting, or of the answer to the handshake response once
+// the client sent it (handshakeSeq), as a server does when it refuses.
 func (s *session) refuse(code uint16, state, msg string) {
 	p := []byte{0xff}
 	p = binary.LittleEndian.AppendUint16(p, code)
@@ -333,7 +347,7 @@ func (s *session) refuse(code uint16, state, msg string) {
 	p = append(p, state...)
 	p = append(p, msg...)
 	s.client.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	s.writeClient(mysqlwire.AppendFrames(nil, p, 0))
+	s.writeClient(mysqlwire.AppendFrames(nil, p, s.handshakeSeq))
 }
 
 func (s *session) writeClient(b []byte) error {
