@@ -222,7 +222,7 @@ func (m *mirror) exec(j *job) {
 			m.dropped(j, m.target, DropStmtNotPrepared, fmt.Sprintf("statement %d was not prepared on the %s", j.clientStmt, m.target))
 			return
 		}
-		if id != j.clientStmt {
+		if len(payload) >= 5 && binary.LittleEndian.Uint32(payload[1:]) != id { // the copy carries the source's id
 			payload = append([]byte(nil), payload...)
 			binary.LittleEndian.PutUint32(payload[1:], id)
 		}
