@@ -377,3 +377,99 @@ func waitListening(t *testing.T, addr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// startShadowProcess runs srctl shadow as a child process (the test binary acting as srctl).
+func startShadowProcess(t *testing.T, args ...string) (cmd *exec.Cmd, exited chan error, stderr *bytes.Buffer) {
+	t.Helper()
+	argv, _ := json.Marshal(append([]string{"shadow", "--log-level", "warn"}, args...))
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, exited, stderr
+}
+
+// TestShadowRestartWithoutRefusals starts a second srctl shadow on the port of a running one
+// (SO_REUSEPORT), stops the first with SIGTERM while a client connects in a loop and a slow
+// query runs on the first: the query finishes, the first exits 0 after its drain, and no
+// connection attempt is refused.
+func TestShadowRestartWithoutRefusals(t *testing.T) {
+	paddr, db := "", ""
+	if cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t)); err == nil {
+		paddr, db = cfg.Addr, cfg.DBName
+	}
+	listen := freeTCPAddr(t)
+	args := []string{"--listen", listen, "--primary", paddr, "--shadow", paddr, "--metrics-addr", "", "--drain-timeout", "20s"}
+	a, aExited, aErr := startShadowProcess(t, append(args, "--log-sink", t.TempDir())...)
+	waitListening(t, listen)
+	slow := make(chan error, 1)
+	go func() {
+		c, err := sql.Open("mysql", "root@tcp("+listen+")/"+db)
+		if err != nil {
+			slow <- err
+			return
+		}
+		defer c.Close()
+		var v int
+		slow <- c.QueryRow("SELECT SLEEP(2)").Scan(&v)
+	}()
+	_, bExited, bErr := startShadowProcess(t, append(args, "--log-sink", t.TempDir())...)
+	time.Sleep(500 * time.Millisecond) // b binds the same port
+	select {
+	case err := <-bExited:
+		t.Fatalf("a second instance could not start on the port: %v\n%s", err, bErr.String())
+	default:
+	}
+
+	stopLoop := make(chan struct{})
+	loopDone := make(chan [2]int)
+	go func() {
+		var ok, failed int
+		for {
+			select {
+			case <-stopLoop:
+				loopDone <- [2]int{ok, failed}
+				return
+			default:
+			}
+			c, err := sql.Open("mysql", "root@tcp("+listen+")/"+db)
+			if err == nil {
+				err = c.Ping()
+				c.Close()
+			}
+			if err != nil {
+				failed++
+				t.Logf("connection refused during the restart: %v", err)
+			} else {
+				ok++
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	a.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-aExited:
+		if err != nil {
+			t.Fatalf("the first instance after SIGTERM: %v\n%s", err, aErr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first instance did not stop within 30s of SIGTERM")
+	}
+	if err := <-slow; err != nil {
+		t.Errorf("the query running during the drain failed: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stopLoop)
+	counts := <-loopDone
+	t.Logf("%d connections during the restart, %d refused", counts[0]+counts[1], counts[1])
+	if counts[1] > 0 || counts[0] < 20 {
+		t.Errorf("%d of %d connections failed during the restart", counts[1], counts[0]+counts[1])
+	}
+}
