@@ -335,6 +335,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 	defer closeWriter()
 	sink := shadowproxy.NewLogSink(w, shadowproxy.LogSinkConfig{FlushInterval: o.flushInterval, Rules: rules, Log: lg})
 	cfg.Sink, cfg.Log = sink, lg
+	shadowproxy.TuneGC()
 	proxy, err := shadowproxy.New(cfg)
 	if err != nil {
 		return usageErrorf("%v", err)

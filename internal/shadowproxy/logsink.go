@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -221,11 +220,7 @@ func (w JSONLWriter) WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogR
 	for _, h := range hours {
 		var data []byte
 		for _, r := range byHour[h] {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return fmt.Errorf("encoding a log row: %w", err)
-			}
-			data = append(append(data, b...), '\n')
+			data = append(appendRecord(data, r), '\n')
 		}
 		if err := w.Bucket.Put(ctx, lakehouse.ObjectKey("", h, now), data); err != nil {
 			return err
