@@ -131,3 +131,17 @@ func FuzzReadPacket(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParsePackets(f *testing.F) {
+	f.Add([]byte("\x0a5.7.99\x00\x01\x00\x00\x00abcdefgh\x00\xff\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00mysql_native_password\x00"))
+	f.Add([]byte("\x8d\xa6\x0f\x00\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00root\x00\x00test\x00"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if g, err := ParseGreeting(p); err == nil && g.capsOffset+2 <= len(p) {
+			g.SetGreetingCaps(append([]byte(nil), p...), g.Caps)
+		}
+		ParseHandshakeResponse(p)
+		ParseOK(p)
+		ParseErr(p, ClientProtocol41)
+		ParseEOF(p)
+	})
+}

@@ -27,6 +27,13 @@ var statementTypes = []string{"select", "show", "describe", "explain", "set", "u
 // classify returns the type of the first statement of sql and the kind of the whole text
 // (several statements: the most consequential kind among them).
 func classify(sql string) (typ string, kind Kind) {
+	if strings.IndexByte(sql, ';') < 0 {
+		// One statement (the usual case): no need to split, which allocates.
+		if skipSpaceAndComments(sql) == "" {
+			return "other", KindRead
+		}
+		return classifyOne(sql)
+	}
 	kind = KindRead
 	first := true
 	for _, stmt := range fingerprint.Statements(sql) {
