@@ -44,14 +44,14 @@ func StartFakeRows(n int) (*FakeServer, error) {
 			fs.conns[nc] = struct{}{}
 			fs.mu.Unlock()
 			fs.wg.Add(1)
-			go func() {
+			go func(id uint32) {
 				defer fs.wg.Done()
 				fs.serve(NewConn(nc, id))
 				fs.mu.Lock()
 				delete(fs.conns, nc)
 				fs.mu.Unlock()
 				nc.Close()
-			}()
+			}(id)
 		}
 	}()
 	return fs, nil

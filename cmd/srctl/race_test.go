@@ -1,0 +1,6 @@
+//go:build race
+
+package main
+
+// raceEnabled: the race detector multiplies memory and CPU, so bounds on them are not checked.
+const raceEnabled = true
