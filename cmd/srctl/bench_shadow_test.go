@@ -122,6 +122,34 @@ func procRSS(b *testing.B, pid int) int64 {
 	return 0
 }
 
+// benchShadowProcess starts srctl shadow (the test binary acting as srctl) and waits until it
+// listens; it is stopped with SIGTERM when the benchmark ends.
+func benchShadowProcess(b *testing.B, primary, shadow string) (string, *exec.Cmd) {
+	b.Helper()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	listen := l.Addr().String()
+	l.Close()
+	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
+		"--log-sink", b.TempDir(), "--metrics-addr", "", "--queue-size", "1024", "--log-level", "warn"})
+	proxy := exec.Command(os.Args[0], "-test.run=^$")
+	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
+	proxy.Stderr = os.Stderr
+	if err := proxy.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { proxy.Process.Signal(syscall.SIGTERM); proxy.Wait() })
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			return listen, proxy
+		}
+		if i > 500 {
+			b.Fatal("srctl shadow did not listen")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // BenchmarkShadow measures what srctl shadow costs a client, run as deployed: its own
 // process, in front of the local MariaDB, mirroring every SELECT (to a MySQL-protocol test
 // double in this process, answering with a row: a second database would take the two cores
@@ -151,28 +179,7 @@ func BenchmarkShadow(b *testing.B) {
 	}
 	setup.Close()
 
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	listen := l.Addr().String()
-	l.Close()
-	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", pcfg.Addr, "--shadow", shadow.Addr(),
-		"--log-sink", b.TempDir(), "--metrics-addr", "", "--queue-size", "1024", "--log-level", "warn"})
-	proxy := exec.Command(os.Args[0], "-test.run=^$")
-	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
-	proxy.Stderr = os.Stderr
-	if err := proxy.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { proxy.Process.Signal(syscall.SIGTERM); proxy.Wait() }()
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			break
-		}
-		if i > 500 {
-			b.Fatal("srctl shadow did not listen")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	listen, proxy := benchShadowProcess(b, pcfg.Addr, shadow.Addr())
 
 	direct, via := "root@tcp("+pcfg.Addr+")/"+pcfg.DBName, "root@tcp("+listen+")/"+pcfg.DBName
 	const rate, blocks = 2000, 4
@@ -197,6 +204,14 @@ func BenchmarkShadow(b *testing.B) {
 	}
 	cpuPerQuery := float64(cpu.Microseconds()) / (vq * block.Seconds())
 
+	// Memory per idle connection, on a second proxy whose primary is a test double too (the
+	// local MariaDB allows 151 connections).
+	fakePrimary, err := mysqlwire.StartFake()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fakePrimary.Close()
+	listen, proxy = benchShadowProcess(b, fakePrimary.Addr(), shadow.Addr())
 	const idle = 2000
 	rss0 := procRSS(b, proxy.Process.Pid)
 	conns := make([]net.Conn, 0, idle)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,12 @@ type LogSink struct {
 	log           *slog.Logger
 	flushInterval time.Duration
 	maxBatch      int
-	in            chan *lakehouse.ProxyLogRecord
+	// pending are the rows written since the sink last took them. A slice under a lock rather
+	// than a channel: a row costs no wake-up of the sink's goroutine, which takes them all a few
+	// times a second.
+	mu      sync.Mutex
+	pending []*lakehouse.ProxyLogRecord
+	buffer  int
 	stop          chan struct{}
 	done          chan struct{}
 	closed        atomic.Bool
@@ -73,7 +79,7 @@ func NewLogSink(w BatchWriter, c LogSinkConfig) *LogSink {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &LogSink{w: w, rules: c.Rules, log: c.Log, flushInterval: c.FlushInterval, maxBatch: c.MaxBatch,
-		in: make(chan *lakehouse.ProxyLogRecord, c.Buffer), stop: make(chan struct{}), done: make(chan struct{}),
+		buffer: c.Buffer, stop: make(chan struct{}), done: make(chan struct{}),
 		classes: map[string]fingerprint.Class{}}
 	s.ctx, s.cancelClose = context.WithCancel(context.Background())
 	go s.run()
@@ -82,16 +88,27 @@ func NewLogSink(w BatchWriter, c LogSinkConfig) *LogSink {
 
 // Write queues a row.
 func (s *LogSink) Write(rec *lakehouse.ProxyLogRecord) {
-	if s.closed.Load() {
+	s.mu.Lock()
+	if s.closed.Load() || len(s.pending) >= s.buffer {
+		s.mu.Unlock()
 		s.Dropped.Add(1)
 		return
 	}
-	select {
-	case s.in <- rec:
-	default:
-		s.Dropped.Add(1)
-	}
+	s.pending = append(s.pending, rec)
+	s.mu.Unlock()
 }
+
+// take returns the rows written since the last call.
+func (s *LogSink) take(spare []*lakehouse.ProxyLogRecord) []*lakehouse.ProxyLogRecord {
+	s.mu.Lock()
+	got := s.pending
+	s.pending = spare[:0]
+	s.mu.Unlock()
+	return got
+}
+
+// collectEvery is how often the sink takes the rows written (a flush waits for FlushInterval).
+const collectEvery = 100 * time.Millisecond
 
 // Close flushes what is queued, retrying until ctx ends, and stops the sink.
 func (s *LogSink) Close(ctx context.Context) error {
@@ -117,28 +134,30 @@ func (s *LogSink) run() {
 	defer close(s.done)
 	ctx := s.ctx
 	defer s.cancelClose()
-	ticker := time.NewTicker(s.flushInterval)
+	ticker := time.NewTicker(min(collectEvery, s.flushInterval))
 	defer ticker.Stop()
-	var batch []*lakehouse.ProxyLogRecord
+	var batch, spare []*lakehouse.ProxyLogRecord
+	lastFlush := time.Now()
+	collect := func() {
+		got := s.take(spare)
+		for _, rec := range got {
+			batch = append(batch, s.enrich(rec))
+		}
+		clear(got)
+		spare = got
+	}
 	for {
 		select {
-		case rec := <-s.in:
-			batch = append(batch, s.enrich(rec))
-			if len(batch) >= s.maxBatch {
-				batch = s.flush(ctx, batch, false)
-			}
 		case <-ticker.C:
-			batch = s.flush(ctx, batch, false)
-		case <-s.stop:
-			for {
-				select {
-				case rec := <-s.in:
-					batch = append(batch, s.enrich(rec))
-					continue
-				default:
-				}
-				break
+			collect()
+			if len(batch) >= s.maxBatch || time.Since(lastFlush) >= s.flushInterval {
+				batch = s.flush(ctx, batch, false)
+				lastFlush = time.Now()
 			}
+		case <-s.stop:
+			s.mu.Lock() // Close set closed: no row comes after this
+			s.mu.Unlock()
+			collect()
 			batch = s.flush(ctx, batch, true)
 			s.pendingAtClose.Store(int64(len(batch)))
 			return
