@@ -40,9 +40,9 @@ type LogSink struct {
 	mu      sync.Mutex
 	pending []*lakehouse.ProxyLogRecord
 	buffer  int
-	stop          chan struct{}
-	done          chan struct{}
-	closed        atomic.Bool
+	stop    chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
 
 	Written      atomic.Int64 // rows stored
 	Dropped      atomic.Int64 // rows lost to a full buffer
