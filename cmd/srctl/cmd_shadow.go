@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"regexp"
 	"strings"
@@ -97,6 +98,7 @@ type shadowOptions struct {
 	primaryTLS    backendTLSOptions
 	shadowTLS     backendTLSOptions
 	metricsAddr   string
+	pprof         bool
 	allowCutover  bool
 	drainTimeout  time.Duration
 	lake          lakeOptions
@@ -186,6 +188,7 @@ exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same 
 	o.primaryTLS.addFlags(f, "primary")
 	o.shadowTLS.addFlags(f, "shadow")
 	f.StringVar(&o.metricsAddr, "metrics-addr", ":9092", "address serving /metrics, /healthz, /readyz and /source; empty disables")
+	f.BoolVar(&o.pprof, "pprof", false, "also serve Go's /debug/pprof on --metrics-addr (performance investigations; keep it off on untrusted networks)")
 	f.BoolVar(&o.allowCutover, "allow-cutover", false, "let POST /source?to=shadow make the shadow the source of answers")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open connections may finish before they are cut")
 	o.lake.addFlags(f)
@@ -345,7 +348,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 		return fmt.Errorf("--listen %s: %w", o.listen, err)
 	}
 	if o.metricsAddr != "" {
-		stop, err := serveShadowMetrics(o.metricsAddr, proxy, sink, lg)
+		stop, err := serveShadowMetrics(o.metricsAddr, o.pprof, proxy, sink, lg)
 		if err != nil {
 			ln.Close()
 			return err
@@ -379,7 +382,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 }
 
 // serveShadowMetrics serves /metrics, /healthz, /readyz and the /source switch.
-func serveShadowMetrics(addr string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
+func serveShadowMetrics(addr string, withPprof bool, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := p.Stats()
@@ -406,6 +409,12 @@ func serveShadowMetrics(addr string, p *shadowproxy.Proxy, sink *shadowproxy.Log
 		func() float64 { return float64(p.Source()) }))
 
 	mux := http.NewServeMux()
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })

@@ -237,7 +237,7 @@ func (w JSONLWriter) WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogR
 	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
 	now := time.Now()
 	for _, h := range hours {
-		var data []byte
+		data := make([]byte, 0, 640*len(byHour[h])) // rows are ~300-600 bytes: grow once at most
 		for _, r := range byHour[h] {
 			data = append(appendRecord(data, r), '\n')
 		}
