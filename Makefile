@@ -6,18 +6,19 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/...
 
-.PHONY: help build test bench bench-reference bench-lake lint demo demo-collect demo-compare clean
+.PHONY: help build test bench bench-reference bench-lake lint demo demo-collect demo-compare demo-shadow clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
-	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead (local MariaDB)"
+	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
 	@echo "make demo-compare - srctl compare-baseline on a demo suite: local MariaDB, then the StarRocks SQL test double"
+	@echo "make demo-shadow - srctl shadow between the local MariaDB and a second mariadbd with planted differences, then srctl diff"
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
@@ -95,6 +96,9 @@ bench-lake: build
 # srctl-sql-double, the StarRocks FE MySQL-port test double, for the StarRocks paths (profiles,
 # EXPLAIN COSTS). The suite fails on purpose: exit code 12 = result difference (4) + latency (8).
 DEMO_DSN ?= root@tcp(127.0.0.1:3306)/test
+demo-shadow: build
+	@BIN=$(BIN) testdata/shadow-demo/run.sh
+
 demo-compare: build
 	@mkdir -p srctl-demo-compare
 	@echo "== seeding srctl_demo_orders (200,000 rows) in the local MariaDB"
