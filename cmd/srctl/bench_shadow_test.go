@@ -107,28 +107,11 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
 }
 
-func procRSS(b *testing.B, pid int) int64 {
-	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // benchShadowProcess starts srctl shadow (the test binary acting as srctl) and waits until it
 // listens; it is stopped with SIGTERM when the benchmark ends.
 func benchShadowProcess(b *testing.B, primary, shadow string) (string, *exec.Cmd) {
 	b.Helper()
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	listen := l.Addr().String()
-	l.Close()
+	listen := testenv.FreeAddr(b)
 	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
 		"--log-sink", b.TempDir(), "--metrics-addr", "", "--queue-size", "1024", "--log-level", "warn"})
 	proxy := exec.Command(os.Args[0], "-test.run=^$")
@@ -213,7 +196,7 @@ func BenchmarkShadow(b *testing.B) {
 	defer fakePrimary.Close()
 	listen, proxy = benchShadowProcess(b, fakePrimary.Addr(), shadow.Addr())
 	const idle = 2000
-	rss0 := procRSS(b, proxy.Process.Pid)
+	rss0 := testenv.ProcessRSS(b, proxy.Process.Pid)
 	conns := make([]net.Conn, 0, idle)
 	for range idle {
 		nc, err := net.Dial("tcp", listen)
@@ -226,7 +209,7 @@ func BenchmarkShadow(b *testing.B) {
 		conns = append(conns, nc)
 	}
 	time.Sleep(500 * time.Millisecond)
-	perConn := float64(procRSS(b, proxy.Process.Pid)-rss0) / idle
+	perConn := float64(testenv.ProcessRSS(b, proxy.Process.Pid)-rss0) / idle
 	for _, c := range conns {
 		c.Close()
 	}

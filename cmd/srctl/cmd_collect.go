@@ -272,14 +272,7 @@ type readiness interface {
 }
 
 func serveMetrics(addr string, withPprof bool, reg *prometheus.Registry, col readiness, lg *slog.Logger) (func(), error) {
-	mux := http.NewServeMux()
-	if withPprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux := newMetricsMux(reg, withPprof)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !col.Healthy() {
 			http.Error(w, "writer loop stalled", http.StatusServiceUnavailable)
@@ -294,6 +287,25 @@ func serveMetrics(addr string, withPprof bool, reg *prometheus.Registry, col rea
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	return serveHTTP(addr, mux, lg)
+}
+
+// newMetricsMux serves reg on /metrics and, with withPprof, Go's profiles on /debug/pprof/.
+func newMetricsMux(reg *prometheus.Registry, withPprof bool) *http.ServeMux {
+	mux := http.NewServeMux()
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
+}
+
+// serveHTTP serves mux on addr (the --metrics-addr of long-running commands) until the
+// returned stop is called.
+func serveHTTP(addr string, mux *http.ServeMux, lg *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)

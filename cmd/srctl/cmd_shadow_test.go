@@ -73,21 +73,11 @@ func plantedClusters(t *testing.T) (primary, shadow string) {
 	return pcfg.Addr, sh.Addr
 }
 
-func freeTCPAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startShadowCmd runs `srctl shadow` in-process until stop is called; stop returns its exit
 // code and stderr.
 func startShadowCmd(t *testing.T, args ...string) (listen string, stop func() (int, string)) {
 	t.Helper()
-	listen = freeTCPAddr(t)
+	listen = testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var errb bytes.Buffer
 	done := make(chan int, 1)
@@ -240,23 +230,6 @@ func TestShadowEndToEnd(t *testing.T) {
 	}
 }
 
-// vmRSS is a process's resident memory in bytes.
-func vmRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
-}
-
 // TestShadowTenThousandIdleConnections holds 10,000 idle client sessions open through a real
 // srctl shadow process (clients here, the primary a test double in a third process: each side
 // needs a descriptor per session), then checks its memory per connection, that it still
@@ -286,8 +259,8 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 	}
 	primary := strings.TrimSpace(line)
 
-	listen, metrics := freeTCPAddr(t), freeTCPAddr(t)
-	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", freeTCPAddr(t),
+	listen, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", testenv.FreeAddr(t),
 		"--log-sink", t.TempDir(), "--metrics-addr", metrics, "--log-level", "warn", "--drain-timeout", "20s"})
 	proxy := exec.Command(os.Args[0], "-test.run=^$")
 	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
@@ -302,7 +275,7 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 	waitListening(t, listen)
 	waitListening(t, metrics)
 	goroutines0 := scrapeCounter(metrics, "go_goroutines")
-	rss0 := vmRSS(t, proxy.Process.Pid)
+	rss0 := testenv.ProcessRSS(t, proxy.Process.Pid)
 
 	conns := make([]net.Conn, 0, n)
 	defer func() {
@@ -320,7 +293,7 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 		}
 		conns = append(conns, nc)
 	}
-	rss1 := vmRSS(t, proxy.Process.Pid)
+	rss1 := testenv.ProcessRSS(t, proxy.Process.Pid)
 	if got := scrapeCounter(metrics, "srctl_shadow_connections_active"); got != n {
 		t.Fatalf("%d sessions active, want %d", got, n)
 	}
@@ -404,7 +377,7 @@ func TestShadowRestartWithoutRefusals(t *testing.T) {
 	if cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t)); err == nil {
 		paddr, db = cfg.Addr, cfg.DBName
 	}
-	listen := freeTCPAddr(t)
+	listen := testenv.FreeAddr(t)
 	args := []string{"--listen", listen, "--primary", paddr, "--shadow", paddr, "--metrics-addr", "", "--drain-timeout", "20s"}
 	a, aExited, aErr := startShadowProcess(t, append(args, "--log-sink", t.TempDir())...)
 	waitListening(t, listen)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/internal/mysqlwire"
+	"github.com/srctl/srctl/internal/testenv"
 )
 
 // raiseFileLimit lifts the open-files limit as far as the process may (root may raise the hard
@@ -66,7 +67,7 @@ func closeAll(conns []net.Conn) {
 // process too; the difference is the proxy's).
 func idleMemoryPerConnection(t testing.TB, n int) (proxyBytes float64, p *Proxy, addr string, via []net.Conn) {
 	primary := startFake(t)
-	p, addr = startProxy(t, Config{Primary: primary.Addr(), Shadow: freeAddr(t), ShadowUser: "root"})
+	p, addr = startProxy(t, Config{Primary: primary.Addr(), Shadow: testenv.FreeAddr(t), ShadowUser: "root"})
 	m0 := liveBytes()
 	direct := openIdle(t, primary.Addr(), n)
 	m1 := liveBytes()

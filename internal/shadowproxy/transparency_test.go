@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/internal/mysqlwire"
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -134,7 +135,7 @@ func TestAnswersAreByteIdentical(t *testing.T) {
 		wantDrop         string
 	}{
 		{"healthy", paddr, "root", ""},
-		{"down", freeAddr(t), "root", DropUnavailable},
+		{"down", testenv.FreeAddr(t), "root", DropUnavailable},
 		{"stalled", stalled.Addr().String(), "root", DropUnavailable},
 		{"refusing logins", paddr, "srctl_no_such_user", DropLoginFailed},
 	}
