@@ -21,6 +21,7 @@ const (
 	ClientInteractive      uint32 = 1 << 10
 	ClientPSMultiResults   uint32 = 1 << 18
 	ClientSessionTrack     uint32 = 1 << 23
+	ClientZstdCompression  uint32 = 1 << 26
 	ClientQueryAttributes  uint32 = 1 << 27
 	ClientProgressMariaDB  uint32 = 1 << 29 // MariaDB's CLIENT_PROGRESS (obsolete bit in MySQL)
 	ClientMySQL            uint32 = 1 << 0  // MariaDB reads bit 0 in a server greeting as "MySQL, not MariaDB"

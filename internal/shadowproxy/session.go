@@ -216,7 +216,9 @@ func (s *session) handshake() error {
 		s.writeClient(mysqlwire.AppendFrames(nil, greet, gseq)) // e.g. "too many connections": the client should see it
 		return fmt.Errorf("primary greeting: %w", err)
 	}
-	caps := g.Caps &^ mysqlwire.ClientSSL
+	// Not offered through the proxy: TLS unless it terminates it, and compression, which would
+	// hide the packets it follows.
+	caps := g.Caps &^ (mysqlwire.ClientSSL | mysqlwire.ClientCompress | mysqlwire.ClientZstdCompression)
 	if cfg.ClientTLS != nil {
 		caps |= mysqlwire.ClientSSL
 	}
