@@ -291,6 +291,11 @@ func (s *session) handshake() error {
 		binary.LittleEndian.PutUint32(fwd, hr.Caps&^mysqlwire.ClientSSL)
 		pseq = 1
 	}
+	if noComp := hr.Caps &^ (mysqlwire.ClientCompress | mysqlwire.ClientZstdCompression); noComp != hr.Caps {
+		fwd = append([]byte(nil), fwd...) // a client asking for compression not offered: not through here
+		binary.LittleEndian.PutUint32(fwd, binary.LittleEndian.Uint32(fwd)&^(mysqlwire.ClientCompress|mysqlwire.ClientZstdCompression))
+		hr.Caps = noComp
+	}
 	delta := pseq - cseq
 	if err := s.src.fc.WriteFrames(fwd, pseq); err != nil {
 		return err
