@@ -151,8 +151,9 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 	}
 	if reason := cfg.Policy.decide(c.typ, c.kind, c.text); reason != "" {
 		s.p.stats.Filtered.Add(1)
-		rec := s.record(c, s.mirrorTarget(), "mirror", time.Now(), time.Now(), 0, 0, nil)
-		rec.QueryID, rec.Filtered, rec.FilterReason, rec.DurationMS, rec.ServerMS, rec.StartedAt = qid, true, reason, 0, nil, nil
+		now := time.Now()
+		rec := s.record(c, qid, s.mirrorTarget(), "mirror", now, now, 0, 0, nil)
+		rec.Filtered, rec.FilterReason, rec.DurationMS, rec.ServerMS, rec.StartedAt = true, reason, 0, nil, nil
 		cfg.Sink.Write(rec)
 		return
 	}
@@ -231,8 +232,7 @@ func (m *mirror) exec(j *job) {
 	r, sent, recv, err := m.roundTrip(payload, start)
 	end := time.Now()
 	s := m.s
-	rec := s.record(&command{cmd: j.cmd, text: j.text}, m.target, "mirror", start, end, sent, recv, nil)
-	rec.QueryID = j.qid
+	rec := s.record(&command{cmd: j.cmd, text: j.text}, j.qid, m.target, "mirror", start, end, sent, recv, nil)
 	if err != nil {
 		s.p.stats.ShadowFailures.Add(1)
 		rec.Success, rec.Error = false, err.Error()
@@ -274,8 +274,7 @@ func (m *mirror) failedPrepare(j *job, e *mysqlwire.ServerError) {
 	s := m.s
 	s.p.stats.ShadowErrors.Add(1)
 	now := time.Now()
-	rec := s.record(&command{cmd: j.cmd, text: j.text}, m.target, "mirror", now, now, 0, 0, nil)
-	rec.QueryID = j.qid
+	rec := s.record(&command{cmd: j.cmd, text: j.text}, j.qid, m.target, "mirror", now, now, 0, 0, nil)
 	code := int(e.Code)
 	rec.Success, rec.ErrorCode, rec.SQLState, rec.Error = false, &code, e.SQLState, e.Message+" (when preparing the statement)"
 	s.p.cfg.Sink.Write(rec)

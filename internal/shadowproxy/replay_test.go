@@ -31,7 +31,7 @@ func TestShadowSessionIsReplayed(t *testing.T) {
 		t.Helper()
 		var x int
 		var mode, v string
-		if err := client.QueryRow("SELECT @x, @@sql_mode /*" + tag + "*/").Scan(&x, &mode); err != nil || x != 42 {
+		if err := client.QueryRow("SELECT @x, @@sql_mode /*"+tag+"*/").Scan(&x, &mode); err != nil || x != 42 {
 			t.Fatalf("%d %q %v", x, mode, err)
 		}
 		if err := stmt.QueryRow(2).Scan(&v); err != nil || v != "two" {

@@ -510,7 +510,7 @@ func (s *session) command(first []byte, seq uint8) error {
 	end := time.Now()
 	s.cfc.Shrink(16 << 10)
 	s.src.fc.Shrink(16 << 10)
-	rec := s.record(&c, s.src.target, "source", start, end, c.bytesSent, recv, r)
+	rec := s.record(&c, newQueryID(), s.src.target, "source", start, end, c.bytesSent, recv, r)
 	if r.err != nil {
 		s.p.stats.PrimaryErrors.Add(1)
 	}
@@ -698,12 +698,12 @@ func useTarget(sql string) string {
 }
 
 // record is the log row of one command on one target.
-func (s *session) record(c *command, target, role string, start, end time.Time, sent, recv int64, r *response) *lakehouse.ProxyLogRecord {
+func (s *session) record(c *command, qid, target, role string, start, end time.Time, sent, recv int64, r *response) *lakehouse.ProxyLogRecord {
 	ms := float64(end.Sub(start).Nanoseconds()) / 1e6
 	rec := &lakehouse.ProxyLogRecord{
 		TS: end.UTC(), Target: target, Command: commandName(c.cmd), QueryText: c.text, DurationMS: ms,
 		BytesSent: sent, BytesRecv: recv, Success: true, ClientAddr: s.clientAddr, Role: role, ConnID: s.id,
-		ServerMS: &ms, QueryID: newQueryID(),
+		ServerMS: &ms, QueryID: qid,
 	}
 	st := start.UTC()
 	rec.StartedAt = &st
@@ -736,7 +736,7 @@ func (s *session) sourceFailed(c *command, start time.Time, err error) error {
 	if c.text == "" && c.payload != nil {
 		s.describe(c)
 	}
-	rec := s.record(c, s.src.target, "source", start, time.Now(), c.bytesSent, 0, nil)
+	rec := s.record(c, newQueryID(), s.src.target, "source", start, time.Now(), c.bytesSent, 0, nil)
 	rec.Success, rec.Error = false, err.Error()
 	s.p.cfg.Sink.Write(rec)
 	return fmt.Errorf("%s: %w", s.src.target, err)
