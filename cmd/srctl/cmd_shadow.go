@@ -397,6 +397,7 @@ func serveShadowMetrics(addr string, withPprof bool, p *shadowproxy.Proxy, sink 
 	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
 	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
 	counter("cutovers_total", "source switches", st.Cutovers.Load)
+	counter("opaque_sessions_total", "connections relayed unread (and unmirrored) after a command the proxy cannot follow", st.OpaqueSessions.Load)
 	counter("log_rows_written_total", "log rows stored", sink.Written.Load)
 	counter("log_rows_lost_total", "log rows dropped because the log store could not keep up", sink.Dropped.Load)
 	counter("log_write_errors_total", "failed log writes (retried)", sink.WriteErrors.Load)

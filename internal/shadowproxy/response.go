@@ -113,10 +113,8 @@ type response struct {
 	err          *mysqlwire.ServerError
 	affected     int64
 	rows         int64
-	resultSets   int
 	localInfile  bool   // the server asked for a LOCAL INFILE: the client sends a file next
 	stmtID       uint32 // COM_STMT_PREPARE: the statement id the server gave
-	stmtParams   uint16
 	malformed    string // why the response could not be followed (relay continues opaquely)
 	colHash      xxhash.Digest
 	rowHash      xxhash.Digest
@@ -227,7 +225,6 @@ func (r *response) first(p []byte) {
 		r.stmtID = binary.LittleEndian.Uint32(p[1:])
 		r.ncols = uint64(binary.LittleEndian.Uint16(p[5:]))
 		r.params = uint64(binary.LittleEndian.Uint16(p[7:]))
-		r.stmtParams = uint16(r.params)
 		r.afterParamsOrNot()
 	case p[0] == 0x00 || (p[0] == 0xfe && r.expect == expectOne):
 		var ok mysqlwire.OK
@@ -358,7 +355,6 @@ func (r *response) afterColumns() {
 }
 
 func (r *response) startResult() {
-	r.resultSets++
 	r.resultHashed = true
 	r.colHash.Reset()
 	r.setSum = 0
