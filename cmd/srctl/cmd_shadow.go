@@ -87,6 +87,7 @@ type shadowOptions struct {
 	excludeRegex  string
 	sampleRate    float64
 	queueSize     int
+	queueBytes    byteSize
 	shadowTimeout time.Duration
 	dialTimeout   time.Duration
 	maxMirror     byteSize
@@ -103,7 +104,7 @@ type shadowOptions struct {
 }
 
 func newShadowCmd(g *globals) *cobra.Command {
-	o := &shadowOptions{maxMirror: 16 << 20}
+	o := &shadowOptions{maxMirror: 16 << 20, queueBytes: 8 << 20}
 	cmd := &cobra.Command{
 		Use:   "shadow --primary HOST:PORT --shadow HOST:PORT [--listen ADDR] [--log-sink URI]",
 		Short: "MySQL-protocol proxy: answers from the primary, a copy of the traffic to the shadow, both logged",
@@ -177,6 +178,7 @@ exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same 
 	f.StringVar(&o.excludeRegex, "exclude-regex", "", "never mirror statements matching this regular expression")
 	f.Float64Var(&o.sampleRate, "sample-rate", 1, "share of eligible statements mirrored, in (0, 1]")
 	f.IntVar(&o.queueSize, "queue-size", 64, "shadow commands waiting per connection; beyond it copies are dropped")
+	f.Var(&o.queueBytes, "queue-bytes", "bytes of shadow commands waiting per connection (bounds memory with large commands); beyond it copies are dropped")
 	f.DurationVar(&o.shadowTimeout, "shadow-timeout", 30*time.Second, "longest a command may take on the shadow before its session is reopened")
 	f.DurationVar(&o.dialTimeout, "dial-timeout", 5*time.Second, "timeout connecting to a backend")
 	f.Var(&o.maxMirror, "max-mirror-bytes", "larger commands are not mirrored (dropped, too_large)")
@@ -212,7 +214,7 @@ func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 		return cfg, err
 	}
 	cfg = shadowproxy.Config{Primary: o.primary, Shadow: o.shadow, ShadowUser: o.shadowUser, ShadowPassword: pw,
-		QueueSize: o.queueSize, ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
+		QueueSize: o.queueSize, QueueBytes: int(o.queueBytes), ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
 		AllowCutover: o.allowCutover}
 	cfg.Policy = shadowproxy.Policy{MirrorWrites: o.mirrorWrites, IncludeTypes: o.includeTypes, ExcludeTypes: o.excludeTypes, SampleRate: o.sampleRate}
 	if o.includeRegex != "" {

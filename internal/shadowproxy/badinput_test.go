@@ -124,3 +124,42 @@ func TestBadInputNeitherCrashesNorLeaks(t *testing.T) {
 		t.Errorf("%d connections still open", n)
 	}
 }
+
+// TestQueueBoundedInBytes: large commands to a stalled shadow stop queueing at the byte budget
+// (dropped, queue_full), so memory stays bounded whatever the commands' size.
+func TestQueueBoundedInBytes(t *testing.T) {
+	primary := startFake(t)
+	stalled, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	go func() {
+		for {
+			c, err := stalled.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	sink := &memSink{}
+	_, addr := startProxy(t, Config{Primary: primary.Addr(), Shadow: stalled.Addr().String(), ShadowUser: "root", Sink: sink,
+		QueueBytes: 1 << 20, DialTimeout: 5 * time.Second})
+	r := dialRecorder(t, addr, "")
+	big := "SELECT '" + strings.Repeat("x", 300<<10) + "'"
+	for range 10 {
+		r.do(query(big))
+	}
+	// 1 MiB holds three 300 KiB copies (the one running counts until it ends): of ten, at
+	// least six are dropped.
+	sink.waitRows(t, "six copies dropped at the byte budget", func(rs []lakehouse.ProxyLogRecord) bool {
+		n := 0
+		for _, x := range rs {
+			if x.Target == "shadow" && x.Dropped && x.DropReason == DropQueueFull {
+				n++
+			}
+		}
+		return n >= 6
+	})
+}

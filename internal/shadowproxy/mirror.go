@@ -59,6 +59,7 @@ type mirror struct {
 	target       string // cluster name of the mirror target
 	canReconnect bool   // only the shadow's session can be reopened (with the configured user)
 	resync       atomic.Bool
+	queuedBytes  atomic.Int64 // payload bytes waiting in jobs
 	aborted      atomic.Bool
 	ncMu         sync.Mutex
 	nc           net.Conn // the backend's connection, for abort
@@ -128,6 +129,7 @@ func (m *mirror) run() {
 			continue
 		}
 		m.exec(j)
+		m.queuedBytes.Add(-int64(len(j.payload)))
 	}
 	m.be.close()
 }
@@ -162,13 +164,25 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 		return
 	}
 	m.start()
-	select {
-	case m.jobs <- j:
-	default:
+	size := int64(len(j.payload))
+	// Over the byte budget only counts when other commands wait: one large command still fits
+	// an empty queue (--max-mirror-bytes bounds it).
+	if total := m.queuedBytes.Add(size); total > int64(cfg.QueueBytes) && total > size || !m.enqueue(j) {
+		m.queuedBytes.Add(-size)
 		if j.state {
 			m.resync.Store(true) // replay the session before the next copy
 		}
-		m.dropped(j, s.mirrorTarget(), DropQueueFull, fmt.Sprintf("the shadow queue (%d) is full", cfg.QueueSize))
+		m.dropped(j, s.mirrorTarget(), DropQueueFull, fmt.Sprintf("the shadow queue (%d commands, %d bytes) is full", cfg.QueueSize, cfg.QueueBytes))
+	}
+}
+
+// enqueue queues j unless the queue is full.
+func (m *mirror) enqueue(j *job) bool {
+	select {
+	case m.jobs <- j:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -45,6 +45,7 @@ type Config struct {
 	Policy Policy
 
 	QueueSize      int           // shadow commands waiting per connection (64)
+	QueueBytes     int           // bytes of shadow commands waiting per connection (8 MiB; a single larger command still fits an empty queue)
 	ShadowTimeout  time.Duration // one command on the shadow, after which its session is reopened (30s)
 	DialTimeout    time.Duration // connecting to a backend (5s)
 	MaxMirrorBytes int           // larger commands are not mirrored (16 MiB)
@@ -68,6 +69,9 @@ func (c *Config) withDefaults() Config {
 	out := *c
 	if out.QueueSize <= 0 {
 		out.QueueSize = 64
+	}
+	if out.QueueBytes <= 0 {
+		out.QueueBytes = 8 << 20
 	}
 	if out.ShadowTimeout <= 0 {
 		out.ShadowTimeout = 30 * time.Second
