@@ -129,22 +129,9 @@ func TestBadInputNeitherCrashesNorLeaks(t *testing.T) {
 // (dropped, queue_full), so memory stays bounded whatever the commands' size.
 func TestQueueBoundedInBytes(t *testing.T) {
 	primary := startFake(t)
-	stalled, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	go func() {
-		for {
-			c, err := stalled.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	stalled := startStalled(t)
 	sink := &memSink{}
-	_, addr := startProxy(t, Config{Primary: primary.Addr(), Shadow: stalled.Addr().String(), ShadowUser: "root", Sink: sink,
+	_, addr := startProxy(t, Config{Primary: primary.Addr(), Shadow: stalled, ShadowUser: "root", Sink: sink,
 		QueueBytes: 1 << 20, DialTimeout: 5 * time.Second})
 	r := dialRecorder(t, addr, "")
 	big := "SELECT '" + strings.Repeat("x", 300<<10) + "'"

@@ -2,6 +2,7 @@ package shadowproxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -785,7 +786,7 @@ func (s *session) changeUser(first []byte, seq uint8) error {
 // changeUserDB is the database a COM_CHANGE_USER names (user NUL, auth, database NUL, ...).
 func changeUserDB(p []byte) string {
 	rest := p[1:]
-	i := indexByte(rest, 0)
+	i := bytes.IndexByte(rest, 0)
 	if i < 0 {
 		return ""
 	}
@@ -798,19 +799,10 @@ func changeUserDB(p []byte) string {
 		return ""
 	}
 	rest = rest[1+n:]
-	if j := indexByte(rest, 0); j >= 0 {
+	if j := bytes.IndexByte(rest, 0); j >= 0 {
 		return string(rest[:j])
 	}
 	return ""
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // opaque relays bytes both ways without reading them, for the rest of the connection: the

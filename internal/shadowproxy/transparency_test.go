@@ -116,27 +116,14 @@ func TestAnswersAreByteIdentical(t *testing.T) {
 	direct := dialRecorder(t, paddr, db)
 	script(direct, db)
 
-	stalled, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	go func() {
-		for {
-			c, err := stalled.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	stalled := startStalled(t)
 	shadows := []struct {
 		name, addr, user string
 		wantDrop         string
 	}{
 		{"healthy", paddr, "root", ""},
 		{"down", testenv.FreeAddr(t), "root", DropUnavailable},
-		{"stalled", stalled.Addr().String(), "root", DropUnavailable},
+		{"stalled", stalled, "root", DropUnavailable},
 		{"refusing logins", paddr, "srctl_no_such_user", DropLoginFailed},
 	}
 	for _, sh := range shadows {
