@@ -546,8 +546,7 @@ func (f *FrameConn) WriteFrame(p []byte, seq uint8) error {
 	if len(p) > maxPayload {
 		return fmt.Errorf("frame of %d bytes: at most %d", len(p), maxPayload)
 	}
-	var hdr [4]byte
-	hdr = [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), seq}
+	hdr := [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), seq}
 	if len(p) <= 4096 { // one write for the usual small command
 		b := make([]byte, 0, 4+len(p))
 		_, err := f.W.Write(append(append(b, hdr[:]...), p...))

@@ -224,7 +224,7 @@ func (s *session) handshake() error {
 		caps |= mysqlwire.ClientSSL
 	}
 	if caps != g.Caps {
-		g2 := *g
+		g2 := *g // rewrite the bytes; g keeps the primary's real capabilities for what follows
 		g2.SetGreetingCaps(greet, caps)
 	}
 	if err := s.writeClient(mysqlwire.AppendFrames(nil, greet, gseq)); err != nil {
