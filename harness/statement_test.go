@@ -28,12 +28,12 @@ func TestCheckReadOnly(t *testing.T) {
 		"DELETE FROM t":                         "DELETE",
 		"SELECT 1; DROP TABLE t":                "DROP",
 		"insert into t select 1":                "INSERT",
-		"SET GLOBAL max_connections = 1":        "server-wide",
+		"SET GLOBAL max_connections = 1":        "whole server",
 		"SELECT * FROM t INTO OUTFILE '/tmp/x'": "INTO",
 		"SELECT * FROM t FOR UPDATE":            "locking",
 		"SELECT * FROM t LOCK IN SHARE MODE":    "locking",
-		"/*!50000 DROP TABLE t */":              "executable",
-		"WITH x AS (SELECT 1) DELETE FROM t":    "", // first keyword WITH: caught by the DELETE? no: see below
+		"/*!50000 DROP TABLE t */":              "DROP",
+		"WITH x AS (SELECT 1) DELETE FROM t":    "DELETE",
 		"CALL do_things()":                      "CALL",
 		"REPLACE INTO t VALUES (1)":             "REPLACE",
 	}

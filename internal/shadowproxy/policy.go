@@ -14,6 +14,7 @@ const (
 	ReasonPattern       = "pattern"         // --include-regex did not match or --exclude-regex did
 	ReasonSampling      = "sampling"        // not drawn by --sample-rate
 	ReasonLoadDataLocal = "load_data_local" // LOAD DATA LOCAL: the file comes from the client once
+	ReasonUnclassified  = "unclassified"    // a statement not understood (so possibly a write) without --mirror-writes
 )
 
 // Policy decides which commands are mirrored. Session state (SET, USE, COM_INIT_DB,
@@ -53,6 +54,10 @@ func (p *Policy) decide(typ string, kind Kind, text string) string {
 	case KindWrite:
 		if !p.MirrorWrites {
 			return ReasonSQLOperation
+		}
+	case KindUnknown:
+		if !p.MirrorWrites {
+			return ReasonUnclassified
 		}
 	}
 	if len(p.IncludeTypes) > 0 && !containsFold(p.IncludeTypes, typ) || containsFold(p.ExcludeTypes, typ) {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -682,20 +681,6 @@ func (s *session) track(c *command, r *response) {
 		clear(st.stmts)
 		st.mu.Unlock()
 	}
-}
-
-// useTarget is the database of a USE statement.
-func useTarget(sql string) string {
-	_, rest := keyword(sql)
-	rest = strings.TrimSpace(skipSpaceAndComments(rest))
-	rest = strings.TrimRight(rest, "; \t\r\n")
-	if strings.HasPrefix(rest, "`") && strings.HasSuffix(rest, "`") && len(rest) >= 2 {
-		return strings.ReplaceAll(rest[1:len(rest)-1], "``", "`")
-	}
-	if strings.ContainsAny(rest, " \t\r\n") {
-		return ""
-	}
-	return rest
 }
 
 // record is the log row of one command on one target.
