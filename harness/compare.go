@@ -18,6 +18,7 @@ import (
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/analyze/plan"
 	"github.com/srctl/srctl/analyze/profile"
+	"github.com/srctl/srctl/analyze/sqlclass"
 )
 
 // Config is what a comparison is told; the command fills it from flags.
@@ -42,6 +43,11 @@ type Config struct {
 	// are each side's medians, because one run's CPU time is as noisy as one run's latency.
 	ProfileRuns int
 	FailOnPlan  bool
+	// ReadOnly (no --allow-writes) adds the server's own guard behind CheckReadOnly: on MySQL
+	// and MariaDB every session runs SET SESSION TRANSACTION READ ONLY, so a data change that
+	// got past the lexer still fails (DDL is not stopped by it); and the login's grants are
+	// read so that the report can say when the login could write.
+	ReadOnly bool
 	// Progress, when set, receives one line per step of long work.
 	Progress func(msg string)
 }
@@ -70,6 +76,8 @@ type Comparer struct {
 	server Server
 	setup  []string // session statements for every side's connection
 	caveat string   // what --cold could not do here
+	// writes lists what the login's grants allow beyond reading (ReadOnly runs only).
+	writes []string
 	ctl    *sql.Conn
 	ctlMu  sync.Mutex
 	seed   maphash.Seed
@@ -101,6 +109,14 @@ func NewComparer(ctx context.Context, db *sql.DB, cfg Config) (*Comparer, error)
 		}
 		c.setup = append(c.setup, st)
 	}
+	if cfg.ReadOnly {
+		if c.server.Kind == MariaDB || c.server.Kind == MySQL {
+			c.setup = append(c.setup, "SET SESSION TRANSACTION READ ONLY")
+		}
+		if c.writes, err = WritePrivileges(ctx, ctl); err != nil {
+			c.writes = []string{"unknown: " + err.Error()}
+		}
+	}
 	return c, nil
 }
 
@@ -131,7 +147,12 @@ func SetStatement(kv string) (string, error) {
 			}
 		}
 	}
-	return fmt.Sprintf("SET %s = %s", k, v), nil
+	st := fmt.Sprintf("SET %s = %s", k, v)
+	if !sqlclass.Classify(st).ReadOnly {
+		// 'x'; DROP TABLE t; '' is quoted on both ends but is not one value.
+		return "", fmt.Errorf("--session %q: want name=value with one literal value", kv)
+	}
+	return st, nil
 }
 
 // open starts one side's connection with the session settings applied.

@@ -15,13 +15,16 @@ const ReportSchema = "srctl.compare-baseline/v1"
 
 // Report is a whole comparison: the settings, the server and every case.
 type Report struct {
-	Schema     string        `json:"schema"`
-	Server     Server        `json:"server"`
-	DSN        string        `json:"dsn"` // redacted
-	Settings   Settings      `json:"settings"`
-	ColdCaveat string        `json:"cold_caveat,omitempty"`
-	Cases      []*CaseResult `json:"cases"`
-	ExitCode   int           `json:"exit_code"`
+	Schema     string   `json:"schema"`
+	Server     Server   `json:"server"`
+	DSN        string   `json:"dsn"` // redacted
+	Settings   Settings `json:"settings"`
+	ColdCaveat string   `json:"cold_caveat,omitempty"`
+	// LoginWrites lists what the login's grants allow beyond reading (runs without
+	// --allow-writes): the read-only guard is then all that keeps the SQL from changing data.
+	LoginWrites []string      `json:"login_write_privileges,omitempty"`
+	Cases       []*CaseResult `json:"cases"`
+	ExitCode    int           `json:"exit_code"`
 }
 
 // Settings are the run's parameters as the report states them.
@@ -39,7 +42,7 @@ type Settings struct {
 // NewReport starts a report for cfg's run.
 func NewReport(c *Comparer, dsn string) *Report {
 	cfg := c.cfg
-	return &Report{Schema: ReportSchema, Server: c.server, DSN: Redact(dsn), ColdCaveat: c.caveat,
+	return &Report{Schema: ReportSchema, Server: c.server, DSN: Redact(dsn), ColdCaveat: c.caveat, LoginWrites: c.writes,
 		Settings: Settings{Warmup: cfg.Warmup, Iterations: cfg.Iterations, TimeoutMS: ms(cfg.Timeout), Cold: cfg.Cold,
 			SessionSetup: c.setup, Alpha: cfg.Alpha, MinLatencyDelta: ms(cfg.MinLatencyDelta), FailOnPlan: cfg.FailOnPlan}}
 }
@@ -218,6 +221,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ColdCaveat != "" {
 		ew.printf("note: --cold: %s\n", r.ColdCaveat)
 	}
+	if len(r.LoginWrites) > 0 {
+		ew.printf("warning: this login can write (%s): only the read-only guard keeps these SQL files from changing data; use a login that can only read\n",
+			strings.Join(r.LoginWrites, "; "))
+	}
 	for _, c := range r.Cases {
 		ew.printf("\n%s  %s\n", c.Case.Name, verdictWord(c))
 		ew.printf("  sources    %s → %s\n", c.Case.BaselineSource, c.Case.CandidateSource)
@@ -298,6 +305,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	ew.printf("\n\n")
 	if r.ColdCaveat != "" {
 		ew.printf("> --cold: %s\n\n", mdEscape(r.ColdCaveat))
+	}
+	if len(r.LoginWrites) > 0 {
+		ew.printf("> ⚠️ this login can write (%s): only the read-only guard keeps these SQL files from changing data; use a login that can only read\n\n",
+			mdEscape(strings.Join(r.LoginWrites, "; ")))
 	}
 	ew.printf("| case | verdict | result | latency (median) | change | plan | resources |\n|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cases {

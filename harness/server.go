@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/srctl/srctl/analyze/sqlclass"
 )
 
 // ServerKind is the kind of server compare-baseline talks to: the statements that bust caches,
@@ -57,4 +59,39 @@ func ColdSettings(ctx context.Context, conn *sql.Conn, s Server) (stmts []string
 		return stmts, "the InnoDB buffer pool cannot be emptied from a session: --cold bypasses the query cache and defeats text-keyed caches only"
 	}
 	return nil, ""
+}
+
+// WritePrivileges reads the login's grants (SHOW GRANTS) and returns what in them allows more
+// than reading, e.g. "ALL PRIVILEGES ON *.*"; see sqlclass.WritePrivileges.
+func WritePrivileges(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SHOW GRANTS")
+	if err != nil {
+		return nil, fmt.Errorf("reading the login's grants: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("reading the login's grants: %w", err)
+	}
+	var lines []string
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("reading the login's grants: %w", err)
+		}
+		for _, v := range vals {
+			// MySQL and MariaDB: one column; StarRocks: UserIdentity, Catalog, Grants.
+			if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(v.String)), "GRANT ") {
+				lines = append(lines, v.String)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the login's grants: %w", err)
+	}
+	return sqlclass.WritePrivileges(lines), nil
 }

@@ -3,120 +3,12 @@ package sqlclass
 import (
 	"strings"
 	"testing"
+
+	"github.com/srctl/srctl/analyze/sqlclass/sqlclasstest"
 )
 
-// hostile is a corpus of statements that must never be taken for reads or session state: each
-// was seen to change a MariaDB server through a first-word classifier, or is a variant of one.
-// The integration tests in internal/shadowproxy and cmd/srctl run the same corpus against a
-// real server.
-var hostile = []string{
-	"SET STATEMENT max_statement_time=100 FOR DELETE FROM t WHERE id=1",
-	"SET STATEMENT max_statement_time=100 FOR CREATE TABLE x (a INT)",
-	"SET STATEMENT max_statement_time=100 FOR INSERT INTO t VALUES (1)",
-	"set statement sql_mode='' for update t set a=1",
-	"SET @x=1, GLOBAL max_connections=1000",
-	"SET @x=1, @@global.max_connections=1000",
-	"SET @@global.max_connections = 1000",
-	"SET @@GLOBAL.max_connections = 1000",
-	"SET @@ global . max_connections = 1000",
-	"SET @@`global`.max_connections = 1000",
-	"SET /* x */ GLOBAL max_connections = 1000",
-	"SET SESSION sql_mode='', GLOBAL max_connections=1000",
-	"SET PERSIST max_connections = 1000",
-	"SET PERSIST_ONLY max_connections = 1000",
-	"SET PASSWORD FOR 'u'@'%' = PASSWORD('x')",
-	"SET PASSWORD = 'x'",
-	"SET DEFAULT ROLE r FOR 'u'@'%'",
-	"SET ROLE ALL",
-	"SET PROPERTY FOR 'u' 'max_user_connections' = '1000'",
-	"SET @x = (SELECT NEXTVAL(s))",
-	"SET @x = GET_LOCK('l', 10)",
-	"SELECT 1--1 INTO OUTFILE '/tmp/x'",
-	"SELECT 1--1; DROP TABLE t",
-	"SELECT 1 --\tx\n; DROP TABLE t",
-	"SELECT 1 #\n; DROP TABLE t",
-	"SELECT 1 INTO OUTFILE '/tmp/x'",
-	"SELECT * FROM t INTO DUMPFILE '/tmp/x'",
-	"SELECT a FROM t WHERE 1 INTO OUTFILE '/tmp/x'",
-	"SELECT * FROM t FOR UPDATE",
-	"SELECT * FROM t FOR SHARE",
-	"SELECT * FROM t LOCK IN SHARE MODE",
-	"SELECT NEXTVAL(s)",
-	"SELECT NEXT VALUE FOR s",
-	"SELECT SETVAL(s, 100)",
-	"SELECT GET_LOCK('x', 1)",
-	"/*!50000 DROP TABLE t */",
-	"/*!DROP TABLE t*/",
-	"/*M!100100 DROP TABLE t */",
-	"/*M! DROP TABLE t */",
-	"SELECT 1 /*!99999 ; DROP TABLE t */",
-	"SELECT 1 /*M!999999 ; DROP TABLE t */",
-	"/*!99999 SELECT 1 FROM (*/ DELETE FROM t",
-	"SELECT 1 /*! , (SELECT 1 FROM t FOR UPDATE) */",
-	// Quoting modes: under NO_BACKSLASH_ESCAPES the string ends at the backslash.
-	`SELECT 'a\' ; DROP TABLE t; -- '`,
-	`SELECT "a\" ; DROP TABLE t; -- "`,
-	// Under ANSI_QUOTES "..." is a name and a backslash escapes nothing in it.
-	`SELECT "x\"; DROP TABLE t; SELECT "`,
-	"WITH x AS (SELECT 1) DELETE FROM t",
-	"WITH x AS (SELECT 1) UPDATE t SET a = 1",
-	"WITH RECURSIVE x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
-	"(SELECT 1); DELETE FROM t",
-	"BEGIN NOT ATOMIC DELETE FROM t; END",
-	"BEGIN NOT ATOMIC SELECT 1; END",
-	"EXPLAIN ANALYZE DELETE FROM t",
-	"ANALYZE DELETE FROM t",
-	"ANALYZE TABLE t",
-	"PREPARE s FROM 'DELETE FROM t'",
-	"EXECUTE s",
-	"EXECUTE IMMEDIATE 'DELETE FROM t'",
-	"DO GET_LOCK('x', 1)",
-	"CALL p()",
-	"LOCK TABLES t WRITE",
-	"HANDLER t OPEN",
-	"XA START 'x'",
-	"KILL 1",
-	"FLUSH PRIVILEGES",
-	"GRANT ALL ON *.* TO 'u'@'%'",
-	"RENAME TABLE t TO u",
-	"TRUNCATE t",
-	"TRUNCATE TABLE t",
-	"INSERT OVERWRITE t SELECT 1",
-	"SUBMIT TASK AS INSERT INTO t SELECT 1",
-	"REFRESH MATERIALIZED VIEW mv",
-	"ADMIN SET FRONTEND CONFIG ('x' = 'y')",
-	"START SLAVE",
-	"VACUUM",
-	"SELECT 'unterminated",
-	"SELECT 1 /* unterminated",
-	"SELECT 1 /*!50000 /* nested */ */",
-	"  ( ( DELETE FROM t ) )",
-	"SELECT$x FROM t; DELETE FROM t",
-	"SELECT @x := 1; DELETE FROM t",
-	"SELECT 1 INTO @a, @b; UPDATE t SET a = 1",
-	"SELECT 1; SELECT 2; /*!40000 DROP TABLE t */",
-	"SELECT 1 FROM t WHERE a = '\\'' ; DELETE FROM t; SELECT '\\''",
-	"select * from t where a = 1 union select 1 into outfile '/tmp/x'",
-	"SELECT 1 FROM dual WHERE 1 = 1 -- \n; DELETE FROM t",
-	"SELECT 1\x00; DELETE FROM t",
-	"SELECT 1;DELETE FROM t",
-	"SHOW TABLES; DELETE FROM t",
-	"SHOW TABLES WHERE GET_LOCK('x', 1)",
-	"DESCRIBE DELETE FROM t",
-	"SET sql_log_bin = 0; DELETE FROM t",
-	"USE test; DROP TABLE t",
-	"SET x = 1, y = (SELECT 1 FROM t FOR UPDATE)",
-	"SET hot_cache.key_buffer_size = 1024",
-	"SET",
-	"SET STATEMENT x = 1",
-	"LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
-	"LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t",
-	"/*+ SET_VAR(x=1) */ DELETE FROM t",
-	"SELECT /*+ hint */ 1; /*+ x */ DROP TABLE t",
-}
-
 func TestHostileCorpusIsNeverReadOrState(t *testing.T) {
-	for _, sql := range hostile {
+	for _, sql := range sqlclasstest.Hostile {
 		c := Classify(sql)
 		if c.Kind <= State {
 			t.Errorf("Classify(%q) = %s: a statement that can write passed as %s", sql, c.Kind, c.Kind)
@@ -230,7 +122,7 @@ func TestReadingsAreBounded(t *testing.T) {
 }
 
 func FuzzClassify(f *testing.F) {
-	for _, s := range append(hostile, "SELECT 1", "/*!", "/*M!", "(((", "SET @@global.", "-- x\nSELECT 1; USE `a``b`", "@", "@@", "SET @'a\\'b' = 1") {
+	for _, s := range append(sqlclasstest.Hostile, "SELECT 1", "/*!", "/*M!", "(((", "SET @@global.", "-- x\nSELECT 1; USE `a``b`", "@", "@@", "SET @'a\\'b' = 1") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {

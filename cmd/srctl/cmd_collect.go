@@ -73,12 +73,12 @@ one snapshot holding the records and the per-FE cursors, so a restart resumes fr
 and a crash neither loses nor duplicates a record (exactly once; --state-dir keeps only spill
 files then). Without --sink the earlier
 collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, else ` + defaultProfileSink + `.`,
-		Example: `  # Two FEs, local files, metrics on :9091
+		Example: `  # Two FEs, local files, metrics on 127.0.0.1:9091
   SRCTL_FE_PASSWORD=... srctl collect --cluster prod --fe-hosts fe-0:8030,fe-1:8030 --sink ./lake/profiles
 
   # Kubernetes sidecar: discover FEs through the headless service, write to GCS
   srctl collect --cluster prod --fe-headless-service starrocks-fe-search.db.svc.cluster.local \
-    --sink gs://my-lake/starrocks-query-profiles --state-dir /var/lib/srctl
+    --sink gs://my-lake/starrocks-query-profiles --state-dir /var/lib/srctl --metrics-addr :9091
 
   # Stop by itself after a minute (demos, smoke tests)
   srctl collect --cluster dev --fe-hosts 127.0.0.1:8030 --duration 1m`,
@@ -119,7 +119,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.StringVar(&o.store.S3Region, "s3-region", "", "S3 region (default AWS_REGION, else us-east-1)")
 	f.BoolVar(&o.store.S3PathStyle, "s3-path-style", false, "address S3 buckets as endpoint/bucket (most S3-compatible stores)")
 	f.StringVar(&o.store.GCSEndpoint, "gcs-endpoint", "", "GCS JSON API endpoint (emulators); STORAGE_EMULATOR_HOST also works")
-	f.StringVar(&o.metricsAddr, "metrics-addr", ":9091", "address serving /metrics, /healthz and /readyz; empty disables")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz (loopback by default; :9091 serves every interface, e.g. for Kubernetes probes and scraping); empty disables")
 	f.BoolVar(&o.pprof, "pprof", false, "also serve Go's /debug/pprof on --metrics-addr (for performance investigations; keep it off on untrusted networks)")
 	f.DurationVar(&o.duration, "duration", 0, "stop (and flush) after this long; 0 runs until SIGINT/SIGTERM")
 	return cmd

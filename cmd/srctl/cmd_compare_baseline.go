@@ -151,7 +151,7 @@ printed.` + "\n" + compareExitTable,
 	f.StringVar(&o.suite, "suite", "", "YAML suite of cases (name, baseline, candidate, params, threshold, max_cpu_increase, max_mem_increase, float_tolerance)")
 	f.StringArrayVar(&o.params, "param", nil, "template parameter name=value (repeatable; wins over --params)")
 	f.StringVar(&o.paramsFile, "params", "", "YAML or JSON file of template parameters: a mapping, or a list of them (one case each)")
-	f.BoolVar(&o.allowWrites, "allow-writes", false, "run statements other than SELECT, WITH, EXPLAIN, SET, SHOW, DESCRIBE")
+	f.BoolVar(&o.allowWrites, "allow-writes", false, "run statements other than SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE and SET of session variables to literal values (without it, MySQL/MariaDB sessions also run SET SESSION TRANSACTION READ ONLY)")
 	f.IntVar(&o.warmup, "warmup", def.Warmup, "untimed runs per side before the timed ones")
 	f.IntVar(&o.iterations, "iterations", def.Iterations, "timed runs per side")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "per run; a run past it is killed with KILL QUERY (0: none)")
@@ -207,6 +207,7 @@ func (o *compareOptions) config(g *globals) (harness.Config, error) {
 	cfg.Threshold, cfg.MinLatencyDelta, cfg.Alpha = o.threshold.v, o.minLatencyDelta, o.alpha
 	cfg.FloatTolerance, cfg.MaxExamples = o.floatTolerance, o.maxExamples
 	cfg.MaxCPUIncrease, cfg.MaxMemIncrease, cfg.ProfileRuns = o.maxCPUIncrease.v, o.maxMemIncrease.v, o.profileRuns
+	cfg.ReadOnly = !o.allowWrites
 	if !o.quiet {
 		cfg.Progress = func(msg string) { g.logger.Info(msg) }
 	}

@@ -98,6 +98,9 @@ type shadowOptions struct {
 	metricsAddr   string
 	pprof         bool
 	allowCutover  bool
+	tokenFile     string
+	maxHandshakes int
+	handshakeTime time.Duration
 	drainTimeout  time.Duration
 	lake          lakeOptions
 	store         objstore.Options
@@ -136,10 +139,16 @@ drop_reason, role, conn_id. Written every --log-flush-interval to --log-sink: a 
 gs://bucket/prefix or s3://bucket/prefix (Hive-partitioned JSONL, what srctl diff reads), or
 an Iceberg table iceberg://CATALOG/NAMESPACE.TABLE.
 
-Metrics port (--metrics-addr): /metrics, /healthz, /readyz, and /source: GET shows whose answers
-clients get; POST /source?to=shadow makes the shadow the source of answers and the primary the
-mirror, POST /source?to=primary switches back, each connection at its next command boundary,
-without dropping connections. Switching to the shadow needs --allow-cutover.
+Metrics port (--metrics-addr, loopback by default): /metrics, /healthz, /readyz, and /source: GET
+shows whose answers clients get; POST /source?to=shadow makes the shadow the source of answers
+and the primary the mirror, POST /source?to=primary switches back, each connection at its next
+command boundary, without dropping connections. Switching to the shadow needs --allow-cutover
+and a control token (SRCTL_CONTROL_TOKEN or --control-token-file), sent as
+"Authorization: Bearer TOKEN"; with a token set, every switch needs it. Cross-site browser
+requests are refused.
+
+Before login, a connection is anybody's: at most --max-handshakes log in at once, each within
+--handshake-timeout, with packets of at most 128 KiB.
 
 SIGTERM/SIGINT: stop accepting, let connections finish for --drain-timeout (an idle connection
 is closed at once, a busy one after its command), run the queued shadow copies, flush the logs,
@@ -156,7 +165,8 @@ exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same 
     --exclude-regex '(?i)/\*.*route=.?/api/v1/export' --log-sink gs://my-lake/shadow-logs
 
   # Live cutover to the shadow and back (with --allow-cutover)
-  curl -X POST 'localhost:9092/source?to=shadow'; curl -X POST 'localhost:9092/source?to=primary'`,
+  curl -X POST -H "Authorization: Bearer $SRCTL_CONTROL_TOKEN" 'localhost:9092/source?to=shadow'
+  curl -X POST -H "Authorization: Bearer $SRCTL_CONTROL_TOKEN" 'localhost:9092/source?to=primary'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runShadow(cmd.Context(), o, g.logger)
@@ -186,9 +196,12 @@ exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same 
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	o.primaryTLS.addFlags(f, "primary")
 	o.shadowTLS.addFlags(f, "shadow")
-	f.StringVar(&o.metricsAddr, "metrics-addr", ":9092", "address serving /metrics, /healthz, /readyz and /source; empty disables")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9092", "address serving /metrics, /healthz, /readyz and /source (loopback by default; :9092 serves every interface, e.g. for Kubernetes probes); empty disables")
 	f.BoolVar(&o.pprof, "pprof", false, "also serve Go's /debug/pprof on --metrics-addr (performance investigations; keep it off on untrusted networks)")
-	f.BoolVar(&o.allowCutover, "allow-cutover", false, "let POST /source?to=shadow make the shadow the source of answers")
+	f.BoolVar(&o.allowCutover, "allow-cutover", false, "let POST /source?to=shadow make the shadow the source of answers (needs a control token)")
+	f.StringVar(&o.tokenFile, "control-token-file", "", "file holding the token POST /source requires as 'Authorization: Bearer TOKEN' (else SRCTL_CONTROL_TOKEN; at least 16 characters)")
+	f.IntVar(&o.maxHandshakes, "max-handshakes", 128, "connections logging in at once; more are refused with error 1040 until some finish (bounds what unauthenticated clients can hold)")
+	f.DurationVar(&o.handshakeTime, "handshake-timeout", 10*time.Second, "longest a client may take to log in")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open connections may finish before they are cut")
 	o.lake.addFlags(f)
 	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
@@ -215,7 +228,7 @@ func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 	}
 	cfg = shadowproxy.Config{Primary: o.primary, Shadow: o.shadow, ShadowUser: o.shadowUser, ShadowPassword: pw,
 		QueueSize: o.queueSize, QueueBytes: int(o.queueBytes), ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
-		AllowCutover: o.allowCutover}
+		AllowCutover: o.allowCutover, MaxHandshakes: o.maxHandshakes, HandshakeTimeout: o.handshakeTime}
 	cfg.Policy = shadowproxy.Policy{MirrorWrites: o.mirrorWrites, IncludeTypes: o.includeTypes, ExcludeTypes: o.excludeTypes, SampleRate: o.sampleRate}
 	if o.includeRegex != "" {
 		if cfg.Policy.Include, err = regexp.Compile(o.includeRegex); err != nil {
@@ -232,6 +245,9 @@ func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 	}
 	if o.queueSize <= 0 {
 		return cfg, usageErrorf("--queue-size %d: want at least 1", o.queueSize)
+	}
+	if o.maxHandshakes <= 0 {
+		return cfg, usageErrorf("--max-handshakes %d: want at least 1", o.maxHandshakes)
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return cfg, usageErrorf("--tls-cert and --tls-key go together")
@@ -320,6 +336,13 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	token, err := controlToken(o.tokenFile)
+	if err != nil {
+		return err
+	}
+	if o.allowCutover && token == "" {
+		return usageErrorf("--allow-cutover needs a control token: set SRCTL_CONTROL_TOKEN or --control-token-file")
+	}
 	var rules *fingerprint.Rules
 	if o.endpointRules != "" {
 		data, err := os.ReadFile(o.endpointRules)
@@ -347,7 +370,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 		return fmt.Errorf("--listen %s: %w", o.listen, err)
 	}
 	if o.metricsAddr != "" {
-		stop, err := serveShadowMetrics(o.metricsAddr, o.pprof, proxy, sink, lg)
+		stop, err := serveShadowMetrics(o.metricsAddr, o.pprof, token, proxy, sink, lg)
 		if err != nil {
 			ln.Close()
 			return err
@@ -381,7 +404,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 }
 
 // serveShadowMetrics serves /metrics, /healthz, /readyz and the /source switch.
-func serveShadowMetrics(addr string, withPprof bool, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
+func serveShadowMetrics(addr string, withPprof bool, token string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := p.Stats()
@@ -399,6 +422,7 @@ func serveShadowMetrics(addr string, withPprof bool, p *shadowproxy.Proxy, sink 
 	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
 	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
 	counter("cutovers_total", "source switches", st.Cutovers.Load)
+	counter("handshakes_refused_total", "connections refused before login: too many logging in at once (--max-handshakes), or an oversized packet", st.HandshakesRefused.Load)
 	counter("opaque_sessions_total", "connections relayed unread (and unmirrored) after a command the proxy cannot follow", st.OpaqueSessions.Load)
 	counter("log_rows_written_total", "log rows stored", sink.Written.Load)
 	counter("log_rows_lost_total", "log rows dropped because the log store could not keep up", sink.Dropped.Load)
@@ -411,30 +435,6 @@ func serveShadowMetrics(addr string, withPprof bool, p *shadowproxy.Proxy, sink 
 	mux := newMetricsMux(reg, withPprof)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/source", func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-			fmt.Fprintln(w, p.Source())
-		case http.MethodPost:
-			var to shadowproxy.Source
-			switch r.URL.Query().Get("to") {
-			case "shadow":
-				to = shadowproxy.SourceShadow
-			case "primary":
-				to = shadowproxy.SourcePrimary
-			default:
-				http.Error(w, "want ?to=shadow or ?to=primary", http.StatusBadRequest)
-				return
-			}
-			if err := p.SetSource(to); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
-				return
-			}
-			lg.Warn("source switched over HTTP", "to", to.String(), "from", r.RemoteAddr)
-			fmt.Fprintln(w, p.Source())
-		default:
-			http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
-		}
-	})
+	mux.Handle("/source", sourceHandler(p, token, lg))
 	return serveHTTP(addr, mux, lg)
 }

@@ -487,11 +487,24 @@ const keepBuffer = 64 << 10
 
 // ReadFrame reads one frame. The payload aliases a buffer reused by the next read.
 func (f *FrameConn) ReadFrame() (payload []byte, seq uint8, err error) {
+	return f.readFrame(maxPayload)
+}
+
+// ErrPacketTooLarge is returned by the limited reads for a packet longer than the limit.
+var ErrPacketTooLarge = errors.New("packet larger than allowed here")
+
+// readFrame reads one frame of at most limit bytes. Memory follows the bytes that arrive, not
+// the length the header announces: a peer that sends a header for 16 MiB and then nothing
+// costs a small buffer, not 16 MiB.
+func (f *FrameConn) readFrame(limit int) (payload []byte, seq uint8, err error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(f.R, hdr[:]); err != nil {
 		return nil, 0, err
 	}
 	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	if n > limit {
+		return nil, 0, fmt.Errorf("frame of %d bytes: %w (%d)", n, ErrPacketTooLarge, limit)
+	}
 	var b []byte
 	switch {
 	case n <= cap(f.buf):
@@ -500,7 +513,24 @@ func (f *FrameConn) ReadFrame() (payload []byte, seq uint8, err error) {
 		f.buf = make([]byte, max(512, 1<<bits.Len(uint(n-1))))
 		b = f.buf[:n]
 	default:
-		b = make([]byte, n)
+		// Grow by doubling as the bytes come in.
+		b = make([]byte, 0, keepBuffer)
+		for len(b) < n {
+			if len(b) == cap(b) {
+				nb := make([]byte, len(b), min(2*cap(b), n))
+				copy(nb, b)
+				b = nb
+			}
+			m, err := f.R.Read(b[len(b):min(cap(b), n)])
+			b = b[:len(b)+m]
+			if err != nil && len(b) < n {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, 0, fmt.Errorf("frame of %d bytes cut short: %w", n, err)
+			}
+		}
+		return b, hdr[3], nil
 	}
 	if _, err := io.ReadFull(f.R, b); err != nil {
 		return nil, 0, fmt.Errorf("frame of %d bytes cut short: %w", n, err)
@@ -519,9 +549,15 @@ func (f *FrameConn) Shrink(limit int) {
 // ReadPacket reads a logical packet, joining continuation frames; it returns the sequence
 // number of the last frame. The payload is the caller's (not reused).
 func (f *FrameConn) ReadPacket() ([]byte, uint8, error) {
+	return f.ReadPacketLimit(1<<31 - 1)
+}
+
+// ReadPacketLimit is ReadPacket for a packet of at most limit bytes; a longer one is refused
+// with ErrPacketTooLarge as soon as a frame header announces it, before its bytes are read.
+func (f *FrameConn) ReadPacketLimit(limit int) ([]byte, uint8, error) {
 	var out []byte
 	for {
-		p, seq, err := f.ReadFrame()
+		p, seq, err := f.readFrame(min(maxPayload, limit-len(out)))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -52,6 +52,11 @@ type Config struct {
 	// ReconnectBackoff is the pause after a failed shadow login before the next attempt (2s).
 	ReconnectBackoff time.Duration
 
+	// MaxHandshakes bounds the connections logging in at once (128); more are refused with
+	// error 1040 until some finish. HandshakeTimeout bounds one login (10s).
+	MaxHandshakes    int
+	HandshakeTimeout time.Duration
+
 	// AllowCutover lets SetSource make the shadow the source of answers.
 	AllowCutover bool
 
@@ -84,6 +89,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.ReconnectBackoff <= 0 {
 		out.ReconnectBackoff = 2 * time.Second
+	}
+	if out.MaxHandshakes <= 0 {
+		out.MaxHandshakes = 128
+	}
+	if out.HandshakeTimeout <= 0 {
+		out.HandshakeTimeout = 10 * time.Second
 	}
 	if out.Policy.SampleRate == 0 {
 		out.Policy.SampleRate = 1
@@ -129,6 +140,8 @@ type Proxy struct {
 	wg      sync.WaitGroup // sessions (and their mirrors)
 	killed  chan struct{}  // closed when Shutdown's deadline has passed
 	kill    sync.Once
+	// handshakes holds a token per connection logging in (Config.MaxHandshakes).
+	handshakes chan struct{}
 }
 
 // New checks cfg and returns a proxy.
@@ -140,7 +153,8 @@ func New(cfg Config) (*Proxy, error) {
 	if err := c.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &Proxy{cfg: c, conns: map[*session]struct{}{}, killed: make(chan struct{})}, nil
+	return &Proxy{cfg: c, conns: map[*session]struct{}{}, killed: make(chan struct{}),
+		handshakes: make(chan struct{}, c.MaxHandshakes)}, nil
 }
 
 // Stats are the proxy's counters (exported as metrics by the command).
@@ -157,6 +171,7 @@ type Stats struct {
 	ShadowLoginFailure atomic.Int64
 	Cutovers           atomic.Int64
 	OpaqueSessions     atomic.Int64 // sessions relayed without reading after an unknown command
+	HandshakesRefused  atomic.Int64 // connections refused before login: too many logging in, or an oversized packet
 }
 
 // Stats returns the live counters.

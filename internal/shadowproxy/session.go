@@ -169,7 +169,21 @@ func (s *session) run() {
 			}
 		}
 	}()
-	if err := s.handshake(); err != nil {
+	// Before login a connection is anybody's: only so many at once, each with a deadline and
+	// packets of bounded size (see maxHandshakePacket).
+	select {
+	case s.p.handshakes <- struct{}{}:
+	default:
+		s.p.stats.HandshakesRefused.Add(1)
+		s.refuse(1040, "08004", "srctl shadow: too many connections logging in at once")
+		return
+	}
+	err := s.handshake()
+	<-s.p.handshakes
+	if err != nil {
+		if errors.Is(err, mysqlwire.ErrPacketTooLarge) {
+			s.p.stats.HandshakesRefused.Add(1)
+		}
 		s.p.cfg.Log.Debug("connection ended in the handshake", "conn", s.id, "client", s.clientAddr, "err", err)
 		return
 	}
@@ -189,6 +203,10 @@ func (s *session) dial(addr string) (net.Conn, error) {
 	return d.Dial("tcp", addr)
 }
 
+// maxHandshakePacket bounds a client's packets before it is logged in: a handshake response
+// is a few hundred bytes, plus connection attributes that clients keep under 64 KiB.
+const maxHandshakePacket = 128 << 10
+
 // handshake relays the connection phase between the client and the primary: the primary's
 // greeting (CLIENT_SSL offered only when the proxy terminates TLS), the client's response
 // (after the TLS upgrade, if any), and the authentication exchange, whatever the plugin. The
@@ -202,7 +220,7 @@ func (s *session) handshake() error {
 	}
 	s.src = &backend{target: "primary", nc: pc, fc: mysqlwire.FrameConn{R: bufio.NewReaderSize(pc, 4096), W: pc}}
 	pc.SetDeadline(time.Now().Add(cfg.DialTimeout * 2))
-	s.client.SetDeadline(time.Now().Add(30 * time.Second))
+	s.client.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
 	defer pc.SetDeadline(time.Time{})
 	defer s.client.SetDeadline(time.Time{})
 
@@ -230,7 +248,7 @@ func (s *session) handshake() error {
 		return err
 	}
 
-	resp, cseq, err := s.cfc.ReadPacket()
+	resp, cseq, err := s.cfc.ReadPacketLimit(maxHandshakePacket)
 	if err != nil {
 		return fmt.Errorf("client handshake response: %w", err)
 	}
@@ -255,7 +273,7 @@ func (s *session) handshake() error {
 		s.client = tc
 		s.cr = bufio.NewReaderSize(tc, 4096) // a new one: tc reads through the old
 		s.cfc = mysqlwire.FrameConn{R: s.cr, W: tc}
-		if resp, cseq, err = s.cfc.ReadPacket(); err != nil {
+		if resp, cseq, err = s.cfc.ReadPacketLimit(maxHandshakePacket); err != nil {
 			return fmt.Errorf("client handshake response after TLS: %w", err)
 		}
 		s.handshakeSeq = cseq + 1
@@ -326,7 +344,7 @@ func (s *session) handshake() error {
 		case p[0] == 0x01 && len(p) == 2 && p[1] == 0x03:
 			continue // caching_sha2 fast path: an OK follows without the client
 		}
-		cp, cs, err := s.cfc.ReadPacket() // auth switch or more data: the client answers
+		cp, cs, err := s.cfc.ReadPacketLimit(maxHandshakePacket) // auth switch or more data: the client answers
 		if err != nil {
 			return fmt.Errorf("authentication: %w", err)
 		}
@@ -757,7 +775,7 @@ func (s *session) changeUser(first []byte, seq uint8) error {
 		if len(p) == 2 && p[0] == 0x01 && p[1] == 0x03 {
 			continue
 		}
-		cp, cs, err := s.cfc.ReadPacket()
+		cp, cs, err := s.cfc.ReadPacketLimit(maxHandshakePacket)
 		if err != nil {
 			return err
 		}
