@@ -1,10 +1,13 @@
 package mysqlwire
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha1"
+	"errors"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 )
 
@@ -144,4 +147,26 @@ func FuzzParsePackets(f *testing.F) {
 		ParseErr(p, ClientProtocol41)
 		ParseEOF(p)
 	})
+}
+
+// TestFrameMemoryFollowsTheBytes: a header announcing 16 MiB followed by a few bytes costs a
+// buffer the size of those bytes, not of the announcement.
+func TestFrameMemoryFollowsTheBytes(t *testing.T) {
+	in := append([]byte{0xff, 0xff, 0xff, 0}, make([]byte, 1000)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 20 {
+		f := &FrameConn{R: bufio.NewReader(bytes.NewReader(in))}
+		if _, _, err := f.ReadFrame(); err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("a cut frame: %v", err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("20 frames announcing 16 MiB with 1000 bytes each allocated %d MiB", got>>20)
+	}
+	f := &FrameConn{R: bufio.NewReader(bytes.NewReader(in))}
+	if _, _, err := f.ReadPacketLimit(128 << 10); !errors.Is(err, ErrPacketTooLarge) {
+		t.Errorf("ReadPacketLimit over the limit: %v", err)
+	}
 }

@@ -1,11 +1,16 @@
 package shadowproxy
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
+	"net"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/srctl/srctl/analyze/sqlclass/sqlclasstest"
+	"github.com/srctl/srctl/internal/mysqlwire"
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 )
@@ -69,5 +74,51 @@ func TestHostileStatementsNeverReachTheShadow(t *testing.T) {
 	}
 	if after := testenv.ServerState(t, shadowAdmin, dbName); after != before {
 		t.Errorf("the shadow changed:\n%s", testenv.StateChanges(before, after))
+	}
+}
+
+// TestHandshakesAreCapped: beyond MaxHandshakes connections logging in at once, the next one
+// gets error 1040 at once; when one of them leaves, a client logs in again.
+func TestHandshakesAreCapped(t *testing.T) {
+	paddr, db := primaryAddr(t)
+	p, addr := startProxy(t, Config{Primary: paddr, Shadow: paddr, MaxHandshakes: 2})
+	var silent []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fc := mysqlwire.FrameConn{R: bufio.NewReader(c), W: c}
+		if _, _, err := fc.ReadPacket(); err != nil { // the greeting: the slot is taken
+			t.Fatal(err)
+		}
+		silent = append(silent, c)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fc := mysqlwire.FrameConn{R: bufio.NewReader(c), W: c}
+	pkt, _, err := fc.ReadPacket()
+	if err != nil || len(pkt) < 3 || pkt[0] != 0xff || binary.LittleEndian.Uint16(pkt[1:]) != 1040 {
+		t.Fatalf("the third connection logging in: %x %v, want ERR 1040", pkt, err)
+	}
+	if p.Stats().HandshakesRefused.Load() != 1 {
+		t.Errorf("handshakes refused: %d, want 1", p.Stats().HandshakesRefused.Load())
+	}
+	silent[0].Close()
+	client := openDB(t, "root@tcp("+addr+")/"+db)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := client.Ping()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no login after a slot was freed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
