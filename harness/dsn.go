@@ -1,11 +1,14 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/srctl/srctl/internal/redact"
 )
 
 // ParseDSN accepts go-sql-driver/mysql's format (user:pass@tcp(host:port)/db?params) or a URL
@@ -16,8 +19,14 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	}
 	if strings.HasPrefix(dsn, "mysql://") || strings.HasPrefix(dsn, "starrocks://") {
 		u, err := url.Parse(dsn)
+		if err == nil && u.User == nil && strings.Contains(dsn[strings.Index(dsn, "://")+3:], "@") {
+			// mysql://root:pw#x@host: the '#' ended the URL inside the password, which became
+			// the port of a host named root.
+			err = errors.New("credentials cut short")
+		}
 		if err != nil {
-			return nil, fmt.Errorf("DSN %s: %w", Redact(dsn), err)
+			// url.Parse's error quotes the URL, or the bad escape inside the password.
+			return nil, fmt.Errorf("DSN %s: not a valid URL (percent-encode special characters in the password, e.g. %%23 for #)", Redact(dsn))
 		}
 		cfg := mysql.NewConfig()
 		cfg.Net = "tcp"
@@ -44,35 +53,11 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	}
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("DSN %s: %w", Redact(dsn), err)
+		return nil, fmt.Errorf("DSN %s: %w", Redact(dsn), redact.Error(err, redact.Secrets(dsn)...))
 	}
 	return cfg, nil
 }
 
-// Redact hides the password of a DSN in either format, for reports and errors. A string that
-// does not parse is reduced to what precedes any credentials.
-func Redact(dsn string) string {
-	if strings.Contains(dsn, "://") {
-		if u, err := url.Parse(dsn); err == nil {
-			if u.User != nil {
-				if _, has := u.User.Password(); has {
-					u.User = url.UserPassword(u.User.Username(), "xxxxx")
-				}
-			}
-			return strings.Replace(u.String(), "xxxxx", "***", 1)
-		}
-		if i := strings.LastIndex(dsn, "@"); i >= 0 {
-			return dsn[:strings.Index(dsn, "://")+3] + "***@" + dsn[i+1:]
-		}
-		return dsn
-	}
-	at := strings.LastIndex(dsn, "@")
-	if at < 0 {
-		return dsn
-	}
-	cred := dsn[:at]
-	if i := strings.IndexByte(cred, ':'); i >= 0 {
-		return cred[:i] + ":***" + dsn[at:]
-	}
-	return dsn
-}
+// Redact hides the credentials of a DSN in any form (see package redact), for reports and
+// errors.
+func Redact(dsn string) string { return redact.DSN(dsn) }

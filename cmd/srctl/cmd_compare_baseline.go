@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srctl/srctl/harness"
+	"github.com/srctl/srctl/internal/redact"
 )
 
 // compareOptions are compare-baseline's flags.
@@ -367,7 +368,7 @@ func runCompareBaseline(ctx context.Context, g *globals, o *compareOptions, args
 	defer db.Close()
 	comparer, err := harness.NewComparer(ctx, db, cfg)
 	if err != nil {
-		return fmt.Errorf("%s: %w", harness.Redact(o.dsn), err)
+		return fmt.Errorf("%s: %w", harness.Redact(o.dsn), redact.Error(err, redact.Secrets(o.dsn)...))
 	}
 	defer comparer.Close()
 	rep := harness.NewReport(comparer, o.dsn)

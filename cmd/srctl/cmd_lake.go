@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/srctl/srctl/harness"
+	"github.com/srctl/srctl/internal/redact"
 	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
@@ -63,7 +63,7 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 		}
 		l, err := icelake.Open(ctx, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s of --lake-config %s: %w", u.Catalog, o.config, err)
+			return nil, fmt.Errorf("catalog %s of --lake-config %s: %w", u.Catalog, o.config, redact.Error(err, cfg.Secrets()...))
 		}
 		return l, nil
 	}
@@ -74,7 +74,7 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 	if o.catalogDSN != "" {
 		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse, IOProps: props})
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, harness.Redact(o.catalogDSN), err)
+			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, redact.DSN(o.catalogDSN), redact.Error(err, redact.Secrets(o.catalogDSN)...))
 		}
 		return l, nil
 	}

@@ -43,6 +43,9 @@ type CatalogConfig struct {
 	IO        map[string]string `yaml:"io"`
 }
 
+// yamlQuoted is a value quoted in a YAML decoder's error.
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // LoadFileConfig reads and checks a --lake-config file. Unknown keys are refused; errors never
@@ -69,8 +72,9 @@ func LoadFileConfig(path string) (FileConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(&fc); err != nil {
-		// The decoder quotes no values for unknown keys or type errors, only names and lines.
-		return fc, fmt.Errorf("--lake-config %s: %w", path, err)
+		// A type error quotes the value (cannot unmarshal !!str `s3cret` into ...), which may
+		// be an expanded secret: keep the line and the types only.
+		return fc, fmt.Errorf("--lake-config %s: %s", path, yamlQuoted.ReplaceAllString(err.Error(), "`***`"))
 	}
 	if len(fc.Catalogs) == 0 {
 		return fc, fmt.Errorf("--lake-config %s: no catalogs (want a top-level 'catalogs:' mapping)", path)

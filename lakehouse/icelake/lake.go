@@ -33,6 +33,8 @@ import (
 	"github.com/apache/iceberg-go/table"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for PostgreSQL catalogs
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver, pure Go
+
+	"github.com/srctl/srctl/internal/redact"
 )
 
 // URI names a table: iceberg://<catalog>/<namespace>.<table>.
@@ -116,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 		}
 		cat, err := rest.NewCatalog(ctx, cfg.Name, cfg.RESTURI, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("opening REST catalog %s at %s: %w", cfg.Name, cfg.RESTURI, err)
+			return nil, fmt.Errorf("opening REST catalog %s at %s: %w", cfg.Name, redact.DSN(cfg.RESTURI), redact.Error(err, cfg.Secrets()...))
 		}
 		return &Lake{name: cfg.Name, cat: cat}, nil
 	}
@@ -124,6 +126,10 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 	case cfg.PostgresDSN != "":
 		if warehouse == "" {
 			return nil, errors.New("a PostgreSQL catalog needs a warehouse location (--lake-warehouse)")
+		}
+		if d := cfg.PostgresDSN; !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") && !redact.IsKeywordValue(d) {
+			// Anything else would reach pgx's parser, whose errors quote what it could not read.
+			return nil, fmt.Errorf("PostgreSQL DSN %s: want postgres://user:password@host:port/db or host=... user=... password=... dbname=...", redact.DSN(d))
 		}
 		db, err = sql.Open("pgx", cfg.PostgresDSN)
 		dialect = sqlcat.Postgres
@@ -149,11 +155,11 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 		dialect = sqlcat.SQLite
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening the catalog database: %w", err)
+		return nil, fmt.Errorf("opening the catalog database: %w", redact.Error(err, cfg.Secrets()...))
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("opening the catalog database: %w", err)
+		return nil, fmt.Errorf("opening the catalog database: %w", redact.Error(err, cfg.Secrets()...))
 	}
 	props := iceberg.Properties{"warehouse": warehouse}
 	for k, v := range cfg.IOProps {
@@ -165,6 +171,20 @@ func Open(ctx context.Context, cfg Config) (*Lake, error) {
 		return nil, fmt.Errorf("opening catalog %s: %w", cfg.Name, err)
 	}
 	return &Lake{name: cfg.Name, cat: cat, db: db}, nil
+}
+
+// Secrets are the credentials in cfg (PostgreSQL DSN, REST URI and token), for masking errors.
+func (cfg Config) Secrets() []string {
+	out := append(redact.Secrets(cfg.PostgresDSN), redact.Secrets(cfg.RESTURI)...)
+	if cfg.RESTToken != "" {
+		out = append(out, cfg.RESTToken)
+	}
+	for k, v := range cfg.IOProps {
+		if strings.Contains(strings.ToLower(k), "secret") || strings.Contains(strings.ToLower(k), "token") || strings.Contains(strings.ToLower(k), "key") {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Name is the catalog's name.
