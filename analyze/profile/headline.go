@@ -60,7 +60,7 @@ func (p *Profile) Headlines() Headline {
 		if e := op.Metric("OperatorTotalTime"); e != nil {
 			if v, ok := e.Value.NS(); ok {
 				ops = append(ops, opTime{op, v})
-				h.OperatorTotalNS += v
+				h.OperatorTotalNS = satAdd(h.OperatorTotalNS, v)
 			}
 		}
 		if !strings.HasSuffix(op.Name, "_SCAN") {
@@ -74,16 +74,16 @@ func (p *Profile) Headlines() Headline {
 			return 0
 		}
 		if b := get("BytesRead"); b > 0 {
-			h.ScanBytes += b
+			h.ScanBytes = satAdd(h.ScanBytes, b)
 		} else {
-			h.ScanBytes += get("AppIOBytesRead")
+			h.ScanBytes = satAdd(h.ScanBytes, get("AppIOBytesRead"))
 		}
-		h.ScanRawRows += get("RawRowsRead")
-		h.ScanRows += get("RowsRead")
-		h.ScanLocalBytes += get("CompressedBytesReadLocalDisk")
-		h.ScanRemoteBytes += get("CompressedBytesReadRemote") + get("FSIOBytesRead")
-		h.DataCacheReadBytes += get("DataCacheReadBytes")
-		h.DataCacheWriteBytes += get("DataCacheWriteBytes")
+		h.ScanRawRows = satAdd(h.ScanRawRows, get("RawRowsRead"))
+		h.ScanRows = satAdd(h.ScanRows, get("RowsRead"))
+		h.ScanLocalBytes = satAdd(h.ScanLocalBytes, get("CompressedBytesReadLocalDisk"))
+		h.ScanRemoteBytes = satAdd(satAdd(h.ScanRemoteBytes, get("CompressedBytesReadRemote")), get("FSIOBytesRead"))
+		h.DataCacheReadBytes = satAdd(h.DataCacheReadBytes, get("DataCacheReadBytes"))
+		h.DataCacheWriteBytes = satAdd(h.DataCacheWriteBytes, get("DataCacheWriteBytes"))
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].ns > ops[j].ns })
 	for _, o := range ops[:min(len(ops), TopOperatorCount)] {

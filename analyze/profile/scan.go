@@ -215,7 +215,7 @@ func ScanHeadlines(text string) Headline {
 		if op.valid&(1<<kOperatorTotalTime) != 0 {
 			ns := op.vals[kOperatorTotalTime]
 			times = append(times, opTime{i, ns})
-			h.OperatorTotalNS += ns
+			h.OperatorTotalNS = satAdd(h.OperatorTotalNS, ns)
 		}
 		if !strings.HasSuffix(op.name, "_SCAN") {
 			continue
@@ -223,16 +223,16 @@ func ScanHeadlines(text string) Headline {
 		h.ScanOperators++
 		get := func(k int) int64 { return op.vals[k] } // 0 unless valid
 		if b := get(kBytesRead); b > 0 {
-			h.ScanBytes += b
+			h.ScanBytes = satAdd(h.ScanBytes, b)
 		} else {
-			h.ScanBytes += get(kAppIOBytesRead)
+			h.ScanBytes = satAdd(h.ScanBytes, get(kAppIOBytesRead))
 		}
-		h.ScanRawRows += get(kRawRowsRead)
-		h.ScanRows += get(kRowsRead)
-		h.ScanLocalBytes += get(kLocal)
-		h.ScanRemoteBytes += get(kRemote) + get(kFSIO)
-		h.DataCacheReadBytes += get(kDCRead)
-		h.DataCacheWriteBytes += get(kDCWrite)
+		h.ScanRawRows = satAdd(h.ScanRawRows, get(kRawRowsRead))
+		h.ScanRows = satAdd(h.ScanRows, get(kRowsRead))
+		h.ScanLocalBytes = satAdd(h.ScanLocalBytes, get(kLocal))
+		h.ScanRemoteBytes = satAdd(satAdd(h.ScanRemoteBytes, get(kRemote)), get(kFSIO))
+		h.DataCacheReadBytes = satAdd(h.DataCacheReadBytes, get(kDCRead))
+		h.DataCacheWriteBytes = satAdd(h.DataCacheWriteBytes, get(kDCWrite))
 	}
 	sort.SliceStable(times, func(a, b int) bool { return times[a].ns > times[b].ns })
 	for _, t := range times[:min(len(times), TopOperatorCount)] {

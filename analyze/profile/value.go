@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -137,6 +138,19 @@ func parseDouble(s string) (float64, bool) {
 	return f, true
 }
 
+// maxAmount is the largest count, byte size or duration (ns) read: 2^62, about 146 years of
+// nanoseconds or 4 EiB. Larger values are unreadable (Unknown), never wrapped into negatives,
+// and sums of a profile's values saturate at math.MaxInt64 (satAdd).
+const maxAmount = 1 << 62
+
+// satAdd is a + b for non-negative amounts, saturating at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 var durationUnits = []struct {
 	name string
 	ns   int64
@@ -184,7 +198,11 @@ func parseDuration(s string) (int64, bool) {
 			if u.name == "s" && j+1 < len(s) && s[j+1] >= 'a' && s[j+1] <= 'z' {
 				continue
 			}
-			total += whole*u.ns + (frac*u.ns+fracScale/2)/fracScale
+			part := whole*u.ns + (frac*u.ns+fracScale/2)/fracScale
+			if whole > maxAmount/u.ns || part > maxAmount-total {
+				return 0, false // 99999999h: unreadable, not wrapped around to a negative
+			}
+			total += part
 			j += len(u.name)
 			matched = true
 			break
@@ -254,7 +272,7 @@ func parseBytes(s string) (int64, bool) {
 		return 0, false
 	}
 	f, ok := parseDouble(num)
-	if !ok || strings.HasSuffix(num, "%") {
+	if !ok || strings.HasSuffix(num, "%") || math.Abs(f*mult) > maxAmount {
 		return 0, false
 	}
 	return int64(f*mult + copysignHalf(f)), true
@@ -303,7 +321,7 @@ func suffixed(s string) (int64, bool) {
 		return 0, false
 	}
 	f, ok := parseDouble(s[:len(s)-1])
-	if !ok {
+	if !ok || math.Abs(f*mult) > maxAmount {
 		return 0, false
 	}
 	return int64(f*mult + 0.5), true

@@ -1,6 +1,9 @@
 package profile
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestParseValue(t *testing.T) {
 	for _, tc := range []struct {
@@ -77,4 +80,28 @@ func FuzzFastValuePaths(f *testing.F) {
 			t.Fatalf("amountValue(%q) = %d %v, parseValue says %d %v (%+v)", s, n, ok, wantAmount, wantAmountOK, v)
 		}
 	})
+}
+
+// TestValuesDoNotWrap: amounts beyond what an int64 holds are unreadable, never negative; sums
+// saturate.
+func TestValuesDoNotWrap(t *testing.T) {
+	for _, raw := range []string{"99999999h", "9999999999999999999999h", "5000000000h1s", "1000000000000000000000000000000 GB",
+		"99999999999999999999K", "1e30 GB", "18446744073709551616"} {
+		v := parseValue(raw)
+		if v.Int < 0 || v.Kind == Duration || v.Kind == Bytes || v.Kind == Count && v.Int > maxAmount {
+			t.Errorf("parseValue(%q) = %+v: a wrapped or out-of-range amount", raw, v)
+		}
+		if ns, ok := durationValue(raw); ok || ns < 0 {
+			t.Errorf("durationValue(%q) = %d, %v", raw, ns, ok)
+		}
+		if n, ok := amountValue(raw); ok && (n < 0 || n > maxAmount) {
+			t.Errorf("amountValue(%q) = %d", raw, n)
+		}
+	}
+	if v := parseValue("1000000h47m"); v.Kind != Duration || v.Int <= 0 {
+		t.Errorf("a large but representable duration: %+v", v)
+	}
+	if got := satAdd(math.MaxInt64-1, 5); got != math.MaxInt64 {
+		t.Errorf("satAdd = %d", got)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -170,6 +171,66 @@ func TestParseWhen(t *testing.T) {
 	} {
 		if got, err := parseWhen(in, now); err != nil || !got.Equal(want) {
 			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+// TestDiffCountsBadNumbers: durations that are not numbers a query can take (1e308, 1e400,
+// NaN, negative, a string) are bad values counted with file and line; the report is still
+// written, in every format, and the exit code is 0.
+func TestDiffCountsBadNumbers(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	row := func(id, target string, dur string) {
+		fmt.Fprintf(&b, `{"ts":"2026-03-05T10:00:01Z","query_id":%q,"target":%q,"command":"COM_QUERY","query_text":"SELECT 1 /*route='/x'*/","duration_ms":%s,"bytes_recv":50,"success":true,"client_addr":"10.0.0.1:1"}`+"\n", id, target, dur)
+	}
+	for i := range 40 {
+		id := fmt.Sprintf("q%02d", i)
+		row(id, "primary", "2.5")
+		row(id, "shadow", "2.6")
+	}
+	for i, bad := range []string{"1e308", "1e400", "NaN", "-3", `"fast"`, "1e10", "-0.0001"} {
+		id := fmt.Sprintf("bad%d", i)
+		row(id, "primary", "2.5")
+		row(id, "shadow", bad)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "logs.jsonl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"json", "table", "markdown", "csv"} {
+		code, out, errOut := runCLI(context.Background(), "diff", "--format", format, "--color", "never", dir)
+		if code != 0 || out == "" {
+			t.Fatalf("--format %s: exit %d\n%s\n%s", format, code, out, errOut)
+		}
+		if format != "json" {
+			continue
+		}
+		var rep struct {
+			Summary struct {
+				BadLines int64 `json:"bad_lines"`
+			} `json:"summary"`
+			DataQuality struct {
+				Counts   map[string]int64 `json:"counts"`
+				Examples map[string][]struct {
+					File string `json:"file"`
+					Line int    `json:"line"`
+				} `json:"examples"`
+			} `json:"data_quality"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("the JSON report does not parse: %v\n%s", err, out)
+		}
+		if rep.Summary.BadLines != 7 {
+			t.Errorf("bad lines %d, want 7 (data quality %v)", rep.Summary.BadLines, rep.DataQuality.Counts)
+		}
+		found := false
+		for _, ex := range rep.DataQuality.Examples {
+			for _, e := range ex {
+				found = found || strings.HasSuffix(e.File, "logs.jsonl") && e.Line > 80
+			}
+		}
+		if !found {
+			t.Errorf("no bad value named with its file and line: %+v", rep.DataQuality.Examples)
 		}
 	}
 }

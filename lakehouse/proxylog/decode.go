@@ -388,8 +388,8 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 		return d.strField(&r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
 	case fieldDuration:
 		v, ok := d.num()
-		if !ok || v < 0 || math.IsInf(v, 0) {
-			return d.typeErr("duration_ms", "a non-negative number")
+		if !ok || !(v >= 0 && v <= MaxDurationMS) { // NaN fails both
+			return d.typeErr("duration_ms", "a duration in milliseconds from 0 to 1e9")
 		}
 		r.DurationMS, r.Has = v, r.Has|HasDuration
 	case fieldBytesSent:
@@ -432,6 +432,10 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 	}
 	return nil
 }
+
+// MaxDurationMS is the largest duration_ms read (about 11.6 days): no query runs longer, and
+// larger values (1e308) overflow the sums and float32 quantiles they feed.
+const MaxDurationMS = 1e9
 
 func (d *decoder) typeErr(key, want string) error {
 	if d.i >= len(d.b) {
