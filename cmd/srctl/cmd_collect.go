@@ -287,7 +287,8 @@ func serveMetrics(addr string, withPprof bool, reg *prometheus.Registry, col rea
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	return serveHTTP(addr, mux, lg)
+	stop, _, err := serveHTTP(addr, nil, mux, lg)
+	return stop, err
 }
 
 // newMetricsMux serves reg on /metrics and, with withPprof, Go's profiles on /debug/pprof/.
@@ -303,12 +304,13 @@ func newMetricsMux(reg *prometheus.Registry, withPprof bool) *http.ServeMux {
 	return mux
 }
 
-// serveHTTP serves mux on addr (the --metrics-addr of long-running commands) until the
-// returned stop is called.
-func serveHTTP(addr string, mux *http.ServeMux, lg *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+// serveHTTP serves mux on addr (the --metrics-addr of long-running commands), or on ln when
+// one was inherited, until the returned stop is called.
+func serveHTTP(addr string, ln net.Listener, mux *http.ServeMux, lg *slog.Logger) (stop func(), bound net.Listener, err error) {
+	if ln == nil {
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+		}
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -320,5 +322,5 @@ func serveHTTP(addr string, mux *http.ServeMux, lg *slog.Logger) (stop func(), e
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
-	}, nil
+	}, ln, nil
 }

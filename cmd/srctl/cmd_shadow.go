@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync"
@@ -152,7 +153,15 @@ Before login, a connection is anybody's: at most --max-handshakes log in at once
 
 SIGTERM/SIGINT: stop accepting, let connections finish for --drain-timeout (an idle connection
 is closed at once, a busy one after its command), run the queued shadow copies, flush the logs,
-exit 0. The listener uses SO_REUSEPORT, so a new instance can start on the same port first.`,
+exit 0.
+
+Restarts without a refused connection (new binary, new flags from the environment): send
+SIGUSR2. The process starts its successor (the same executable and arguments) with the listening
+sockets inherited, waits until it serves, then drains as on SIGTERM; the socket is never closed,
+so no connection waiting to be accepted is lost. Under systemd, socket activation works too
+(LISTEN_FDS: the first socket is --listen, the second --metrics-addr). The listener also uses
+SO_REUSEPORT, but a second instance started beside the first loses the connections still queued
+on the first when it closes.`,
 		Example: `  # Mirror reads from the production FE to the shadow FE, logs on local disk
   SRCTL_SHADOW_PASSWORD=... srctl shadow --listen :9030 --primary fe-prod:9030 \
     --shadow fe-shadow:9030 --shadow-user shadow_reader --log-sink ./lake/shadow-logs
@@ -365,28 +374,56 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	ln, err := shadowproxy.Listen(ctx, o.listen)
+	ln, inheritedMetrics, err := inheritedListeners()
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", o.listen, err)
+		return err
 	}
+	if ln == nil {
+		if ln, err = shadowproxy.Listen(ctx, o.listen); err != nil {
+			return fmt.Errorf("--listen %s: %w", o.listen, err)
+		}
+	}
+	var metricsLn net.Listener
 	if o.metricsAddr != "" {
-		stop, err := serveShadowMetrics(o.metricsAddr, o.pprof, token, proxy, sink, lg)
+		stop, bound, err := serveShadowMetrics(o.metricsAddr, inheritedMetrics, o.pprof, token, proxy, sink, lg)
 		if err != nil {
 			ln.Close()
 			return err
 		}
+		metricsLn = bound
 		defer stop()
+	} else if inheritedMetrics != nil {
+		inheritedMetrics.Close()
 	}
 	lg.Info("shadow proxy listening", "listen", ln.Addr().String(), "primary", o.primary, "shadow", o.shadow,
 		"log_sink", w.String(), "mirror_writes", o.mirrorWrites, "sample_rate", o.sampleRate, "metrics", o.metricsAddr)
 	served := make(chan error, 1)
 	go func() { served <- proxy.Serve(ln) }()
-	select {
-	case err := <-served:
-		if err != nil {
-			return err
+	signalReady() // a predecessor handing over may stop accepting now
+	upgrades := make(chan os.Signal, 1)
+	if len(upgradeSignals) > 0 {
+		signal.Notify(upgrades, upgradeSignals...)
+		defer signal.Stop(upgrades)
+	}
+wait:
+	for {
+		select {
+		case err := <-served:
+			if err != nil {
+				return err
+			}
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-upgrades:
+			pid, err := handOver(ln, metricsLn, 30*time.Second)
+			if err != nil {
+				lg.Error("handing the listeners to a successor failed; still serving", "err", err)
+				continue
+			}
+			lg.Warn("listeners handed to a successor; draining", "successor_pid", pid)
+			break wait
 		}
-	case <-ctx.Done():
 	}
 	lg.Info("draining", "connections", proxy.ActiveConnections(), "drain_timeout", o.drainTimeout)
 	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
@@ -404,7 +441,7 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 }
 
 // serveShadowMetrics serves /metrics, /healthz, /readyz and the /source switch.
-func serveShadowMetrics(addr string, withPprof bool, token string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), error) {
+func serveShadowMetrics(addr string, inherited net.Listener, withPprof bool, token string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), net.Listener, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := p.Stats()
@@ -436,5 +473,5 @@ func serveShadowMetrics(addr string, withPprof bool, token string, p *shadowprox
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/source", sourceHandler(p, token, lg))
-	return serveHTTP(addr, mux, lg)
+	return serveHTTP(addr, inherited, mux, lg)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -368,37 +369,39 @@ func startShadowProcess(t *testing.T, args ...string) (cmd *exec.Cmd, exited cha
 	return cmd, exited, stderr
 }
 
-// TestShadowRestartWithoutRefusals starts a second srctl shadow on the port of a running one
-// (SO_REUSEPORT), stops the first with SIGTERM while a client connects in a loop and a slow
-// query runs on the first: the query finishes, the first exits 0 after its drain, and no
-// connection attempt is refused.
+// TestShadowRestartWithoutRefusals restarts srctl shadow ten times with SIGUSR2 (each process
+// hands its listening socket to its successor, then drains) while a client connects in a loop
+// and, during the first restart, a slow query runs on the old process: the query finishes,
+// every old process exits 0, and no connection attempt fails.
 func TestShadowRestartWithoutRefusals(t *testing.T) {
 	paddr, db := "", ""
 	if cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t)); err == nil {
 		paddr, db = cfg.Addr, cfg.DBName
 	}
 	listen := testenv.FreeAddr(t)
-	args := []string{"--listen", listen, "--primary", paddr, "--shadow", paddr, "--metrics-addr", "", "--drain-timeout", "20s"}
-	a, aExited, aErr := startShadowProcess(t, append(args, "--log-sink", t.TempDir())...)
-	waitListening(t, listen)
-	slow := make(chan error, 1)
-	go func() {
-		c, err := sql.Open("mysql", "root@tcp("+listen+")/"+db)
-		if err != nil {
-			slow <- err
-			return
-		}
-		defer c.Close()
-		var v int
-		slow <- c.QueryRow("SELECT SLEEP(2)").Scan(&v)
-	}()
-	_, bExited, bErr := startShadowProcess(t, append(args, "--log-sink", t.TempDir())...)
-	time.Sleep(500 * time.Millisecond) // b binds the same port
-	select {
-	case err := <-bExited:
-		t.Fatalf("a second instance could not start on the port: %v\n%s", err, bErr.String())
-	default:
+	// Successors write to the same stderr: a file, not a pipe, so that waiting for one process
+	// does not wait for the successors holding the pipe.
+	logf, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
 	}
+	argv, _ := json.Marshal([]string{"shadow", "--log-level", "warn", "--listen", listen, "--primary", paddr, "--shadow", paddr,
+		"--metrics-addr", testenv.FreeAddr(t), "--drain-timeout", "20s", "--log-sink", t.TempDir()})
+	first := exec.Command(os.Args[0], "-test.run=^$")
+	first.Env = append(os.Environ(), childEnv+"="+string(argv))
+	first.Stderr = logf
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pids := []int{first.Process.Pid}
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	firstExited := make(chan error, 1)
+	go func() { firstExited <- first.Wait() }()
+	waitListening(t, listen)
 
 	stopLoop := make(chan struct{})
 	loopDone := make(chan [2]int)
@@ -418,32 +421,74 @@ func TestShadowRestartWithoutRefusals(t *testing.T) {
 			}
 			if err != nil {
 				failed++
-				t.Logf("connection refused during the restart: %v", err)
+				t.Logf("connection failed during the restarts: %v", err)
 			} else {
 				ok++
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
-	a.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-aExited:
+	slow := make(chan error, 1)
+	go func() {
+		c, err := sql.Open("mysql", "root@tcp("+listen+")/"+db)
 		if err != nil {
-			t.Fatalf("the first instance after SIGTERM: %v\n%s", err, aErr.String())
+			slow <- err
+			return
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the first instance did not stop within 30s of SIGTERM")
+		defer c.Close()
+		var v int
+		slow <- c.QueryRow("SELECT SLEEP(2)").Scan(&v)
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow query is running on the first process
+	successor := regexp.MustCompile(`successor_pid=(\d+)`)
+	for restart := 1; restart <= 10; restart++ {
+		cur := pids[len(pids)-1]
+		if err := syscall.Kill(cur, syscall.SIGUSR2); err != nil {
+			t.Fatalf("restart %d: %v", restart, err)
+		}
+		var next int
+		deadline := time.Now().Add(30 * time.Second)
+		for next == 0 {
+			out, _ := os.ReadFile(logf.Name())
+			if m := successor.FindAllSubmatch(out, -1); len(m) >= restart {
+				next, _ = strconv.Atoi(string(m[restart-1][1]))
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("restart %d: no successor within 30s:\n%s", restart, out)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		pids = append(pids, next)
+		// The old process drains and exits 0.
+		if restart == 1 {
+			select {
+			case err := <-firstExited:
+				if err != nil {
+					out, _ := os.ReadFile(logf.Name())
+					t.Fatalf("the first process after the hand-over: %v\n%s", err, out)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the first process did not exit within 30s of the hand-over")
+			}
+			if err := <-slow; err != nil {
+				t.Errorf("the query running during the hand-over failed: %v", err)
+			}
+		} else {
+			deadline := time.Now().Add(30 * time.Second)
+			for syscall.Kill(cur, 0) == nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("restart %d: process %d still runs 30s after the hand-over", restart, cur)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 	}
-	if err := <-slow; err != nil {
-		t.Errorf("the query running during the drain failed: %v", err)
-	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	close(stopLoop)
 	counts := <-loopDone
-	t.Logf("%d connections during the restart, %d refused", counts[0]+counts[1], counts[1])
-	if counts[1] > 0 || counts[0] < 20 {
-		t.Errorf("%d of %d connections failed during the restart", counts[1], counts[0]+counts[1])
+	t.Logf("10 restarts: %d connections, %d failed", counts[0]+counts[1], counts[1])
+	if counts[1] > 0 || counts[0] < 50 {
+		out, _ := os.ReadFile(logf.Name())
+		t.Errorf("%d of %d connections failed during 10 restarts\n%s", counts[1], counts[0]+counts[1], out)
 	}
 }
 

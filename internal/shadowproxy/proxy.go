@@ -202,6 +202,10 @@ func (p *Proxy) Serve(ln net.Listener) error {
 		return net.ErrClosed
 	}
 	p.lns = append(p.lns, ln)
+	// Shutdown waits for this loop too: a connection it accepts while Shutdown closes the
+	// listener is then registered before the wait can end.
+	p.wg.Add(1)
+	defer p.wg.Done()
 	p.mu.Unlock()
 	var backoff time.Duration
 	for {
@@ -238,10 +242,12 @@ func (p *Proxy) isClosing() bool {
 func (p *Proxy) newSession(nc net.Conn) *session {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closing {
-		return nil
-	}
 	s := newSession(p, nc, p.nextID.Add(1))
+	if p.closing {
+		// Accepted while the listener was being closed (a hand-over shares the socket with a
+		// successor: this connection is ours). Serve its login and first command, then end.
+		s.draining.Store(true)
+	}
 	p.conns[s] = struct{}{}
 	p.wg.Add(1)
 	p.stats.ConnectionsTotal.Add(1)

@@ -120,6 +120,7 @@ type session struct {
 	resp       response
 	draining   atomic.Bool
 	idle       atomic.Bool
+	served     atomic.Bool // a command has been relayed: a drained session may end when idle
 	// handshakeSeq is the sequence number of the proxy's next packet to the client during
 	// the handshake.
 	handshakeSeq uint8
@@ -133,12 +134,25 @@ func newSession(p *Proxy, nc net.Conn, id uint64) *session {
 	return s
 }
 
-// drain asks the session to end at the next command boundary (at once when idle).
+// drain asks the session to end at the next command boundary (at once when idle). A session
+// that has not run a command yet (it was logging in when the drain began) gets its first one
+// first: a client that just logged in is about to send it, and would otherwise see its new
+// connection fail.
 func (s *session) drain() {
 	s.draining.Store(true)
 	if s.idle.Load() {
-		s.client.SetReadDeadline(time.Now())
+		s.client.SetReadDeadline(s.drainDeadline())
 	}
+}
+
+// firstCommandGrace is how long a drained session that has run no command waits for one.
+const firstCommandGrace = 2 * time.Second
+
+func (s *session) drainDeadline() time.Time {
+	if s.served.Load() {
+		return time.Now()
+	}
+	return time.Now().Add(firstCommandGrace)
 }
 
 // kill cuts the connection now.
@@ -415,15 +429,16 @@ func (s *session) serve() error {
 		if want := s.p.Source(); want != s.source {
 			s.switchSource(want)
 		}
-		if s.draining.Load() {
+		if s.draining.Load() && s.served.Load() {
 			return nil
 		}
 		s.idle.Store(true)
 		if s.draining.Load() {
-			s.client.SetReadDeadline(time.Now())
+			s.client.SetReadDeadline(s.drainDeadline())
 		}
 		first, seq, err := s.cfc.ReadFrame()
 		s.idle.Store(false)
+		s.served.Store(true)
 		if err != nil {
 			if s.draining.Load() && errors.Is(err, os.ErrDeadlineExceeded) && s.cr.Buffered() == 0 {
 				return nil // drained while idle

@@ -1,0 +1,11 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"syscall"
+)
+
+// upgradeSignals start a hand-over to a successor (see handover.go).
+var upgradeSignals = []os.Signal{syscall.SIGUSR2}
