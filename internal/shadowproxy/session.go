@@ -426,9 +426,6 @@ type command struct {
 // serve runs the command phase until the client quits or a connection fails.
 func (s *session) serve() error {
 	for {
-		if want := s.p.Source(); want != s.source {
-			s.switchSource(want)
-		}
 		if s.draining.Load() && s.served.Load() {
 			return nil
 		}
@@ -447,6 +444,11 @@ func (s *session) serve() error {
 		}
 		if len(first) == 0 {
 			return errors.New("empty command packet")
+		}
+		// The source is chosen when the command has arrived, not before the wait for it: a
+		// switch made while the connection was idle applies to its very next command.
+		if want := s.p.Source(); want != s.source {
+			s.switchSource(want)
 		}
 		if err := s.command(first, seq); err != nil {
 			return err
