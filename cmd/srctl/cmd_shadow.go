@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,12 +16,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/harness"
+	"github.com/srctl/srctl/internal/redact"
 	"github.com/srctl/srctl/internal/shadowproxy"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
@@ -397,6 +401,8 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 	}
 	lg.Info("shadow proxy listening", "listen", ln.Addr().String(), "primary", o.primary, "shadow", o.shadow,
 		"log_sink", w.String(), "mirror_writes", o.mirrorWrites, "sample_rate", o.sampleRate, "metrics", o.metricsAddr)
+	proxy.Stats().ShadowUserCanWrite.Store(-1)
+	go checkShadowGrants(ctx, cfg, proxy.Stats(), lg)
 	served := make(chan error, 1)
 	go func() { served <- proxy.Serve(ln) }()
 	signalReady() // a predecessor handing over may stop accepting now
@@ -459,6 +465,9 @@ func serveShadowMetrics(addr string, inherited net.Listener, withPprof bool, tok
 	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
 	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
 	counter("cutovers_total", "source switches", st.Cutovers.Load)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "shadow_user_can_write",
+		Help: "1 when the shadow user's grants allow writes (the statement classifier is then all that keeps writes off the shadow), 0 when they do not, -1 unknown"},
+		func() float64 { return float64(st.ShadowUserCanWrite.Load()) }))
 	counter("handshakes_refused_total", "connections refused before login: too many logging in at once (--max-handshakes), or an oversized packet", st.HandshakesRefused.Load)
 	counter("opaque_sessions_total", "connections relayed unread (and unmirrored) after a command the proxy cannot follow", st.OpaqueSessions.Load)
 	counter("log_rows_written_total", "log rows stored", sink.Written.Load)
@@ -474,4 +483,47 @@ func serveShadowMetrics(addr string, inherited net.Listener, withPprof bool, tok
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/source", sourceHandler(p, token, lg))
 	return serveHTTP(addr, inherited, mux, lg)
+}
+
+// checkShadowGrants reads the shadow user's grants once the shadow answers and warns when they
+// allow writes. It does not refuse to start: many shadows are only reachable with an admin
+// account, and the statement classifier keeps writes off them (--mirror-writes aside).
+func checkShadowGrants(ctx context.Context, cfg shadowproxy.Config, st *shadowproxy.Stats, lg *slog.Logger) {
+	mc := mysql.NewConfig()
+	mc.Net, mc.Addr, mc.User, mc.Passwd, mc.Timeout = "tcp", cfg.Shadow, cfg.ShadowUser, cfg.ShadowPassword, cfg.DialTimeout
+	mc.TLS = cfg.ShadowTLS
+	connector, err := mysql.NewConnector(mc)
+	if err != nil {
+		return
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+5*time.Second)
+		conn, err := db.Conn(cctx)
+		var writes []string
+		if err == nil {
+			writes, err = harness.WritePrivileges(cctx, conn)
+			conn.Close()
+		}
+		cancel()
+		if err == nil {
+			if len(writes) > 0 {
+				st.ShadowUserCanWrite.Store(1)
+				lg.Warn("the shadow user can write: only the statement classifier keeps writes off the shadow; give it SELECT only where you can",
+					"shadow_user", cfg.ShadowUser, "privileges", strings.Join(writes, "; "))
+			} else {
+				st.ShadowUserCanWrite.Store(0)
+			}
+			return
+		}
+		if attempt == 0 {
+			lg.Info("cannot read the shadow user's grants yet; retrying", "err", redact.Error(err, cfg.ShadowPassword))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -271,4 +272,40 @@ func startFakePrimary(t *testing.T) string {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln.Addr().String()
+}
+
+// TestShadowUserGrantsAreChecked: srctl shadow reads its shadow user's grants at start and
+// warns (log and metric) when they allow writes.
+func TestShadowUserGrantsAreChecked(t *testing.T) {
+	cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("mysql", testenv.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, st := range []string{"DROP USER IF EXISTS 'srctl_grants_ro'@'%'", "CREATE USER 'srctl_grants_ro'@'%' IDENTIFIED BY 'ro-pass-123'",
+		"GRANT SELECT ON test.* TO 'srctl_grants_ro'@'%'"} {
+		if _, err := admin.Exec(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { admin.Exec("DROP USER IF EXISTS 'srctl_grants_ro'@'%'") })
+	for _, tc := range []struct {
+		user, password string
+		want           int64
+	}{{cfg.User, cfg.Passwd, 1}, {"srctl_grants_ro", "ro-pass-123", 0}} {
+		var logs strings.Builder
+		var st shadowproxy.Stats
+		checkShadowGrants(context.Background(), shadowproxy.Config{Shadow: cfg.Addr, ShadowUser: tc.user, ShadowPassword: tc.password,
+			DialTimeout: 5 * time.Second}, &st, slog.New(slog.NewTextHandler(&logs, nil)))
+		if got := st.ShadowUserCanWrite.Load(); got != tc.want {
+			t.Errorf("%s: can write = %d, want %d; logs:\n%s", tc.user, got, tc.want, logs.String())
+		}
+		if warned := strings.Contains(logs.String(), "the shadow user can write"); warned != (tc.want == 1) || strings.Contains(logs.String(), "ro-pass-123") {
+			t.Errorf("%s: logs:\n%s", tc.user, logs.String())
+		}
+	}
 }

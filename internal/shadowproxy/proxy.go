@@ -172,6 +172,9 @@ type Stats struct {
 	Cutovers           atomic.Int64
 	OpaqueSessions     atomic.Int64 // sessions relayed without reading after an unknown command
 	HandshakesRefused  atomic.Int64 // connections refused before login: too many logging in, or an oversized packet
+	// ShadowUserCanWrite is what the shadow user's grants say: 1 it can write, 0 it can only
+	// read, -1 not known yet (set by the command from SHOW GRANTS).
+	ShadowUserCanWrite atomic.Int64
 }
 
 // Stats returns the live counters.
