@@ -177,7 +177,7 @@ func TestPreLoginAttacksAreBounded(t *testing.T) {
 	attackers.Wait()
 	peak = max(peak, testenv.ProcessRSS(t, proc.Process.Pid))
 	t.Logf("proxy RSS %d MiB before, peak %d MiB during the attack", base>>20, peak>>20)
-	if peak > 200<<20 {
+	if peak > 200<<20 && !raceEnabled { // the race detector multiplies memory
 		t.Errorf("proxy RSS peaked at %d MiB under pre-login attacks, want < 200 MiB", peak>>20)
 	}
 }
