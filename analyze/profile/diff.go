@@ -232,6 +232,9 @@ func hottest(ops []OperatorStats) [2]any {
 func reading(o *OperatorDelta, hotA, hotB [2]any, totalA, totalB int64) (string, float64) {
 	var parts []string
 	describe := func(what string, a, b int64, format func(int64) string) float64 {
+		if a < 0 || b < 0 {
+			return 0 // unset (StarRocks prints -1 B): no ratio to speak of
+		}
 		r := ratio(a, b)
 		if a == b || (r < 1.5 && r > 1/1.5) {
 			return 0

@@ -84,3 +84,23 @@ func TestMedianHeadline(t *testing.T) {
 		t.Errorf("cpu delta %+v", d[1])
 	}
 }
+
+// TestCompareOutOfRangeValues: values too large for an int64 (99999999h, 1e30 GB) are not
+// read as negative amounts, so neither the headline nor an operator's reading shows a negative
+// duration or a negative ratio.
+func TestCompareOutOfRangeValues(t *testing.T) {
+	a := readFixture(t, "diff-a.txt")
+	b := strings.NewReplacer("Total: 1s500ms", "Total: 99999999h", "OperatorTotalTime: 20ms", "OperatorTotalTime: 99999999h",
+		"64.000 MB", "1000000000000000000000000000000 GB").Replace(a)
+	d := Compare(Parse(a), Parse(b))
+	for _, m := range d.Metrics {
+		if m.B < 0 || m.Ratio < 0 {
+			t.Errorf("metric %s: %+v", m.Name, m)
+		}
+	}
+	for _, o := range d.Operators {
+		if strings.Contains(o.Reading, "x-") || strings.Contains(o.Reading, "÷-") || strings.Contains(o.Reading, "→ -") {
+			t.Errorf("reading %q", o.Reading)
+		}
+	}
+}

@@ -23,21 +23,30 @@ import (
 	"github.com/srctl/srctl/internal/testenv"
 )
 
+// guardDatabase creates the hostile corpus's targets in database name on the local server and
+// returns its DSN, an admin connection and the server's state before the test.
+func guardDatabase(t *testing.T, name string) (dsn string, admin *sql.DB, before string) {
+	t.Helper()
+	dsn = testenv.MySQLDSN(t)
+	admin, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.GuardFixture(t, admin, name)
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	return dsn, admin, testenv.ServerState(t, admin, name)
+}
+
 // TestCompareBaselineRefusesHostileSQL runs compare-baseline with every statement of the
 // hostile corpus as the candidate, against a database holding what they aim at, with a login
 // that could run them (root, multiStatements=true): each run is refused before any query, the
 // refusal names the statement and --allow-writes, and the server is unchanged.
 func TestCompareBaselineRefusesHostileSQL(t *testing.T) {
 	const dbName = "srctl_guard_cb"
-	dsn := testenv.MySQLDSN(t)
-	admin, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	testenv.GuardFixture(t, admin, dbName)
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + dbName) })
-	before := testenv.ServerState(t, admin, dbName)
+	dsn, admin, before := guardDatabase(t, dbName)
 
 	cfg, err := harness.ParseDSN(dsn)
 	if err != nil {
@@ -67,15 +76,7 @@ func TestCompareBaselineRefusesHostileSQL(t *testing.T) {
 // 1792), and the report says when the login itself could write.
 func TestReadOnlySessionsStopWritesThatPassTheGuard(t *testing.T) {
 	const dbName = "srctl_guard_ro"
-	dsn := testenv.MySQLDSN(t)
-	admin, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	testenv.GuardFixture(t, admin, dbName)
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + dbName) })
-	before := testenv.ServerState(t, admin, dbName)
+	dsn, admin, before := guardDatabase(t, dbName)
 
 	cfg := harness.DefaultConfig()
 	cfg.ReadOnly, cfg.Iterations, cfg.Warmup = true, 2, 0
