@@ -94,7 +94,11 @@ Inputs (one way per run):
 Files ending in .tmpl are Go text/templates rendered with --param and --params (a list of
 parameter sets makes one case per set); {{quote .x}} writes a SQL string literal.
 
-Only SELECT, WITH, EXPLAIN, SET, SHOW and DESCRIBE run unless --allow-writes.
+Read-only unless --allow-writes: only SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE and SET of
+session variables to literal values run, judged by what the whole text does under every way
+MySQL, MariaDB or StarRocks may read it (SET STATEMENT ... FOR DELETE, SET @x=1, GLOBAL ...,
+executable comments, quoting modes). On MySQL/MariaDB the sessions are also READ ONLY
+transactions, and the report warns when the login's grants allow writes.
 
 Per case, on two connections (one per side) with the same session settings:
   1. result: each side's first run is hashed as it streams (NULL-safe, DECIMAL scale ignored,
