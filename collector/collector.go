@@ -201,6 +201,27 @@ type feState struct {
 	lastSeen time.Time
 	cancel   context.CancelFunc
 	done     chan struct{}
+	// carried are the checkpoint's written_above ids not yet polled again: they go into every
+	// checkpoint until the first poll has shown where they stand (then the tracker holds those
+	// still above the cursor, with their event times), or a third run would write them again.
+	carried map[string]struct{}
+}
+
+// takeCarried reports whether id came from the checkpoint's written_above, and forgets it.
+func (fe *feState) takeCarried(id string) bool {
+	fe.mu.Lock()
+	defer fe.mu.Unlock()
+	_, ok := fe.carried[id]
+	delete(fe.carried, id)
+	return ok
+}
+
+// dropCarried forgets the ids the first poll did not return: the FE no longer holds them, so
+// they cannot be written again.
+func (fe *feState) dropCarried() {
+	fe.mu.Lock()
+	fe.carried = nil
+	fe.mu.Unlock()
 }
 
 // New checks cfg and prepares a collector.
@@ -271,10 +292,14 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	now := time.Now()
 	for host, fc := range cp.FEs {
-		c.fes[host] = &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), lastPoll: fc.LastPoll, lastSeen: fc.LastSeen}
-		// Queries above the cursor that were already written: drop them when they are polled again.
+		fe := &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), lastPoll: fc.LastPoll, lastSeen: fc.LastSeen,
+			carried: map[string]struct{}{}}
+		c.fes[host] = fe
+		// Queries above the cursor that were already written: drop them when they are polled
+		// again, and keep them in the checkpoints until the cursor passes them.
 		for _, id := range fc.WrittenAbove {
 			c.dedup.Add(id, now)
+			fe.carried[id] = struct{}{}
 		}
 	}
 	if len(cp.FEs) > 0 {
@@ -457,6 +482,9 @@ func (c *Collector) checkpointState() checkpoint {
 	for host, fe := range c.fes {
 		fe.mu.Lock()
 		cur, above := fe.tracker.durableWithIDs()
+		for id := range fe.carried {
+			above = append(above, id)
+		}
 		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen, WrittenAbove: above}
 		fe.mu.Unlock()
 		if cur > 0 {

@@ -474,3 +474,42 @@ func TestStopLetsTheWriteInFlightFinish(t *testing.T) {
 		t.Fatal("nothing written")
 	}
 }
+
+// TestWrittenIDsCarriedAcrossRestarts: a query written above the cursor (an older one still
+// waits for its profile) is skipped by the second run, which stops while the older one still
+// waits; the third run must not write it again (the second run's checkpoint carries its id).
+func TestWrittenIDsCarriedAcrossRestarts(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	e.cfg.ProfileRetryFor = time.Minute // the FAILED query without a profile stays pending in every run
+	e.fe.Begin(fedouble.Query{ID: "older-failed", SQL: "SELECT 1", Failed: true, ErrorMessage: "boom"})
+	e.fe.End("older-failed")
+	e.fe.Begin(fedouble.Query{ID: "newer-ok", SQL: "SELECT 2", HasProfile: true, ProfileBytes: 500})
+	e.fe.End("newer-ok")
+	count := func() int {
+		n := 0
+		for _, r := range readAll(t, e.sink) {
+			if r.QueryID == "newer-ok" {
+				n++
+			}
+		}
+		return n
+	}
+	polls := func() int { return e.fe.Stats().QueryDetailRequests }
+	for run := 1; run <= 3; run++ {
+		before := polls()
+		stop := e.run(t, e.cfg)
+		if run == 1 {
+			waitFor(t, "the newer query written", 10*time.Second, func() bool { return count() == 1 })
+		} else {
+			// Two polls: the first one after the restart has been processed.
+			waitFor(t, "two polls", 10*time.Second, func() bool { return polls() >= before+2 })
+			time.Sleep(3 * e.cfg.FlushInterval)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("after run %d the newer query was written %d times", run, n)
+		}
+	}
+}

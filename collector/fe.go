@@ -136,6 +136,9 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 		}
 		if at, ok := c.dedup.Peek(d.QueryID); ok && now.Sub(at) < c.cfg.DedupTTL {
 			c.m.duplicates.WithLabelValues(host).Inc()
+			if fe.takeCarried(d.QueryID) {
+				fe.tracker.done(d.EventTime, d.QueryID) // written by an earlier run: still above the cursor
+			}
 			continue
 		}
 		c.dedup.Add(d.QueryID, now)
@@ -148,6 +151,7 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 		c.budget.add(it.bytes)
 		q.push(it, now)
 	}
+	fe.dropCarried()
 	fe.tracker.seen(maxET)
 	if cur := fe.tracker.durable(); cur > 0 {
 		c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())
