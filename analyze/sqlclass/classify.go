@@ -72,7 +72,8 @@ type Class struct {
 	Why       string
 }
 
-// maxReadings bounds the readings of one text (executable comments with many versions).
+// maxVersions bounds the readings of one text: executable comments for more server versions
+// than this make the text Unknown.
 const maxVersions = 4
 
 var tokenPool = sync.Pool{New: func() any { s := make([]token, 0, 64); return &s }}
@@ -85,11 +86,15 @@ func Classify(sql string) Class {
 			Why: fmt.Sprintf("executable comments for more than %d server versions", maxVersions)}
 	}
 	tp := tokenPool.Get().(*[]token)
-	defer tokenPool.Put(tp)
+	used := 0
+	defer func() {
+		clear((*tp)[:used]) // the tokens point into sql: do not keep it alive in the pool
+		tokenPool.Put(tp)
+	}()
 	var out Class
 	for i, r := range rs {
 		toks, err := lex(sql, r, (*tp)[:0])
-		*tp = toks[:0]
+		*tp, used = toks[:0], max(used, len(toks))
 		var c Class
 		if err != nil {
 			c = Class{Type: "other", Kind: Unknown, Statement: clip(sql), Why: err.Error()}
