@@ -135,34 +135,13 @@ func readings(sql string) ([]reading, bool) {
 	if strings.Contains(sql, "/*!") || strings.Contains(sql, "/*M!") {
 		// A server runs the bodies whose version is at most its own: one reading per threshold.
 		versions := []int{0}
-		for rest := sql; ; {
-			i := strings.Index(rest, "/*")
-			if i < 0 {
-				break
-			}
-			rest = rest[i+2:]
-			if strings.HasPrefix(rest, "M!") {
-				rest = rest[2:]
-			} else if strings.HasPrefix(rest, "!") {
-				rest = rest[1:]
-			} else {
-				continue
-			}
-			n := 0
-			for n < len(rest) && n < 6 && isDigit(rest[n]) {
-				n++
-			}
-			if n == 5 || n == 6 {
-				v := 0
-				for _, d := range rest[:n] {
-					v = v*10 + int(d-'0')
+		for i := strings.Index(sql, "/*"); i >= 0; i = next(sql, i+2, "/*") {
+			_, exec, _, v := execComment(sql, i)
+			if exec && v > 0 && !containsInt(versions, v) {
+				if len(versions) > maxVersions {
+					return nil, false
 				}
-				if !containsInt(versions, v) {
-					if len(versions) > maxVersions {
-						return nil, false
-					}
-					versions = append(versions, v)
-				}
+				versions = append(versions, v)
 			}
 		}
 		var all []reading
@@ -176,6 +155,14 @@ func readings(sql string) ([]reading, bool) {
 		rs = all
 	}
 	return rs, true
+}
+
+// next is the index of sub in s at or after from, or -1.
+func next(s string, from int, sub string) int {
+	if i := strings.Index(s[from:], sub); i >= 0 {
+		return from + i
+	}
+	return -1
 }
 
 func vary(rs []reading, f func(*reading)) []reading {

@@ -103,10 +103,7 @@ func lex(sql string, r reading, toks []token) ([]token, error) {
 			if inExec {
 				return toks, errNestedComment
 			}
-			body, exec, err := openComment(s, i, r)
-			if err != nil {
-				return toks, err
-			}
+			body, exec := openComment(s, i, r)
 			if exec {
 				inExec = true
 				i = body
@@ -182,11 +179,10 @@ func lex(sql string, r reading, toks []token) ([]token, error) {
 	return toks, nil
 }
 
-// openComment reads the opening of a comment at s[i:] ("/*"). It returns where the body
-// starts and whether the body is SQL under reading r.
-func openComment(s string, i int, r reading) (body int, exec bool, err error) {
+// execComment reads the opening of a comment at s[i] ("/*"): whether it is executable ("/*!",
+// or MariaDB's "/*M!"), the server version it names (0 when none) and where its body starts.
+func execComment(s string, i int) (body int, exec, mariaOnly bool, version int) {
 	j := i + 2
-	mariaOnly := false
 	switch {
 	case j < len(s) && s[j] == '!':
 		j++
@@ -194,24 +190,26 @@ func openComment(s string, i int, r reading) (body int, exec bool, err error) {
 		mariaOnly = true
 		j += 2
 	default:
-		return j, false, nil // plain comment or /*+ hint
+		return j, false, false, 0 // plain comment or /*+ hint
 	}
 	start := j
 	for j < len(s) && isDigit(s[j]) && j-start < 6 {
 		j++
 	}
-	version := 0
-	if n := j - start; n == 5 || n == 6 {
-		for _, d := range s[start:j] {
-			version = version*10 + int(d-'0')
-		}
-	} else {
-		j = start // not a version number: the digits are SQL
+	if n := j - start; n != 5 && n != 6 {
+		return start, true, mariaOnly, 0 // not a version number: the digits are SQL
 	}
-	if mariaOnly && !r.mariaDB || version > r.version {
-		return j, false, nil
+	for _, d := range s[start:j] {
+		version = version*10 + int(d-'0')
 	}
-	return j, true, nil
+	return j, true, mariaOnly, version
+}
+
+// openComment reads the opening of a comment at s[i]: where its body starts and whether the
+// body is SQL under reading r.
+func openComment(s string, i int, r reading) (body int, sql bool) {
+	body, exec, mariaOnly, version := execComment(s, i)
+	return body, exec && !(mariaOnly && !r.mariaDB) && version <= r.version
 }
 
 // skipQuoted returns the index after the quoted text opening at s[i] with quote q.
