@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -19,12 +18,10 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	}
 	if strings.HasPrefix(dsn, "mysql://") || strings.HasPrefix(dsn, "starrocks://") {
 		u, err := url.Parse(dsn)
-		if err == nil && u.User == nil && strings.Contains(dsn[strings.Index(dsn, "://")+3:], "@") {
-			// mysql://root:pw#x@host: the '#' ended the URL inside the password, which became
-			// the port of a host named root.
-			err = errors.New("credentials cut short")
-		}
-		if err != nil {
+		// mysql://root:pw#x@host parses, but the '#' ended the URL inside the password, which
+		// became the port of a host named root.
+		cut := err == nil && u.User == nil && strings.Contains(dsn[strings.Index(dsn, "://")+3:], "@")
+		if err != nil || cut {
 			// url.Parse's error quotes the URL, or the bad escape inside the password.
 			return nil, fmt.Errorf("DSN %s: not a valid URL (percent-encode special characters in the password, e.g. %%23 for #)", Redact(dsn))
 		}

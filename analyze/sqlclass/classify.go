@@ -590,7 +590,7 @@ func isLiteral(t []token) bool {
 	return len(t) == 1 && (t[0].kind == tokNumber || t[0].kind == tokString || t[0].kind == tokWord)
 }
 
-// words renders a statement's tokens for a message, clipped.
+// words renders a statement's tokens for a message, clipped, string literals as '?'.
 func words(t []token) string {
 	var b strings.Builder
 	for i, tok := range t {
@@ -602,7 +602,7 @@ func words(t []token) string {
 		}
 		switch tok.kind {
 		case tokString:
-			b.WriteString("'" + tok.text + "'")
+			b.WriteString("'?'") // a refused SET PASSWORD or CREATE USER must not print its password
 		case tokIdent:
 			b.WriteString("`" + tok.text + "`")
 		default:

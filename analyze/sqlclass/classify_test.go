@@ -99,6 +99,10 @@ func TestWhyNamesTheStatement(t *testing.T) {
 	if !strings.Contains(c.Statement, "DELETE FROM t") || !strings.Contains(c.Why, "DELETE") {
 		t.Errorf("got %+v, want the SET STATEMENT named with its DELETE", c)
 	}
+	c = Classify("SET PASSWORD FOR 'u'@'%' = PASSWORD('hunter2-secret')")
+	if strings.Contains(c.Statement+c.Why, "hunter2") || !strings.Contains(c.Statement, "SET PASSWORD") {
+		t.Errorf("got %+v: the statement named without its string literals", c)
+	}
 	c = Classify("SET @x=1, GLOBAL max_connections=1000")
 	if !strings.Contains(c.Why, "GLOBAL") {
 		t.Errorf("got %+v, want GLOBAL named", c)

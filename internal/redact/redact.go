@@ -8,6 +8,7 @@
 package redact
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 )
@@ -54,8 +55,8 @@ func Secrets(dsn string) []string {
 			cred := rest[:at]
 			if i := strings.IndexByte(cred, ':'); i >= 0 {
 				add(cred[i+1:])
-			} else {
-				add(cred) // a token as the user name
+			} else if strings.HasPrefix(dsn, "http") {
+				add(cred) // https://TOKEN@host: a token as the user name (a database URL names a user)
 			}
 		}
 		if q := strings.IndexByte(rest, '?'); q >= 0 {
@@ -131,24 +132,8 @@ type redactedError struct {
 func (e redactedError) Error() string { return e.msg }
 
 // Is lets callers test the kind of the original error (context.Canceled, os.ErrNotExist...)
-// without reaching its text.
-func (e redactedError) Is(target error) bool {
-	type iser interface{ Is(error) bool }
-	for err := e.err; err != nil; {
-		if err == target {
-			return true
-		}
-		if x, ok := err.(iser); ok && x.Is(target) {
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
-}
+// without reaching its text: there is no As, which would hand the original back.
+func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
 func redactURL(s string) string {
 	scheme := s[:strings.Index(s, "://")]

@@ -59,6 +59,16 @@ func TestDSNHidesThePassword(t *testing.T) {
 	}
 }
 
+func TestUserNamesAreNotSecrets(t *testing.T) {
+	msg := "Access denied for user 'root'@'10.0.0.1'"
+	if got := Error(errors.New(msg), Secrets("mysql://root@db:3306/x")...).Error(); got != msg {
+		t.Errorf("a database user name was masked: %q", got)
+	}
+	if got := Text("401 for tok3n-abcdef", Secrets("https://tok3n-abcdef@rest.example/v1")...); strings.Contains(got, "tok3n") {
+		t.Errorf("a token in a REST URL survived: %q", got)
+	}
+}
+
 func TestErrorKeepsTheKind(t *testing.T) {
 	err := Error(&os.PathError{Op: "open", Path: "/x/" + marker, Err: os.ErrNotExist}, marker)
 	if !errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), marker) {
