@@ -127,11 +127,16 @@ func handOver(main, metrics net.Listener, timeout time.Duration) (pid int, err e
 	cmd.Env = append(os.Environ(), envListenFDs+"="+strings.Join(fdList, ","), envReadyFD+"="+strconv.Itoa(2+len(files)))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
 	cmd.ExtraFiles = files
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// The successor holds its own copies. With the pipe's write end closed here, EOF on the
+	// read end means the successor died.
+	for _, f := range files {
+		f.Close()
+	}
+	files = nil
+	if err != nil {
 		return 0, fmt.Errorf("starting the successor: %w", err)
 	}
-	w.Close() // the successor holds the write end now: EOF means it died
-	files = files[:len(files)-1]
 	go cmd.Wait() // reap it if it dies; once it serves it outlives this process
 	ready := make(chan error, 1)
 	go func() {
