@@ -483,6 +483,9 @@ func (c *Collector) checkpointState() checkpoint {
 		fe.mu.Lock()
 		cur, above := fe.tracker.durableWithIDs()
 		for id := range fe.carried {
+			if len(above) >= maxAboveIDs {
+				break
+			}
 			above = append(above, id)
 		}
 		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen, WrittenAbove: above}
