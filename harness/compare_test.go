@@ -152,17 +152,27 @@ func TestCompareCandidateError(t *testing.T) {
 	}
 }
 
-// TestCompareAA: a baseline compared with itself passes, 20 times in a row, at the default
-// alpha. A false regression here would fail every unrelated PR now and then.
+// TestCompareAA: a baseline compared with itself passes at the default alpha. A false
+// regression here would fail unrelated PRs. The design lets one through about once in a
+// thousand cases (TestTwoStageFalseRegressionRate pins that on simulated noise); on a loaded CI
+// machine runs are noisier and correlated, so one of 20 may fail (seen: once in 160 beside two
+// busy loops) while two would mean the confirmation stopped working; other failures never.
 func TestCompareAA(t *testing.T) {
 	table := seedOrders(t)
 	c := newTestComparer(t, testenv.MySQLDSN(t), nil)
 	q := fmt.Sprintf("SELECT customer, COUNT(*), SUM(amount) FROM %s WHERE customer BETWEEN 100 AND 140 GROUP BY customer", table)
+	var falseRegressions []string
 	for i := range 20 {
 		res := c.Compare(context.Background(), sqlCase(fmt.Sprintf("aa-%d", i), q, q))
-		if res.Bits != 0 {
-			t.Errorf("A/A run %d failed: bits %d, %q, latency %s", i+1, res.Bits, res.Reasons, latencyLine(res.Latency))
+		switch {
+		case res.Bits == BitLatency:
+			falseRegressions = append(falseRegressions, fmt.Sprintf("run %d: %s", i+1, latencyLine(res.Latency)))
+		case res.Bits != 0:
+			t.Errorf("A/A run %d failed: bits %d, %q", i+1, res.Bits, res.Reasons)
 		}
+	}
+	if len(falseRegressions) > 1 {
+		t.Errorf("%d of 20 A/A runs failed as latency regressions, want at most 1:\n%s", len(falseRegressions), strings.Join(falseRegressions, "\n"))
 	}
 }
 

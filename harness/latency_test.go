@@ -2,6 +2,7 @@ package harness
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -106,4 +107,68 @@ func TestResourceThresholds(t *testing.T) {
 	if got := p(10_000_000, 20_000_000, 1<<20, 2<<20).Exceeded(Thresholds{}); len(got) != 0 {
 		t.Errorf("thresholds of 0 check nothing: %q", got)
 	}
+}
+
+// loadedServerTimes draws n run times in ms the way a loaded 2-core machine served them in an
+// A/A recording (300 sets of 10+10 against MariaDB beside two busy loops): most runs near the
+// query's own time, about a third delayed by a wait for a core of up to three times as long.
+func loadedServerTimes(r *rand.Rand, n int, scale float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		t := 3.3 + r.NormFloat64()*0.15
+		if r.Float64() < 0.3 {
+			t += r.Float64() * 10
+		}
+		out[i] = t * scale
+	}
+	return out
+}
+
+// twoStage is the verdict compare reaches: a suspicion from the first set stands only when a
+// second set repeats it.
+func twoStage(r *rand.Rand, scale float64) *Latency {
+	cfg := DefaultConfig()
+	side := func(s float64) SideLatency { return SideLatency{Samples: loadedServerTimes(r, cfg.Iterations, s)} }
+	l := compareLatency(side(1), side(scale), cfg.Alpha, cfg.Threshold, cfg.MinLatencyDelta)
+	if l.Verdict != "~" {
+		conf := compareLatency(side(1), side(scale), cfg.Alpha, cfg.Threshold, cfg.MinLatencyDelta)
+		l.Confirmation = &conf
+	}
+	return &l
+}
+
+// TestTwoStageFalseRegressionRate pins the statistics behind "a false regression fails an
+// unrelated PR now and then": on noisy A/A samples the first set suspects about alpha of the
+// time, the confirmation repeats it about alpha/2 of those times, so a case fails falsely
+// about once in a thousand; and a real doubling on the same noise is still caught more often
+// than not with the default 10 runs a side (more --iterations buy more power).
+func TestTwoStageFalseRegressionRate(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const sets = 5000
+	suspected, regressed := 0, 0
+	for range sets {
+		l := twoStage(r, 1)
+		if l.Verdict != "~" {
+			suspected++
+		}
+		if l.Regressed() {
+			regressed++
+		}
+	}
+	if rate := float64(suspected) / sets; rate > 0.06 {
+		t.Errorf("first set suspects %.2f%% of A/A sets, want at most alpha (5%%) plus sampling error", 100*rate)
+	}
+	if rate := float64(regressed) / sets; rate > 0.003 {
+		t.Errorf("%.3f%% of A/A cases fail as regressions, want about alpha²/2 (0.125%%)", 100*rate)
+	}
+	caught := 0
+	for range 1000 {
+		if twoStage(r, 2).Regressed() {
+			caught++
+		}
+	}
+	if power := float64(caught) / 1000; power < 0.5 {
+		t.Errorf("a real doubling on this noise is caught %.0f%% of the time, want at least half", 100*power)
+	}
+	t.Logf("A/A: suspected %d, failed %d of %d; a doubling caught %d of 1000", suspected, regressed, sets, caught)
 }
