@@ -21,10 +21,17 @@ type checkpoint struct {
 	Cluster string                  `json:"cluster"`
 	Written time.Time               `json:"written"`
 	FEs     map[string]feCheckpoint `json:"fes"`
+	// Journal says which records of the local journal are in the sink.
+	Journal *journalPos `json:"journal,omitempty"`
 }
 
 type feCheckpoint struct {
-	Cursor   int64     `json:"cursor"`    // eventTime; 0 = from the whole cache
+	Cursor int64 `json:"cursor"` // eventTime; 0 = from the whole cache; every record below is in the sink
+	// JournalCursor is the eventTime below which every entry is in the journal (at or above
+	// Cursor): polling resumes from it when the journal is there.
+	JournalCursor int64 `json:"journal_cursor,omitempty"`
+	// PolledTo is the FE's clock at the last poll whose entries were all journaled.
+	PolledTo time.Time `json:"polled_to,omitzero"`
 	LastPoll time.Time `json:"last_poll"` // last successful poll, for gap detection after restarts
 	LastSeen time.Time `json:"last_seen"` // last time discovery listed the FE; dropped an hour after
 	// WrittenAbove are query ids already durable but above Cursor (written while an older entry
@@ -53,6 +60,7 @@ func loadCheckpoint(dir, cluster string) (checkpoint, error) {
 	if got.FEs != nil {
 		cp.FEs = got.FEs
 	}
+	cp.Journal = got.Journal
 	return cp, nil
 }
 

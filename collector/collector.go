@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,15 +51,18 @@ type Config struct {
 	DedupTTL         time.Duration
 	DedupSize        int
 	MaxFetches       int // profile fetches in flight per FE
-	ProfileRetryFor  time.Duration
-	RequestTimeout   time.Duration
-	MaxDetailBytes   int64
-	MaxProfileBytes  int64
-	SpillAfter       time.Duration // how long a flush retries the sink before spilling locally
-	ShutdownTimeout  time.Duration
-	Retention        time.Duration // FE query_detail retention, for gap detection (30s)
-	ForgetFEAfter    time.Duration // cursors of FEs gone this long are dropped (1h)
-	StateDir         string
+	// ProfilesKept is the FE's profile_info_reserved_num (StarRocks' default 500): with the rate
+	// at which queries finish it gives how long a profile lives, which paces polls and fetches.
+	ProfilesKept    int
+	ProfileRetryFor time.Duration
+	RequestTimeout  time.Duration
+	MaxDetailBytes  int64
+	MaxProfileBytes int64
+	SpillAfter      time.Duration // how long a flush retries the sink before spilling locally
+	ShutdownTimeout time.Duration
+	Retention       time.Duration // FE query_detail retention, for gap detection (30s)
+	ForgetFEAfter   time.Duration // cursors of FEs gone this long are dropped (1h)
+	StateDir        string
 	// ProfileMetrics adds the headline metrics of each profile to its record (see
 	// analyze/profile.ScanHeadlines); it costs about a core per 600 MB/s of profiles.
 	ProfileMetrics bool
@@ -80,7 +84,7 @@ func DefaultConfig() Config {
 	return Config{
 		HTTPPort: 8030, Scheme: "http", User: "root", API: APIAuto,
 		PollInterval: 5 * time.Second, FlushInterval: 10 * time.Second, BatchSize: 500,
-		MaxBufferedBytes: 64 << 20, DedupTTL: 10 * time.Minute, DedupSize: 200_000, MaxFetches: 16,
+		MaxBufferedBytes: 64 << 20, DedupTTL: 10 * time.Minute, DedupSize: 200_000, MaxFetches: 16, ProfilesKept: 500,
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
@@ -126,8 +130,8 @@ func (c *Config) Validate() error {
 			bad("%s must be positive, got %s", name, d)
 		}
 	}
-	if c.BatchSize <= 0 || c.DedupSize <= 0 || c.MaxFetches <= 0 {
-		bad("--batch-size, --dedup-size and --max-concurrent-fetches must be positive")
+	if c.BatchSize <= 0 || c.DedupSize <= 0 || c.MaxFetches <= 0 || c.ProfilesKept <= 0 {
+		bad("--batch-size, --dedup-size, --max-concurrent-fetches and --fe-profiles-kept must be positive")
 	}
 	if c.MaxBufferedBytes < 1<<20 {
 		bad("--max-buffered-bytes %d is below 1 MiB", c.MaxBufferedBytes)
@@ -177,12 +181,12 @@ type Collector struct {
 	dedup  *lru.Cache[string, time.Time]
 	budget *budget
 	w      *writer
+	j      *journal
 
 	mu  sync.Mutex
 	fes map[string]*feState
 
-	stats       Stats
-	minAttempts int // profile attempts before a 404 is final, see attemptsWithin
+	stats Stats
 
 	lastPollOK atomic.Int64 // unix nanos of the last successful poll of any FE
 	writerBeat atomic.Int64 // unix nanos of the writer's last loop
@@ -191,20 +195,78 @@ type Collector struct {
 // feState outlives the FE's worker: an FE that leaves discovery keeps its cursor for
 // ForgetFEAfter, so it resumes where it was if it comes back.
 type feState struct {
-	target  target
-	client  *feClient
+	target target
+	client *feClient
+	// tracker is the cursor below which every record is in the sink: the checkpoint a restart
+	// without the journal (a lost --state-dir) resumes from. polled is the cursor below which
+	// every entry is in the journal: where polling resumes when the journal is there.
 	tracker *cursorTracker
+	polled  *cursorTracker
 	running *lru.Cache[string, *QueryDetail]
 
 	mu       sync.Mutex
 	lastPoll time.Time
 	lastSeen time.Time
+	// polledTo is the FE's clock at the last poll whose entries are all journaled: nothing that
+	// ended before it can be lost. Gap detection starts from it.
+	polledTo time.Time
 	cancel   context.CancelFunc
 	done     chan struct{}
+	// resume are fetches to pick up when the FE's worker starts: from the journal after a
+	// restart, or left queued when the FE left discovery.
+	resume []*item
+	// finishRate (terminal entries per second) and fetchLag (how late first attempts start)
+	// are moving averages; lastObserved is the time of the previous poll.
+	finishRate   float64
+	fetchLag     time.Duration
+	lastObserved time.Time
+	profilesKept int
 	// carried are the checkpoint's written_above ids not yet polled again: they go into every
 	// checkpoint until the first poll has shown where they stand (then the tracker holds those
 	// still above the cursor, with their event times), or a third run would write them again.
 	carried map[string]struct{}
+}
+
+// observe updates the finish rate with a poll that returned fresh terminal entries.
+func (fe *feState) observe(now time.Time, fresh, kept int) {
+	fe.mu.Lock()
+	defer fe.mu.Unlock()
+	fe.profilesKept = kept
+	if fe.lastObserved.IsZero() {
+		fe.lastObserved = now
+		return
+	}
+	dt := now.Sub(fe.lastObserved).Seconds()
+	if dt <= 0 {
+		return
+	}
+	fe.lastObserved = now
+	rate := float64(fresh) / dt
+	// Weighted by the time covered, with a ~20 s memory: a burst shortens the lifetime at once.
+	w := min(1, dt/20)
+	if rate > fe.finishRate {
+		w = max(w, 0.5)
+	}
+	fe.finishRate += w * (rate - fe.finishRate)
+}
+
+// lagged records how late a first attempt started after it was due.
+func (fe *feState) lagged(d time.Duration) {
+	fe.mu.Lock()
+	fe.fetchLag += (max(d, 0) - fe.fetchLag) / 8
+	fe.mu.Unlock()
+}
+
+// lifetimeAndLag estimates how long the FE keeps a profile (profiles kept / finish rate; an hour
+// when it is idle) and how late fetches run.
+func (fe *feState) lifetimeAndLag() (time.Duration, time.Duration) {
+	fe.mu.Lock()
+	defer fe.mu.Unlock()
+	life := time.Hour
+	if fe.finishRate > 0 && fe.profilesKept > 0 {
+		life = min(life, time.Duration(float64(fe.profilesKept)/fe.finishRate*float64(time.Second)))
+	}
+	return life, fe.fetchLag
 }
 
 // takeCarried reports whether id came from the checkpoint's written_above, and forgets it.
@@ -272,7 +334,6 @@ func New(cfg Config) (*Collector, error) {
 		cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), httpc: httpc, dedup: dedup,
 		budget: &budget{max: cfg.MaxBufferedBytes}, fes: map[string]*feState{},
 	}
-	c.minAttempts = attemptsWithin(cfg.ProfileRetryFor)
 	c.w = newWriter(c)
 	return c, nil
 }
@@ -280,30 +341,74 @@ func New(cfg Config) (*Collector, error) {
 // Run collects until ctx is cancelled, then flushes what is complete within ShutdownTimeout.
 // It returns nil after a clean shutdown, or the error that made the records unsafe.
 func (c *Collector) Run(ctx context.Context) error {
-	var cp checkpoint
-	var err error
-	if c.cfg.Committer != nil {
-		cp, err = loadCommittedCheckpoint(ctx, c.cfg.Committer, c.cfg.Cluster)
-	} else {
-		cp, err = loadCheckpoint(c.cfg.StateDir, c.cfg.Cluster)
-	}
+	local, err := loadCheckpoint(c.cfg.StateDir, c.cfg.Cluster)
 	if err != nil {
 		return err
 	}
+	cp := local
+	if c.cfg.Committer != nil {
+		// The table is the authority on what is committed; the local checkpoint adds where
+		// polling stood in the journal.
+		if cp, err = loadCommittedCheckpoint(ctx, c.cfg.Committer, c.cfg.Cluster); err != nil {
+			return err
+		}
+	}
+	j, rec, err := openJournal(filepath.Join(c.cfg.StateDir, "journal"), local.Journal, cp.Journal)
+	if err != nil {
+		return err
+	}
+	c.j = j
+	j.onSync = func(d time.Duration) { c.m.journalSyncs.Observe(d.Seconds()) }
+	// Polling resumes from the journal's cursors when this journal is the one the local
+	// checkpoint describes; otherwise (a new or lost --state-dir) from the sink's.
+	journalOK := local.Journal != nil && local.Journal.ID == j.id
 	now := time.Now()
 	for host, fc := range cp.FEs {
-		fe := &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), lastPoll: fc.LastPoll, lastSeen: fc.LastSeen,
-			carried: map[string]struct{}{}}
-		c.fes[host] = fe
-		// Queries above the cursor that were already written: drop them when they are polled
-		// again, and keep them in the checkpoints until the cursor passes them.
+		fe := c.restoreFE(host, fc)
 		for _, id := range fc.WrittenAbove {
+			// Queries above the cursor that were already written: drop them when they are
+			// polled again, and keep them in the checkpoints until the cursor passes them.
 			c.dedup.Add(id, now)
 			fe.carried[id] = struct{}{}
 		}
 	}
-	if len(cp.FEs) > 0 {
-		c.log.Info("resuming from checkpoint", "state_dir", c.cfg.StateDir, "fes", len(cp.FEs))
+	if journalOK {
+		for host, fc := range local.FEs {
+			fe := c.fes[host]
+			if fe == nil {
+				fe = c.restoreFE(host, fc)
+			}
+			if fc.JournalCursor > fe.polled.durable() {
+				fe.polled = newCursorTracker(fc.JournalCursor)
+				fe.tracker.seen(fc.JournalCursor)
+			}
+			if fc.PolledTo.After(fe.polledTo) {
+				fe.polledTo = fc.PolledTo
+			}
+		}
+	}
+	for host, ids := range rec.ids {
+		for _, id := range ids {
+			c.dedup.Add(id, now)
+		}
+		if c.fes[host] == nil {
+			c.restoreFE(host, feCheckpoint{})
+		}
+	}
+	for _, d := range rec.details {
+		fe := c.fes[d.fe]
+		fe.tracker.add(d.detail.EventTime)
+		fe.resume = append(fe.resume, &item{fe: fe, detail: d.detail, bytes: int64(len(d.detail.SQL)+len(d.detail.Explain)) + 1024,
+			endedAt: endedAt(&d.detail, 0, now)})
+	}
+	for _, r := range rec.records {
+		fe := c.fes[r.fe]
+		fe.tracker.add(r.eventTime)
+		c.w.submit(&pending{seq: r.seq, loc: r.loc, tracker: fe.tracker, eventTime: r.eventTime, fe: r.fe, queryID: r.queryID, bytes: int64(r.loc.n)})
+	}
+	if len(cp.FEs) > 0 || len(rec.details) > 0 || len(rec.records) > 0 {
+		c.log.Info("resuming", "state_dir", c.cfg.StateDir, "fes", len(c.fes), "from_journal", journalOK,
+			"profile_fetches_resumed", len(rec.details), "records_to_upload", len(rec.records))
 	}
 	if err := c.w.openSpill(); err != nil {
 		return err
@@ -321,9 +426,24 @@ func (c *Collector) Run(ctx context.Context) error {
 	deadline := time.AfterFunc(c.cfg.ShutdownTimeout, ioCancel)
 	defer deadline.Stop()
 	c.stopAllFEs()
+	// Everything journaled so far reaches the writer before its last flush; fetches still
+	// queued stay in the journal for the next run.
+	c.j.syncNow()
 	close(stopWriter)
 	<-writerDone
-	return c.w.final(ioCtx)
+	err = c.w.final(ioCtx)
+	if jerr := c.j.close(); jerr != nil && err == nil {
+		err = fmt.Errorf("closing the journal: %w", jerr)
+	}
+	return err
+}
+
+// restoreFE creates the state of an FE known from a checkpoint or the journal.
+func (c *Collector) restoreFE(host string, fc feCheckpoint) *feState {
+	fe := &feState{target: target{host: host}, tracker: newCursorTracker(fc.Cursor), polled: newCursorTracker(fc.Cursor),
+		lastPoll: fc.LastPoll, lastSeen: fc.LastSeen, carried: map[string]struct{}{}}
+	c.fes[host] = fe
+	return fe
 }
 
 // Ready reports whether an FE was polled successfully recently (for /readyz).
@@ -395,7 +515,7 @@ func (c *Collector) reconcile(ctx context.Context, targets []target) {
 		fe := c.fes[t.host]
 		if fe == nil {
 			c.log.Info("new FE: collecting from its whole cache", "fe", t.host)
-			fe = &feState{tracker: newCursorTracker(0)}
+			fe = &feState{tracker: newCursorTracker(0), polled: newCursorTracker(0)}
 			c.fes[t.host] = fe
 		}
 		fe.mu.Lock()
@@ -442,9 +562,6 @@ func (c *Collector) reconcile(ctx context.Context, targets []target) {
 func (c *Collector) startFE(ctx context.Context, fe *feState) {
 	fe.client = &feClient{base: fe.target.base, host: fe.target.host, user: c.cfg.User, password: c.cfg.Password,
 		http: c.httpc, maxDetail: c.cfg.MaxDetailBytes, maxProf: c.cfg.MaxProfileBytes, api: c.cfg.API}
-	// A new tracker from the durable cursor: records of an earlier worker that were abandoned
-	// (never made durable) are polled again.
-	fe.tracker = newCursorTracker(fe.tracker.durable())
 	running, _ := lru.New[string, *QueryDetail](max(1024, c.cfg.DedupSize/4))
 	fe.running = running
 	fctx, cancel := context.WithCancel(ctx)
@@ -475,7 +592,8 @@ func (c *Collector) stopAllFEs() {
 
 // checkpointState snapshots every FE's durable cursor.
 func (c *Collector) checkpointState() checkpoint {
-	cp := checkpoint{Version: 1, Cluster: c.cfg.Cluster, FEs: map[string]feCheckpoint{}}
+	cp := checkpoint{Version: 1, Cluster: c.cfg.Cluster, FEs: map[string]feCheckpoint{},
+		Journal: &journalPos{ID: c.j.id, Through: c.j.through()}}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -488,7 +606,8 @@ func (c *Collector) checkpointState() checkpoint {
 			}
 			above = append(above, id)
 		}
-		cp.FEs[host] = feCheckpoint{Cursor: cur, LastPoll: fe.lastPoll, LastSeen: fe.lastSeen, WrittenAbove: above}
+		cp.FEs[host] = feCheckpoint{Cursor: cur, JournalCursor: fe.polled.durable(), PolledTo: fe.polledTo,
+			LastPoll: fe.lastPoll, LastSeen: fe.lastSeen, WrittenAbove: above}
 		fe.mu.Unlock()
 		if cur > 0 {
 			c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())

@@ -33,8 +33,12 @@ type Committer interface {
 func (w *writer) commitBatch(ctx context.Context, cm Committer, batch []*pending, batchID string) ([]*pending, error) {
 	cp := w.c.checkpointState()
 	recs := make([]*lakehouse.ProfileRecord, len(batch))
+	var seqs []int64
 	for i, p := range batch {
 		recs[i] = p.rec
+		if p.seq > 0 {
+			seqs = append(seqs, p.seq)
+		}
 		if p.tracker == nil {
 			continue // replayed from a spill file: the cursor already covers it
 		}
@@ -42,6 +46,8 @@ func (w *writer) commitBatch(ctx context.Context, cm Committer, batch []*pending
 		fc.WrittenAbove = append(fc.WrittenAbove, p.rec.QueryID)
 		cp.FEs[p.rec.FEHost] = fc
 	}
+	// The commit makes its own records uploaded: a restart must not upload them again.
+	cp.Journal.Through = w.c.j.throughAfter(seqs)
 	cp.Written = time.Now().UTC()
 	data, err := json.Marshal(cp)
 	if err != nil {
@@ -92,5 +98,6 @@ func loadCommittedCheckpoint(ctx context.Context, cm Committer, cluster string) 
 	if got.FEs != nil {
 		cp.FEs = got.FEs
 	}
+	cp.Journal = got.Journal
 	return cp, nil
 }

@@ -12,23 +12,41 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 )
 
-// item is one terminal entry on its way to becoming a durable record.
+// item is one terminal entry on its way to becoming a record. Its detail is in the journal
+// before it is queued, so a crash loses nothing that waits here.
 type item struct {
 	fe       *feState
 	detail   QueryDetail
 	bytes    int64     // accounted in the budget
+	endedAt  time.Time // the query's end on the local clock (FE clock corrected by the poll)
 	nextAt   time.Time // next profile attempt
-	deadline time.Time // give up on the profile after this
+	deadline time.Time // give up on a missing profile after this
 	attempts int
+	// cold: the last attempt was a 404. Cold items wait behind first attempts and 5xx retries:
+	// a profile that is not there yet is less urgent than one that is about to be evicted.
+	cold bool
 	// notFoundStreak counts consecutive 404s.
 	notFoundStreak int
 }
 
+// profileDelay is how long after a query's end its profile is usually ready (StarRocks builds
+// it asynchronously): the first attempt waits for it instead of earning a certain 404.
+const profileDelay = time.Second
+
 // runFE is one FE's worker: a poll loop feeding a profile-fetch queue served by MaxFetches
-// workers. Everything stops when ctx ends; items not yet handed to the writer are abandoned
-// (their cursor positions stay pending, so they are polled again after a restart).
+// workers. When ctx ends, items still queued stay in the journal (and in fe.resume, for an FE
+// that comes back while the process runs): a restart fetches them again.
 func (c *Collector) runFE(ctx context.Context, fe *feState) {
 	q := newFetchQueue()
+	fe.mu.Lock()
+	resume := fe.resume
+	fe.resume = nil
+	fe.mu.Unlock()
+	now := time.Now()
+	for _, it := range resume {
+		it.fe = fe
+		q.push(it, later(now, it.nextAt))
+	}
 	work := make(chan *item)
 	var wg sync.WaitGroup
 	for range c.cfg.MaxFetches {
@@ -37,21 +55,18 @@ func (c *Collector) runFE(ctx context.Context, fe *feState) {
 	wg.Go(func() { q.dispatch(ctx, work) })
 	c.pollLoop(ctx, fe, q)
 	wg.Wait()
-	for _, it := range q.drain() {
-		c.abandon(it)
+	left := q.drain()
+	for _, it := range left {
+		c.budget.release(it.bytes)
 	}
-}
-
-// abandon gives up an item at shutdown: its bytes return to the budget and its query id leaves
-// the dedup cache so that a later poll of the same FE collects it again.
-func (c *Collector) abandon(it *item) {
-	c.budget.release(it.bytes)
-	c.dedup.Remove(it.detail.QueryID)
+	fe.mu.Lock()
+	fe.resume = append(fe.resume, left...)
+	fe.mu.Unlock()
 }
 
 func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 	host := fe.target.host
-	cursor := fe.tracker.durable()
+	cursor := fe.polled.durable()
 	backoff := time.Duration(0)
 	paused := false
 	for {
@@ -60,7 +75,7 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 		} else {
 			if !paused {
 				c.m.pollPauses.Inc()
-				c.log.Warn("buffer full: pausing polls until records are flushed", "fe", host, "max_buffered_bytes", c.cfg.MaxBufferedBytes)
+				c.log.Warn("buffer full: pausing polls until profiles are fetched", "fe", host, "max_buffered_bytes", c.cfg.MaxBufferedBytes)
 				paused = true
 			}
 			if !c.budget.waitRoom(ctx) {
@@ -73,7 +88,7 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 		if ctx.Err() != nil {
 			return
 		}
-		wait := c.cfg.PollInterval
+		wait := c.pollWait(fe)
 		if err != nil {
 			c.m.polls.WithLabelValues(host, "error").Inc()
 			c.m.feErrors.WithLabelValues(host, errorKind(err)).Inc()
@@ -94,6 +109,17 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 	}
 }
 
+// pollWait adapts the poll interval to the FE: a profile lives about lifetime (profiles kept /
+// queries finishing per second), and a query is seen at the next poll plus the fetchers' lag,
+// so that sum stays under half the lifetime. --poll-interval is the upper bound.
+func (c *Collector) pollWait(fe *feState) time.Duration {
+	life, lag := fe.lifetimeAndLag()
+	return max(min(c.cfg.PollInterval, life/2-lag-profileDelay), minPollInterval)
+}
+
+// minPollInterval keeps a very busy FE from being polled in a tight loop.
+const minPollInterval = 250 * time.Millisecond
+
 // process handles one successful poll and returns the new poll cursor.
 func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []QueryDetail, feNow time.Time) int64 {
 	host := fe.target.host
@@ -110,21 +136,16 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 		c.log.Warn("FE clock is behind the cursor: re-reading its cache", "fe", host,
 			"cursor_time", time.UnixMilli(cursor/1_000_000).UTC(), "fe_clock", feNow.UTC())
 		fe.tracker.rewind(rewound)
+		fe.polled.rewind(rewound)
+		fe.mu.Lock()
+		fe.polledTo = feNow // the whole cache is read again: nothing before now is a gap
+		fe.mu.Unlock()
 		return rewound
 	}
-	fe.mu.Lock()
-	lastPoll := fe.lastPoll
-	fe.lastPoll = now
-	fe.mu.Unlock()
-	if cursor > 0 && !lastPoll.IsZero() && now.Sub(lastPoll) > c.cfg.Retention {
-		limit := cursor + c.cfg.Retention.Nanoseconds()
-		if len(entries) == 0 || entries[0].EventTime > limit {
-			c.m.gaps.WithLabelValues(host).Inc()
-			c.log.Warn("possible gap: no poll for longer than the FE keeps query details; queries in between may be lost",
-				"fe", host, "last_poll", lastPoll.UTC(), "cursor_time", time.UnixMilli(cursor/1_000_000).UTC(), "retention", c.cfg.Retention)
-		}
-	}
+	c.checkGap(fe, cursor, entries, feNow)
+	skew := now.Sub(feNow) // local minus FE clock, to place the FE's end times on our clock
 	maxET := cursor
+	fresh := 0
 	for i := range entries {
 		d := &entries[i]
 		maxET = max(maxET, d.EventTime)
@@ -146,20 +167,115 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 			d.mergeRunning(r)
 			fe.running.Remove(d.QueryID)
 		}
-		it := &item{fe: fe, detail: *d, bytes: int64(len(d.SQL)+len(d.Explain)) + 1024}
+		fresh++
+		it := &item{fe: fe, detail: *d, bytes: int64(len(d.SQL)+len(d.Explain)) + 1024, endedAt: endedAt(d, skew, now)}
 		fe.tracker.add(d.EventTime)
+		fe.polled.add(d.EventTime)
+		et := d.EventTime
+		if err := c.j.appendDetail(host, &it.detail, func() { fe.polled.done(et, "") }); err != nil {
+			// Not journaled: the poll cursor stays below it (a restart polls it again) and the
+			// fetch goes ahead; the record is journaled when complete, or the error repeats.
+			c.log.Error("journal append failed", "fe", host, "query_id", d.QueryID, "err", err)
+		}
+		c.m.journaled.WithLabelValues(host, "detail").Inc()
 		c.budget.add(it.bytes)
-		q.push(it, now)
+		q.push(it, later(now, it.endedAt.Add(profileDelay)))
 	}
 	fe.dropCarried()
 	fe.tracker.seen(maxET)
-	if cur := fe.tracker.durable(); cur > 0 {
+	fe.polled.seen(maxET)
+	fe.observe(now, fresh, c.cfg.ProfilesKept)
+	life, lag := fe.lifetimeAndLag()
+	c.m.profileLifetime.WithLabelValues(host).Set(life.Seconds())
+	c.m.fetchLag.WithLabelValues(host).Set(lag.Seconds())
+	// The FE's clock at this poll: once every entry polled so far is journaled, nothing before
+	// it can be lost, which is what gap detection after a restart needs to know.
+	c.j.afterSync(func() {
+		fe.mu.Lock()
+		if feNow.After(fe.polledTo) {
+			fe.polledTo = feNow
+		}
+		fe.mu.Unlock()
+	})
+	if cur := fe.polled.durable(); cur > 0 {
 		c.m.cursorLag.WithLabelValues(host).Set(now.Sub(time.UnixMilli(cur / 1_000_000)).Seconds())
 	}
 	return maxET
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// endedAt is when the query ended, on the local clock.
+func endedAt(d *QueryDetail, skew time.Duration, now time.Time) time.Time {
+	ms := d.EventTime / 1_000_000
+	if d.EndTime != nil && *d.EndTime > 0 {
+		ms = *d.EndTime
+	}
+	if ms <= 0 {
+		return now
+	}
+	return earlier(time.UnixMilli(ms).Add(skew), now)
+}
+
+// checkGap reports a possible gap: the FE keeps query details for Retention, and part of the
+// time since the horizon (the later of the cursor and the FE clock at the last poll whose entries
+// were all journaled) is now older than that, with no entry returned from it. Entries there,
+// if there were any, are gone. The window is logged, counted and written as a GAP record.
+func (c *Collector) checkGap(fe *feState, cursor int64, entries []QueryDetail, feNow time.Time) {
+	fe.mu.Lock()
+	horizon := fe.polledTo
+	fe.mu.Unlock()
+	if cursor > 0 {
+		horizon = later(horizon, time.Unix(0, cursor))
+	}
+	if horizon.IsZero() {
+		return // a new FE: its whole cache is read, nothing was promised before it
+	}
+	evictedTo := feNow.Add(-c.cfg.Retention)
+	if !evictedTo.After(horizon.Add(time.Second)) {
+		return
+	}
+	to := evictedTo
+	for i := range entries {
+		if et := time.Unix(0, entries[i].EventTime); et.After(horizon) {
+			to = earlier(to, et)
+			break
+		}
+	}
+	if !to.After(horizon.Add(time.Second)) {
+		return // the FE still returned entries from just after the horizon
+	}
+	host := fe.target.host
+	c.m.gaps.WithLabelValues(host).Inc()
+	c.log.Warn("possible gap: the FE no longer holds the query details of a window that was never polled; queries in it may be lost",
+		"fe", host, "from", horizon.UTC(), "to", to.UTC(), "retention", c.cfg.Retention)
+	c.recordGap(fe, horizon, to)
+}
+
+// recordGap writes a record of a possible gap, so that readers of the lake can see the window.
+func (c *Collector) recordGap(fe *feState, from, to time.Time) {
+	rec := gapRecord(c.cfg.Cluster, fe.target.host, from, to, time.Now())
+	if err := c.j.appendRecord(fe.target.host, rec, func(seq int64, loc journalLoc) {
+		c.w.submit(&pending{seq: seq, loc: loc, fe: fe.target.host, queryID: rec.QueryID, bytes: int64(loc.n)})
+	}); err != nil {
+		c.log.Error("journal append failed: the gap record is not written", "fe", fe.target.host, "err", err)
+	}
+}
+
 func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue, work <-chan *item) {
+	host := fe.target.host
 	for {
 		var it *item
 		select {
@@ -167,22 +283,15 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			return
 		case it = <-work:
 		}
-		// Profiles are what fills memory: while the writer holds most of the budget, wait for it
-		// to drain rather than fetch more. The writer never waits on fetchers, so this cannot
-		// deadlock; if sink and spill both fail, this is the back-pressure that bounds memory.
-		for w := c.w; w.queuedBytes() >= c.cfg.MaxBufferedBytes*3/4; {
-			select {
-			case <-ctx.Done():
-				c.abandon(it)
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		started := time.Now()
+		if it.attempts == 0 {
+			fe.lagged(started.Sub(it.nextAt))
+		}
 		text, err := fe.client.profile(pctx, it.detail.QueryID)
 		cancel()
 		if ctx.Err() != nil {
-			c.abandon(it)
+			q.push(it, it.nextAt) // kept for fe.resume
 			return
 		}
 		it.attempts++
@@ -194,87 +303,106 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			// poll: time spent queued behind busy fetchers must not use it up.
 			it.deadline = time.Now().Add(c.cfg.ProfileRetryFor)
 		}
+		// A query that did not finish gets one attempt: a FAILED query that died in analysis
+		// has no profile at all, and its record must not wait for one.
+		finished := it.detail.State == "FINISHED"
+		life, _ := fe.lifetimeAndLag()
+		age := time.Since(it.endedAt)
 		status := "ok"
 		switch {
 		case err == nil:
-			c.m.profileFetches.WithLabelValues("ok").Inc()
+			c.m.profileFetches.WithLabelValues(host, "ok").Inc()
 		case errors.Is(err, ErrProfileNotFound):
-			c.m.profileFetches.WithLabelValues("not_found").Inc()
+			c.m.profileFetches.WithLabelValues(host, "not_found").Inc()
 			it.notFoundStreak++
-			// Final only after the retry span, its number of attempts, and two 404s in a row: a
-			// lone 404 after a transient error can be spurious (a proxy sending the request to
-			// another FE, which has no such profile).
-			if time.Now().Before(it.deadline) || it.attempts < c.minAttempts || it.notFoundStreak < 2 {
+			switch {
+			case !finished:
+				status = "not_found"
+			case age > life+profileDelay && it.notFoundStreak >= 2:
+				// Older than the FE keeps profiles at its current rate, and twice not found (one
+				// 404 can be spurious): it was there and is gone. Retrying cannot bring it back.
+				status = "evicted"
+			case time.Now().Before(it.deadline) || it.notFoundStreak < 2:
+				// A lone 404 after a transient error can be spurious (a proxy sending the
+				// request to another FE), and a slow FE builds profiles late: try again.
+				it.cold = true
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
+			default:
+				status = "not_found"
 			}
-			status = "not_found"
 		case errors.Is(err, ErrUnauthorized):
-			c.m.profileFetches.WithLabelValues("unauthorized").Inc()
+			c.m.profileFetches.WithLabelValues(host, "unauthorized").Inc()
 			status = "unauthorized"
-			c.log.Warn("FE refused a profile", "fe", fe.target.host, "query_id", it.detail.QueryID, "err", err)
+			c.log.Warn("FE refused a profile", "fe", host, "query_id", it.detail.QueryID, "err", err)
 		case errors.Is(err, ErrBodyTooLarge):
-			c.m.profileFetches.WithLabelValues("too_large").Inc()
+			c.m.profileFetches.WithLabelValues(host, "too_large").Inc()
 			status = "too_large"
-			c.log.Warn("profile over --max-profile-bytes: record written without it", "fe", fe.target.host, "query_id", it.detail.QueryID, "limit", c.cfg.MaxProfileBytes)
+			c.log.Warn("profile over --max-profile-bytes: record written without it", "fe", host, "query_id", it.detail.QueryID, "limit", c.cfg.MaxProfileBytes)
 		default:
-			c.m.profileFetches.WithLabelValues("error").Inc()
-			c.m.feErrors.WithLabelValues(fe.target.host, errorKind(err)).Inc()
+			c.m.profileFetches.WithLabelValues(host, "error").Inc()
+			c.m.feErrors.WithLabelValues(host, errorKind(err)).Inc()
 			// Transient (5xx, reset, truncated, timeout): the profile may well be there, so
-			// these get twice the 404 budget and at least five attempts.
-			if time.Now().Before(it.deadline.Add(c.cfg.ProfileRetryFor)) || it.attempts < 5 {
+			// these retry first in line, with twice the 404 budget and at least five attempts.
+			if finished && (time.Now().Before(it.deadline.Add(c.cfg.ProfileRetryFor)) || it.attempts < 5) {
+				it.cold = false
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			}
 			status = "error"
-			c.log.Warn("giving up on a profile after repeated errors", "fe", fe.target.host, "query_id", it.detail.QueryID, "attempts", it.attempts, "err", err)
+			c.log.Warn("giving up on a profile after errors", "fe", host, "query_id", it.detail.QueryID,
+				"attempts", it.attempts, "not_found_streak", it.notFoundStreak, "err", err)
 		}
 		c.complete(it, text, status)
 	}
 }
 
-// complete turns an item into a record and hands it to the writer.
+// complete turns an item into a record and journals it; the writer uploads it from there.
 func (c *Collector) complete(it *item, profile, status string) {
-	rec := buildRecord(&it.detail, c.cfg.Cluster, it.fe.target.host, c.cfg.EndpointRules, time.Now())
+	host := it.fe.target.host
+	rec := buildRecord(&it.detail, c.cfg.Cluster, host, c.cfg.EndpointRules, time.Now())
 	rec.ProfileText, rec.ProfileStatus, rec.ProfileBytes = profile, status, len(profile)
 	if profile != "" && c.cfg.ProfileMetrics {
 		m := profilepkg.ScanHeadlines(profile) // the single-pass scanner: this runs on every profile
 		rec.Metrics = &m
 	}
-	c.m.profiles.WithLabelValues(status).Inc()
+	c.m.profiles.WithLabelValues(host, status).Inc()
 	if status != "ok" {
 		c.stats.ProfilesMissing.Add(1)
 	}
-	extra := int64(len(profile))
-	c.budget.add(extra)
-	c.w.submit(&pending{rec: rec, tracker: it.fe.tracker, eventTime: it.detail.EventTime, bytes: it.bytes + extra})
+	tracker, et, id := it.fe.tracker, it.detail.EventTime, it.detail.QueryID
+	err := c.j.appendRecord(host, rec, func(seq int64, loc journalLoc) {
+		c.w.submit(&pending{seq: seq, loc: loc, tracker: tracker, eventTime: et, fe: host, queryID: id, bytes: int64(loc.n)})
+	})
+	if err != nil {
+		// The journal cannot take it: hand the record to the writer directly, held in memory.
+		c.log.Error("journal append failed: record kept in memory until written", "fe", host, "query_id", id, "err", err)
+		c.budget.add(int64(len(profile)))
+		c.w.submit(&pending{rec: rec, tracker: tracker, eventTime: et, fe: host, queryID: id, bytes: it.bytes + int64(len(profile)), inMemory: true})
+		return
+	}
+	c.m.journaled.WithLabelValues(host, "record").Inc()
+	c.budget.release(it.bytes)
 }
 
-// pending is a record waiting in the writer.
+// pending is a record waiting in the writer: in the journal at loc (rec nil), or, when the journal
+// failed or for spill replays, in memory.
 type pending struct {
 	rec       *lakehouse.ProfileRecord
+	seq       int64 // journal sequence number; 0 for records not from the journal
+	loc       journalLoc
 	tracker   *cursorTracker
 	eventTime int64
+	fe        string
+	queryID   string
 	bytes     int64
+	inMemory  bool // bytes are accounted in the budget
 }
 
 // retryDelay paces profile retries: 200ms, 400ms, 800ms, then every second. The cap stays well
 // under the life of a profile in a busy FE's FIFO (500 profiles: 2.5 s at 200 queries/s).
 func retryDelay(attempt int) time.Duration {
 	return min(200*time.Millisecond<<min(attempt-1, 3), time.Second)
-}
-
-// attemptsWithin is how many attempts the retry schedule makes in d when nothing delays them.
-// A 404 is given up only after d has passed AND that many attempts were made, so a collector
-// whose fetchers are backlogged (every attempt late) still tries as often as an idle one.
-func attemptsWithin(d time.Duration) int {
-	n := 1
-	for elapsed := time.Duration(0); ; n++ {
-		elapsed += retryDelay(n)
-		if elapsed > d {
-			return n
-		}
-	}
 }
 
 func nextBackoff(cur, first, limit time.Duration) time.Duration {
@@ -306,11 +434,12 @@ func errorKind(err error) string {
 	return "transport"
 }
 
-// fetchQueue orders items by their next attempt time.
+// fetchQueue orders items by their next attempt; due first attempts and 5xx retries (hot) go
+// before due 404 retries (cold).
 type fetchQueue struct {
-	mu   sync.Mutex
-	h    itemHeap
-	wake chan struct{}
+	mu        sync.Mutex
+	hot, cold itemHeap
+	wake      chan struct{}
 }
 
 func newFetchQueue() *fetchQueue { return &fetchQueue{wake: make(chan struct{}, 1)} }
@@ -318,7 +447,11 @@ func newFetchQueue() *fetchQueue { return &fetchQueue{wake: make(chan struct{}, 
 func (q *fetchQueue) push(it *item, at time.Time) {
 	it.nextAt = at
 	q.mu.Lock()
-	heap.Push(&q.h, it)
+	if it.cold {
+		heap.Push(&q.cold, it)
+	} else {
+		heap.Push(&q.hot, it)
+	}
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -326,22 +459,30 @@ func (q *fetchQueue) push(it *item, at time.Time) {
 	}
 }
 
+// next pops a due item, hot before cold, or says how long until one is due.
+func (q *fetchQueue) next(now time.Time) (*item, time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	wait := time.Hour
+	for _, h := range []*itemHeap{&q.hot, &q.cold} {
+		if h.Len() == 0 {
+			continue
+		}
+		if d := (*h)[0].nextAt.Sub(now); d <= 0 {
+			return heap.Pop(h).(*item), 0
+		} else {
+			wait = min(wait, d)
+		}
+	}
+	return nil, wait
+}
+
 // dispatch hands due items to the workers until ctx ends.
 func (q *fetchQueue) dispatch(ctx context.Context, work chan<- *item) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		q.mu.Lock()
-		var next *item
-		wait := time.Hour
-		if q.h.Len() > 0 {
-			if d := time.Until(q.h[0].nextAt); d <= 0 {
-				next = heap.Pop(&q.h).(*item)
-			} else {
-				wait = d
-			}
-		}
-		q.mu.Unlock()
+		next, wait := q.next(time.Now())
 		if next != nil {
 			select {
 			case work <- next:
@@ -364,9 +505,15 @@ func (q *fetchQueue) dispatch(ctx context.Context, work chan<- *item) {
 func (q *fetchQueue) drain() []*item {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := []*item(q.h)
-	q.h = nil
+	out := append([]*item(q.hot), q.cold...)
+	q.hot, q.cold = nil, nil
 	return out
+}
+
+func (q *fetchQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.hot) + len(q.cold)
 }
 
 type itemHeap []*item

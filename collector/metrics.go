@@ -13,8 +13,14 @@ type metrics struct {
 	recordsWritten  prometheus.Counter
 	bytesWritten    prometheus.Counter
 	objectsWritten  prometheus.Counter
-	profiles        *prometheus.CounterVec // status=ok|not_found|error|unauthorized|too_large
-	profileFetches  *prometheus.CounterVec // result
+	profiles        *prometheus.CounterVec // fe, status=ok|not_found|evicted|error|unauthorized|too_large
+	profileFetches  *prometheus.CounterVec // fe, result
+	journaled       *prometheus.CounterVec // fe, kind=detail|record
+	feWritten       *prometheus.CounterVec // fe
+	journalSyncs    prometheus.Histogram
+	journalBytes    prometheus.Gauge
+	profileLifetime *prometheus.GaugeVec // fe
+	fetchLag        *prometheus.GaugeVec // fe
 	flushSeconds    prometheus.Histogram
 	flushRetries    prometheus.Counter
 	flushFailures   prometheus.Counter
@@ -52,8 +58,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		recordsWritten: c("records_written_total", "Records durably written to the sink (spilled records count when replayed)."),
 		bytesWritten:   c("bytes_written_total", "Bytes of JSONL written to the sink."),
 		objectsWritten: c("objects_written_total", "Objects written to the sink."),
-		profiles:       cv("profiles_total", "Records by profile outcome: ok, or the reason it is missing.", "status"),
-		profileFetches: cv("profile_fetches_total", "Profile HTTP fetches by result.", "result"),
+		profiles:       cv("profiles_total", "Records by FE and profile outcome: ok, or why it is missing (not_found, evicted, error, too_large, unauthorized).", "fe", "status"),
+		profileFetches: cv("profile_fetches_total", "Profile HTTP fetches by FE and result (ok, not_found, error: 5xx and transport apart from 404s).", "fe", "result"),
+		journaled:      cv("journaled_total", "Entries made durable in the local journal, by FE and kind (detail: polled, waiting for its profile; record: complete).", "fe", "kind"),
+		feWritten:      cv("fe_records_written_total", "Records in the sink, by FE.", "fe"),
+		journalSyncs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "journal_sync_seconds",
+			Help: "Time of one journal fsync (one per batch of appends).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		journalBytes:    g("journal_bytes", "Bytes of journal segments on disk (records not yet uploaded, fetches not yet done)."),
+		profileLifetime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "profile_lifetime_seconds", Help: "Estimated time the FE keeps a profile: --fe-profiles-kept / queries finished per second."}, []string{"fe"}),
+		fetchLag:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "fetch_lag_seconds", Help: "How late first profile attempts start after they are due (moving average)."}, []string{"fe"}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "flush_duration_seconds",
 			Help: "Time to make one batch durable (sink or spill).", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		flushRetries:    c("flush_retries_total", "Sink writes retried."),
@@ -61,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		bufferBytes:     g("buffer_bytes", "Bytes held in memory for records not yet durable."),
 		pendingRecords:  g("pending_records", "Records waiting for a profile or a flush."),
 		cursorLag:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "cursor_lag_seconds", Help: "Now minus the event time of the FE's durable cursor."}, []string{"fe"}),
-		gaps:            cv("gaps_total", "Possible gaps: a poll after a pause found nothing within the FE's retention after the cursor.", "fe"),
+		gaps:            cv("gaps_total", "Possible gaps: windows older than the FE's retention that were never polled (each also written as a GAP record).", "fe"),
 		clockJumps:      cv("clock_jumps_total", "FE clock jumps detected (cursor ahead of the FE's clock); the cache is re-read.", "fe"),
 		spills:          c("spills_total", "Batches spilled to the local write-ahead directory because the sink was down."),
 		spilledRecords:  c("spilled_records_total", "Records spilled to the local write-ahead directory."),
@@ -74,6 +87,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	reg.MustRegister(m.polls, m.entries, m.duplicates, m.malformed, m.feErrors, m.recordsWritten, m.bytesWritten,
 		m.objectsWritten, m.profiles, m.profileFetches, m.flushSeconds, m.flushRetries, m.flushFailures,
 		m.bufferBytes, m.pendingRecords, m.cursorLag, m.gaps, m.clockJumps, m.spills, m.spilledRecords,
-		m.spillReplays, m.spillFiles, m.pollPauses, m.fesActive, m.checkpointFails)
+		m.spillReplays, m.spillFiles, m.pollPauses, m.fesActive, m.checkpointFails,
+		m.journaled, m.feWritten, m.journalSyncs, m.journalBytes, m.profileLifetime, m.fetchLag)
 	return m
 }

@@ -169,3 +169,16 @@ func buildRecord(d *QueryDetail, cluster, feHost string, rules *fingerprint.Rule
 	}
 	return r
 }
+
+// gapRecord marks a window whose queries may be lost (see Collector.checkGap): state GAP, the
+// window as start and end time, and the reason in error_message. Its id cannot be a real query
+// id, so joins by query id or hash never match it.
+func gapRecord(cluster, feHost string, from, to, now time.Time) *lakehouse.ProfileRecord {
+	return &lakehouse.ProfileRecord{
+		TS: now.UTC(), FEHost: feHost, Cluster: cluster, State: "GAP",
+		QueryID:   fmt.Sprintf("gap:%s:%d", feHost, from.UnixNano()),
+		StartTime: from.UTC(), EndTime: to.UTC(), DurationMS: float64(to.Sub(from).Milliseconds()),
+		SchemaVersion: lakehouse.ProfileSchemaVersion, EventTime: from.UnixNano(), ProfileStatus: "gap",
+		ErrorMessage: "possible gap: the FE no longer held query details of this window when it was polled; queries that ended in it may be missing",
+	}
+}

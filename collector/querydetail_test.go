@@ -136,13 +136,3 @@ func TestCursorTracker(t *testing.T) {
 		t.Fatalf("after rewind %d", tr.durable())
 	}
 }
-
-func TestAttemptsWithin(t *testing.T) {
-	// 200ms, 400ms, 800ms, then 1s: 10s holds 0.2+0.4+0.8+8x1 = 9.4s of waits -> 12 attempts.
-	if got := attemptsWithin(10 * time.Second); got != 12 {
-		t.Fatalf("attemptsWithin(10s) = %d, want 12", got)
-	}
-	if got := attemptsWithin(0); got != 1 {
-		t.Fatalf("attemptsWithin(0) = %d, want 1", got)
-	}
-}

@@ -38,11 +38,11 @@ type writer struct {
 	notify chan struct{}
 
 	// Owned by the writer goroutine.
-	buf        bytes.Buffer
-	enc        *json.Encoder
-	sinkDown   bool
-	lastProbe  time.Time
-	lastCursor map[string]int64
+	buf       bytes.Buffer
+	enc       *json.Encoder
+	sinkDown  bool
+	lastProbe time.Time
+	lastSaved []byte // the last checkpoint saved, to skip writing an unchanged one
 }
 
 func newWriter(c *Collector) *writer {
@@ -70,11 +70,20 @@ func (w *writer) submit(p *pending) {
 	}
 }
 
-// take removes up to n records from the front of the queue.
+// take removes up to n records, and up to maxBatchBytes of them unless that is the first,
+// from the front of the queue.
 func (w *writer) take(n int) []*pending {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n = min(n, len(w.queue))
+	limit := w.maxBatchBytes()
+	var size int64
+	for i, p := range w.queue[:n] {
+		if size += p.bytes; i > 0 && size > limit {
+			n = i
+			break
+		}
+	}
 	batch := make([]*pending, n)
 	copy(batch, w.queue[:n])
 	w.queue = w.queue[n:]
@@ -84,8 +93,42 @@ func (w *writer) take(n int) []*pending {
 	return batch
 }
 
+// maxBatchBytes bounds the records one flush holds in memory (read back from the journal):
+// a quarter of --max-buffered-bytes, at most 32 MiB.
+func (w *writer) maxBatchBytes() int64 { return min(w.c.cfg.MaxBufferedBytes/4, 32<<20) }
+
+// load reads back from the journal the records of batch that are not in memory. A record that
+// cannot be read (a damaged journal) is dropped with an error log: it is returned apart so
+// that it is acknowledged and does not block the journal forever.
+func (w *writer) load(batch []*pending) (ok, lost []*pending) {
+	ok = batch[:0:0]
+	for _, p := range batch {
+		if p.rec == nil {
+			rec, err := w.c.j.read(p.loc)
+			if err != nil {
+				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
+				lost = append(lost, p)
+				continue
+			}
+			p.rec = rec
+		}
+		ok = append(ok, p)
+	}
+	return ok, lost
+}
+
+// unload drops records that the journal holds from memory.
+func unload(batch []*pending) {
+	for _, p := range batch {
+		if p.seq > 0 && !p.inMemory {
+			p.rec = nil
+		}
+	}
+}
+
 // requeue puts records that could not be made durable back at the front.
 func (w *writer) requeue(batch []*pending) {
+	unload(batch)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.queue = append(batch, w.queue...)
@@ -177,10 +220,12 @@ func (w *writer) final(ctx context.Context) error {
 
 // flushOnce makes one batch durable. It reports false when the batch had to be put back.
 func (w *writer) flushOnce(ctx context.Context) bool {
-	batch := w.take(w.c.cfg.BatchSize)
+	batch, lost := w.load(w.take(w.c.cfg.BatchSize))
+	w.ack(lost)
 	if len(batch) == 0 {
 		return true
 	}
+	defer unload(batch)
 	start := time.Now()
 	failed, err := w.writeBatch(ctx, batch, start)
 	if len(failed) > 0 {
@@ -288,10 +333,26 @@ func (w *writer) written(records, bytes int) {
 	w.c.stats.ObjectsWritten.Add(1)
 }
 
+// ack releases records that are in the sink (or a spill file): their cursor positions, their
+// memory, their place in the journal.
 func (w *writer) ack(batch []*pending) {
+	seqs := make([]int64, 0, len(batch))
 	for _, p := range batch {
-		p.tracker.done(p.eventTime, p.rec.QueryID)
-		w.c.budget.release(p.bytes)
+		if p.tracker != nil {
+			p.tracker.done(p.eventTime, p.queryID)
+		}
+		if p.inMemory {
+			w.c.budget.release(p.bytes)
+		}
+		if p.seq > 0 {
+			seqs = append(seqs, p.seq)
+		}
+		if p.fe != "" {
+			w.c.m.feWritten.WithLabelValues(p.fe).Inc()
+		}
+	}
+	if len(seqs) > 0 {
+		w.c.j.uploaded(seqs)
 	}
 }
 
@@ -309,18 +370,12 @@ func without(all, remove []*pending) []*pending {
 	return out
 }
 
+// saveCheckpoint writes the local checkpoint when it changed. With a Committer the sink's
+// position travels with every commit too; the local file adds the journal's cursors.
 func (w *writer) saveCheckpoint() {
-	if w.c.cfg.Committer != nil {
-		return // the checkpoint travels with every commit
-	}
 	cp := w.c.checkpointState()
-	same := len(cp.FEs) == len(w.lastCursor)
-	for host, fc := range cp.FEs {
-		if w.lastCursor[host] != fc.Cursor || len(fc.WrittenAbove) > 0 {
-			same = false
-		}
-	}
-	if same {
+	sig, _ := json.Marshal(cp) // Written is zero here: equal states give equal bytes
+	if bytes.Equal(sig, w.lastSaved) {
 		return
 	}
 	if err := cp.save(w.c.cfg.StateDir); err != nil {
@@ -328,15 +383,13 @@ func (w *writer) saveCheckpoint() {
 		w.c.log.Error("writing cursor checkpoint failed: a restart would re-collect from the previous one", "err", err)
 		return
 	}
-	w.lastCursor = map[string]int64{}
-	for host, fc := range cp.FEs {
-		w.lastCursor[host] = fc.Cursor
-	}
+	w.lastSaved = sig
 }
 
 func (w *writer) updateGauges() {
 	w.c.m.bufferBytes.Set(float64(w.c.budget.used.Load()))
 	w.c.m.pendingRecords.Set(float64(w.queued()))
+	w.c.m.journalBytes.Set(float64(w.c.j.diskBytes()))
 }
 
 type partitionGroup struct {

@@ -1,0 +1,549 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/srctl/srctl/lakehouse"
+)
+
+// The journal is the collector's local write-ahead log, in --state-dir/journal. Everything the
+// collector learns is appended to it as it happens, and made durable in batches (one fsync per
+// journalSyncEvery, shared by every append in between):
+//
+//   - a "detail" entry for each terminal query_detail entry as soon as it is polled, before its
+//     profile is fetched: from then on a SIGKILL does not lose the query, and the poll cursor may
+//     pass it (a restart resumes its profile fetch from the journal, not from the FE, which may
+//     have evicted the entry by then);
+//   - a "record" entry when the record is complete (profile fetched, or given up). The writer
+//     uploads records from the journal in batches; the checkpoint says up to which record the
+//     sink has them (journalPos.Through), so a restart uploads the rest once.
+//
+// Entries carry a sequence number that grows across segments. A segment (a file of JSON lines,
+// named by the first sequence number it holds) is deleted when every record in it is uploaded
+// and every detail in it has its record in the journal. A torn last line (a crash mid-append) is
+// ignored on recovery: it was never acknowledged.
+type journal struct {
+	dir string
+	id  string // names this journal in checkpoints: a position in another journal means nothing here
+
+	mu       sync.Mutex
+	f        *os.File
+	bw       *bufio.Writer
+	segFirst int64 // first sequence number of the open segment
+	segBytes int64 // bytes appended to the open segment
+	seq      int64 // last sequence number given out
+	segs     map[int64]*segmentInfo
+	// openDetails maps fe/query id to the segment of a detail entry whose record is not journaled
+	// yet: that segment must stay.
+	openDetails map[string]int64
+	// outstanding are the sequence numbers of records not yet uploaded (the writer acks them).
+	outstanding map[int64]struct{}
+	waiting     []func() // run, in append order, after the next fsync
+	syncErr     error
+	readers     map[int64]*os.File
+	wake        chan struct{}
+	stop        chan struct{}
+	stopped     chan struct{}
+	onSync      func(time.Duration) // metrics hook, called without the lock
+}
+
+// journalSyncEvery is the longest an append waits for its fsync: a SIGKILL loses at most the
+// entries of this window (their queries are polled again if the FE still has them).
+const journalSyncEvery = 100 * time.Millisecond
+
+// journalSegmentBytes is the size at which a new segment is started, so that uploaded ones can
+// be deleted while the collector runs.
+const journalSegmentBytes = 64 << 20
+
+type segmentInfo struct {
+	maxRecordSeq int64
+	open         int // details in this segment without a record yet
+}
+
+// journalEntry is one line of the journal.
+type journalEntry struct {
+	Seq    int64                    `json:"seq"`
+	Kind   string                   `json:"kind"` // "detail" or "record"
+	FE     string                   `json:"fe"`
+	Detail *QueryDetail             `json:"detail,omitempty"`
+	Record *lakehouse.ProfileRecord `json:"record,omitempty"`
+}
+
+// journalLoc says where a record's entry is, so that the writer need not keep it in memory.
+type journalLoc struct {
+	seg, off int64
+	n        int32
+}
+
+// journalPos is the checkpoint's reference into the journal: every record with a sequence number
+// at or below Through is in the sink.
+type journalPos struct {
+	ID      string `json:"id"`
+	Through int64  `json:"through"`
+}
+
+// recovered is what a journal held when it was opened.
+type recovered struct {
+	// details are polled entries whose record is not in the journal: fetch their profiles.
+	details []recoveredDetail
+	// records are journaled records above the uploaded position, in sequence order.
+	records []recoveredRecord
+	// ids are every query id in the journal, per FE, so that a re-poll does not collect them again.
+	ids map[string][]string
+}
+
+type recoveredDetail struct {
+	fe     string
+	detail QueryDetail
+}
+
+type recoveredRecord struct {
+	fe        string
+	queryID   string
+	eventTime int64
+	seq       int64
+	loc       journalLoc
+}
+
+const journalIDFile = "id"
+
+// openJournal opens (or creates) the journal in dir and reads what it holds. Records at or below
+// the furthest of the positions that name this journal count as uploaded: the local checkpoint
+// can be ahead of a committed one (spilled records), a commit ahead of the local one (a crash
+// right after it).
+func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
+	}
+	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{},
+		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
+	switch {
+	case err == nil && len(bytes.TrimSpace(idb)) > 0:
+		j.id = string(bytes.TrimSpace(idb))
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		var b [12]byte
+		rand.Read(b[:])
+		j.id = hex.EncodeToString(b[:])
+		if err := writeFileSync(filepath.Join(dir, journalIDFile), []byte(j.id+"\n")); err != nil {
+			return nil, nil, fmt.Errorf("naming the journal: %w", err)
+		}
+	default:
+		return nil, nil, fmt.Errorf("reading the journal's id: %w", err)
+	}
+	through := int64(0)
+	for _, pos := range positions {
+		if pos != nil && pos.ID == j.id {
+			through = max(through, pos.Through)
+		}
+	}
+	rec, err := j.recover(through)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := j.startSegment(); err != nil {
+		return nil, nil, err
+	}
+	go j.syncLoop()
+	return j, rec, nil
+}
+
+func writeFileSync(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// segments lists the segment files' first sequence numbers, ascending.
+func (j *journal) segments() ([]int64, error) {
+	names, err := filepath.Glob(filepath.Join(j.dir, "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, n := range names {
+		first, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(n), ".jsonl"), 10, 64)
+		if err == nil {
+			out = append(out, first)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (j *journal) segName(first int64) string {
+	return filepath.Join(j.dir, fmt.Sprintf("%020d.jsonl", first))
+}
+
+// recover reads every segment. Details without a record come back for fetching, records above
+// through for uploading.
+func (j *journal) recover(through int64) (*recovered, error) {
+	segs, err := j.segments()
+	if err != nil {
+		return nil, err
+	}
+	out := &recovered{ids: map[string][]string{}}
+	details := map[string]recoveredDetail{}
+	var order []string
+	for _, first := range segs {
+		info := &segmentInfo{}
+		j.segs[first] = info
+		f, err := os.Open(j.segName(first))
+		if err != nil {
+			return nil, fmt.Errorf("reading journal segment: %w", err)
+		}
+		r := bufio.NewReaderSize(f, 1<<20)
+		off := int64(0)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) == 0 || (err != nil && !errors.Is(err, io.EOF)) {
+				break
+			}
+			if line[len(line)-1] != '\n' {
+				break // a torn last line: never acknowledged
+			}
+			var e journalEntry
+			if json.Unmarshal(line, &e) != nil {
+				off += int64(len(line))
+				continue // damaged line: skip it, keep the rest
+			}
+			j.seq = max(j.seq, e.Seq)
+			switch {
+			case e.Kind == "detail" && e.Detail != nil:
+				key := e.FE + "/" + e.Detail.QueryID
+				if _, ok := details[key]; !ok {
+					order = append(order, key)
+				}
+				details[key] = recoveredDetail{fe: e.FE, detail: *e.Detail}
+				j.openDetails[key] = first
+				info.open++
+				out.ids[e.FE] = append(out.ids[e.FE], e.Detail.QueryID)
+			case e.Kind == "record" && e.Record != nil:
+				key := e.FE + "/" + e.Record.QueryID
+				if seg, ok := j.openDetails[key]; ok {
+					j.segs[seg].open--
+					delete(j.openDetails, key)
+				}
+				delete(details, key)
+				info.maxRecordSeq = max(info.maxRecordSeq, e.Seq)
+				out.ids[e.FE] = append(out.ids[e.FE], e.Record.QueryID)
+				if e.Seq > through {
+					j.outstanding[e.Seq] = struct{}{}
+					out.records = append(out.records, recoveredRecord{fe: e.FE, queryID: e.Record.QueryID,
+						eventTime: e.Record.EventTime, seq: e.Seq, loc: journalLoc{seg: first, off: off, n: int32(len(line))}})
+				}
+			}
+			off += int64(len(line))
+		}
+		f.Close()
+	}
+	for _, k := range order {
+		if d, ok := details[k]; ok {
+			out.details = append(out.details, d)
+		}
+	}
+	return out, nil
+}
+
+func (j *journal) startSegment() error {
+	first := j.seq + 1
+	f, err := os.OpenFile(j.segName(first), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening a journal segment: %w", err)
+	}
+	if j.f != nil {
+		if err := j.flushLocked(); err != nil {
+			f.Close()
+			return err
+		}
+		j.f.Close()
+	}
+	j.f, j.segFirst, j.segBytes = f, first, 0
+	if j.bw == nil {
+		j.bw = bufio.NewWriterSize(f, 1<<20)
+	} else {
+		j.bw.Reset(f)
+	}
+	if _, ok := j.segs[first]; !ok {
+		j.segs[first] = &segmentInfo{}
+	}
+	syncDir(j.dir)
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// appendDetail journals a polled terminal entry; then runs after it is durable.
+func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	if _, _, err := j.appendLocked(journalEntry{Seq: j.seq, Kind: "detail", FE: fe, Detail: d}); err != nil {
+		return err
+	}
+	key := fe + "/" + d.QueryID
+	if _, ok := j.openDetails[key]; !ok {
+		j.openDetails[key] = j.segFirst
+		j.segs[j.segFirst].open++
+	}
+	j.later(then)
+	return nil
+}
+
+// appendRecord journals a complete record; then gets its sequence number and location after it
+// is durable.
+func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then func(seq int64, loc journalLoc)) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	seq := j.seq
+	off, n, err := j.appendLocked(journalEntry{Seq: seq, Kind: "record", FE: fe, Record: rec})
+	if err != nil {
+		return err
+	}
+	loc := journalLoc{seg: j.segFirst, off: off, n: int32(n)}
+	key := fe + "/" + rec.QueryID
+	if seg, ok := j.openDetails[key]; ok {
+		j.segs[seg].open--
+		delete(j.openDetails, key)
+	}
+	j.segs[j.segFirst].maxRecordSeq = seq
+	j.outstanding[seq] = struct{}{}
+	j.later(func() { then(seq, loc) })
+	return nil
+}
+
+// afterSync runs fn once everything appended so far is durable.
+func (j *journal) afterSync(fn func()) {
+	j.mu.Lock()
+	j.later(fn)
+	j.mu.Unlock()
+}
+
+// later queues fn for the next fsync and wakes the syncer; j.mu is held.
+func (j *journal) later(fn func()) {
+	if fn != nil {
+		j.waiting = append(j.waiting, fn)
+	}
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (j *journal) appendLocked(e journalEntry) (off int64, n int, err error) {
+	if j.segBytes >= journalSegmentBytes {
+		if err := j.startSegment(); err != nil {
+			return 0, 0, err
+		}
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return 0, 0, fmt.Errorf("encoding a journal entry: %w", err)
+	}
+	line = append(line, '\n')
+	off = j.segBytes
+	if _, err := j.bw.Write(line); err != nil {
+		return 0, 0, fmt.Errorf("appending to the journal: %w", err)
+	}
+	j.segBytes += int64(len(line))
+	return off, len(line), nil
+}
+
+func (j *journal) flushLocked() error {
+	if err := j.bw.Flush(); err != nil {
+		return err
+	}
+	return j.f.Sync()
+}
+
+// syncLoop makes appends durable every journalSyncEvery (when there are any) and then runs
+// their callbacks in order. A failed fsync keeps the callbacks for the next try: nothing is
+// acknowledged that is not on disk.
+func (j *journal) syncLoop() {
+	defer close(j.stopped)
+	for {
+		select {
+		case <-j.stop:
+			j.syncNow()
+			return
+		case <-j.wake:
+		}
+		select {
+		case <-j.stop:
+			j.syncNow()
+			return
+		case <-time.After(journalSyncEvery):
+		}
+		j.syncNow()
+	}
+}
+
+func (j *journal) syncNow() {
+	start := time.Now()
+	j.mu.Lock()
+	fns := j.waiting
+	err := j.flushLocked()
+	if err == nil {
+		j.waiting = nil
+	}
+	j.syncErr = err
+	j.mu.Unlock()
+	if err != nil {
+		// Retry soon; the entries stay unacknowledged meanwhile.
+		time.AfterFunc(time.Second, func() { j.later(nil) })
+		return
+	}
+	if j.onSync != nil && len(fns) > 0 {
+		j.onSync(time.Since(start))
+	}
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// close makes what was appended durable, runs the callbacks and closes the files.
+func (j *journal) close() error {
+	close(j.stop)
+	<-j.stopped
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, r := range j.readers {
+		r.Close()
+	}
+	j.readers = nil
+	err := j.syncErr
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// read returns the record at loc.
+func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
+	j.mu.Lock()
+	r, ok := j.readers[loc.seg]
+	if !ok {
+		var err error
+		if r, err = os.Open(j.segName(loc.seg)); err != nil {
+			j.mu.Unlock()
+			return nil, fmt.Errorf("reading a journaled record: %w", err)
+		}
+		j.readers[loc.seg] = r
+	}
+	j.mu.Unlock()
+	buf := make([]byte, loc.n)
+	if _, err := r.ReadAt(buf, loc.off); err != nil {
+		return nil, fmt.Errorf("reading a journaled record: %w", err)
+	}
+	var e journalEntry
+	if err := json.Unmarshal(buf, &e); err != nil || e.Record == nil {
+		return nil, fmt.Errorf("journal segment %d at %d holds no record (damaged?): %v", loc.seg, loc.off, err)
+	}
+	return e.Record, nil
+}
+
+// uploaded marks records as in the sink (or in a spill file) and deletes segments no longer needed.
+func (j *journal) uploaded(seqs []int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, s := range seqs {
+		delete(j.outstanding, s)
+	}
+	through := j.throughLocked()
+	var firsts []int64
+	for first := range j.segs {
+		firsts = append(firsts, first)
+	}
+	sort.Slice(firsts, func(a, b int) bool { return firsts[a] < firsts[b] })
+	for _, first := range firsts {
+		info := j.segs[first]
+		if first == j.segFirst || info.open > 0 || info.maxRecordSeq > through {
+			continue
+		}
+		if r, ok := j.readers[first]; ok {
+			r.Close()
+			delete(j.readers, first)
+		}
+		if err := os.Remove(j.segName(first)); err == nil || errors.Is(err, fs.ErrNotExist) {
+			delete(j.segs, first)
+		}
+	}
+}
+
+// through is the position to checkpoint: every record at or below it is uploaded.
+func (j *journal) through() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.throughLocked()
+}
+
+// throughAfter is through as it will be once seqs are uploaded too (for a commit that carries
+// its own checkpoint).
+func (j *journal) throughAfter(seqs []int64) int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	skip := make(map[int64]bool, len(seqs))
+	for _, s := range seqs {
+		skip[s] = true
+	}
+	lowest := j.seq + 1
+	for s := range j.outstanding {
+		if !skip[s] && s < lowest {
+			lowest = s
+		}
+	}
+	return lowest - 1
+}
+
+func (j *journal) throughLocked() int64 {
+	lowest := j.seq + 1
+	for s := range j.outstanding {
+		lowest = min(lowest, s)
+	}
+	return lowest - 1
+}
+
+// diskBytes is the size of the journal's segments, for the metrics.
+func (j *journal) diskBytes() int64 {
+	segs, _ := j.segments()
+	var n int64
+	for _, first := range segs {
+		if st, err := os.Stat(j.segName(first)); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
