@@ -212,6 +212,25 @@ type collectorRuns struct {
 	log  *os.File // stdout and stderr of every process
 	mu   sync.Mutex
 	up   []interval
+	// peakRSS is the largest VmHWM of a collector process, read before each is stopped.
+	peakRSS int64
+}
+
+// notePeak records cmd's peak resident memory.
+func (r *collectorRuns) notePeak(cmd *exec.Cmd) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(rest), &kb)
+			r.mu.Lock()
+			r.peakRSS = max(r.peakRSS, kb<<10)
+			r.mu.Unlock()
+		}
+	}
 }
 
 func (r *collectorRuns) start() *exec.Cmd {
@@ -239,6 +258,7 @@ func (r *collectorRuns) killAndRestart(t0 time.Time, killAt []time.Duration) *ex
 	cmd := r.start()
 	for _, at := range killAt {
 		time.Sleep(time.Until(t0.Add(at)))
+		r.notePeak(cmd)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		r.stopped()
@@ -250,6 +270,7 @@ func (r *collectorRuns) killAndRestart(t0 time.Time, killAt []time.Duration) *ex
 
 // stop ends cmd with SIGTERM and returns its exit error.
 func (r *collectorRuns) stop(cmd *exec.Cmd) error {
+	r.notePeak(cmd)
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
 	r.stopped()

@@ -59,10 +59,19 @@ Records keep every key of the earlier collector (ts, fe_host, cluster, sr_query_
 database, user, start_time, end_time, duration_ms, sql_text, query_hash, profile_text) and add
 srctl's own (FE statistics, error_message, fingerprint, endpoint, profile_status, ...).
 
-Nothing is lost: per FE the cursor checkpointed in --state-dir only covers records already in the
-sink, or spilled to --state-dir/spill when the sink is down (replayed when it is back and at
-start-up). A crash may repeat records; (cluster, sr_query_id) identifies them. SIGTERM flushes
-and exits 0. The FE password is read only from SRCTL_FE_PASSWORD (or FE_PASSWORD) or
+Nothing is lost: each query is written to a journal in --state-dir/journal (fsync every
+100 ms) as soon as it is polled, before its profile is fetched, and its record again when it is
+complete; records are uploaded from there in batches. A restart (SIGKILL included) resumes the
+profile fetches and uploads from the journal instead of re-reading the FE, which keeps query
+details for 30 s and the last --fe-profiles-kept profiles. In Kubernetes --state-dir must be a
+volume that survives container restarts (an emptyDir survives those, not a pod's rescheduling;
+a PersistentVolumeClaim survives both); without it a restart re-reads what the FEs still hold.
+When the sink is down, batches are spilled to --state-dir/spill and replayed later. A profile
+is fetched a second after its query ends; FAILED and CANCELLED queries get one attempt and are
+written either way. A window the FE evicted before it was polled is logged, counted
+(srctl_collect_gaps_total) and written as a record with state GAP. A crash may repeat the
+records of the last upload; (cluster, sr_query_id) identifies them. SIGTERM flushes and exits 0.
+The FE password is read only from SRCTL_FE_PASSWORD (or FE_PASSWORD) or
 --fe-password-file, and never printed. The FE user needs GRANT OPERATE ON SYSTEM on FEs that
 enforce HTTP authorisation.
 
@@ -70,8 +79,7 @@ Sinks: a directory (plain path or file://DIR), gs://bucket/prefix (application-d
 credentials), s3://bucket/prefix (the AWS credential chain), or an Apache Iceberg table
 iceberg://local/<namespace>.profiles in the embedded catalog under --lake-dir: each flush is
 one snapshot holding the records and the per-FE cursors, so a restart resumes from the table
-and a crash neither loses nor duplicates a record (exactly once; --state-dir keeps only spill
-files then). Without --sink the earlier
+and a crash neither loses nor duplicates a record (exactly once). Without --sink the earlier
 collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, else ` + defaultProfileSink + `.`,
 		Example: `  # Two FEs, local files, metrics on 127.0.0.1:9091
   SRCTL_FE_PASSWORD=... srctl collect --cluster prod --fe-hosts fe-0:8030,fe-1:8030 --sink ./lake/profiles
@@ -105,7 +113,8 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.DurationVar(&c.DedupTTL, "dedup-ttl", c.DedupTTL, "how long a collected query id is remembered to drop repeats")
 	f.IntVar(&c.DedupSize, "dedup-size", c.DedupSize, "how many collected query ids are remembered")
 	f.IntVar(&c.MaxFetches, "max-concurrent-fetches", c.MaxFetches, "profile fetches in flight per FE")
-	f.DurationVar(&c.ProfileRetryFor, "profile-retry-for", c.ProfileRetryFor, "how long a profile that is not there yet (HTTP 404, built asynchronously) is retried")
+	f.DurationVar(&c.ProfileRetryFor, "profile-retry-for", c.ProfileRetryFor, "how long a FINISHED query's profile that is not there yet (HTTP 404, built asynchronously) is retried")
+	f.IntVar(&c.ProfilesKept, "fe-profiles-kept", c.ProfilesKept, "the FEs' profile_info_reserved_num: with the rate queries finish it tells how long a profile lives, which paces polls and ends retries of evicted profiles")
 	f.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "timeout of one FE or sink request")
 	f.Var(&o.maxProfileBytes, "max-profile-bytes", "largest profile fetched; larger ones are recorded as too_large")
 	f.DurationVar(&c.SpillAfter, "spill-after", c.SpillAfter, "how long a failing sink write is retried before the batch is spilled to --state-dir")
@@ -185,12 +194,11 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Registerer = reg
-	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
-		// The heap is bounded by --max-buffered-bytes (plus one batch being encoded), so the GC
-		// is paced by a memory limit above that instead of by heap growth: at thousands of
-		// profiles per second, GOGC=100 would collect many times more often for no gain.
-		debug.SetMemoryLimit(2*cfg.MaxBufferedBytes + 64<<20)
-		debug.SetGCPercent(-1)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The heap is bounded by --max-buffered-bytes (profiles being fetched) plus one upload
+		// batch read back from the journal (a quarter of it): a soft limit above that makes the
+		// GC work harder before the pod nears its memory limit, and GOGC stays on as a backstop.
+		debug.SetMemoryLimit(cfg.MaxBufferedBytes + cfg.MaxBufferedBytes/2 + 64<<20)
 	}
 	col, err := collector.New(cfg)
 	if err != nil {

@@ -16,7 +16,12 @@ type Workload struct {
 	FailRate        float64       // fraction ending FAILED
 	ProfileRate     float64       // fraction that get a profile (enable_profile); default 1
 	ProfileBytes    int           // approximate profile size; default 4 KiB
-	MaxProfileDelay time.Duration // async profile build delay, uniform in [0, MaxProfileDelay]
+	MaxProfileBytes int           // when above ProfileBytes, sizes are uniform in [ProfileBytes, MaxProfileBytes]
+	MinProfileDelay time.Duration // async profile build delay, uniform in [MinProfileDelay, MaxProfileDelay]
+	MaxProfileDelay time.Duration
+	// FailedNoProfile is the fraction of FAILED queries that fail in analysis, before any
+	// fragment runs: StarRocks builds no profile for them.
+	FailedNoProfile float64
 	Seed            uint64
 }
 
@@ -126,12 +131,19 @@ func (w *Workload) query(rng *rand.Rand) Query {
 		ScanRows:     rng.Int64N(1e7), ScanBytes: rng.Int64N(1e10),
 		CPUCostNs: rng.Int64N(1e9), MemCostBytes: rng.Int64N(1e9),
 	}
-	if w.MaxProfileDelay > 0 {
-		q.ProfileDelay = time.Duration(rng.Int64N(int64(w.MaxProfileDelay)))
+	if w.MaxProfileBytes > w.ProfileBytes {
+		q.ProfileBytes += rng.IntN(w.MaxProfileBytes - w.ProfileBytes)
+	}
+	q.ProfileDelay = w.MinProfileDelay
+	if w.MaxProfileDelay > w.MinProfileDelay {
+		q.ProfileDelay += time.Duration(rng.Int64N(int64(w.MaxProfileDelay - w.MinProfileDelay)))
 	}
 	if w.FailRate > 0 && rng.Float64() < w.FailRate {
 		q.Failed = true
 		q.ErrorMessage = "Getting analyzing error. Detail message: Unknown table 'shop.orderz'."
+		if rng.Float64() < w.FailedNoProfile {
+			q.HasProfile = false
+		}
 	}
 	return q
 }

@@ -115,16 +115,27 @@ func FreeAddr(t testing.TB) string {
 // ProcessRSS is a process's resident memory in bytes (Linux: /proc/PID/status).
 func ProcessRSS(t testing.TB, pid int) int64 {
 	t.Helper()
+	return procStatusBytes(t, pid, "VmRSS:")
+}
+
+// ProcessPeakRSS is the most resident memory the process pid has had (VmHWM).
+func ProcessPeakRSS(t testing.TB, pid int) int64 {
+	t.Helper()
+	return procStatusBytes(t, pid, "VmHWM:")
+}
+
+func procStatusBytes(t testing.TB, pid int, key string) int64 {
+	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}
 	}
-	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	t.Fatalf("no %s in /proc/%d/status", key, pid)
 	return 0
 }
