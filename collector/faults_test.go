@@ -304,7 +304,10 @@ func TestAPIVersions(t *testing.T) {
 	}
 }
 
-func TestGapAfterLongPauseIsCounted(t *testing.T) {
+// TestGapAfterRestartIsReported: the collector is down for three times the FE's retention while
+// queries run; the restart must report the window it can no longer read (log, metric, and a GAP
+// record covering the queries that were lost) instead of silently continuing.
+func TestGapAfterRestartIsReported(t *testing.T) {
 	e := newTestEnv(t, fedouble.Config{Retention: time.Second, EvictEvery: 200 * time.Millisecond})
 	cfg := e.cfg
 	cfg.Retention = time.Second
@@ -317,24 +320,91 @@ func TestGapAfterLongPauseIsCounted(t *testing.T) {
 	if counterValue(t, e.reg, "srctl_collect_gaps_total", nil) != 0 {
 		t.Fatal("gap counted without a pause")
 	}
+	before := map[string]bool{}
+	for _, tr := range e.fe.Truths() {
+		before[tr.ID] = true
+	}
 	// Queries run and are evicted while the collector is down for 3x the retention.
 	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 3})
 	time.Sleep(3 * time.Second)
 	runWorkload([]*fedouble.FE{e.fe}, 50, 300*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 4})
-	e.reg = nil
-	cfg.Registerer = nil
-	c, err := New(cfg)
-	if err != nil {
+	var logs syncBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	stop = e.run(t, cfg)
+	// Everything the FE still holds (after the gap) is collected.
+	waitFor(t, "the queries after the gap", 10*time.Second, func() bool {
+		var gapEnd time.Time
+		got := map[string]bool{}
+		for _, r := range readAll(t, e.sink) {
+			if r.State == "GAP" {
+				gapEnd = r.EndTime
+			}
+			got[r.QueryID] = true
+		}
+		if gapEnd.IsZero() {
+			return false
+		}
+		for _, tr := range e.fe.Truths() {
+			if tr.Ended && time.Unix(0, tr.EndEventTime).After(gapEnd) && !got[tr.ID] {
+				return false
+			}
+		}
+		return true
+	})
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Run(ctx); err != nil {
-		t.Fatal(err)
+	if got := counterValue(t, e.reg, "srctl_collect_gaps_total", nil); got != 1 {
+		t.Fatalf("gaps = %v, want 1", got)
 	}
-	if got := c.m.gaps.WithLabelValues(strings.TrimPrefix(e.srv.URL, "http://")); testCounter(got) != 1 {
-		t.Fatalf("gaps = %v, want 1", testCounter(got))
+	if !strings.Contains(logs.String(), "possible gap") {
+		t.Errorf("no gap in the log:\n%s", logs.String())
 	}
+	var gaps []lakehouse.ProfileRecord
+	got := map[string]bool{}
+	for _, r := range readAll(t, e.sink) {
+		if r.State == "GAP" {
+			gaps = append(gaps, r)
+		}
+		got[r.QueryID] = true
+	}
+	if len(gaps) != 1 {
+		t.Fatalf("%d GAP records, want 1", len(gaps))
+	}
+	g := gaps[0]
+	lost := 0
+	for _, tr := range e.fe.Truths() {
+		if before[tr.ID] || got[tr.ID] {
+			continue
+		}
+		lost++
+		end := time.Unix(0, tr.EndEventTime)
+		if end.Before(g.StartTime) || end.After(g.EndTime) {
+			t.Errorf("lost query %s ended at %s, outside the gap record's window %s .. %s", tr.ID, end, g.StartTime, g.EndTime)
+		}
+	}
+	if lost == 0 {
+		t.Fatal("nothing was lost: the scenario did not evict anything")
+	}
+	t.Logf("gap window %s .. %s (%s) covers the %d lost queries", g.StartTime.Format("15:04:05.000"), g.EndTime.Format("15:04:05.000"), g.EndTime.Sub(g.StartTime), lost)
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestFEClockJumpBackIsDetected(t *testing.T) {

@@ -243,7 +243,9 @@ func (c *Collector) checkGap(fe *feState, cursor int64, entries []QueryDetail, f
 	if horizon.IsZero() {
 		return // a new FE: its whole cache is read, nothing was promised before it
 	}
-	evictedTo := feNow.Add(-c.cfg.Retention)
+	// feNow comes from the Date header, whole seconds: the FE's clock may be up to a second
+	// later, and so may what it has evicted.
+	evictedTo := feNow.Add(time.Second - c.cfg.Retention)
 	if !evictedTo.After(horizon.Add(time.Second)) {
 		return
 	}

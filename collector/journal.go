@@ -69,7 +69,7 @@ const journalSyncEvery = 100 * time.Millisecond
 
 // journalSegmentBytes is the size at which a new segment is started, so that uploaded ones can
 // be deleted while the collector runs.
-const journalSegmentBytes = 64 << 20
+var journalSegmentBytes int64 = 64 << 20 // a variable for tests
 
 type segmentInfo struct {
 	maxRecordSeq int64

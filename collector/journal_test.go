@@ -1,0 +1,161 @@
+package collector
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/lakehouse"
+)
+
+func appendAndWait(t *testing.T, j *journal, fe string, detail *QueryDetail, rec *lakehouse.ProfileRecord) (seq int64) {
+	t.Helper()
+	done := make(chan struct{})
+	var err error
+	if detail != nil {
+		err = j.appendDetail(fe, detail, func() { close(done) })
+	} else {
+		err = j.appendRecord(fe, rec, func(s int64, _ journalLoc) { seq = s; close(done) })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("append never became durable")
+	}
+	return seq
+}
+
+// TestJournalRecovery: a reopened journal gives back the details without a record (to fetch)
+// and the records above the uploaded position (to upload), ignores a torn last line and skips a
+// damaged one.
+func TestJournalRecovery(t *testing.T) {
+	dir := t.TempDir()
+	j, rec, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.details)+len(rec.records) != 0 {
+		t.Fatalf("a new journal recovered %+v", rec)
+	}
+	for _, id := range []string{"q1", "q2", "q3"} {
+		appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: id, EventTime: 100, State: "FINISHED"}, nil)
+	}
+	s1 := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q1", EventTime: 100, FEHost: "fe-0:8030"})
+	s2 := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q2", EventTime: 101, FEHost: "fe-0:8030", ProfileText: "p2"})
+	j.uploaded([]int64{s1})
+	pos := &journalPos{ID: j.id, Through: j.through()}
+	if pos.Through != s1 {
+		t.Fatalf("through %d after uploading %d of %d, %d", pos.Through, s1, s1, s2)
+	}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	// A crash mid-append leaves a torn line; a disk error a damaged one before it.
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	f, err := os.OpenFile(segs[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{garbage}\n{\"seq\":99,\"kind\":\"record\",\"fe\":\"fe-0:8030\",\"record\":{\"sr_query_id\":\"q3\"")
+	f.Close()
+
+	j2, rec, err := openJournal(dir, pos, &journalPos{ID: "another-journal", Through: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.close()
+	if j2.id != j.id {
+		t.Fatalf("journal id changed: %s → %s", j.id, j2.id)
+	}
+	if len(rec.details) != 1 || rec.details[0].detail.QueryID != "q3" {
+		t.Errorf("recovered details %+v, want q3 only (q1, q2 have records; the torn q3 record does not count)", rec.details)
+	}
+	if len(rec.records) != 1 || rec.records[0].queryID != "q2" || rec.records[0].seq != s2 {
+		t.Fatalf("recovered records %+v, want q2 (q1 is uploaded)", rec.records)
+	}
+	r, err := j2.read(rec.records[0].loc)
+	if err != nil || r.ProfileText != "p2" {
+		t.Fatalf("read back %+v, %v", r, err)
+	}
+	if len(rec.ids["fe-0:8030"]) != 5 {
+		t.Errorf("ids %v, want the 3 details and 2 records", rec.ids)
+	}
+	// New entries continue the sequence.
+	if s := appendAndWait(t, j2, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q3"}); s <= s2 {
+		t.Errorf("sequence restarted: %d after %d", s, s2)
+	}
+}
+
+// TestJournalDeletesSegmentsOnceUploaded: a segment goes when its records are uploaded and its
+// details have records; not before.
+func TestJournalDeletesSegmentsOnceUploaded(t *testing.T) {
+	old := journalSegmentBytes
+	journalSegmentBytes = 1 // every entry starts a new segment
+	t.Cleanup(func() { journalSegmentBytes = old })
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	count := func() int { s, _ := j.segments(); return len(s) }
+	appendAndWait(t, j, "fe", &QueryDetail{QueryID: "a"}, nil)
+	appendAndWait(t, j, "fe", &QueryDetail{QueryID: "b"}, nil)
+	sa := appendAndWait(t, j, "fe", nil, &lakehouse.ProfileRecord{QueryID: "a"})
+	appendAndWait(t, j, "fe", &QueryDetail{QueryID: "c"}, nil) // the open segment
+	n := count()
+	j.uploaded([]int64{sa})
+	// a's detail and record segments go; b's detail stays (no record yet); the open one stays.
+	if got := count(); got != n-2 {
+		t.Fatalf("%d segments after the upload, want %d", got, n-2)
+	}
+	sb := appendAndWait(t, j, "fe", nil, &lakehouse.ProfileRecord{QueryID: "b"})
+	j.uploaded(nil)
+	if got := count(); got != n-2 {
+		t.Fatalf("b's record is not uploaded yet, but segments went: %d", got)
+	}
+	j.uploaded([]int64{sb})
+	if got := count(); got != 2 { // c's detail (no record) and the open segment
+		t.Fatalf("%d segments left, want 2", got)
+	}
+}
+
+// TestRestartResumesFetchesFromTheJournal: the collector stops while profiles are still being
+// built; by the restart the FE has evicted the query details, so the queries can only come
+// from the journal, and they do, with their profiles.
+func TestRestartResumesFetchesFromTheJournal(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{Retention: time.Second, EvictEvery: 100 * time.Millisecond})
+	cfg := e.cfg
+	cfg.Retention = time.Second
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 2000,
+		MinProfileDelay: 3 * time.Second, MaxProfileDelay: 3500 * time.Millisecond})
+	ended := e.fe.Stats().Ended
+	waitFor(t, "details journaled", 10*time.Second, func() bool {
+		return counterValue(t, e.reg, "srctl_collect_journaled_total", map[string]string{"kind": "detail"}) >= float64(ended)
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readAll(t, e.sink)); n == ended {
+		t.Fatalf("all %d records written before the stop: the test proves nothing", n)
+	}
+	time.Sleep(1500 * time.Millisecond) // the FE evicts every query detail
+	stop = e.run(t, cfg)
+	waitFor(t, "all records", 15*time.Second, func() bool { return len(readAll(t, e.sink)) >= ended })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if dups := checkComplete(t, []*fedouble.FE{e.fe}, readAll(t, e.sink)); dups != 0 {
+		t.Errorf("%d duplicates", dups)
+	}
+	if got := counterValue(t, e.reg, "srctl_collect_entries_seen_total", nil); got != 0 {
+		t.Errorf("the restart polled %v entries: the FE should have evicted them all", got)
+	}
+}
+
