@@ -391,7 +391,8 @@ func (c *Collector) complete(it *item, profile, status string) {
 // failed or for spill replays, in memory.
 type pending struct {
 	rec       *lakehouse.ProfileRecord
-	seq       int64 // journal sequence number; 0 for records not from the journal
+	raw       []byte // the record's JSON read back from the journal (JSONL sinks)
+	seq       int64  // journal sequence number; 0 for records not from the journal
 	loc       journalLoc
 	tracker   *cursorTracker
 	eventTime int64
@@ -399,6 +400,14 @@ type pending struct {
 	queryID   string
 	bytes     int64
 	inMemory  bool // bytes are accounted in the budget
+}
+
+// partition is the hour the record is filed under.
+func (p *pending) partition() time.Time {
+	if p.rec == nil {
+		return time.Unix(p.loc.part, 0).UTC()
+	}
+	return p.rec.PartitionTime().UTC().Truncate(time.Hour)
 }
 
 // retryDelay paces profile retries: 200ms, 400ms, 800ms, then every second. The cap stays well

@@ -56,6 +56,8 @@ type journal struct {
 	outstanding map[int64]struct{}
 	waiting     []func() // run, in append order, after the next fsync
 	syncErr     error
+	line        bytes.Buffer  // reused to build a record line
+	enc         *json.Encoder // writes into line; HTML left unescaped, as the JSONL writer
 	readers     map[int64]*os.File
 	wake        chan struct{}
 	stop        chan struct{}
@@ -81,15 +83,23 @@ type journalEntry struct {
 	Seq    int64                    `json:"seq"`
 	Kind   string                   `json:"kind"` // "detail" or "record"
 	FE     string                   `json:"fe"`
+	Part   int64                    `json:"part,omitempty"` // records: partition hour, unix seconds
 	Detail *QueryDetail             `json:"detail,omitempty"`
 	Record *lakehouse.ProfileRecord `json:"record,omitempty"`
 }
 
-// journalLoc says where a record's entry is, so that the writer need not keep it in memory.
+// journalLoc says where a record is in the journal, so that the writer need not keep it in
+// memory: off and n delimit the record's own JSON inside its line (a record line is a header and
+// the record exactly as a JSONL sink stores it, so uploads copy bytes instead of re-encoding).
 type journalLoc struct {
 	seg, off int64
 	n        int32
+	part     int64 // the record's partition hour, unix seconds
 }
+
+// recordKey precedes a record's JSON in its line; nothing before it can contain it (the header's
+// only string is a JSON-escaped host name, in which a bare quote cannot appear).
+var recordKey = []byte(`,"record":`)
 
 // journalPos is the checkpoint's reference into the journal: every record with a sequence number
 // at or below Through is in the sink.
@@ -254,10 +264,12 @@ func (j *journal) recover(through int64) (*recovered, error) {
 				delete(details, key)
 				info.maxRecordSeq = max(info.maxRecordSeq, e.Seq)
 				out.ids[e.FE] = append(out.ids[e.FE], e.Record.QueryID)
-				if e.Seq > through {
+				if i := bytes.Index(line, recordKey); e.Seq > through && i > 0 {
 					j.outstanding[e.Seq] = struct{}{}
+					start := i + len(recordKey)
 					out.records = append(out.records, recoveredRecord{fe: e.FE, queryID: e.Record.QueryID,
-						eventTime: e.Record.EventTime, seq: e.Seq, loc: journalLoc{seg: first, off: off, n: int32(len(line))}})
+						eventTime: e.Record.EventTime, seq: e.Seq,
+						loc: journalLoc{seg: first, off: off + int64(start), n: int32(len(line) - start - 2), part: e.Part}})
 				}
 			}
 			off += int64(len(line))
@@ -327,13 +339,39 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then func(seq int64, loc journalLoc)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.seq++
-	seq := j.seq
-	off, n, err := j.appendLocked(journalEntry{Seq: seq, Kind: "record", FE: fe, Record: rec})
-	if err != nil {
-		return err
+	if j.segBytes >= journalSegmentBytes {
+		if err := j.startSegment(); err != nil {
+			return err
+		}
 	}
-	loc := journalLoc{seg: j.segFirst, off: off, n: int32(n)}
+	seq := j.seq + 1
+	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
+	host, _ := json.Marshal(fe)
+	j.line.Reset()
+	fmt.Fprintf(&j.line, `{"seq":%d,"kind":"record","fe":%s,"part":%d`, seq, host, part)
+	j.line.Write(recordKey)
+	start := j.line.Len()
+	if j.enc == nil {
+		j.enc = json.NewEncoder(&j.line)
+		j.enc.SetEscapeHTML(false)
+	}
+	if err := j.enc.Encode(rec); err != nil {
+		return fmt.Errorf("encoding a journal record: %w", err)
+	}
+	j.line.Truncate(j.line.Len() - 1) // Encode's newline
+	n := j.line.Len() - start
+	j.line.WriteString("}\n")
+	off := j.segBytes
+	if _, err := j.bw.Write(j.line.Bytes()); err != nil {
+		return fmt.Errorf("appending to the journal: %w", err)
+	}
+	j.segBytes += int64(j.line.Len())
+	j.seq = seq
+	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(n), part: part}
+	if j.line.Cap() > 4<<20 {
+		j.line = bytes.Buffer{} // one huge profile must not stay pinned
+		j.enc = nil
+	}
 	key := fe + "/" + rec.QueryID
 	if seg, ok := j.openDetails[key]; ok {
 		j.segs[seg].open--
@@ -451,8 +489,8 @@ func (j *journal) close() error {
 	return err
 }
 
-// read returns the record at loc.
-func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
+// readRaw returns the JSON of the record at loc, as a JSONL sink stores it (without newline).
+func (j *journal) readRaw(loc journalLoc) ([]byte, error) {
 	j.mu.Lock()
 	r, ok := j.readers[loc.seg]
 	if !ok {
@@ -468,11 +506,25 @@ func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
 	if _, err := r.ReadAt(buf, loc.off); err != nil {
 		return nil, fmt.Errorf("reading a journaled record: %w", err)
 	}
-	var e journalEntry
-	if err := json.Unmarshal(buf, &e); err != nil || e.Record == nil {
-		return nil, fmt.Errorf("journal segment %d at %d holds no record (damaged?): %v", loc.seg, loc.off, err)
+	// A full validation would cost a pass over every profile; a record's JSON is an object,
+	// and a damaged or misplaced read rarely both starts and ends like one.
+	if len(buf) < 2 || buf[0] != '{' || buf[len(buf)-1] != '}' {
+		return nil, fmt.Errorf("journal segment %d at %d holds no record (damaged?)", loc.seg, loc.off)
 	}
-	return e.Record, nil
+	return buf, nil
+}
+
+// read returns the record at loc, decoded.
+func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
+	raw, err := j.readRaw(loc)
+	if err != nil {
+		return nil, err
+	}
+	var rec lakehouse.ProfileRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("journal segment %d at %d: %w", loc.seg, loc.off, err)
+	}
+	return &rec, nil
 }
 
 // uploaded marks records as in the sink (or in a spill file) and deletes segments no longer needed.

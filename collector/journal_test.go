@@ -158,4 +158,3 @@ func TestRestartResumesFetchesFromTheJournal(t *testing.T) {
 		t.Errorf("the restart polled %v entries: the FE should have evicted them all", got)
 	}
 }
-

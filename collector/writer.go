@@ -97,20 +97,25 @@ func (w *writer) take(n int) []*pending {
 // a quarter of --max-buffered-bytes, at most 32 MiB.
 func (w *writer) maxBatchBytes() int64 { return min(w.c.cfg.MaxBufferedBytes/4, 32<<20) }
 
-// load reads back from the journal the records of batch that are not in memory. A record that
-// cannot be read (a damaged journal) is dropped with an error log: it is returned apart so
-// that it is acknowledged and does not block the journal forever.
+// load reads back from the journal the records of batch that are not in memory: as raw JSON
+// for a JSONL sink (copied into the object as they are), decoded for a Committer. A record that
+// cannot be read (a damaged journal) is dropped with an error log: it is returned apart so that
+// it is acknowledged and does not hold the journal forever.
 func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	ok = batch[:0:0]
 	for _, p := range batch {
-		if p.rec == nil {
-			rec, err := w.c.j.read(p.loc)
+		if p.rec == nil && p.raw == nil {
+			var err error
+			if w.c.cfg.Committer != nil {
+				p.rec, err = w.c.j.read(p.loc)
+			} else {
+				p.raw, err = w.c.j.readRaw(p.loc)
+			}
 			if err != nil {
 				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
 				lost = append(lost, p)
 				continue
 			}
-			p.rec = rec
 		}
 		ok = append(ok, p)
 	}
@@ -121,7 +126,7 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 func unload(batch []*pending) {
 	for _, p := range batch {
 		if p.seq > 0 && !p.inMemory {
-			p.rec = nil
+			p.rec, p.raw = nil, nil
 		}
 	}
 }
@@ -401,7 +406,7 @@ func groupByPartition(batch []*pending) []partitionGroup {
 	idx := map[time.Time]int{}
 	var groups []partitionGroup
 	for _, p := range batch {
-		h := p.rec.PartitionTime().UTC().Truncate(time.Hour)
+		h := p.partition()
 		i, ok := idx[h]
 		if !ok {
 			i = len(groups)
@@ -419,7 +424,11 @@ func groupByPartition(batch []*pending) []partitionGroup {
 func (w *writer) encode(records []*pending) ([]byte, error) {
 	size := 0
 	for _, p := range records {
-		size += int(p.bytes) + len(p.rec.ProfileText)/8 // escaping newlines grows the text a little
+		if p.raw != nil {
+			size += len(p.raw) + 1
+		} else {
+			size += int(p.bytes) + len(p.rec.ProfileText)/8 // escaping newlines grows the text a little
+		}
 	}
 	w.buf.Reset()
 	w.buf.Grow(size)
@@ -428,6 +437,11 @@ func (w *writer) encode(records []*pending) ([]byte, error) {
 		w.enc.SetEscapeHTML(false)
 	}
 	for _, p := range records {
+		if p.raw != nil {
+			w.buf.Write(p.raw)
+			w.buf.WriteByte('\n')
+			continue
+		}
 		if err := w.enc.Encode(p.rec); err != nil {
 			return nil, fmt.Errorf("encoding record %s: %w", p.rec.QueryID, err)
 		}

@@ -114,9 +114,13 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	}
 	metricsAddr := ln.Addr().String()
 	ln.Close()
+	if os.Getenv("SRCTL_BENCH_PRINT_ADDR") != "" {
+		b.Logf("collector metrics and pprof on %s", metricsAddr)
+		fmt.Fprintln(os.Stderr, "metrics-addr", metricsAddr)
+	}
 	argv, _ := json.Marshal([]string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
 		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
-		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--profile-metrics=" + strconv.FormatBool(benchMetrics())})
+		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
 	cmd.Stderr = os.Stderr
@@ -151,7 +155,8 @@ func benchLevel(b *testing.B, qps int) benchResult {
 		<-tick.C
 		written := scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
 		ended := endedNow()
-		// Records wait up to a poll interval, the profile delay and a flush interval: a backlog
+		// Records wait up to a poll interval, the profile delay, the collector's deliberate
+		// second before a first profile attempt, a journal fsync and a flush interval: a backlog
 		// of a few seconds of load is the pipeline, not falling behind.
 		lag := float64(ended-written) / float64(benchFEs*qps)
 		if loadStopped.IsZero() {
@@ -179,7 +184,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	res.feCPUCores = float64(self.Utime.Nano()+self.Stime.Nano()-selfBefore.Utime.Nano()-selfBefore.Stime.Nano()) / 1e9 / wall
 	res.writtenPerSec = float64(res.written) / benchDuration.Seconds()
-	res.keptUp = res.written >= res.ended && res.maxLagSec < 5 && res.drainSec < 10 && res.drainSec > 0
+	res.keptUp = res.written >= res.ended && res.maxLagSec < 6 && res.drainSec < 10 && res.drainSec > 0
 	return res
 }
 
