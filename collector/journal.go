@@ -321,10 +321,13 @@ func syncDir(dir string) {
 func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.seq++
-	if _, _, err := j.appendLocked(journalEntry{Seq: j.seq, Kind: "detail", FE: fe, Detail: d}); err != nil {
+	if err := j.rotateIfFull(); err != nil {
 		return err
 	}
+	if _, _, err := j.appendLocked(journalEntry{Seq: j.seq + 1, Kind: "detail", FE: fe, Detail: d}); err != nil {
+		return err
+	}
+	j.seq++
 	key := fe + "/" + d.QueryID
 	if _, ok := j.openDetails[key]; !ok {
 		j.openDetails[key] = j.segFirst
@@ -339,10 +342,8 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then func(seq int64, loc journalLoc)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.segBytes >= journalSegmentBytes {
-		if err := j.startSegment(); err != nil {
-			return err
-		}
+	if err := j.rotateIfFull(); err != nil {
+		return err
 	}
 	seq := j.seq + 1
 	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
@@ -401,12 +402,16 @@ func (j *journal) later(fn func()) {
 	}
 }
 
-func (j *journal) appendLocked(e journalEntry) (off int64, n int, err error) {
+// rotateIfFull starts a new segment when the open one is full. It runs before a sequence
+// number is given out: a segment is named by the first one it holds.
+func (j *journal) rotateIfFull() error {
 	if j.segBytes >= journalSegmentBytes {
-		if err := j.startSegment(); err != nil {
-			return 0, 0, err
-		}
+		return j.startSegment()
 	}
+	return nil
+}
+
+func (j *journal) appendLocked(e journalEntry) (off int64, n int, err error) {
 	line, err := json.Marshal(e)
 	if err != nil {
 		return 0, 0, fmt.Errorf("encoding a journal entry: %w", err)
@@ -489,39 +494,41 @@ func (j *journal) close() error {
 	return err
 }
 
-// readRaw returns the JSON of the record at loc, as a JSONL sink stores it (without newline).
-func (j *journal) readRaw(loc journalLoc) ([]byte, error) {
+// readInto appends the JSON of the record at loc to buf, as a JSONL sink stores it (no newline).
+func (j *journal) readInto(buf *bytes.Buffer, loc journalLoc) error {
 	j.mu.Lock()
 	r, ok := j.readers[loc.seg]
 	if !ok {
 		var err error
 		if r, err = os.Open(j.segName(loc.seg)); err != nil {
 			j.mu.Unlock()
-			return nil, fmt.Errorf("reading a journaled record: %w", err)
+			return fmt.Errorf("reading a journaled record: %w", err)
 		}
 		j.readers[loc.seg] = r
 	}
 	j.mu.Unlock()
-	buf := make([]byte, loc.n)
-	if _, err := r.ReadAt(buf, loc.off); err != nil {
-		return nil, fmt.Errorf("reading a journaled record: %w", err)
+	buf.Grow(int(loc.n))
+	b := buf.AvailableBuffer()[:loc.n]
+	if _, err := r.ReadAt(b, loc.off); err != nil {
+		return fmt.Errorf("reading a journaled record: %w", err)
 	}
 	// A full validation would cost a pass over every profile; a record's JSON is an object,
 	// and a damaged or misplaced read rarely both starts and ends like one.
-	if len(buf) < 2 || buf[0] != '{' || buf[len(buf)-1] != '}' {
-		return nil, fmt.Errorf("journal segment %d at %d holds no record (damaged?)", loc.seg, loc.off)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return fmt.Errorf("journal segment %d at %d holds no record (damaged?)", loc.seg, loc.off)
 	}
-	return buf, nil
+	buf.Write(b) // b is buf's own spare capacity: this moves the length (and copies in place)
+	return nil
 }
 
 // read returns the record at loc, decoded.
 func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
-	raw, err := j.readRaw(loc)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := j.readInto(&buf, loc); err != nil {
 		return nil, err
 	}
 	var rec lakehouse.ProfileRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		return nil, fmt.Errorf("journal segment %d at %d: %w", loc.seg, loc.off, err)
 	}
 	return &rec, nil

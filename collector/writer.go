@@ -43,6 +43,9 @@ type writer struct {
 	sinkDown  bool
 	lastProbe time.Time
 	lastSaved []byte // the last checkpoint saved, to skip writing an unchanged one
+	// unreadable are records encode could not read back from the journal; flushOnce
+	// acknowledges them so that they do not hold the journal forever.
+	unreadable []*pending
 }
 
 func newWriter(c *Collector) *writer {
@@ -97,21 +100,16 @@ func (w *writer) take(n int) []*pending {
 // a quarter of --max-buffered-bytes, at most 32 MiB.
 func (w *writer) maxBatchBytes() int64 { return min(w.c.cfg.MaxBufferedBytes/4, 32<<20) }
 
-// load reads back from the journal the records of batch that are not in memory: as raw JSON
-// for a JSONL sink (copied into the object as they are), decoded for a Committer. A record that
+// load decodes, for a Committer, the records of batch that are only in the journal (a JSONL
+// sink gets their bytes copied straight into its objects by encode). A record that
 // cannot be read (a damaged journal) is dropped with an error log: it is returned apart so that
 // it is acknowledged and does not hold the journal forever.
 func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	ok = batch[:0:0]
 	for _, p := range batch {
-		if p.rec == nil && p.raw == nil {
+		if p.rec == nil && p.raw == nil && w.c.cfg.Committer != nil {
 			var err error
-			if w.c.cfg.Committer != nil {
-				p.rec, err = w.c.j.read(p.loc)
-			} else {
-				p.raw, err = w.c.j.readRaw(p.loc)
-			}
-			if err != nil {
+			if p.rec, err = w.c.j.read(p.loc); err != nil {
 				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
 				lost = append(lost, p)
 				continue
@@ -231,6 +229,10 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 		return true
 	}
 	defer unload(batch)
+	defer func() {
+		w.ack(w.unreadable)
+		w.unreadable = nil
+	}()
 	start := time.Now()
 	failed, err := w.writeBatch(ctx, batch, start)
 	if len(failed) > 0 {
@@ -420,13 +422,15 @@ func groupByPartition(batch []*pending) []partitionGroup {
 }
 
 // encode renders records as JSONL into w's reusable buffer. The result is valid until the next
-// call: sinks copy or send the bytes before Put returns.
+// call: sinks copy or send the bytes before Put returns. A record only in the journal is read
+// from it straight into the buffer: it is already JSON, as the sink stores it.
 func (w *writer) encode(records []*pending) ([]byte, error) {
 	size := 0
 	for _, p := range records {
-		if p.raw != nil {
-			size += len(p.raw) + 1
-		} else {
+		switch {
+		case p.rec == nil:
+			size += int(p.loc.n) + 1
+		default:
 			size += int(p.bytes) + len(p.rec.ProfileText)/8 // escaping newlines grows the text a little
 		}
 	}
@@ -437,8 +441,13 @@ func (w *writer) encode(records []*pending) ([]byte, error) {
 		w.enc.SetEscapeHTML(false)
 	}
 	for _, p := range records {
-		if p.raw != nil {
-			w.buf.Write(p.raw)
+		if p.rec == nil {
+			if err := w.c.j.readInto(&w.buf, p.loc); err != nil {
+				// A damaged journal: the record is lost, the rest of the object is not.
+				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
+				w.unreadable = append(w.unreadable, p)
+				continue
+			}
 			w.buf.WriteByte('\n')
 			continue
 		}
