@@ -6,11 +6,12 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/...
 
-.PHONY: help build test bench bench-reference bench-lake lint demo demo-collect demo-compare demo-shadow clean
+.PHONY: help build test soak bench bench-reference bench-lake lint demo demo-collect demo-compare demo-shadow clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
+	@echo "make soak   - the collector's defaults scenario (issue 16) three times per poll interval: about 8 minutes"
 	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
@@ -32,6 +33,11 @@ build:
 test: lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -race -timeout 30m -skip '^TestChaos' $(RACE_PKGS)
+
+# The defaults scenario of TestChaosDefaultsLoseNothing runs once per poll interval in make test;
+# this repeats it three times each and prints every run's figures.
+soak:
+	SRCTL_SOAK_RUNS=3 $(GO) test -count=1 -v -timeout 30m -run '^TestChaosDefaultsLoseNothing$$' ./cmd/srctl/ | grep -E 'defaults scenario|^(---|ok|FAIL|PASS)'
 
 # compare-baseline's benchmarks need a MySQL-protocol server: the local MariaDB unless set.
 bench:

@@ -35,8 +35,10 @@ type ProfileRecord struct {
 	EventTime     int64  `json:"event_time,omitempty"`    // FE eventTime of the terminal entry
 	ErrorMessage  string `json:"error_message,omitempty"` // FAILED queries
 	// ProfileStatus says why ProfileText is what it is: "ok", "not_found" (404 until
-	// --profile-retry-for ran out: never profiled, evicted, or FE-only query), "error" (the FE
-	// kept failing), "too_large", "unauthorized", "skipped" (not fetched, e.g. FAILED with no profile).
+	// --profile-retry-for ran out, or on the single attempt a query that did not finish gets:
+	// never profiled, or an FE-only query), "evicted" (404 when older than the FE keeps profiles),
+	// "error" (the FE kept failing), "too_large", "unauthorized", "gap" (on a state GAP record:
+	// a window of possibly lost queries, StartTime to EndTime).
 	ProfileStatus string `json:"profile_status,omitempty"`
 	ProfileBytes  int    `json:"profile_bytes,omitempty"`
 

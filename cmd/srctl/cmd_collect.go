@@ -229,7 +229,7 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 		return err
 	}
 	st := col.Stats()
-	lg.Info("stopped cleanly: everything collected is in the sink or the spill directory",
+	lg.Info("stopped cleanly: every complete record is in the sink or the spill directory; profile fetches not done yet stay in the journal for the next run",
 		"records_written", st.RecordsWritten, "objects", st.ObjectsWritten, "records_spilled", st.RecordsSpilled,
 		"profiles_missing", st.ProfilesMissing)
 	return nil
