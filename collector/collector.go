@@ -411,6 +411,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			"profile_fetches_resumed", len(rec.details), "records_to_upload", len(rec.records))
 	}
 	if err := c.w.openSpill(); err != nil {
+		c.j.close()
 		return err
 	}
 

@@ -45,6 +45,7 @@ func (c *Collector) runFE(ctx context.Context, fe *feState) {
 	now := time.Now()
 	for _, it := range resume {
 		it.fe = fe
+		c.budget.add(it.bytes) // released when complete, or when drained again below
 		q.push(it, later(now, it.nextAt))
 	}
 	work := make(chan *item)
@@ -176,8 +177,9 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 			// Not journaled: the poll cursor stays below it (a restart polls it again) and the
 			// fetch goes ahead; the record is journaled when complete, or the error repeats.
 			c.log.Error("journal append failed", "fe", host, "query_id", d.QueryID, "err", err)
+		} else {
+			c.m.journaled.WithLabelValues(host, "detail").Inc()
 		}
-		c.m.journaled.WithLabelValues(host, "detail").Inc()
 		c.budget.add(it.bytes)
 		q.push(it, later(now, it.endedAt.Add(profileDelay)))
 	}

@@ -224,13 +224,13 @@ func (w *writer) final(ctx context.Context) error {
 // flushOnce makes one batch durable. It reports false when the batch had to be put back.
 func (w *writer) flushOnce(ctx context.Context) bool {
 	batch, lost := w.load(w.take(w.c.cfg.BatchSize))
-	w.ack(lost)
+	w.release(lost)
 	if len(batch) == 0 {
 		return true
 	}
 	defer unload(batch)
 	defer func() {
-		w.ack(w.unreadable)
+		w.release(w.unreadable)
 		w.unreadable = nil
 	}()
 	start := time.Now()
@@ -343,6 +343,16 @@ func (w *writer) written(records, bytes int) {
 // ack releases records that are in the sink (or a spill file): their cursor positions, their
 // memory, their place in the journal.
 func (w *writer) ack(batch []*pending) {
+	for _, p := range batch {
+		if p.fe != "" {
+			w.c.m.feWritten.WithLabelValues(p.fe).Inc()
+		}
+	}
+	w.release(batch)
+}
+
+// release gives up records: written (ack) or unreadable.
+func (w *writer) release(batch []*pending) {
 	seqs := make([]int64, 0, len(batch))
 	for _, p := range batch {
 		if p.tracker != nil {
@@ -353,9 +363,6 @@ func (w *writer) ack(batch []*pending) {
 		}
 		if p.seq > 0 {
 			seqs = append(seqs, p.seq)
-		}
-		if p.fe != "" {
-			w.c.m.feWritten.WithLabelValues(p.fe).Inc()
 		}
 	}
 	if len(seqs) > 0 {
