@@ -158,3 +158,42 @@ func TestRestartResumesFetchesFromTheJournal(t *testing.T) {
 		t.Errorf("the restart polled %v entries: the FE should have evicted them all", got)
 	}
 }
+
+// TestPollWaitFollowsProfileLifetime: the poll interval shrinks so that a query is seen and
+// fetched within half the life of its profile, never below the floor nor above --poll-interval.
+func TestPollWaitFollowsProfileLifetime(t *testing.T) {
+	c := &Collector{cfg: DefaultConfig()} // --poll-interval 5s, 500 profiles kept
+	fe := &feState{}
+	start := time.Unix(1000, 0)
+	if got := c.pollWait(fe); got != 5*time.Second {
+		t.Fatalf("idle FE: %s, want the configured 5s", got)
+	}
+	// 60 queries/s for a minute: 500 profiles last 8.3 s; half of it minus the profile delay.
+	for i := range 61 {
+		fe.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500)
+	}
+	life, _ := fe.lifetimeAndLag()
+	if life < 8*time.Second || life > 9*time.Second {
+		t.Fatalf("lifetime %s at 60 queries/s with 500 kept, want about 8.3s", life)
+	}
+	if got := c.pollWait(fe); got < 3*time.Second || got > 3300*time.Millisecond {
+		t.Errorf("poll wait %s, want about 3.2s (8.3s/2 - 1s)", got)
+	}
+	// A burst to 400/s shortens the lifetime at once; the wait hits the floor.
+	fe.observe(start.Add(62*time.Second), 800, 500) // 400/s over 2 s
+	if got := c.pollWait(fe); got != minPollInterval {
+		t.Errorf("poll wait %s during a burst, want the %s floor", got, minPollInterval)
+	}
+	// Fetchers running late eat into the wait as well.
+	fe2 := &feState{}
+	for i := range 61 {
+		fe2.observe(start.Add(time.Duration(i)*time.Second), 50*min(i, 1), 500)
+	}
+	before := c.pollWait(fe2)
+	for range 50 {
+		fe2.lagged(2 * time.Second)
+	}
+	if after := c.pollWait(fe2); before-after < 1900*time.Millisecond {
+		t.Errorf("poll wait %s with 2 s of fetch lag, was %s", after, before)
+	}
+}
