@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,8 +49,10 @@ type journal struct {
 	seq      int64 // last sequence number given out
 	segs     map[int64]*segmentInfo
 	// openDetails maps fe/query id to the segment of a detail entry whose record is not journaled
-	// yet: that segment must stay.
+	// yet (that segment must stay), and openDetail to the detail, to carry it forward.
 	openDetails map[string]int64
+	openDetail  map[string]*QueryDetail
+	synced      int64 // the last sequence number known to be durable
 	// outstanding are the sequence numbers of records not yet uploaded (the writer acks them).
 	outstanding map[int64]struct{}
 	waiting     []func() // run, in append order, after the next fsync
@@ -76,6 +77,9 @@ var journalSegmentBytes int64 = 64 << 20 // a variable for tests
 type segmentInfo struct {
 	maxRecordSeq int64
 	open         int // details in this segment without a record yet
+	// carriedTo is the sequence number up to which this segment's open details were appended
+	// again at the end of the journal; the segment may go once that is durable.
+	carriedTo int64
 }
 
 // journalEntry is one line of the journal.
@@ -141,7 +145,7 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
 	}
-	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{},
+	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{}, openDetail: map[string]*QueryDetail{},
 		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
@@ -252,7 +256,11 @@ func (j *journal) recover(through int64) (*recovered, error) {
 					order = append(order, key)
 				}
 				details[key] = recoveredDetail{fe: e.FE, detail: *e.Detail}
+				if seg, ok := j.openDetails[key]; ok {
+					j.segs[seg].open-- // carried forward: the later copy is the one that counts
+				}
 				j.openDetails[key] = first
+				j.openDetail[key] = e.Detail
 				info.open++
 				out.ids[e.FE] = append(out.ids[e.FE], e.Detail.QueryID)
 			case e.Kind == "record" && e.Record != nil:
@@ -260,6 +268,7 @@ func (j *journal) recover(through int64) (*recovered, error) {
 				if seg, ok := j.openDetails[key]; ok {
 					j.segs[seg].open--
 					delete(j.openDetails, key)
+					delete(j.openDetail, key)
 				}
 				delete(details, key)
 				info.maxRecordSeq = max(info.maxRecordSeq, e.Seq)
@@ -331,6 +340,7 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 	key := fe + "/" + d.QueryID
 	if _, ok := j.openDetails[key]; !ok {
 		j.openDetails[key] = j.segFirst
+		j.openDetail[key] = d
 		j.segs[j.segFirst].open++
 	}
 	j.later(then)
@@ -377,6 +387,7 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	if seg, ok := j.openDetails[key]; ok {
 		j.segs[seg].open--
 		delete(j.openDetails, key)
+		delete(j.openDetail, key)
 	}
 	j.segs[j.segFirst].maxRecordSeq = seq
 	j.outstanding[seq] = struct{}{}
@@ -461,6 +472,7 @@ func (j *journal) syncNow() {
 	err := j.flushLocked()
 	if err == nil {
 		j.waiting = nil
+		j.synced = j.seq
 	}
 	j.syncErr = err
 	j.mu.Unlock()
@@ -534,7 +546,12 @@ func (j *journal) read(loc journalLoc) (*lakehouse.ProfileRecord, error) {
 	return &rec, nil
 }
 
-// uploaded marks records as in the sink (or in a spill file) and deletes segments no longer needed.
+// uploaded marks records as in the sink (or in a spill file) and deletes the segments no longer
+// needed, oldest first and only as a prefix: a record resolves a detail in an earlier segment,
+// so a segment holding records must outlive every segment before it, or a restart would take
+// those details for fetches never done. An old segment held only by details still waiting for
+// their profile has them appended again at the end of the journal, and goes once that copy is
+// durable: a fetch that never ends (an FE gone for good) does not keep the journal growing.
 func (j *journal) uploaded(seqs []int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -546,20 +563,57 @@ func (j *journal) uploaded(seqs []int64) {
 	for first := range j.segs {
 		firsts = append(firsts, first)
 	}
-	sort.Slice(firsts, func(a, b int) bool { return firsts[a] < firsts[b] })
+	slices.Sort(firsts)
 	for _, first := range firsts {
 		info := j.segs[first]
-		if first == j.segFirst || info.open > 0 || info.maxRecordSeq > through {
-			continue
+		if first == j.segFirst || info.maxRecordSeq > through {
+			return
+		}
+		if info.open > 0 {
+			if err := j.carryForward(first); err != nil {
+				return
+			}
+			info.carriedTo = j.seq
+			j.later(func() { j.uploaded(nil) }) // try again once the copies are durable
+			return
+		}
+		if info.carriedTo > j.synced {
+			return
 		}
 		if r, ok := j.readers[first]; ok {
 			r.Close()
 			delete(j.readers, first)
 		}
-		if err := os.Remove(j.segName(first)); err == nil || errors.Is(err, fs.ErrNotExist) {
-			delete(j.segs, first)
+		if err := os.Remove(j.segName(first)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		delete(j.segs, first)
+	}
+}
+
+// carryForward appends again the open details of segment first; j.mu is held.
+func (j *journal) carryForward(first int64) error {
+	var keys []string
+	for key, seg := range j.openDetails {
+		if seg == first {
+			keys = append(keys, key)
 		}
 	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		if err := j.rotateIfFull(); err != nil {
+			return err
+		}
+		fe, _, _ := strings.Cut(key, "/")
+		if _, _, err := j.appendLocked(journalEntry{Seq: j.seq + 1, Kind: "detail", FE: fe, Detail: j.openDetail[key]}); err != nil {
+			return err
+		}
+		j.seq++
+		j.segs[first].open--
+		j.openDetails[key] = j.segFirst
+		j.segs[j.segFirst].open++
+	}
+	return nil
 }
 
 // through is the position to checkpoint: every record at or below it is uploaded.

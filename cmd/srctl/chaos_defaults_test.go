@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,10 @@ func defaultsScenario(t *testing.T, poll time.Duration, sink string, seed uint64
 			continue
 		}
 		dups += len(rs) - 1
+		if len(rs) > 1 && dups <= 6 {
+			t.Logf("duplicate %s: event %s; copies collected at %s and %s (t0 %s)", tr.ID, time.Unix(0, tr.EndEventTime).Format("15:04:05.000"),
+				rs[0].TS.Format("15:04:05.000"), rs[1].TS.Format("15:04:05.000"), t0.Format("15:04:05.000"))
+		}
 		switch tr.State {
 		case "FAILED":
 			failed++
@@ -187,6 +192,8 @@ func defaultsScenario(t *testing.T, poll time.Duration, sink string, seed uint64
 		t.Errorf("peak RSS %.0f MB, want <= %d MB", float64(runs.peakRSS)/(1<<20), maxRSS>>20)
 	}
 	if t.Failed() {
-		t.Logf("collector log tail:\n%s", tail(logPath))
+		keep := filepath.Join(os.TempDir(), "srctl-defaults-"+strings.ReplaceAll(t.Name(), "/", "_")+".log")
+		os.WriteFile(keep, []byte(readFile(logPath)), 0o644)
+		t.Logf("collector log kept in %s; tail:\n%s", keep, tail(logPath))
 	}
 }
