@@ -541,6 +541,20 @@ func (c *Collector) reconcile(ctx context.Context, targets []target) {
 			<-done
 			fe.mu.Lock()
 		}
+		// Its queries still waiting for a profile are written without one: an FE that left a
+		// successful discovery answer is gone (a deleted pod), and so are its in-memory profiles;
+		// keeping them waiting would keep the queries out of the lake for good.
+		if waiting := fe.resume; len(waiting) > 0 {
+			fe.resume = nil
+			fe.mu.Unlock()
+			c.log.Warn("FE left discovery with profile fetches pending: their queries are written without a profile",
+				"fe", host, "queries", len(waiting))
+			for _, it := range waiting {
+				c.budget.add(it.bytes) // complete releases it
+				c.complete(it, "", "fe_gone")
+			}
+			fe.mu.Lock()
+		}
 		if !fe.lastSeen.IsZero() && now.Sub(fe.lastSeen) > c.cfg.ForgetFEAfter {
 			c.log.Info("forgetting cursor of FE gone too long", "fe", host, "last_seen", fe.lastSeen)
 			delete(c.fes, host)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,4 +251,50 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 	if after := c.pollWait(fe2); before-after < 1900*time.Millisecond {
 		t.Errorf("poll wait %s with 2 s of fetch lag, was %s", after, before)
 	}
+}
+
+// TestQueriesOfAnFEThatLeftAreWritten: the journal holds queries of an FE whose profiles were not
+// fetched yet; the restarted collector no longer finds that FE (a deleted pod, or --fe-hosts
+// changed). Its queries are written, without a profile (fe_gone), instead of waiting forever.
+func TestQueriesOfAnFEThatLeftAreWritten(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	cfg := e.cfg
+	stop := e.run(t, cfg)
+	runWorkload([]*fedouble.FE{e.fe}, 50, 300*time.Millisecond, fedouble.Workload{ProfileBytes: 2000,
+		MinProfileDelay: 5 * time.Second, MaxProfileDelay: 6 * time.Second})
+	ended := e.fe.Stats().Ended
+	waitFor(t, "details journaled", 10*time.Second, func() bool {
+		return counterValue(t, e.reg, "srctl_collect_journaled_total", map[string]string{"kind": "detail"}) >= float64(ended)
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	other := fedouble.New(fedouble.Config{User: "collector", Password: "s3cret-pw"})
+	srv := httptest.NewServer(other)
+	t.Cleanup(srv.Close)
+	cfg.FEHosts = []string{srv.URL}
+	stop = e.run(t, cfg)
+	waitFor(t, "the first FE's queries", 10*time.Second, func() bool { return len(readAll(t, e.sink)) >= ended })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	gone := 0
+	for _, r := range readAll(t, e.sink) {
+		if r.ProfileStatus == "fe_gone" {
+			gone++
+		}
+	}
+	if gone == 0 {
+		t.Errorf("no record written as fe_gone")
+	}
+	got := map[string]bool{}
+	for _, r := range readAll(t, e.sink) {
+		got[r.QueryID] = true
+	}
+	for _, tr := range e.fe.Truths() {
+		if tr.Ended && !got[tr.ID] {
+			t.Errorf("query %s lost", tr.ID)
+		}
+	}
+	t.Logf("%d queries, %d written without profile as fe_gone", ended, gone)
 }

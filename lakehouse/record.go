@@ -37,7 +37,8 @@ type ProfileRecord struct {
 	// ProfileStatus says why ProfileText is what it is: "ok", "not_found" (404 until
 	// --profile-retry-for ran out, or on the single attempt a query that did not finish gets:
 	// never profiled, or an FE-only query), "evicted" (404 when older than the FE keeps profiles),
-	// "error" (the FE kept failing), "too_large", "unauthorized", "gap" (on a state GAP record:
+	// "error" (the FE kept failing), "too_large", "unauthorized", "fe_gone" (the FE left discovery
+	// before the profile was fetched), "gap" (on a state GAP record:
 	// a window of possibly lost queries, StartTime to EndTime).
 	ProfileStatus string `json:"profile_status,omitempty"`
 	ProfileBytes  int    `json:"profile_bytes,omitempty"`
