@@ -193,6 +193,8 @@ func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
 				}
 			}
 			w.saveCheckpoint() // cursors move even when nothing is written (RUNNING, duplicates)
+			// Once per flush interval, not per loop: it lists and stats the segment files.
+			w.c.m.journalBytes.Set(float64(w.c.j.diskBytes()))
 		case <-probe.C:
 			w.replaySpills(ctx)
 		case <-progress.C:
@@ -403,7 +405,6 @@ func (w *writer) saveCheckpoint() {
 func (w *writer) updateGauges() {
 	w.c.m.bufferBytes.Set(float64(w.c.budget.used.Load()))
 	w.c.m.pendingRecords.Set(float64(w.queued()))
-	w.c.m.journalBytes.Set(float64(w.c.j.diskBytes()))
 }
 
 type partitionGroup struct {

@@ -218,18 +218,10 @@ type collectorRuns struct {
 
 // notePeak records cmd's peak resident memory.
 func (r *collectorRuns) notePeak(cmd *exec.Cmd) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSpace(rest), &kb)
-			r.mu.Lock()
-			r.peakRSS = max(r.peakRSS, kb<<10)
-			r.mu.Unlock()
-		}
+	if peak, err := testenv.ProcessPeakRSS(cmd.Process.Pid); err == nil {
+		r.mu.Lock()
+		r.peakRSS = max(r.peakRSS, peak)
+		r.mu.Unlock()
 	}
 }
 

@@ -115,27 +115,27 @@ func FreeAddr(t testing.TB) string {
 // ProcessRSS is a process's resident memory in bytes (Linux: /proc/PID/status).
 func ProcessRSS(t testing.TB, pid int) int64 {
 	t.Helper()
-	return procStatusBytes(t, pid, "VmRSS:")
-}
-
-// ProcessPeakRSS is the most resident memory the process pid has had (VmHWM).
-func ProcessPeakRSS(t testing.TB, pid int) int64 {
-	t.Helper()
-	return procStatusBytes(t, pid, "VmHWM:")
-}
-
-func procStatusBytes(t testing.TB, pid int, key string) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procStatusBytes(pid, "VmRSS:")
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+// ProcessPeakRSS is the most resident memory the process pid has had (VmHWM); an error when
+// the process is gone.
+func ProcessPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM:") }
+
+func procStatusBytes(pid int, key string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
+			return kb << 10, nil
 		}
 	}
-	t.Fatalf("no %s in /proc/%d/status", key, pid)
-	return 0
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, pid)
 }
