@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )

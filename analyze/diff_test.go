@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"

@@ -16,7 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
-	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )

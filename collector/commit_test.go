@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
 )

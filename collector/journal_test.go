@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
 )
 

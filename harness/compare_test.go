@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/srctl/srctl/internal/starrocksdouble"
+	"github.com/srctl/srctl/testdouble/starrocksdouble"
 	"github.com/srctl/srctl/internal/testenv"
 )
 

@@ -1,5 +1,5 @@
 // Command srctl-fe-double serves TEST DOUBLES of StarRocks FE HTTP APIs (see package
-// collector/fedouble) with a generated workload, so that `srctl collect` can be tried, demonstrated
+// testdouble/fedouble) with a generated workload, so that `srctl collect` can be tried, demonstrated
 // and load-tested without a StarRocks cluster. It is not StarRocks.
 package main
 
@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 func main() {

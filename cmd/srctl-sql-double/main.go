@@ -1,5 +1,5 @@
 // Command srctl-sql-double serves a TEST DOUBLE of a StarRocks FE's MySQL port (see package
-// internal/starrocksdouble): StarRocks-only statements (current_version(), session variables,
+// testdouble/starrocksdouble): StarRocks-only statements (current_version(), session variables,
 // last_query_id(), get_query_profile(), EXPLAIN COSTS) are answered by the double, everything
 // else is forwarded to a MySQL or MariaDB server. It lets `srctl compare-baseline` be tried on
 // its StarRocks paths without a cluster. It is not StarRocks.
@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/srctl/srctl/internal/starrocksdouble"
+	"github.com/srctl/srctl/testdouble/starrocksdouble"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 func main() {

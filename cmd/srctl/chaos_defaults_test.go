@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // TestChaosDefaultsLoseNothing is issue 16's scenario: `srctl collect` with default flags (but

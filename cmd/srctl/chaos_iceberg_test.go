@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // TestChaosIcebergExactlyOnce runs `srctl collect --sink iceberg://...` as a real process

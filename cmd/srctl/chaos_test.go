@@ -24,10 +24,10 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // flakyHandler fails every request with 503 while down is set, like an S3 outage.

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/collector/fedouble"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // runCLI runs srctl in-process and returns its exit code, stdout and stderr.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -413,49 +412,4 @@ func openDB(cfg *mysql.Config) (*sql.DB, error) {
 	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(0)
 	return db, nil
-}
-
-func writeCompareOutputs(g *globals, o *compareOptions, rep *harness.Report) error {
-	if o.jsonOut != "-" {
-		if err := rep.WriteText(g.stdout); err != nil {
-			return err
-		}
-	}
-	if o.jsonOut != "" {
-		var buf bytes.Buffer
-		if err := rep.WriteJSON(&buf); err != nil {
-			return err
-		}
-		if err := writeOutput(g, o.jsonOut, buf.Bytes()); err != nil {
-			return fmt.Errorf("--json: %w", err)
-		}
-	}
-	var md bytes.Buffer
-	if err := rep.WriteMarkdown(&md); err != nil {
-		return err
-	}
-	if o.reportMD != "" {
-		if err := writeOutput(g, o.reportMD, md.Bytes()); err != nil {
-			return fmt.Errorf("--report-md: %w", err)
-		}
-	}
-	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
-		f, err := os.OpenFile(summary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-		}
-		_, werr := f.Write(md.Bytes())
-		if err := errors.Join(werr, f.Close()); err != nil {
-			return fmt.Errorf("GITHUB_STEP_SUMMARY %s: %w", summary, err)
-		}
-	}
-	return nil
-}
-
-func writeOutput(g *globals, name string, data []byte) error {
-	if name == "-" {
-		_, err := g.stdout.Write(data)
-		return err
-	}
-	return os.WriteFile(name, data, 0o644)
 }

@@ -19,13 +19,6 @@ import (
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
-// Exit codes of `srctl diff --fail-on`: bit flags, so a gate can tell what tripped it.
-const (
-	exitRegression    = 4
-	exitShadowFailure = 8
-	exitDivergence    = 16
-)
-
 type diffOptions struct {
 	profiles        []string
 	since, until    string
@@ -134,14 +127,6 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	return cmd
 }
 
-// exitCodeError ends the command with a specific exit code; msg (if any) is printed.
-type exitCodeError struct {
-	code int
-	msg  string
-}
-
-func (e *exitCodeError) Error() string { return e.msg }
-
 func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	cfg := analyze.Config{GroupBy: o.groupBy, Alpha: o.alpha, MinPairs: o.minPairs, DivergenceShare: o.divergenceShare,
 		Endpoint: o.endpoint, Workers: o.workers, MaxLineBytes: o.maxLineBytes}
@@ -224,30 +209,6 @@ func parseFailOn(s string) (int, error) {
 		}
 	}
 	return code, nil
-}
-
-// parseWhen reads an RFC 3339 time or an age before now (Go durations plus a d suffix for days).
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	age := s
-	days := 0.0
-	if strings.HasSuffix(s, "d") {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor an age like 6h or 2d", s)
-		}
-		days, age = n, "0s"
-	}
-	d, err := time.ParseDuration(age)
-	if err != nil || d < 0 || days < 0 {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor an age like 6h or 2d", s)
-	}
-	return now.Add(-d - time.Duration(days*24*float64(time.Hour))), nil
 }
 
 func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, stdin io.Reader) error {
@@ -347,34 +308,4 @@ func diffExit(rep *analyze.Report, o *diffOptions) error {
 		return &exitCodeError{code: code}
 	}
 	return nil
-}
-
-// startProgress prints reading progress on w while it is a terminal; the returned function
-// stops it and clears the line.
-func startProgress(w io.Writer, p *proxylog.Progress) func() {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		start := time.Now()
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(f, "\r\x1b[K")
-				return
-			case <-tick.C:
-				el := time.Since(start).Seconds()
-				b := p.Bytes.Load()
-				fmt.Fprintf(f, "\r\x1b[Kreading %d/%d files, %.0f MB, %d rows (%.0f MB/s, %.0fk rows/s)",
-					p.FilesDone.Load(), p.FilesTotal.Load(), float64(b)/1e6, p.Rows.Load(), float64(b)/1e6/el, float64(p.Rows.Load())/1e3/el)
-			}
-		}
-	}()
-	return func() { close(done); <-stopped }
 }

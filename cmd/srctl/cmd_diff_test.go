@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/analyze"
-	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 var (

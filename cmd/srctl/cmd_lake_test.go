@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/internal/trafficgen"
-	"github.com/srctl/srctl/lakehouse/icelake/restdouble"
+	"github.com/srctl/srctl/testdouble/restdouble"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 // The input accounting that differs by nature: files and bytes read, and the bad lines that the

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,65 +14,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
-	"github.com/srctl/srctl/harness"
-	"github.com/srctl/srctl/internal/redact"
-	"github.com/srctl/srctl/internal/shadowproxy"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/shadowproxy"
 )
 
 const defaultShadowLogSink = "./srctl-lake/shadow-logs"
-
-type backendTLSOptions struct {
-	enable     bool
-	ca         string
-	serverName string
-	skipVerify bool
-}
-
-func (o *backendTLSOptions) addFlags(f *pflag.FlagSet, name string) {
-	f.BoolVar(&o.enable, name+"-tls", false, "connect to the "+name+" over TLS (the MySQL SSL upgrade)")
-	f.StringVar(&o.ca, name+"-tls-ca", "", "PEM file of the CA that signs the "+name+"'s certificate (default: the system roots)")
-	f.StringVar(&o.serverName, name+"-tls-server-name", "", "name to verify in the "+name+"'s certificate (default: the host of --"+name+")")
-	f.BoolVar(&o.skipVerify, name+"-tls-skip-verify", false, "do not verify the "+name+"'s certificate (encrypts but does not authenticate; tests only)")
-}
-
-func (o *backendTLSOptions) config(flag, addr string) (*tls.Config, error) {
-	if !o.enable {
-		if o.ca != "" || o.serverName != "" || o.skipVerify {
-			return nil, usageErrorf("--%s-tls-* settings without --%s-tls", flag, flag)
-		}
-		return nil, nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	c := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.skipVerify}
-	if o.serverName != "" {
-		c.ServerName = o.serverName
-	}
-	if o.ca != "" {
-		pem, err := os.ReadFile(o.ca)
-		if err != nil {
-			return nil, usageErrorf("--%s-tls-ca: %v", flag, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usageErrorf("--%s-tls-ca %s: no PEM certificate in it", flag, o.ca)
-		}
-		c.RootCAs = pool
-	}
-	return c, nil
-}
 
 type shadowOptions struct {
 	listen        string
@@ -450,80 +401,11 @@ wait:
 func serveShadowMetrics(addr string, inherited net.Listener, withPprof bool, token string, p *shadowproxy.Proxy, sink *shadowproxy.LogSink, lg *slog.Logger) (func(), net.Listener, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := p.Stats()
-	counter := func(name, help string, v func() int64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "srctl_shadow", Name: name, Help: help},
-			func() float64 { return float64(v()) }))
-	}
-	counter("connections_total", "client connections accepted", st.ConnectionsTotal.Load)
-	counter("commands_total", "client commands relayed to the source", st.Commands.Load)
-	counter("source_errors_total", "server errors answered by the source", st.PrimaryErrors.Load)
-	counter("mirror_executed_total", "copies executed on the mirror", st.ShadowExecuted.Load)
-	counter("mirror_errors_total", "server errors answered by the mirror", st.ShadowErrors.Load)
-	counter("mirror_failures_total", "transport failures and timeouts on the mirror", st.ShadowFailures.Load)
-	counter("mirror_dropped_total", "copies not executed (queue full, mirror unavailable, ...)", st.ShadowDropped.Load)
-	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
-	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
-	counter("cutovers_total", "source switches", st.Cutovers.Load)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "shadow_user_can_write",
-		Help: "1 when the shadow user's grants allow writes (the statement classifier is then all that keeps writes off the shadow), 0 when they do not, -1 unknown"},
-		func() float64 { return float64(st.ShadowUserCanWrite.Load()) }))
-	counter("handshakes_refused_total", "connections refused before login: too many logging in at once (--max-handshakes), or an oversized packet", st.HandshakesRefused.Load)
-	counter("opaque_sessions_total", "connections relayed unread (and unmirrored) after a command the proxy cannot follow", st.OpaqueSessions.Load)
-	counter("log_rows_written_total", "log rows stored", sink.Written.Load)
-	counter("log_rows_lost_total", "log rows dropped because the log store could not keep up", sink.Dropped.Load)
-	counter("log_write_errors_total", "failed log writes (retried)", sink.WriteErrors.Load)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "connections_active", Help: "open client connections"},
-		func() float64 { return float64(st.ConnectionsActive.Load()) }))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "source_is_shadow", Help: "1 when clients get the shadow's answers"},
-		func() float64 { return float64(p.Source()) }))
+	shadowproxy.RegisterMetrics(reg, p, sink)
 
 	mux := newMetricsMux(reg, withPprof)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/source", sourceHandler(p, token, lg))
 	return serveHTTP(addr, inherited, mux, lg)
-}
-
-// checkShadowGrants reads the shadow user's grants once the shadow answers and warns when they
-// allow writes. It does not refuse to start: many shadows are only reachable with an admin
-// account, and the statement classifier keeps writes off them (--mirror-writes aside).
-func checkShadowGrants(ctx context.Context, cfg shadowproxy.Config, st *shadowproxy.Stats, lg *slog.Logger) {
-	mc := mysql.NewConfig()
-	mc.Net, mc.Addr, mc.User, mc.Passwd, mc.Timeout = "tcp", cfg.Shadow, cfg.ShadowUser, cfg.ShadowPassword, cfg.DialTimeout
-	mc.TLS = cfg.ShadowTLS
-	connector, err := mysql.NewConnector(mc)
-	if err != nil {
-		return
-	}
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	for attempt := 0; ; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+5*time.Second)
-		conn, err := db.Conn(cctx)
-		var writes []string
-		if err == nil {
-			writes, err = harness.WritePrivileges(cctx, conn)
-			conn.Close()
-		}
-		cancel()
-		if err == nil {
-			if len(writes) > 0 {
-				st.ShadowUserCanWrite.Store(1)
-				lg.Warn("the shadow user can write: only the statement classifier keeps writes off the shadow; give it SELECT only where you can",
-					"shadow_user", cfg.ShadowUser, "privileges", strings.Join(writes, "; "))
-			} else {
-				st.ShadowUserCanWrite.Store(0)
-			}
-			return
-		}
-		if attempt == 0 {
-			lg.Info("cannot read the shadow user's grants yet; retrying", "err", redact.Error(err, cfg.ShadowPassword))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(30 * time.Second):
-		}
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/srctl/srctl/internal/shadowproxy"
+	"github.com/srctl/srctl/shadowproxy"
 )
 
 // minControlTokenLen keeps guessable tokens out: the switch decides whose answers production

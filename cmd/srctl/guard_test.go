@@ -19,8 +19,8 @@ import (
 
 	"github.com/srctl/srctl/analyze/sqlclass/sqlclasstest"
 	"github.com/srctl/srctl/harness"
-	"github.com/srctl/srctl/internal/shadowproxy"
 	"github.com/srctl/srctl/internal/testenv"
+	"github.com/srctl/srctl/shadowproxy"
 )
 
 // guardDatabase creates the hostile corpus's targets in database name on the local server and

@@ -12,14 +12,6 @@ import (
 	"syscall"
 )
 
-// Exit codes, stable for scripts and CI.
-const (
-	exitOK      = 0
-	exitFailure = 1 // the command ran and failed
-	exitUsage   = 2 // bad flags or values: nothing was done
-	// srctl diff --fail-on adds 4, 8 and 16 (see cmd_diff.go).
-)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -47,11 +39,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return exitFailure
 }
-
-// usageError marks errors in what the user asked for, as opposed to failures while doing it.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usageErrorf(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/internal/trafficgen"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 // BenchmarkDecode measures the line decoder alone on generated proxy logs (20,000 mirrored

@@ -4,7 +4,7 @@ package sqlclasstest
 
 // Hostile is a corpus of statements that must never be taken for reads or session state: each
 // was seen to change a MariaDB server through a first-word classifier, or is a variant of one.
-// The integration tests in internal/shadowproxy and harness run the same corpus against a real
+// The integration tests in shadowproxy and harness run the same corpus against a real
 // server, in a database holding tables t and u, a sequence s and a procedure p; files are
 // written only under /tmp/srctl-guard-*.
 var Hostile = []string{

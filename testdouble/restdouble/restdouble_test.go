@@ -11,7 +11,7 @@ import (
 
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
-	"github.com/srctl/srctl/lakehouse/icelake/restdouble"
+	"github.com/srctl/srctl/testdouble/restdouble"
 )
 
 // TestRESTCatalog: srctl's lake over iceberg-go's REST client, against the REST catalog
