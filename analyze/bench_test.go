@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/testdouble/trafficgen"
-	"github.com/srctl/srctl/lakehouse/objstore"
-	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 // benchData generates (once per machine, cached in the temp directory) mirrored logs of n
@@ -45,15 +43,13 @@ func BenchmarkDiff(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("queries=%d", n), func(b *testing.B) {
 			dir := benchData(b, n)
-			res, err := proxylog.Resolve(context.Background(), []string{dir}, proxylog.Window{}, nil, objstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			logs := logsOf(b, dir)
 			var rep *Report
+			var err error
 			var ms runtime.MemStats
 			b.ResetTimer()
 			for range b.N {
-				if rep, err = Run(context.Background(), res.Objects, Config{}); err != nil {
+				if rep, err = Diff(context.Background(), logs, nil, Config{}); err != nil {
 					b.Fatal(err)
 				}
 			}

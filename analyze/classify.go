@@ -59,6 +59,75 @@ func (t *groupTable) intern(name, source, sample, fpID string) uint32 {
 	return id
 }
 
+// sampleCand is a group's sample SQL candidate: the text of its earliest row (then smallest
+// query id, then the primary's), so that the sample does not depend on which parser goroutine
+// saw the group first.
+type sampleCand struct {
+	set    bool
+	ts     int64
+	target proxylog.Target
+	qid    string
+	sql    string
+}
+
+func (c *sampleCand) before(o *sampleCand) bool {
+	if !o.set {
+		return c.set
+	}
+	if !c.set {
+		return false
+	}
+	if c.ts != o.ts {
+		return c.ts < o.ts
+	}
+	if c.qid != o.qid {
+		return c.qid < o.qid
+	}
+	return c.target < o.target
+}
+
+// samples holds one parser goroutine's best sample per group id.
+type samples []sampleCand
+
+// offer considers row r of group g. Only a better row's text is copied.
+func (ss *samples) offer(g uint32, r *proxylog.Row) {
+	if int(g) >= len(*ss) {
+		*ss = append(*ss, make([]sampleCand, int(g)+1-len(*ss))...)
+	}
+	cur := &(*ss)[g]
+	if cur.set {
+		if r.TS != cur.ts {
+			if r.TS > cur.ts {
+				return
+			}
+		} else if q := bytesView(r.QueryID); q != cur.qid {
+			if q > cur.qid {
+				return
+			}
+		} else if r.Target >= cur.target {
+			return
+		}
+	}
+	*cur = sampleCand{set: true, ts: r.TS, target: r.Target, qid: string(r.QueryID), sql: strings.Clone(truncate(text(r), 300))}
+}
+
+// setSamples makes each group's sample the best of the parsers' candidates.
+func (t *groupTable) setSamples(per []samples) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id := range t.groups {
+		var best sampleCand
+		for _, ss := range per {
+			if id < len(ss) && ss[id].before(&best) {
+				best = ss[id]
+			}
+		}
+		if best.set {
+			t.groups[id].SampleSQL = best.sql
+		}
+	}
+}
+
 func (t *groupTable) info(id uint32) groupInfo {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/analyze/stats"
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
@@ -21,7 +22,7 @@ import (
 type Config struct {
 	Rules     *fingerprint.Rules // endpoint rules for untagged SQL (nil: none)
 	GroupBy   string             // GroupByEndpoint (default), GroupByFingerprint, GroupByQueryHash
-	Window    proxylog.Window    // pairs whose primary row is outside are counted, not analysed
+	Window    lakehouse.Window   // pairs whose primary row is outside are counted, not analysed
 	Alpha     float64            // false discovery rate / error level; default 0.05
 	MinPairs  int                // pairs an endpoint needs for any verdict; default 20
 	Threshold float64            // smallest relative change worth reporting; default 0.10
@@ -36,6 +37,52 @@ type Config struct {
 	ChunkBytes      int
 	MaxLineBytes    int
 	Progress        *proxylog.Progress
+	// Sort orders endpoints within each verdict class (SortKeys; default SortImpact).
+	Sort string
+	// PrimaryCluster and ShadowCluster are the cluster names the profile records of each side
+	// carry (defaults "primary" and "shadow").
+	PrimaryCluster, ShadowCluster string
+	// ProfileSlack widens the logs' time range for profile records: the log row is written at
+	// completion and the FE records the start, and clocks differ. Default 10 minutes.
+	ProfileSlack time.Duration
+}
+
+// LogSource is where Diff reads proxy-log rows (a source.Set: files, buckets, Iceberg tables).
+// ReadProxyLogs has proxylog.Read's contract: process runs concurrently, one goroutine per
+// worker index. Resolution is what finding the inputs left out or noticed (files pruned by the
+// time window, empty partitions), for the report's data quality.
+type LogSource interface {
+	ReadProxyLogs(ctx context.Context, opts proxylog.Options, process func(worker int, b *proxylog.Batch) error) (proxylog.Stats, error)
+	Resolution() (pruned int, quality proxylog.Quality)
+}
+
+// ProfileSource is where Diff reads the profile records of both clusters (a source.Set).
+// A record that cannot be decoded, or an object that cannot be read (*lakehouse.ObjectError),
+// reaches fn with its error; fn's own error stops the read.
+type ProfileSource interface {
+	ReadProfiles(ctx context.Context, fn func(rec *lakehouse.ProfileRecord, err error) error) error
+}
+
+// Diff reads the logs, compares primary and shadow, joins the profile records when profiles is
+// not nil, and returns the finished report: data quality merged, profiles attached, endpoints
+// ranked by cfg.Sort. Bad input is counted in the report; only cancellation and I/O set-up
+// errors fail it. The same input gives the same report whatever cfg.Workers is.
+func Diff(ctx context.Context, logs LogSource, profiles ProfileSource, cfg Config) (*Report, error) {
+	cfg.defaults()
+	rep, err := compare(ctx, logs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pruned, q := logs.Resolution()
+	rep.DataQuality.Merge(q)
+	rep.Summary.PrunedFiles = pruned
+	if profiles != nil {
+		if err := attachProfiles(ctx, rep, profiles, cfg); err != nil {
+			return nil, err
+		}
+	}
+	Rank(rep.Endpoints, cfg.Sort)
+	return rep, nil
 }
 
 // Defaults.
@@ -69,6 +116,18 @@ func (c *Config) defaults() {
 	if c.DivergenceShare <= 0 {
 		c.DivergenceShare = DefaultDivergenceShare
 	}
+	if c.Sort == "" {
+		c.Sort = SortImpact
+	}
+	if c.PrimaryCluster == "" {
+		c.PrimaryCluster = "primary"
+	}
+	if c.ShadowCluster == "" {
+		c.ShadowCluster = "shadow"
+	}
+	if c.ProfileSlack <= 0 {
+		c.ProfileSlack = 10 * time.Minute
+	}
 }
 
 // MinPairsFor is the rule for a quantile's verdict: at least MinPairs pairs and at least five
@@ -82,7 +141,7 @@ func MinPairsFor(q float64, minPairs int) int {
 type groupAcc struct {
 	pd, sd     []float32 // latency pairs, ms
 	bdiff      []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
-	impact     float64
+	impactNS   int64 // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
 	large      int64 // pairs with a large primary result
 	collapsed  int64
 	collapseEx []SizeExample
@@ -125,13 +184,12 @@ type pairRef struct {
 	hasHash  bool
 }
 
-// Run reads the logs of objs and compares primary and shadow. Bad input is counted in the
-// report; only cancellation and I/O set-up errors fail it.
+// compare reads the logs and compares primary and shadow.
 //
 // Parser goroutines decode, classify and reduce rows to halves and pair the halves of their own
 // batch; halves left over go to one global pairer. Each goroutine accumulates into its own sink,
 // merged at the end, so nothing is locked per row.
-func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, error) {
+func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 	start := time.Now()
 	cfg.defaults()
 	table := newGroupTable()
@@ -151,6 +209,7 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 		local  localPairer
 		halves []half
 		counts rowCounts
+		sample samples
 	}
 	ws := make([]*worker, workers)
 	for i := range ws {
@@ -172,7 +231,7 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 			}
 		}
 	}()
-	st, err := proxylog.Read(ctx, objs, proxylog.Options{Workers: workers, ChunkBytes: cfg.ChunkBytes, MaxLineBytes: cfg.MaxLineBytes, Progress: cfg.Progress},
+	st, err := logs.ReadProxyLogs(ctx, proxylog.Options{Workers: workers, ChunkBytes: cfg.ChunkBytes, MaxLineBytes: cfg.MaxLineBytes, Progress: cfg.Progress},
 		func(wi int, b *proxylog.Batch) error {
 			w := ws[wi]
 			hs := w.halves[:0]
@@ -192,6 +251,7 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 					continue
 				}
 				g := w.cl.group(r)
+				w.sample.offer(g, r)
 				hs = append(hs, reduce(r, i, g, drillSet && g == drillID))
 				if r.Target == proxylog.Shadow {
 					w.sink.sawShadow(hs[len(hs)-1].client)
@@ -223,6 +283,11 @@ func Run(ctx context.Context, objs []proxylog.Object, cfg Config) (*Report, erro
 		}
 	}
 	global.finish(shadowClients)
+	per := make([]samples, len(ws))
+	for i, w := range ws {
+		per[i] = w.sample
+	}
+	table.setSamples(per)
 	accs := mergeSinks(rep, sinks)
 	sum := &rep.Summary
 	sum.Files, sum.Bytes, sum.Rows = st.Files, st.Bytes, st.Rows
@@ -314,18 +379,14 @@ func (a *groupAcc) merge(o *groupAcc) {
 	a.pd = append(a.pd, o.pd...)
 	a.sd = append(a.sd, o.sd...)
 	a.bdiff = append(a.bdiff, o.bdiff...)
-	a.impact += o.impact
+	a.impactNS += o.impactNS
 	a.large += o.large
 	a.collapsed += o.collapsed
 	for _, ex := range o.collapseEx {
-		if len(a.collapseEx) < 3 {
-			a.collapseEx = append(a.collapseEx, ex)
-		}
+		a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
 	}
 	for _, ex := range o.diffEx {
-		if len(a.diffEx) < 64 {
-			a.diffEx = append(a.diffEx, ex)
-		}
+		a.diffEx = keepEarliest(a.diffEx, ex, maxDiffCandidates)
 	}
 	a.resCmp += o.resCmp
 	a.resDiff += o.resDiff
@@ -401,7 +462,7 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 	sum.LatencyPairs++
 	a.pd = append(a.pd, p.dur)
 	a.sd = append(a.sd, s.dur)
-	a.impact += float64(s.dur) - float64(p.dur)
+	a.impactNS += int64(math.Round((float64(s.dur) - float64(p.dur)) * 1e6))
 	if p.bytes >= largeResultBytes {
 		a.large++
 	}
@@ -425,25 +486,55 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 		}
 		return
 	}
-	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes}
+	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
 	if s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
 		// An error-sized shadow response: counted apart, and kept out of the offset estimate.
 		a.collapsed++
-		if len(a.collapseEx) < 3 {
+		if len(a.collapseEx) < maxCollapseExamples || earlier(ex.ts, p.qidView(), a.collapseEx[len(a.collapseEx)-1]) {
 			ex.QueryID = p.queryID()
-			a.collapseEx = append(a.collapseEx, ex)
+			a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
 		}
 	} else {
 		diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
 		a.bdiff = append(a.bdiff, int32(diff))
-		if diff != 0 && len(a.diffEx) < 64 {
+		if diff != 0 && (len(a.diffEx) < maxDiffCandidates || earlier(ex.ts, p.qidView(), a.diffEx[len(a.diffEx)-1])) {
 			ex.QueryID = p.queryID()
-			a.diffEx = append(a.diffEx, ex)
+			a.diffEx = keepEarliest(a.diffEx, ex, maxDiffCandidates)
 		}
 	}
 	if keep {
 		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
 	}
+}
+
+// Size examples kept per group: the earliest pairs (then smallest query id), so that the report
+// does not depend on the order rows were read in.
+const (
+	maxCollapseExamples = 3
+	maxDiffCandidates   = 64 // those matching the offset are dropped at the end
+)
+
+// earlier reports whether a pair at ts with query id qid comes before example ex.
+func earlier(ts int64, qid string, ex SizeExample) bool {
+	if ts != ex.ts {
+		return ts < ex.ts
+	}
+	return qid < ex.QueryID
+}
+
+// keepEarliest inserts ex into exs (kept sorted by time, then query id) and keeps the first n.
+func keepEarliest(exs []SizeExample, ex SizeExample, n int) []SizeExample {
+	i, _ := slices.BinarySearchFunc(exs, ex, func(a, b SizeExample) int {
+		return cmp.Or(cmp.Compare(a.ts, b.ts), strings.Compare(a.QueryID, b.QueryID))
+	})
+	if i >= n {
+		return exs
+	}
+	exs = slices.Insert(exs, i, ex)
+	if len(exs) > n {
+		exs = exs[:n]
+	}
+	return exs
 }
 
 // maxResultExamples is how many result differences an endpoint shows.
@@ -564,7 +655,7 @@ func sortFailures(fs []FailureGroup) {
 // baseReport computes what needs only the group's own data: quantiles, the paired test, sizes.
 func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]float32) {
 	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
-		ImpactMS: a.impact, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
+		ImpactMS: float64(a.impactNS) / 1e6, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
 		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, ResultOrderOnly: a.resOrder,
 		ResultExamples: a.resEx, DroppedPairs: a.dropped, Why: []string{}, PValue: 1}
 	e.SizeDivergence = sizeDivergence(a, cfg.DivergenceShare)
@@ -753,6 +844,9 @@ func drill(name string, a *groupAcc, rep *Report) *Drill {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("endpoint %q has no pairs in these logs", name))
 		return d
 	}
+	// In time order (then query id) first, so that ties in the change are broken the same way
+	// whatever order the rows were read in.
+	slices.SortFunc(a.detail, func(x, y pairRef) int { return cmp.Or(cmp.Compare(x.ts, y.ts), strings.Compare(x.qid, y.qid)) })
 	d.pairs = a.detail
 	refs := slices.Clone(a.detail)
 	sort.SliceStable(refs, func(i, j int) bool { return ratioOf(refs[i]) > ratioOf(refs[j]) })

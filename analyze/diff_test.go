@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/json"
@@ -11,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/testdouble/trafficgen"
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/objstore"
-	"github.com/srctl/srctl/lakehouse/proxylog"
+	"github.com/srctl/srctl/lakehouse/source"
+	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 var genStart = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
@@ -28,13 +28,20 @@ func generate(t *testing.T, cfg trafficgen.Config) string {
 	return cfg.Dir
 }
 
-func objects(t *testing.T, inputs ...string) []proxylog.Object {
+// logsOf and profilesOf resolve local inputs as srctl diff does.
+func logsOf(t testing.TB, inputs ...string) *source.Set { return resolve(t, source.ProxyLogs, inputs) }
+
+func profilesOf(t testing.TB, inputs ...string) *source.Set {
+	return resolve(t, source.Profiles, inputs)
+}
+
+func resolve(t testing.TB, kind source.Kind, inputs []string) *source.Set {
 	t.Helper()
-	res, err := proxylog.Resolve(context.Background(), inputs, proxylog.Window{}, nil, objstore.Options{})
+	set, err := source.Resolve(context.Background(), inputs, kind, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Objects
+	return set
 }
 
 func byName(rep *Report) map[string]*EndpointReport {
@@ -65,7 +72,8 @@ func checkAccounting(t *testing.T, s Summary) {
 // difference of each kind and the proxy's quirks, with small chunks so pairs straddle batches.
 func TestPlantedDifferencesAreFound(t *testing.T) {
 	dir := generate(t, trafficgen.Config{Queries: 60000, Endpoints: 16, Start: genStart, Hours: 3, Seed: 3, Quirks: true, ProfileEvery: 20})
-	rep, err := Run(context.Background(), objects(t, filepath.Join(dir, "shadow-logs")), Config{ChunkBytes: 64 << 10, Endpoint: trafficgen.RegressedEndpoint})
+	cfg := Config{ChunkBytes: 64 << 10, Endpoint: trafficgen.RegressedEndpoint}
+	rep, err := Diff(context.Background(), logsOf(t, filepath.Join(dir, "shadow-logs")), nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +123,8 @@ func TestPlantedDifferencesAreFound(t *testing.T) {
 		t.Fatalf("drill-down worst pairs %+v", rep.Drill)
 	}
 
-	if err := AttachProfiles(context.Background(), rep, objects(t, filepath.Join(dir, "starrocks-query-profiles")),
-		ProfileConfig{PrimaryCluster: "primary", ShadowCluster: "shadow"}); err != nil {
+	rep, err = Diff(context.Background(), logsOf(t, filepath.Join(dir, "shadow-logs")), profilesOf(t, filepath.Join(dir, "starrocks-query-profiles")), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	eps = byName(rep)
@@ -143,7 +151,7 @@ func TestPlantedDifferencesAreFound(t *testing.T) {
 // TestAAComesOutSame: with the same cluster on both sides nothing may be reported.
 func TestAAComesOutSame(t *testing.T) {
 	dir := generate(t, trafficgen.Config{Queries: 80000, Endpoints: 30, Start: genStart, Hours: 2, Seed: 11, AA: true})
-	rep, err := Run(context.Background(), objects(t, dir), Config{})
+	rep, err := Diff(context.Background(), logsOf(t, dir), nil, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +197,7 @@ func TestPairingAcrossFilesWindowAndDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := Run(context.Background(), objects(t, dir), Config{ChunkBytes: 200, Window: proxylog.Window{Since: genStart}})
+	rep, err := Diff(context.Background(), logsOf(t, dir), nil, Config{ChunkBytes: 200, Window: lakehouse.Window{Since: genStart}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,16 +269,48 @@ func TestShadowFailureNotCountedTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := Run(context.Background(), objects(t, filepath.Join(dir, "logs")), Config{})
+	rep, err := Diff(context.Background(), logsOf(t, filepath.Join(dir, "logs")), profilesOf(t, filepath.Join(dir, "profiles")), Config{})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := AttachProfiles(context.Background(), rep, objects(t, filepath.Join(dir, "profiles")),
-		ProfileConfig{PrimaryCluster: "primary", ShadowCluster: "shadow"}); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Summary.ShadowOnlyFailures != 2 || rep.Endpoints[0].ShadowOnlyFailures != 2 || rep.Profiles.FailedAlsoLogged != 1 {
 		t.Errorf("shadow-only failures: summary %d, endpoint %d, profiles also logged %d; want 2, 2, 1",
 			rep.Summary.ShadowOnlyFailures, rep.Endpoints[0].ShadowOnlyFailures, rep.Profiles.FailedAlsoLogged)
+	}
+}
+
+// TestReportIsTheSameWhateverTheWorkers: the same logs give the same report byte for byte
+// whatever the number of parser goroutines and the chunk size (which decide which goroutine sees
+// a group first and in which order pairs are merged): samples, examples, impact and the
+// drill-down are chosen by rule, not by arrival.
+func TestReportIsTheSameWhateverTheWorkers(t *testing.T) {
+	dir := generate(t, trafficgen.Config{Queries: 20000, Endpoints: 12, Start: genStart, Hours: 2, Seed: 11, Quirks: true, ProfileEvery: 10})
+	var want []byte
+	for _, workers := range []int{1, 2, 3, 5} {
+		cfg := Config{Workers: workers, ChunkBytes: 32 << 10, Endpoint: trafficgen.DivergentEndpoint}
+		rep, err := Diff(context.Background(), logsOf(t, filepath.Join(dir, "shadow-logs")), profilesOf(t, filepath.Join(dir, "starrocks-query-profiles")), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep.Summary.ElapsedSeconds = 0
+		var buf bytes.Buffer
+		if err := WriteJSON(&buf, rep); err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = buf.Bytes()
+			if !bytes.Contains(want, []byte(`"sample_sql"`)) || !bytes.Contains(want, []byte(`"shadow_bytes"`)) {
+				t.Fatal("the report has no sample SQL or size examples: the test would prove nothing")
+			}
+			continue
+		}
+		if !bytes.Equal(want, buf.Bytes()) {
+			a, b := string(want), buf.String()
+			i := 0
+			for i < min(len(a), len(b)) && a[i] == b[i] {
+				i++
+			}
+			t.Fatalf("workers=%d: the report differs from workers=1 at byte %d:\n1: %.300s\n%d: %.300s", workers, i, a[max(0, i-100):], workers, b[max(0, i-100):])
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"hash/maphash"
 	"strconv"
 	"strings"
+	"unsafe"
 
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
@@ -50,6 +52,14 @@ func (h *half) queryID() string {
 		return h.qid
 	}
 	return string(h.qidBuf[:h.qidLen])
+}
+
+// qidView is queryID without a copy, for comparisons only: valid while h is unchanged.
+func (h *half) qidView() string {
+	if h.qid != "" {
+		return h.qid
+	}
+	return unsafe.String(&h.qidBuf[0], int(h.qidLen))
 }
 
 var keySeed = maphash.MakeSeed()
@@ -234,7 +244,7 @@ func probe(t []uint64, k uint64) bool {
 // sink receives completed pairs: one per parser goroutine and one for the global pairer, merged
 // at the end, so that no lock is taken per pair.
 type sink struct {
-	window        proxylog.Window
+	window        lakehouse.Window
 	accs          map[uint32]*groupAcc
 	sum           Summary
 	firstNS       int64
@@ -255,7 +265,7 @@ func (sk *sink) textOf(h *half) string {
 	return strings.Clone(text(&sk.rows[h.rowIdx]))
 }
 
-func newSink(w proxylog.Window, drillID uint32, drillSet bool) *sink {
+func newSink(w lakehouse.Window, drillID uint32, drillSet bool) *sink {
 	return &sink{window: w, accs: map[uint32]*groupAcc{}, sum: Summary{FilteredBy: map[string]int64{}},
 		drillID: drillID, drillSet: drillSet, shadowClients: map[uint64]struct{}{}}
 }

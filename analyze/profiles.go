@@ -1,10 +1,9 @@
 package analyze
 
 import (
-	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"sort"
@@ -14,20 +13,7 @@ import (
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/analyze/profile"
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/jsonl"
-	"github.com/srctl/srctl/lakehouse/proxylog"
 )
-
-// ProfileConfig says how to join collected profile records to the diff.
-type ProfileConfig struct {
-	Rules          *fingerprint.Rules
-	GroupBy        string
-	PrimaryCluster string // the records' cluster name for the primary
-	ShadowCluster  string
-	// Slack widens the logs' time range for records: the log row is written at completion and
-	// the FE records the start, and clocks differ. Default 10 minutes.
-	Slack time.Duration
-}
 
 // metricSpec is one headline metric the why column compares.
 type metricSpec struct {
@@ -76,22 +62,19 @@ func (s *sideSamples) add(m *lakehouse.ProfileMetrics) {
 	}
 }
 
-// AttachProfiles reads profile records of both clusters and adds to rep, per endpoint, the
+// attachProfiles reads profile records of both clusters and adds to rep, per endpoint, the
 // profile metrics and operators that moved (Why) and the queries that FAILED on the shadow
 // cluster while the primary FINISHED the same text (shadow-only failures the proxy cannot see).
 // Records join the logs by endpoint within the logs' time range; the drill-down's
 // representative pair joins by query hash, cluster and time.
-func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cfg ProfileConfig) error {
-	if cfg.Slack <= 0 {
-		cfg.Slack = 10 * time.Minute
-	}
+func attachProfiles(ctx context.Context, rep *Report, src ProfileSource, cfg Config) error {
 	counts := &ProfileJoinCounts{}
 	rep.Profiles = counts
 	known := map[string]int{}
 	for i := range rep.Endpoints {
 		known[rep.Endpoints[i].Endpoint] = i
 	}
-	lo, hi := time.Unix(0, rep.firstNS).Add(-cfg.Slack), time.Unix(0, rep.lastNS).Add(cfg.Slack)
+	lo, hi := time.Unix(0, rep.firstNS).Add(-cfg.ProfileSlack), time.Unix(0, rep.lastNS).Add(cfg.ProfileSlack)
 	sides := map[string]*[2]*sideSamples{}
 	primaryDone := map[string]bool{} // query_hash -> a FINISHED primary record exists
 	type failed struct {
@@ -106,80 +89,82 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 	}
 	classify := profileClassifier(cfg)
 
-	for _, o := range objs {
-		err := readProfileObject(ctx, o, func(rec lakehouse.ProfileRecord, err error) {
-			if err != nil {
-				counts.BadLines++
-				return
-			}
-			counts.Records++
-			side := -1
-			switch rec.Cluster {
-			case cfg.PrimaryCluster:
-				side = 0
-			case cfg.ShadowCluster:
-				side = 1
-			}
-			if side < 0 {
-				counts.OtherClusters++
-				return
-			}
-			if st := rec.PartitionTime(); rep.firstNS == 0 || st.Before(lo) || st.After(hi) {
-				counts.OutsideWindow++
-				return
-			}
-			group := classify(&rec)
-			if _, ok := known[group]; !ok {
-				return
-			}
-			if side == 0 {
-				counts.PrimaryMatched++
-				if rec.State == "FINISHED" && rec.QueryHash != "" {
-					primaryDone[rec.QueryHash] = true
-				}
-			} else {
-				counts.ShadowMatched++
-				if rec.State == "FAILED" {
-					msg := rec.ErrorMessage
-					if msg == "" {
-						msg = "(FAILED without error text)"
-					}
-					if rep.loggedFailure(rec.QueryHash, rec.PartitionTime()) {
-						counts.FailedAlsoLogged++
-					} else {
-						shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID, rec.PartitionTime().UnixNano()})
-					}
-				}
-			}
-			if drillRecs != nil && group == rep.Drill.Endpoint && rec.QueryHash != "" {
-				dr := drillRecs[rec.QueryHash]
-				if dr == nil {
-					dr = &[2][]lakehouse.ProfileRecord{}
-					drillRecs[rec.QueryHash] = dr
-				}
-				dr[side] = append(dr[side], rec)
-			}
-			m := rec.Metrics
-			if m == nil && rec.ProfileText != "" {
-				h := profile.ScanHeadlines(rec.ProfileText)
-				m = &h
-			}
-			if m == nil || rec.State != "FINISHED" {
-				return
-			}
-			s := sides[group]
-			if s == nil {
-				s = &[2]*sideSamples{newSide(), newSide()}
-				sides[group] = s
-			}
-			s[side].add(m)
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("profiles: %s: %v", o.Name, err))
+	err := src.ReadProfiles(ctx, func(recp *lakehouse.ProfileRecord, err error) error {
+		var oe *lakehouse.ObjectError
+		if errors.As(err, &oe) {
+			rep.Warnings = append(rep.Warnings, "profiles: "+oe.Error())
+			return nil
 		}
+		if err != nil {
+			counts.BadLines++
+			return nil
+		}
+		rec := *recp
+		counts.Records++
+		side := -1
+		switch rec.Cluster {
+		case cfg.PrimaryCluster:
+			side = 0
+		case cfg.ShadowCluster:
+			side = 1
+		}
+		if side < 0 {
+			counts.OtherClusters++
+			return nil
+		}
+		if st := rec.PartitionTime(); rep.firstNS == 0 || st.Before(lo) || st.After(hi) {
+			counts.OutsideWindow++
+			return nil
+		}
+		group := classify(&rec)
+		if _, ok := known[group]; !ok {
+			return nil
+		}
+		if side == 0 {
+			counts.PrimaryMatched++
+			if rec.State == "FINISHED" && rec.QueryHash != "" {
+				primaryDone[rec.QueryHash] = true
+			}
+		} else {
+			counts.ShadowMatched++
+			if rec.State == "FAILED" {
+				msg := rec.ErrorMessage
+				if msg == "" {
+					msg = "(FAILED without error text)"
+				}
+				if rep.loggedFailure(rec.QueryHash, rec.PartitionTime()) {
+					counts.FailedAlsoLogged++
+				} else {
+					shadowFailed = append(shadowFailed, failed{group, rec.QueryHash, msg, rec.QueryID, rec.PartitionTime().UnixNano()})
+				}
+			}
+		}
+		if drillRecs != nil && group == rep.Drill.Endpoint && rec.QueryHash != "" {
+			dr := drillRecs[rec.QueryHash]
+			if dr == nil {
+				dr = &[2][]lakehouse.ProfileRecord{}
+				drillRecs[rec.QueryHash] = dr
+			}
+			dr[side] = append(dr[side], rec)
+		}
+		m := rec.Metrics
+		if m == nil && rec.ProfileText != "" {
+			h := profile.ScanHeadlines(rec.ProfileText)
+			m = &h
+		}
+		if m == nil || rec.State != "FINISHED" {
+			return nil
+		}
+		s := sides[group]
+		if s == nil {
+			s = &[2]*sideSamples{newSide(), newSide()}
+			sides[group] = s
+		}
+		s[side].add(m)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
 	// Shadow FAILED where the primary FINISHED the same text.
@@ -223,7 +208,7 @@ func AttachProfiles(ctx context.Context, rep *Report, objs []proxylog.Object, cf
 }
 
 // profileClassifier names a record's group the way the logs' rows are named.
-func profileClassifier(cfg ProfileConfig) func(*lakehouse.ProfileRecord) string {
+func profileClassifier(cfg Config) func(*lakehouse.ProfileRecord) string {
 	return func(rec *lakehouse.ProfileRecord) string {
 		switch cfg.GroupBy {
 		case GroupByQueryHash:
@@ -236,32 +221,6 @@ func profileClassifier(cfg ProfileConfig) func(*lakehouse.ProfileRecord) string 
 		}
 		return cfg.Rules.Classify(rec.SQLText).Endpoint
 	}
-}
-
-// readProfileObject decodes one JSONL(.gz) object of profile records.
-func readProfileObject(ctx context.Context, o proxylog.Object, fn func(lakehouse.ProfileRecord, error)) error {
-	rc, err := o.Open(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if strings.HasSuffix(o.Name, ".gz") {
-		zr, err := gzip.NewReader(rc)
-		if err != nil {
-			return fmt.Errorf("gzip: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	jr := jsonl.NewReader[lakehouse.ProfileRecord](r, o.Name)
-	for jr.Scan() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		fn(jr.Record())
-	}
-	return jr.Err()
 }
 
 // why names the metrics and the operator whose medians moved most between the clusters.
@@ -322,7 +281,7 @@ func why(p, s *sideSamples) []string {
 
 // representative compares the profiles of the drilled pair closest to the median change that
 // has a profile on both clusters (same query hash, start within the pair's time).
-func representative(d *Drill, recs map[string]*[2][]lakehouse.ProfileRecord, cfg ProfileConfig) *ProfileCompare {
+func representative(d *Drill, recs map[string]*[2][]lakehouse.ProfileRecord, cfg Config) *ProfileCompare {
 	pairs := slices.Clone(d.pairs)
 	sort.SliceStable(pairs, func(i, j int) bool { return ratioOf(pairs[i]) < ratioOf(pairs[j]) })
 	mid := len(pairs) / 2
@@ -341,8 +300,8 @@ func representative(d *Drill, recs map[string]*[2][]lakehouse.ProfileRecord, cfg
 			continue
 		}
 		at := time.Unix(0, pr.ts)
-		a, aok := nearest(rs[0], at, cfg.Slack)
-		b, bok := nearest(rs[1], at, cfg.Slack)
+		a, aok := nearest(rs[0], at, cfg.ProfileSlack)
+		b, bok := nearest(rs[1], at, cfg.ProfileSlack)
 		if !aok || !bok || a.ProfileText == "" || b.ProfileText == "" {
 			continue
 		}

@@ -129,6 +129,7 @@ type SizeExample struct {
 	QueryID      string `json:"query_id"`
 	PrimaryBytes int64  `json:"primary_bytes"`
 	ShadowBytes  int64  `json:"shadow_bytes"`
+	ts           int64  // the primary row's time: the earliest examples are kept
 }
 
 // EndpointReport is one group's comparison.

@@ -15,8 +15,8 @@ import (
 
 	"github.com/srctl/srctl/analyze"
 	"github.com/srctl/srctl/analyze/fingerprint"
-	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
+	"github.com/srctl/srctl/lakehouse/source"
 )
 
 type diffOptions struct {
@@ -129,7 +129,8 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 
 func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	cfg := analyze.Config{GroupBy: o.groupBy, Alpha: o.alpha, MinPairs: o.minPairs, DivergenceShare: o.divergenceShare,
-		Endpoint: o.endpoint, Workers: o.workers, MaxLineBytes: o.maxLineBytes}
+		Endpoint: o.endpoint, Workers: o.workers, MaxLineBytes: o.maxLineBytes, Sort: o.sortKey,
+		PrimaryCluster: o.primaryCluster, ShadowCluster: o.shadowCluster}
 	switch o.groupBy {
 	case analyze.GroupByEndpoint, analyze.GroupByFingerprint, analyze.GroupByQueryHash:
 	default:
@@ -216,54 +217,31 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	if err != nil {
 		return err
 	}
-	tables, files, closers, err := icebergInputs(ctx, &o.lake, inputs, cfg.Window, false)
-	for _, c := range closers {
-		defer c.Close()
-	}
+	logs, err := o.lake.resolve(ctx, inputs, source.ProxyLogs, cfg.Window, stdin)
 	if err != nil {
 		return err
 	}
-	var res proxylog.Resolved
-	if len(files) > 0 {
-		if res, err = proxylog.Resolve(ctx, files, cfg.Window, stdin, objstore.Options{}); err != nil {
-			return usageErrorf("%v", err)
-		}
+	defer logs.Close()
+	if logs.Empty() {
+		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %s for the time window (%d pruned)", strings.Join(inputs, ", "), logs.Pruned)
 	}
-	res.Objects = append(tables, res.Objects...)
-	if len(res.Objects) == 0 {
-		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %s for the time window (%d pruned)", strings.Join(inputs, ", "), res.Pruned)
+	var profiles analyze.ProfileSource
+	if len(o.profiles) > 0 {
+		pset, err := o.lake.resolve(ctx, o.profiles, source.Profiles, cfg.Window, stdin)
+		if err != nil {
+			return fmt.Errorf("--profiles: %w", err)
+		}
+		defer pset.Close()
+		profiles = pset
 	}
 	prog := &proxylog.Progress{}
 	cfg.Progress = prog
 	stopProgress := startProgress(g.stderr, prog)
-	rep, err := analyze.Run(ctx, res.Objects, cfg)
+	rep, err := analyze.Diff(ctx, logs, profiles, cfg)
 	stopProgress()
 	if err != nil {
 		return err
 	}
-	rep.DataQuality.Merge(res.Quality)
-	rep.Summary.PrunedFiles = res.Pruned
-	if len(o.profiles) > 0 {
-		ptables, pfiles, pclosers, err := icebergInputs(ctx, &o.lake, o.profiles, cfg.Window, true)
-		for _, c := range pclosers {
-			defer c.Close()
-		}
-		if err != nil {
-			return err
-		}
-		var pres proxylog.Resolved
-		if len(pfiles) > 0 {
-			if pres, err = proxylog.Resolve(ctx, pfiles, cfg.Window, stdin, objstore.Options{}); err != nil {
-				return usageErrorf("--profiles: %v", err)
-			}
-		}
-		if err := analyze.AttachProfiles(ctx, rep, append(ptables, pres.Objects...), analyze.ProfileConfig{
-			Rules: cfg.Rules, GroupBy: cfg.GroupBy, PrimaryCluster: o.primaryCluster, ShadowCluster: o.shadowCluster,
-		}); err != nil {
-			return err
-		}
-	}
-	analyze.Rank(rep.Endpoints, o.sortKey)
 
 	ro := analyze.RenderOptions{Top: o.top, Color: o.color == "always"}
 	if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -9,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srctl/srctl/lakehouse/icelake"
-	"github.com/srctl/srctl/lakehouse/objstore"
-	"github.com/srctl/srctl/lakehouse/proxylog"
+	"github.com/srctl/srctl/lakehouse/source"
 )
 
 func newLakeCmd(g *globals) *cobra.Command {
@@ -204,9 +203,15 @@ Lines that are not records (bad JSON, missing keys) are counted and skipped;
 }
 
 func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []string, u icelake.URI, batchRows int, strict bool, stdin io.Reader) error {
-	res, err := proxylog.Resolve(ctx, srcs, proxylog.Window{}, stdin, objstore.Options{})
+	// The sources of an import are files: a table is not copied into another through here.
+	for _, in := range srcs {
+		if icelake.IsURI(in) {
+			return usageErrorf("%s: lake import reads JSONL files, gs:// or s3:// objects, not tables", in)
+		}
+	}
+	res, err := source.Resolve(ctx, srcs, source.ProxyLogs, source.Options{Stdin: stdin})
 	if err != nil {
-		return usageErrorf("%v", err)
+		return asUsageError(err)
 	}
 	if len(res.Objects) == 0 {
 		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %v", srcs)
@@ -237,38 +242,4 @@ func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []stri
 		}
 	}
 	return nil
-}
-
-// icebergInputs splits diff inputs into Iceberg tables, read as objects of their rows in the
-// window (with the same hour of slack as partitions), and everything else. profiles says which
-// table kind the inputs are.
-func icebergInputs(ctx context.Context, lo *lakeOptions, inputs []string, w proxylog.Window, profiles bool) (objs []proxylog.Object, rest []string, closers []io.Closer, err error) {
-	for _, in := range inputs {
-		if !icelake.IsURI(in) {
-			rest = append(rest, in)
-			continue
-		}
-		u, perr := icelake.ParseURI(in)
-		if perr != nil {
-			return nil, nil, closers, usageErrorf("%v", perr)
-		}
-		l, oerr := lo.open(ctx, u)
-		if oerr != nil {
-			return nil, nil, closers, oerr
-		}
-		closers = append(closers, l)
-		since, until := w.Since, w.Until
-		if !since.IsZero() {
-			since = since.Add(-time.Hour)
-		}
-		if !until.IsZero() {
-			until = until.Add(time.Hour)
-		}
-		if profiles {
-			objs = append(objs, l.ProfileObject(u, since, until))
-		} else {
-			objs = append(objs, l.ProxyLogObject(u, since, until))
-		}
-	}
-	return objs, rest, closers, nil
 }

@@ -29,7 +29,7 @@ func newPlanCmd(g *globals) *cobra.Command {
 
 // readPlan reads and parses one EXPLAIN, logging the lines the parser could not place.
 func readPlan(cmd *cobra.Command, g *globals, name string) (*plan.Plan, error) {
-	data, err := readInput(cmd.Context(), name, cmd.InOrStdin(), maxPlanInput)
+	data, err := readDocument(cmd.Context(), name, cmd.InOrStdin(), maxPlanInput)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ Lines the parser could not read are listed as warnings; they never stop it.`,
 			if o.format != "text" && o.format != "json" {
 				return usageErrorf("--format %q: want text or json", o.format)
 			}
-			data, err := readInput(cmd.Context(), args[0], cmd.InOrStdin(), maxProfileInput)
+			data, err := readDocument(cmd.Context(), args[0], cmd.InOrStdin(), maxProfileInput)
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ gs:// / s3:// objects. --format markdown suits a PR comment; json is for scripts
 			}
 			var ps [2]*profile.Profile
 			for i, name := range args {
-				data, err := readInput(cmd.Context(), name, cmd.InOrStdin(), maxProfileInput)
+				data, err := readDocument(cmd.Context(), name, cmd.InOrStdin(), maxProfileInput)
 				if err != nil {
 					return err
 				}

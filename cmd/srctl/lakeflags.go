@@ -5,11 +5,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/srctl/srctl/internal/redact"
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/source"
 )
 
 // lakeOptions name the Iceberg catalog of iceberg:// URIs.
@@ -82,4 +86,18 @@ func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, e
 		return nil, fmt.Errorf("--lake-dir %s: %w", o.dir, err)
 	}
 	return l, nil
+}
+
+// resolve turns command-line inputs of kind into a source.Set through the one scheme switch
+// (source.Resolve), opening iceberg:// tables with these lake flags. A mistake in the inputs is
+// a usage error (exit 2). The caller closes the Set.
+func (o *lakeOptions) resolve(ctx context.Context, inputs []string, kind source.Kind, w lakehouse.Window, stdin io.Reader) (*source.Set, error) {
+	set, err := source.Resolve(ctx, inputs, kind, source.Options{Window: w, Stdin: stdin, OpenLake: o.open})
+	return set, asUsageError(err)
+}
+
+// readDocument reads one whole document (a profile, a plan) named on the command line.
+func readDocument(ctx context.Context, name string, stdin io.Reader, limit int64) ([]byte, error) {
+	data, err := source.ReadDocument(ctx, name, stdin, objstore.Options{}, limit)
+	return data, asUsageError(err)
 }

@@ -1,20 +1,15 @@
 package icelake
 
 import (
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/jsonl"
-	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 // ImportStats count what an import did.
@@ -34,7 +29,7 @@ const DefaultImportBatchRows = 200_000
 // table ident, in batches of batchRows. A batch's id is a hash of its rows' content, so
 // re-running an import over the same logs adds nothing, whatever the files are called now.
 // Lines that are not records are counted and skipped. progress (optional) hears each batch.
-func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs []proxylog.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
+func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs []lakehouse.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
 	return importJSONL(ctx, objs, batchRows, progress,
 		func(r *lakehouse.ProxyLogRecord) bool { return !r.TS.IsZero() && r.QueryID != "" && r.Target != "" },
 		"a log row needs ts, query_id and target",
@@ -45,7 +40,7 @@ func (l *Lake) ImportProxyLogs(ctx context.Context, ident table.Identifier, objs
 
 // ImportProfiles loads profile records (srctl collect's output, or the earlier collector's)
 // into the profiles table ident, idempotently as ImportProxyLogs does.
-func (l *Lake) ImportProfiles(ctx context.Context, ident table.Identifier, objs []proxylog.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
+func (l *Lake) ImportProfiles(ctx context.Context, ident table.Identifier, objs []lakehouse.Object, batchRows int, progress func(ImportStats)) (ImportStats, error) {
 	return importJSONL(ctx, objs, batchRows, progress,
 		func(r *lakehouse.ProfileRecord) bool { return !r.TS.IsZero() && r.QueryID != "" && r.Cluster != "" },
 		"a profile record needs ts, cluster and sr_query_id",
@@ -60,7 +55,7 @@ func (l *Lake) ImportProfiles(ctx context.Context, ident table.Identifier, objs 
 
 // importJSONL reads records of type T from objs and appends them in content-addressed batches
 // that never straddle two objects.
-func importJSONL[T any](ctx context.Context, objs []proxylog.Object, batchRows int, progress func(ImportStats),
+func importJSONL[T any](ctx context.Context, objs []lakehouse.Object, batchRows int, progress func(ImportStats),
 	valid func(*T) bool, invalidMsg string, appendBatch func(batch []T, id, source string) (AppendResult, error)) (ImportStats, error) {
 	var st ImportStats
 	if batchRows <= 0 {
@@ -111,37 +106,18 @@ func importJSONL[T any](ctx context.Context, objs []proxylog.Object, batchRows i
 	return st, nil
 }
 
-func readJSONL[T any](ctx context.Context, o proxylog.Object, st *ImportStats, valid func(*T) bool, invalidMsg string, add func(T) error) error {
-	rc, err := o.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", o.Name, err)
-	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if strings.HasSuffix(o.Name, ".gz") {
-		zr, err := gzip.NewReader(rc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", o.Name, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	jr := jsonl.NewReader[T](r, o.Name)
-	for jr.Scan() {
-		rec, err := jr.Record()
+func readJSONL[T any](ctx context.Context, o lakehouse.Object, st *ImportStats, valid func(*T) bool, invalidMsg string, add func(T) error) error {
+	return lakehouse.ReadJSONL(ctx, o, func(rec T, line int, err error) error {
 		if err == nil && !valid(&rec) {
-			err = fmt.Errorf("%s:%d: %s", o.Name, jr.Line(), invalidMsg)
+			err = fmt.Errorf("%s:%d: %s", o.Name, line, invalidMsg)
 		}
 		if err != nil {
 			st.BadLines++
 			if st.FirstBadLine == "" {
 				st.FirstBadLine = err.Error()
 			}
-			continue
+			return nil
 		}
-		if err := add(rec); err != nil {
-			return err
-		}
-	}
-	return jr.Err()
+		return add(rec)
+	})
 }

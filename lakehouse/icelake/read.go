@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"time"
@@ -15,8 +14,6 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/jsonl"
-	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 // timeFilter is since <= col <= until (a zero bound is open); Iceberg prunes day partitions
@@ -101,51 +98,4 @@ func lowerBound(f iceberg.DataFile, id int) int64 {
 		return math.MinInt64
 	}
 	return int64(binary.LittleEndian.Uint64(b))
-}
-
-// ProxyLogObject presents the rows of the proxy_logs table u between since and until as one
-// JSONL object in the shadow proxy's layout, so that srctl diff reads a table exactly as it
-// reads log files. Timestamps come back with microseconds (Iceberg's precision).
-func (l *Lake) ProxyLogObject(u URI, since, until time.Time) proxylog.Object {
-	return jsonlObject(u.String(), func(ctx context.Context, emit func(any) error) error {
-		return l.ReadProxyLogs(ctx, u.Ident(), since, until, func(rs []lakehouse.ProxyLogRecord) error {
-			for i := range rs {
-				if err := emit(&rs[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-}
-
-// ProfileObject presents the records of the profiles table u whose queries started between
-// since and until as one JSONL object of srctl collect's records.
-func (l *Lake) ProfileObject(u URI, since, until time.Time) proxylog.Object {
-	return jsonlObject(u.String(), func(ctx context.Context, emit func(any) error) error {
-		return l.ReadProfiles(ctx, u.Ident(), since, until, func(rs []lakehouse.ProfileRecord) error {
-			for i := range rs {
-				if err := emit(&rs[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-}
-
-// jsonlObject streams what read emits as JSONL through a pipe, read by whoever opens it.
-func jsonlObject(name string, read func(ctx context.Context, emit func(any) error) error) proxylog.Object {
-	return proxylog.Object{Name: name, Size: -1, Open: func(ctx context.Context) (io.ReadCloser, error) {
-		pr, pw := io.Pipe()
-		go func() {
-			w := jsonl.NewWriter(pw)
-			err := read(ctx, w.Write)
-			if err == nil {
-				err = w.Flush()
-			}
-			pw.CloseWithError(err)
-		}()
-		return pr, nil
-	}}
 }

@@ -2,26 +2,17 @@ package proxylog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-)
 
-// Object is one log file to read.
-type Object struct {
-	Name string                                           // shown in issues: path or URI
-	Size int64                                            // bytes as stored, -1 when unknown
-	Open func(ctx context.Context) (io.ReadCloser, error) // opened by one reader goroutine
-	// Path is set for uncompressed local files, which are memory-mapped instead of read.
-	Path string
-}
+	"github.com/srctl/srctl/lakehouse"
+)
 
 // errNoMap says a file cannot be mapped (empty, too large, or not supported): read it instead.
 var errNoMap = errors.New("not mappable")
@@ -79,7 +70,7 @@ type chunk struct {
 // goroutines, each time with the rows of one chunk; the worker index (0 <= worker < Workers)
 // lets it keep per-worker state without locks. A process error stops the read and is returned,
 // as is ctx's error; bad input never stops it.
-func Read(ctx context.Context, objs []Object, opts Options, process func(worker int, b *Batch) error) (Stats, error) {
+func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process func(worker int, b *Batch) error) (Stats, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -177,29 +168,17 @@ func Read(ctx context.Context, objs []Object, opts Options, process func(worker 
 }
 
 // readObject splits one object into newline-terminated chunks. It returns the number of lines.
-func readObject(ctx context.Context, o Object, opts Options, pool *sync.Pool, out chan<- chunk, prog *Progress) (lines int, err error) {
+func readObject(ctx context.Context, o lakehouse.Object, opts Options, pool *sync.Pool, out chan<- chunk, prog *Progress) (lines int, err error) {
 	if o.Path != "" {
 		if n, err := mapObject(ctx, o, opts, out, prog); !errors.Is(err, errNoMap) {
 			return n, err
 		}
 	}
-	rc, err := o.Open(ctx)
+	r, err := lakehouse.OpenJSONL(ctx, o)
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if strings.HasSuffix(o.Name, ".gz") {
-		zr, err := gzip.NewReader(rc)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, fmt.Errorf("empty gzip stream")
-			}
-			return 0, fmt.Errorf("gzip: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	var carry []byte
 	var total int64
 	emit := func(data []byte, pooled *[]byte) bool {
@@ -285,7 +264,7 @@ var errEmpty = errors.New("empty")
 
 // mapObject splits a memory-mapped file into chunks that point into the mapping; the mapping is
 // released when the last chunk has been parsed.
-func mapObject(ctx context.Context, o Object, opts Options, out chan<- chunk, prog *Progress) (int, error) {
+func mapObject(ctx context.Context, o lakehouse.Object, opts Options, out chan<- chunk, prog *Progress) (int, error) {
 	data, unmap, err := mapFile(o.Path)
 	if err != nil {
 		return 0, err

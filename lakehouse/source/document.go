@@ -1,4 +1,4 @@
-package main
+package source
 
 import (
 	"context"
@@ -11,9 +11,10 @@ import (
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
 
-// readInput reads a whole input named on the command line: "-" for standard input, a gs:// or
-// s3:// object, or a local file. limit bounds what is read.
-func readInput(ctx context.Context, name string, stdin io.Reader, limit int64) ([]byte, error) {
+// ReadDocument reads one whole document named on the command line (a profile, a plan): "-" for
+// stdin, a gs:// or s3:// object, or a local file. limit bounds what is read. A name that does
+// not exist, names a prefix or is over the limit is an *InputError.
+func ReadDocument(ctx context.Context, name string, stdin io.Reader, store objstore.Options, limit int64) ([]byte, error) {
 	var r io.Reader
 	switch {
 	case name == "-":
@@ -21,9 +22,9 @@ func readInput(ctx context.Context, name string, stdin io.Reader, limit int64) (
 	case strings.HasPrefix(name, "gs://") || strings.HasPrefix(name, "s3://"):
 		dir, key := path.Split(name)
 		if key == "" {
-			return nil, usageErrorf("%s names a prefix, not an object", name)
+			return nil, &InputError{Err: fmt.Errorf("%s names a prefix, not an object", name)}
 		}
-		b, err := objstore.Open(ctx, strings.TrimSuffix(dir, "/"), objstore.Options{})
+		b, err := objstore.Open(ctx, strings.TrimSuffix(dir, "/"), store)
 		if err != nil {
 			return nil, fmt.Errorf("opening %s: %w", name, err)
 		}
@@ -31,7 +32,7 @@ func readInput(ctx context.Context, name string, stdin io.Reader, limit int64) (
 		rc, err := b.Get(ctx, key)
 		if err != nil {
 			if b.IsNotExist(err) {
-				return nil, usageErrorf("%s does not exist", name)
+				return nil, &InputError{Err: fmt.Errorf("%s does not exist", name)}
 			}
 			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
@@ -40,7 +41,7 @@ func readInput(ctx context.Context, name string, stdin io.Reader, limit int64) (
 	default:
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, &InputError{Err: err}
 		}
 		defer f.Close()
 		r = f
@@ -50,7 +51,8 @@ func readInput(ctx context.Context, name string, stdin io.Reader, limit int64) (
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, usageErrorf("%s is larger than %d bytes", name, limit)
+		return nil, &InputError{Err: fmt.Errorf("%s is larger than %d bytes", name, limit)}
 	}
 	return data, nil
 }
+

@@ -1,4 +1,4 @@
-package proxylog
+package source
 
 import (
 	"bytes"
@@ -21,7 +21,9 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 func row(i int, target string) string {
@@ -50,15 +52,15 @@ func gz(t *testing.T, data []byte) []byte {
 
 // readAll reads dir with small chunks (so lines straddle chunk boundaries) and returns the query
 // ids per object with their line numbers, plus the stats.
-func readAll(t *testing.T, w Window, inputs ...string) (map[string]int, Stats, Resolved) {
+func readAll(t *testing.T, w lakehouse.Window, inputs ...string) (map[string]int, proxylog.Stats, *Set) {
 	t.Helper()
-	res, err := Resolve(context.Background(), inputs, w, nil, objstore.Options{})
+	res, err := Resolve(context.Background(), inputs, ProxyLogs, Options{Window: w, Stdin: nil, Store: objstore.Options{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	got := map[string]int{}
-	st, err := Read(context.Background(), res.Objects, Options{Workers: 3, ChunkBytes: 300, MaxLineBytes: 1000}, func(_ int, b *Batch) error {
+	st, err := res.ReadProxyLogs(context.Background(), proxylog.Options{Workers: 3, ChunkBytes: 300, MaxLineBytes: 1000}, func(_ int, b *proxylog.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for i, r := range b.Rows {
@@ -92,7 +94,7 @@ func TestReadHiveTreeWithBadInput(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "year=2026/month=03/day=01/hour=00/old.jsonl"), []byte(row(300, "primary")+"\n"))
 
-	w := Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
+	w := lakehouse.Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
 	got, st, res := readAll(t, w, dir)
 	if res.Pruned != 1 || len(res.Objects) != 4 {
 		t.Errorf("pruned %d, objects %d; want 1 pruned (day=01), 4 read", res.Pruned, len(res.Objects))
@@ -104,15 +106,15 @@ func TestReadHiveTreeWithBadInput(t *testing.T) {
 		t.Errorf("line numbers wrong: %v %v %v", got["a.jsonl:q000049:shadow"], got["b.jsonl.gz:q000100:shadow"], got["c.jsonl:q000202:shadow"])
 	}
 	q := st.Quality
-	for kind, want := range map[string]int64{KindSyntax: 1, KindMissingField: 1, KindTooLong: 1, KindUTF8: 1, KindEmptyFile: 1, KindEmptyPartition: 1} {
+	for kind, want := range map[string]int64{proxylog.KindSyntax: 1, proxylog.KindMissingField: 1, proxylog.KindTooLong: 1, proxylog.KindUTF8: 1, proxylog.KindEmptyFile: 1, proxylog.KindEmptyPartition: 1} {
 		if q.Counts[kind] != want {
 			t.Errorf("%s = %d, want %d (all %v)", kind, q.Counts[kind], want, q.Counts)
 		}
 	}
-	if ex := q.Examples[KindTooLong]; len(ex) != 1 || !strings.HasSuffix(ex[0].File, "c.jsonl") || ex[0].Line != 4 {
+	if ex := q.Examples[proxylog.KindTooLong]; len(ex) != 1 || !strings.HasSuffix(ex[0].File, "c.jsonl") || ex[0].Line != 4 {
 		t.Errorf("too-long example %+v, want c.jsonl:4", ex)
 	}
-	if ex := q.Examples[KindSyntax]; len(ex) != 1 || ex[0].Line != 2 {
+	if ex := q.Examples[proxylog.KindSyntax]; len(ex) != 1 || ex[0].Line != 2 {
 		t.Errorf("syntax example %+v, want line 2", ex)
 	}
 }
@@ -121,22 +123,22 @@ func TestReadUnreadableObjectGoesOn(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "ok.jsonl"), []byte(row(1, "primary")+"\n"))
 	write(t, filepath.Join(dir, "broken.jsonl.gz"), []byte("this is not gzip"))
-	got, st, _ := readAll(t, Window{}, dir)
-	if len(got) != 1 || st.Quality.Counts[KindUnreadable] != 1 {
-		t.Errorf("rows %d, unreadable %d; want 1 and 1", len(got), st.Quality.Counts[KindUnreadable])
+	got, st, _ := readAll(t, lakehouse.Window{}, dir)
+	if len(got) != 1 || st.Quality.Counts[proxylog.KindUnreadable] != 1 {
+		t.Errorf("rows %d, unreadable %d; want 1 and 1", len(got), st.Quality.Counts[proxylog.KindUnreadable])
 	}
 }
 
 func TestReadStdinAndMissingInput(t *testing.T) {
-	res, err := Resolve(context.Background(), []string{"-"}, Window{}, strings.NewReader(row(1, "shadow")), objstore.Options{})
+	res, err := Resolve(context.Background(), []string{"-"}, ProxyLogs, Options{Stdin: strings.NewReader(row(1, "shadow"))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	if _, err := Read(context.Background(), res.Objects, Options{}, func(_ int, b *Batch) error { n += len(b.Rows); return nil }); err != nil || n != 1 {
+	if _, err := res.ReadProxyLogs(context.Background(), proxylog.Options{}, func(_ int, b *proxylog.Batch) error { n += len(b.Rows); return nil }); err != nil || n != 1 {
 		t.Errorf("stdin: %d rows, %v", n, err)
 	}
-	if _, err := Resolve(context.Background(), []string{"/no/such/dir"}, Window{}, nil, objstore.Options{}); err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
+	if _, err := Resolve(context.Background(), []string{"/no/such/dir"}, ProxyLogs, Options{Window: lakehouse.Window{}, Stdin: nil, Store: objstore.Options{}}); err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
 		t.Errorf("missing input error %v must name it", err)
 	}
 }
@@ -148,9 +150,9 @@ func TestReadStopsOnProcessError(t *testing.T) {
 		b.WriteString(row(i, "primary") + "\n")
 	}
 	write(t, filepath.Join(dir, "a.jsonl"), []byte(b.String()))
-	res, _ := Resolve(context.Background(), []string{dir}, Window{}, nil, objstore.Options{})
+	res, _ := Resolve(context.Background(), []string{dir}, ProxyLogs, Options{Window: lakehouse.Window{}, Stdin: nil, Store: objstore.Options{}})
 	boom := fmt.Errorf("boom")
-	_, err := Read(context.Background(), res.Objects, Options{ChunkBytes: 500}, func(int, *Batch) error { return boom })
+	_, err := res.ReadProxyLogs(context.Background(), proxylog.Options{ChunkBytes: 500}, func(int, *proxylog.Batch) error { return boom })
 	if err != boom {
 		t.Errorf("err = %v, want the process error", err)
 	}
@@ -213,15 +215,15 @@ func checkBucketRead(t *testing.T, setup objstore.Bucket, root string, opts objs
 	put("shadow/year=2026/month=03/day=05/hour=14/a.jsonl", row(1, "primary")+"\n"+row(1, "shadow")+"\n")
 	put("shadow/year=2026/month=03/day=05/hour=15/b.jsonl.gz", string(gz(t, []byte(row(2, "primary")+"\n"))))
 	put("shadow/year=2026/month=03/day=01/hour=00/old.jsonl", row(3, "primary")+"\n")
-	w := Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
+	w := lakehouse.Window{Since: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
 	for uri, want := range map[string]int{root + "/shadow": 3, root + "/shadow/year=2026/month=03/day=05/hour=14/a.jsonl": 2} {
-		res, err := Resolve(context.Background(), []string{uri}, w, nil, opts)
+		res, err := Resolve(context.Background(), []string{uri}, ProxyLogs, Options{Window: w, Stdin: nil, Store: opts})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
 		n := 0
-		st, err := Read(context.Background(), res.Objects, Options{}, func(_ int, b *Batch) error {
+		st, err := res.ReadProxyLogs(context.Background(), proxylog.Options{}, func(_ int, b *proxylog.Batch) error {
 			mu.Lock()
 			n += len(b.Rows)
 			mu.Unlock()
@@ -234,7 +236,7 @@ func checkBucketRead(t *testing.T, setup objstore.Bucket, root string, opts objs
 			t.Errorf("%s: %d rows, want %d (objects %d, pruned %d, issues %v)", uri, n, want, len(res.Objects), res.Pruned, st.Quality.Examples)
 		}
 	}
-	if _, err := Resolve(context.Background(), []string{root + "/nothing-here"}, w, nil, opts); err == nil || !strings.Contains(err.Error(), root+"/nothing-here") {
+	if _, err := Resolve(context.Background(), []string{root + "/nothing-here"}, ProxyLogs, Options{Window: w, Stdin: nil, Store: opts}); err == nil || !strings.Contains(err.Error(), root+"/nothing-here") {
 		t.Errorf("empty prefix: %v, want an error naming it", err)
 	}
 }
