@@ -141,8 +141,8 @@ func MinPairsFor(q float64, minPairs int) int {
 type groupAcc struct {
 	pd, sd     []float32 // latency pairs, ms
 	bdiff      []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
-	impactNS   int64 // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
-	large      int64 // pairs with a large primary result
+	impactNS   int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
+	large      int64     // pairs with a large primary result
 	collapsed  int64
 	collapseEx []SizeExample
 	diffEx     []SizeExample // candidates; those matching the offset are dropped at the end

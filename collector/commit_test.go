@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // TestFourCollectorsOneIcebergTable: collectors of four clusters commit to one Iceberg table at

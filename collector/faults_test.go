@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // runWorkload drives fes at qps for d and returns when every started query has ended.

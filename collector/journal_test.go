@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/testdouble/fedouble"
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 func appendAndWait(t *testing.T, j *journal, fe string, detail *QueryDetail, rec *lakehouse.ProfileRecord) (seq int64) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/srctl/srctl/testdouble/starrocksdouble"
 	"github.com/srctl/srctl/internal/testenv"
+	"github.com/srctl/srctl/testdouble/starrocksdouble"
 )
 
 // newTestComparer opens a comparer on the test server with cfg (DefaultConfig when nil),

@@ -55,4 +55,3 @@ func ReadDocument(ctx context.Context, name string, stdin io.Reader, store objst
 	}
 	return data, nil
 }
-
