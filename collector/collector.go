@@ -19,14 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
-
-// Sink is where records go: any objstore.Bucket. Put must be atomic per object and safe for
-// concurrent use; the collector calls it from one goroutine.
-type Sink interface {
-	Put(ctx context.Context, key string, data []byte) error
-	String() string
-}
 
 // Resolver looks up the addresses of a headless service; net.DefaultResolver fits.
 type Resolver interface {
@@ -70,10 +64,7 @@ type Config struct {
 	// Marginalia tags (nil: such records have no endpoint).
 	EndpointRules *fingerprint.Rules
 
-	Sink Sink
-	// Committer, when set, replaces Sink: each flush commits its records with the checkpoint
-	// (exactly once, see Committer), and the checkpoint is read back from it, not --state-dir.
-	Committer  Committer
+	Sink       Sink
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Resolver   Resolver
@@ -92,7 +83,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate rejects configurations that cannot work, naming the setting.
+// Validate rejects configurations that cannot work, naming the setting. It needs no I/O and
+// does not look at Sink, so that a command can check its flags before opening the sink.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -138,9 +130,6 @@ func (c *Config) Validate() error {
 	}
 	if c.StateDir == "" {
 		bad("--state-dir is required (cursor checkpoints and spill files live there)")
-	}
-	if c.Sink == nil && c.Committer == nil {
-		bad("no sink")
 	}
 	return errors.Join(errs...)
 }
@@ -316,6 +305,9 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
 	}
+	if cfg.Sink == nil {
+		return nil, errors.New("collector: no sink")
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -346,10 +338,10 @@ func (c *Collector) Run(ctx context.Context) error {
 		return err
 	}
 	cp := local
-	if c.cfg.Committer != nil {
+	if cs, ok := c.cfg.Sink.(sink.CheckpointStore); ok {
 		// The table is the authority on what is committed; the local checkpoint adds where
 		// polling stood in the journal.
-		if cp, err = loadCommittedCheckpoint(ctx, c.cfg.Committer, c.cfg.Cluster); err != nil {
+		if cp, err = loadCommittedCheckpoint(ctx, cs, c.cfg.Sink.String(), c.cfg.Cluster); err != nil {
 			return err
 		}
 	}

@@ -80,7 +80,7 @@ func newTestEnv(t *testing.T, feCfg fedouble.Config) *testEnv {
 	cfg.ProfileRetryFor = 2 * time.Second
 	cfg.SpillAfter = 500 * time.Millisecond
 	cfg.StateDir = t.TempDir()
-	cfg.Sink = sink
+	cfg.Sink = JSONLSink(sink)
 	cfg.Registerer = reg
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

@@ -32,7 +32,7 @@ func TestFourCollectorsOneIcebergTable(t *testing.T) {
 		}
 		t.Cleanup(func() { lake.Close() })
 		e.cfg.Cluster = fmt.Sprintf("c%d", i)
-		e.cfg.Sink, e.cfg.Committer = nil, icelake.NewProfileSink(lake, u)
+		e.cfg.Sink = TableSink(icelake.NewProfileWriter(lake, u))
 		runs = append(runs, run{e, lake})
 	}
 	workload := func(from, to int) []func() error {
@@ -90,11 +90,11 @@ func TestFourCollectorsOneIcebergTable(t *testing.T) {
 	}
 	// Each cluster's checkpoint is its own and names its FE.
 	for _, r := range runs {
-		data, err := icelake.NewProfileSink(r.lake, u).LoadCheckpoint(context.Background(), r.env.cfg.Cluster)
+		data, err := icelake.NewProfileWriter(r.lake, u).LoadCheckpoint(context.Background(), CheckpointKey(r.env.cfg.Cluster))
 		if err != nil || data == nil {
 			t.Fatalf("no checkpoint for %s: %v", r.env.cfg.Cluster, err)
 		}
-		cp, err := loadCommittedCheckpoint(context.Background(), icelake.NewProfileSink(r.lake, u), r.env.cfg.Cluster)
+		cp, err := loadCommittedCheckpoint(context.Background(), icelake.NewProfileWriter(r.lake, u), "table", r.env.cfg.Cluster)
 		if err != nil || len(cp.FEs) != 1 {
 			t.Errorf("%s: checkpoint %+v, %v", r.env.cfg.Cluster, cp, err)
 		}

@@ -3,8 +3,6 @@ package collector
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/jsonl"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
 
 // probeEvery is how often a sink known to be down is tried again (by replaying a spill file).
@@ -25,7 +24,7 @@ const probeEvery = 5 * time.Second
 
 var errSinkDown = errors.New("sink is down; not retried until the next probe")
 
-// writer batches records into Hive-partitioned JSONL objects. One goroutine runs it; submit is
+// writer hands batches of records to the sink (Config.Sink). One goroutine runs it; submit is
 // safe from any goroutine. A record is acknowledged (its cursor position released) only once it
 // is in the sink or in a local spill file.
 type writer struct {
@@ -38,14 +37,11 @@ type writer struct {
 	notify chan struct{}
 
 	// Owned by the writer goroutine.
-	buf       bytes.Buffer
-	enc       *json.Encoder
+	arena     bytes.Buffer // journaled records' JSON of the batch being written (see load)
+	spillBuf  []byte
 	sinkDown  bool
 	lastProbe time.Time
 	lastSaved []byte // the last checkpoint saved, to skip writing an unchanged one
-	// unreadable are records encode could not read back from the journal; flushOnce
-	// acknowledges them so that they do not hold the journal forever.
-	unreadable []*pending
 }
 
 func newWriter(c *Collector) *writer {
@@ -100,16 +96,31 @@ func (w *writer) take(n int) []*pending {
 // a quarter of --max-buffered-bytes, at most 32 MiB.
 func (w *writer) maxBatchBytes() int64 { return min(w.c.cfg.MaxBufferedBytes/4, 32<<20) }
 
-// load decodes, for a Committer, the records of batch that are only in the journal (a JSONL
-// sink gets their bytes copied straight into its objects by encode). A record that
-// cannot be read (a damaged journal) is dropped with an error log: it is returned apart so that
-// it is acknowledged and does not hold the journal forever.
+// load reads the records of batch that are only in the journal: decoded for a table sink, as
+// their JSON bytes (into the writer's arena, valid until the next load) for a JSONL sink. A
+// record that cannot be read (a damaged journal) is dropped with an error log: it is returned
+// apart so that it is acknowledged and does not hold the journal forever.
 func (w *writer) load(batch []*pending) (ok, lost []*pending) {
+	_, decode := w.c.cfg.Sink.(sink.CheckpointStore)
 	ok = batch[:0:0]
+	type span struct {
+		p          *pending
+		start, end int
+	}
+	var spans []span
+	w.arena.Reset()
 	for _, p := range batch {
-		if p.rec == nil && p.raw == nil && w.c.cfg.Committer != nil {
+		if p.rec == nil && p.raw == nil {
 			var err error
-			if p.rec, err = w.c.j.read(p.loc); err != nil {
+			if decode {
+				p.rec, err = w.c.j.read(p.loc)
+			} else {
+				start := w.arena.Len()
+				if err = w.c.j.readInto(&w.arena, p.loc); err == nil {
+					spans = append(spans, span{p, start, w.arena.Len()})
+				}
+			}
+			if err != nil {
 				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
 				lost = append(lost, p)
 				continue
@@ -117,14 +128,20 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 		}
 		ok = append(ok, p)
 	}
+	data := w.arena.Bytes() // sliced once every read is in: the arena may have grown meanwhile
+	for _, sp := range spans {
+		sp.p.raw = data[sp.start:sp.end:sp.end]
+	}
 	return ok, lost
 }
 
-// unload drops records that the journal holds from memory.
+// unload drops records that the journal holds from memory, and every record's view of the
+// load arena (reused by the next batch).
 func unload(batch []*pending) {
 	for _, p := range batch {
+		p.raw = nil
 		if p.seq > 0 && !p.inMemory {
-			p.rec, p.raw = nil, nil
+			p.rec = nil
 		}
 	}
 }
@@ -231,12 +248,8 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 		return true
 	}
 	defer unload(batch)
-	defer func() {
-		w.release(w.unreadable)
-		w.unreadable = nil
-	}()
 	start := time.Now()
-	failed, err := w.writeBatch(ctx, batch, start)
+	failed, err := w.writeBatch(ctx, batch, "")
 	if len(failed) > 0 {
 		if serr := w.spill(failed); serr != nil {
 			w.c.m.flushFailures.Inc()
@@ -255,42 +268,42 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 	return true
 }
 
-// writeBatch writes one object per partition hour and returns the records of the objects that
-// could not be written.
-func (w *writer) writeBatch(ctx context.Context, batch []*pending, now time.Time) ([]*pending, error) {
-	if cm := w.c.cfg.Committer; cm != nil {
-		return w.commitBatch(ctx, cm, batch, "")
+// writeBatch stores batch as one sink batch (id "" derives it from the records) and returns
+// the records that could not be written: all of them, or none. A batch the sink had partly
+// stored is completed by the next write under the same id (its spill file carries the id).
+func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) ([]*pending, error) {
+	recs := make([]*Record, len(batch))
+	hours := map[time.Time]bool{}
+	size := 0
+	for i, p := range batch {
+		recs[i] = &Record{Profile: p.rec, JSON: p.raw, hour: p.partition()}
+		hours[recs[i].hour] = true
+		if p.raw != nil {
+			size += len(p.raw) + 1
+		} else {
+			size += int(p.bytes)
+		}
 	}
-	var failed []*pending
-	var firstErr error
-	for _, g := range groupByPartition(batch) {
-		data, err := w.encode(g.records)
+	if id == "" {
+		id = batchID(batch)
+	}
+	b := sink.Batch[*Record]{ID: id, Records: recs}
+	timeout := w.c.cfg.RequestTimeout * time.Duration(len(hours)) // one object per hour
+	if _, table := w.c.cfg.Sink.(sink.CheckpointStore); table {
+		cp, err := w.checkpointWith(batch)
 		if err != nil {
-			return batch, err // cannot happen for these types; keep everything
+			return batch, err
 		}
-		key := lakehouse.ObjectKey("", g.hour, now)
-		if err := w.put(ctx, key, data); err != nil {
-			failed = append(failed, g.records...)
-			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		w.written(len(g.records), len(data))
+		b.Checkpoint, b.CheckpointKey = cp, CheckpointKey(w.c.cfg.Cluster)
+		timeout = max(w.c.cfg.RequestTimeout, time.Minute) // Parquet files and a catalog commit
 	}
-	return failed, firstErr
-}
-
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
+	if err := w.retry(ctx, "writing batch "+id, timeout, func(actx context.Context) error {
+		return w.c.cfg.Sink.Write(actx, b)
+	}); err != nil {
+		return batch, err
 	}
-	return err
-}
-
-// put writes one object, retrying with backoff for up to SpillAfter.
-func (w *writer) put(ctx context.Context, key string, data []byte) error {
-	return w.retry(ctx, "writing "+key, w.c.cfg.RequestTimeout, func(actx context.Context) error {
-		return w.c.cfg.Sink.Put(actx, key, data)
-	})
+	w.written(len(batch), len(hours), size)
+	return nil, nil
 }
 
 // retry runs one sink operation, retrying with backoff for up to SpillAfter, each attempt
@@ -327,19 +340,14 @@ func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, 
 	}
 }
 
-func (w *writer) sinkName() string {
-	if cm := w.c.cfg.Committer; cm != nil {
-		return cm.String()
-	}
-	return w.c.cfg.Sink.String()
-}
+func (w *writer) sinkName() string { return w.c.cfg.Sink.String() }
 
-func (w *writer) written(records, bytes int) {
+func (w *writer) written(records, objects, bytes int) {
 	w.c.m.recordsWritten.Add(float64(records))
-	w.c.m.objectsWritten.Inc()
+	w.c.m.objectsWritten.Add(float64(objects))
 	w.c.m.bytesWritten.Add(float64(bytes))
 	w.c.stats.RecordsWritten.Add(int64(records))
-	w.c.stats.ObjectsWritten.Add(1)
+	w.c.stats.ObjectsWritten.Add(int64(objects))
 }
 
 // ack releases records that are in the sink (or a spill file): their cursor positions, their
@@ -407,73 +415,20 @@ func (w *writer) updateGauges() {
 	w.c.m.pendingRecords.Set(float64(w.queued()))
 }
 
-type partitionGroup struct {
-	hour    time.Time
-	records []*pending
-}
-
-func groupByPartition(batch []*pending) []partitionGroup {
-	idx := map[time.Time]int{}
-	var groups []partitionGroup
-	for _, p := range batch {
-		h := p.partition()
-		i, ok := idx[h]
-		if !ok {
-			i = len(groups)
-			idx[h] = i
-			groups = append(groups, partitionGroup{hour: h})
-		}
-		groups[i].records = append(groups[i].records, p)
-	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i].hour.Before(groups[j].hour) })
-	return groups
-}
-
-// encode renders records as JSONL into w's reusable buffer. The result is valid until the next
-// call: sinks copy or send the bytes before Put returns. A record only in the journal is read
-// from it straight into the buffer: it is already JSON, as the sink stores it.
-func (w *writer) encode(records []*pending) ([]byte, error) {
-	size := 0
-	for _, p := range records {
-		switch {
-		case p.rec == nil:
-			size += int(p.loc.n) + 1
-		default:
-			size += int(p.bytes) + len(p.rec.ProfileText)/8 // escaping newlines grows the text a little
-		}
-	}
-	w.buf.Reset()
-	w.buf.Grow(size)
-	if w.enc == nil {
-		w.enc = json.NewEncoder(&w.buf)
-		w.enc.SetEscapeHTML(false)
-	}
-	for _, p := range records {
-		if p.rec == nil {
-			if err := w.c.j.readInto(&w.buf, p.loc); err != nil {
-				// A damaged journal: the record is lost, the rest of the object is not.
-				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
-				w.unreadable = append(w.unreadable, p)
-				continue
-			}
-			w.buf.WriteByte('\n')
-			continue
-		}
-		if err := w.enc.Encode(p.rec); err != nil {
-			return nil, fmt.Errorf("encoding record %s: %w", p.rec.QueryID, err)
-		}
-	}
-	return w.buf.Bytes(), nil
-}
-
-// spill writes records to one local file, durably, so that their cursor positions can be released.
+// spill writes records to one local file, durably, so that their cursor positions can be
+// released. The file is named after the batch id, so the replay completes a batch the sink had
+// partly stored instead of storing its records twice.
 func (w *writer) spill(records []*pending) error {
-	data, err := w.encode(records)
-	if err != nil {
-		return err
+	w.spillBuf = w.spillBuf[:0]
+	for _, p := range records {
+		var err error
+		if w.spillBuf, err = appendRecordJSON(w.spillBuf, &Record{Profile: p.rec, JSON: p.raw}); err != nil {
+			return err
+		}
+		w.spillBuf = append(w.spillBuf, '\n')
 	}
-	name := filepath.Join(w.spillDir, fmt.Sprintf("%d.jsonl", time.Now().UnixNano()))
-	if err := objstore.WriteFileAtomic(name, data); err != nil {
+	name := filepath.Join(w.spillDir, batchID(records)+".jsonl")
+	if err := objstore.WriteFileAtomic(name, w.spillBuf); err != nil {
 		return fmt.Errorf("spilling %d records: %w", len(records), err)
 	}
 	w.c.m.spills.Inc()
@@ -482,9 +437,8 @@ func (w *writer) spill(records []*pending) error {
 	return nil
 }
 
-// replaySpills moves spill files into the sink, oldest first. Object keys are derived from the
-// spill file's name, so a replay interrupted by a crash rewrites the same objects instead of
-// duplicating them. A file is deleted only when all of its records are in the sink.
+// replaySpills moves spill files into the sink, oldest first. The batch id is the spill file's
+// name, so a replay interrupted by a crash rewrites the same batch instead of duplicating it. A file is deleted only when all of its records are in the sink.
 func (w *writer) replaySpills(ctx context.Context) {
 	names, err := filepath.Glob(filepath.Join(w.spillDir, "*.jsonl"))
 	if err != nil || len(names) == 0 {
@@ -527,40 +481,12 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 	if r.Err() != nil {
 		return r.Err()
 	}
-	base := strings.TrimSuffix(filepath.Base(name), ".jsonl")
-	if cm := w.c.cfg.Committer; cm != nil {
-		// The batch id comes from the spill file, so a replay cut by a crash is not added twice.
-		if _, err := w.commitBatch(ctx, cm, batch, "collect-"+w.c.cfg.Cluster+"-spill-"+base); err != nil {
-			return err
-		}
-		if err := os.Remove(name); err != nil {
-			return fmt.Errorf("removing replayed spill file: %w", err)
-		}
-		return nil
-	}
-	written := spillTime(base)
-	for _, g := range groupByPartition(batch) {
-		data, err := w.encode(g.records)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256([]byte(base + g.hour.String()))
-		key := lakehouse.PartitionDir(g.hour) + "/" + written.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(sum[:4]) + ".jsonl"
-		if err := w.put(ctx, key, data); err != nil {
-			return err
-		}
-		w.written(len(g.records), len(data))
+	id := strings.TrimSuffix(filepath.Base(name), ".jsonl")
+	if _, err := w.writeBatch(ctx, batch, id); err != nil {
+		return err
 	}
 	if err := os.Remove(name); err != nil {
 		return fmt.Errorf("removing replayed spill file: %w", err)
 	}
 	return nil
-}
-
-func spillTime(base string) time.Time {
-	var ns int64
-	if _, err := fmt.Sscanf(base, "%d", &ns); err != nil {
-		return time.Now()
-	}
-	return time.Unix(0, ns)
 }

@@ -2,11 +2,9 @@ package shadowproxy
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,22 +12,21 @@ import (
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
 
-// BatchWriter stores one batch of rows durably (an object per partition hour, an Iceberg
-// commit...). It is retried on error, so it must be idempotent or all-or-nothing.
-type BatchWriter interface {
-	WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogRecord) error
-	String() string
-}
+// LogWriter is where the log sink stores its batches: sink.JSONL over a bucket (JSONLWriter)
+// or an Iceberg proxy_logs table (icelake.ProxyLogWriter). Idempotent per batch id.
+type LogWriter = sink.Writer[*lakehouse.ProxyLogRecord]
 
-// LogSink batches log rows off the client's path and hands them to a BatchWriter every
-// FlushInterval or MaxBatch rows. Write never blocks: when the buffer is full (the store is
+// LogSink batches log rows off the client's path and hands them to a LogWriter every
+// FlushInterval or MaxBatch rows. A batch is sealed with its id before its first write and
+// retried as it is, so a write whose answer was lost is not stored twice. Write never blocks: when the buffer is full (the store is
 // down for long), rows are dropped and counted, because the proxy must not slow the client.
 // It fills the keys computed from the text (query_hash, endpoint, fingerprint) here, on its
 // own goroutine.
 type LogSink struct {
-	w             BatchWriter
+	w             LogWriter
 	rules         *fingerprint.Rules
 	log           *slog.Logger
 	flushInterval time.Duration
@@ -65,7 +62,7 @@ type LogSinkConfig struct {
 }
 
 // NewLogSink starts a sink writing through w.
-func NewLogSink(w BatchWriter, c LogSinkConfig) *LogSink {
+func NewLogSink(w LogWriter, c LogSinkConfig) *LogSink {
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = time.Second
 	}
@@ -136,61 +133,89 @@ func (s *LogSink) run() {
 	defer s.cancelClose()
 	ticker := time.NewTicker(min(collectEvery, s.flushInterval))
 	defer ticker.Stop()
-	var batch, spare []*lakehouse.ProxyLogRecord
+	var open, spare []*lakehouse.ProxyLogRecord
+	var sealed []sink.Batch[*lakehouse.ProxyLogRecord] // oldest first, each written under its id
 	lastFlush := time.Now()
 	collect := func() {
 		got := s.take(spare)
 		for _, rec := range got {
-			batch = append(batch, s.enrich(rec))
+			open = append(open, s.enrich(rec))
 		}
 		clear(got)
 		spare = got
+	}
+	seal := func() {
+		for len(open) > 0 {
+			n := min(len(open), s.maxBatch)
+			sealed = append(sealed, sink.Batch[*lakehouse.ProxyLogRecord]{ID: sink.NewBatchID(time.Now()), Records: slices.Clone(open[:n])})
+			open = open[n:]
+		}
+		open = nil
 	}
 	for {
 		select {
 		case <-ticker.C:
 			collect()
-			if len(batch) >= s.maxBatch || time.Since(lastFlush) >= s.flushInterval {
-				batch = s.flush(ctx, batch, false)
+			if len(open) >= s.maxBatch || time.Since(lastFlush) >= s.flushInterval {
+				seal()
+				sealed = s.flush(ctx, sealed, false)
 				lastFlush = time.Now()
 			}
 		case <-s.stop:
 			s.mu.Lock() // Close set closed: no row comes after this
 			s.mu.Unlock()
 			collect()
-			batch = s.flush(ctx, batch, true)
-			s.pendingAtClose.Store(int64(len(batch)))
+			seal()
+			sealed = s.flush(ctx, sealed, true)
+			left := 0
+			for _, b := range sealed {
+				left += len(b.Records)
+			}
+			s.pendingAtClose.Store(int64(left))
 			return
 		}
 	}
 }
 
-// flush writes batch; on failure it keeps the rows for the next attempt (final: retry until
-// ctx ends).
-func (s *LogSink) flush(ctx context.Context, batch []*lakehouse.ProxyLogRecord, final bool) []*lakehouse.ProxyLogRecord {
-	for attempt := 0; len(batch) > 0; attempt++ {
-		err := s.w.WriteBatch(ctx, batch)
-		if err == nil {
-			s.Written.Add(int64(len(batch)))
-			return batch[:0]
-		}
-		s.WriteErrors.Add(1)
-		s.LastWriteErr.Store(err.Error())
-		s.log.Warn("writing proxy log rows failed; will retry", "sink", s.w.String(), "rows", len(batch), "err", err)
-		if !final || ctx.Err() != nil {
-			if len(batch) > 4*s.maxBatch { // the store is down for long: keep the newest rows
-				s.Dropped.Add(int64(len(batch) - 4*s.maxBatch))
-				batch = append(batch[:0], batch[len(batch)-4*s.maxBatch:]...)
+// flush writes the sealed batches in order and returns those not stored, to be retried as they
+// are (final: retry until ctx ends). While the store is down, at most four batches' worth of rows
+// is kept: the oldest batches are dropped first.
+func (s *LogSink) flush(ctx context.Context, sealed []sink.Batch[*lakehouse.ProxyLogRecord], final bool) []sink.Batch[*lakehouse.ProxyLogRecord] {
+	for attempt := 0; len(sealed) > 0; attempt++ {
+		for len(sealed) > 0 {
+			err := s.w.Write(ctx, sealed[0])
+			if err != nil {
+				s.WriteErrors.Add(1)
+				s.LastWriteErr.Store(err.Error())
+				s.log.Warn("writing proxy log rows failed; will retry", "sink", s.w.String(), "batch", sealed[0].ID, "rows", len(sealed[0].Records), "err", err)
+				break
 			}
-			return batch
+			s.Written.Add(int64(len(sealed[0].Records)))
+			sealed[0] = sink.Batch[*lakehouse.ProxyLogRecord]{}
+			sealed = sealed[1:]
+		}
+		if len(sealed) == 0 {
+			return nil
+		}
+		if !final || ctx.Err() != nil {
+			rows := 0
+			for _, b := range sealed {
+				rows += len(b.Records)
+			}
+			for rows > 4*s.maxBatch && len(sealed) > 1 { // the store is down for long: keep the newest rows
+				s.Dropped.Add(int64(len(sealed[0].Records)))
+				rows -= len(sealed[0].Records)
+				sealed = sealed[1:]
+			}
+			return sealed
 		}
 		select {
 		case <-ctx.Done():
-			return batch
+			return sealed
 		case <-time.After(time.Duration(min(attempt+1, 10)) * 200 * time.Millisecond):
 		}
 	}
-	return batch
+	return sealed
 }
 
 // enrich fills query_hash, endpoint and fingerprint from the text.
@@ -198,8 +223,7 @@ func (s *LogSink) enrich(rec *lakehouse.ProxyLogRecord) *lakehouse.ProxyLogRecor
 	if rec.QueryText == "" {
 		return rec
 	}
-	sum := md5.Sum([]byte(rec.QueryText))
-	rec.QueryHash = hex.EncodeToString(sum[:])
+	rec.QueryHash = fingerprint.QueryHash(rec.QueryText)
 	cl, ok := s.classes[rec.QueryHash]
 	if !ok {
 		cl = s.rules.Classify(rec.QueryText)
@@ -213,37 +237,9 @@ func (s *LogSink) enrich(rec *lakehouse.ProxyLogRecord) *lakehouse.ProxyLogRecor
 	return rec
 }
 
-// JSONLWriter stores each batch as Hive-partitioned JSONL objects (one per hour of ts) in an
-// object store: the layout srctl diff and the existing BigQuery tables read.
-type JSONLWriter struct {
-	Bucket objstore.Bucket
-}
-
-func (w JSONLWriter) String() string { return w.Bucket.String() }
-
-// WriteBatch implements BatchWriter. A retried batch may leave an earlier partial object of
-// the same rows behind only if a Put succeeded and a later one failed; diff drops duplicate
-// rows (same query_id and target), so the rows are counted once.
-func (w JSONLWriter) WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogRecord) error {
-	byHour := map[time.Time][]*lakehouse.ProxyLogRecord{}
-	for _, r := range rows {
-		h := r.TS.UTC().Truncate(time.Hour)
-		byHour[h] = append(byHour[h], r)
-	}
-	hours := make([]time.Time, 0, len(byHour))
-	for h := range byHour {
-		hours = append(hours, h)
-	}
-	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
-	now := time.Now()
-	for _, h := range hours {
-		data := make([]byte, 0, 640*len(byHour[h])) // rows are ~300-600 bytes: grow once at most
-		for _, r := range byHour[h] {
-			data = append(appendRecord(data, r), '\n')
-		}
-		if err := w.Bucket.Put(ctx, lakehouse.ObjectKey("", h, now), data); err != nil {
-			return err
-		}
-	}
-	return nil
+// JSONLWriter stores each batch as Hive-partitioned JSONL objects in a bucket, one per hour of
+// ts, named after the batch id: the layout srctl diff and the existing BigQuery tables read.
+func JSONLWriter(b objstore.Bucket) LogWriter {
+	return &sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: b, Hour: (*lakehouse.ProxyLogRecord).PartitionTime,
+		Append: func(dst []byte, r *lakehouse.ProxyLogRecord) ([]byte, error) { return appendRecord(dst, r), nil }}
 }

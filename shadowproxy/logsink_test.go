@@ -3,6 +3,7 @@ package shadowproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
 
 // flakyWriter fails its first n batches.
@@ -20,7 +22,8 @@ type flakyWriter struct {
 }
 
 func (w *flakyWriter) String() string { return "flaky" }
-func (w *flakyWriter) WriteBatch(_ context.Context, rows []*lakehouse.ProxyLogRecord) error {
+func (w *flakyWriter) Write(_ context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
+	rows := b.Records
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.fails > 0 {
@@ -76,12 +79,58 @@ func TestJSONLWriterPartitionsByHour(t *testing.T) {
 		{TS: time.Date(2026, 3, 5, 14, 59, 0, 0, time.UTC), QueryID: "a", Target: "primary", Command: "COM_QUERY"},
 		{TS: time.Date(2026, 3, 5, 15, 0, 1, 0, time.UTC), QueryID: "a", Target: "shadow", Command: "COM_QUERY"},
 	}
-	if err := (JSONLWriter{Bucket: b}).WriteBatch(context.Background(), rows); err != nil {
+	if err := JSONLWriter(b).Write(context.Background(), sink.Batch[*lakehouse.ProxyLogRecord]{ID: "20260305_140000_0000abcd", Records: rows}); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
 	b.List(context.Background(), "", func(k string) error { keys = append(keys, k); return nil })
 	if len(keys) != 2 || !strings.Contains(keys[0], "hour=14/") || !strings.Contains(keys[1], "hour=15/") {
 		t.Errorf("objects %v, want one in hour=14 and one in hour=15", keys)
+	}
+}
+
+// lostAnswerWriter stores every batch but reports failure for the first `lose` writes, as a
+// store does when a commit lands and its answer is lost.
+type lostAnswerWriter struct {
+	LogWriter
+	lose int
+	ids  []string
+}
+
+func (w *lostAnswerWriter) Write(ctx context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
+	w.ids = append(w.ids, b.ID)
+	if err := w.LogWriter.Write(ctx, b); err != nil {
+		return err
+	}
+	if w.lose > 0 {
+		w.lose--
+		return errors.New("answer lost")
+	}
+	return nil
+}
+
+// TestLogSinkRetriesStoreOnce: a batch whose write landed but looked failed is retried under the
+// same id, so the idempotent store holds each row once.
+func TestLogSinkRetriesStoreOnce(t *testing.T) {
+	b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())) // Mem stores of one name are shared in a process
+	w := &lostAnswerWriter{LogWriter: JSONLWriter(b), lose: 2}
+	s := NewLogSink(w, LogSinkConfig{FlushInterval: 20 * time.Millisecond})
+	ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
+	for i := range 500 {
+		s.Write(&lakehouse.ProxyLogRecord{TS: ts, QueryID: fmt.Sprintf("q%d", i), Target: "primary", Command: "COM_QUERY"})
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	err := lakehouse.ScanJSONL(context.Background(), b, "", func(rec lakehouse.ProxyLogRecord, err error) error {
+		rows++
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 500 || len(w.ids) < 3 || w.ids[0] != w.ids[1] || w.ids[1] != w.ids[2] {
+		t.Fatalf("%d rows stored (want 500), batch ids written %v (want the first one three times)", rows, w.ids)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -161,7 +160,6 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 		}
 	}
 	// Check everything that needs no I/O before opening the sink.
-	cfg.Sink = placeholderSink{}
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err}
 	}
@@ -176,14 +174,14 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 			return err
 		}
 		defer lake.Close()
-		cfg.Sink, cfg.Committer, sinkName = nil, icelake.NewProfileSink(lake, u), u.String()
+		cfg.Sink, sinkName = collector.TableSink(icelake.NewProfileWriter(lake, u)), u.String()
 	} else {
 		sink, err := objstore.Open(ctx, sinkURI, o.store)
 		if err != nil {
 			return usageErrorf("--sink: %v", err)
 		}
 		defer sink.Close()
-		cfg.Sink, sinkName = sink, sink.String()
+		cfg.Sink, sinkName = collector.JSONLSink(sink), sink.String()
 	}
 
 	reg := prometheus.NewRegistry()
@@ -266,8 +264,3 @@ func legacySink() string {
 	}
 	return defaultProfileSink
 }
-
-type placeholderSink struct{}
-
-func (placeholderSink) Put(context.Context, string, []byte) error { return errors.New("no sink") }
-func (placeholderSink) String() string                            { return "" }

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
-	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/shadowproxy"
@@ -246,7 +244,7 @@ func shadowPassword(file string) (string, error) {
 }
 
 // openLogWriter opens the store the log rows go to.
-func (o *shadowOptions) openLogWriter(ctx context.Context) (shadowproxy.BatchWriter, func(), error) {
+func (o *shadowOptions) openLogWriter(ctx context.Context) (shadowproxy.LogWriter, func(), error) {
 	if icelake.IsURI(o.logSink) {
 		u, err := icelake.ParseURI(o.logSink)
 		if err != nil {
@@ -256,40 +254,13 @@ func (o *shadowOptions) openLogWriter(ctx context.Context) (shadowproxy.BatchWri
 		if err != nil {
 			return nil, nil, err
 		}
-		return &icebergLogWriter{lake: lake, uri: u}, func() { lake.Close() }, nil
+		return icelake.NewProxyLogWriter(lake, u, "srctl shadow"), func() { lake.Close() }, nil
 	}
 	b, err := objstore.Open(ctx, o.logSink, o.store)
 	if err != nil {
 		return nil, nil, usageErrorf("--log-sink: %v", err)
 	}
-	return shadowproxy.JSONLWriter{Bucket: b}, func() { b.Close() }, nil
-}
-
-// icebergLogWriter appends each batch to a proxy_logs Iceberg table, exactly once per batch.
-type icebergLogWriter struct {
-	lake *icelake.Lake
-	uri  icelake.URI
-	mu   sync.Mutex
-	seq  int
-	run  string
-}
-
-func (w *icebergLogWriter) String() string { return w.uri.String() }
-
-func (w *icebergLogWriter) WriteBatch(ctx context.Context, rows []*lakehouse.ProxyLogRecord) error {
-	w.mu.Lock()
-	if w.run == "" {
-		w.run = fmt.Sprintf("shadow-%d-%d", os.Getpid(), time.Now().UnixNano())
-	}
-	w.seq++
-	id := fmt.Sprintf("%s-%d-%d", w.run, w.seq, len(rows))
-	w.mu.Unlock()
-	recs := make([]lakehouse.ProxyLogRecord, len(rows))
-	for i, r := range rows {
-		recs[i] = *r
-	}
-	_, err := w.lake.AppendProxyLogs(ctx, w.uri.Ident(), recs, id, map[string]string{"srctl.writer": "srctl shadow"})
-	return err
+	return shadowproxy.JSONLWriter(b), func() { b.Close() }, nil
 }
 
 func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {

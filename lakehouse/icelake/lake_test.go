@@ -24,6 +24,7 @@ import (
 
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
 
 func openLake(t *testing.T, dir string) *Lake {
@@ -428,16 +429,16 @@ func TestCompactAndExpire(t *testing.T) {
 
 	// Profiles with a collector checkpoint, then expiry of everything but the newest snapshot.
 	pu, _ := ParseURI("iceberg://local/srctl.profiles")
-	sink := NewProfileSink(l, pu)
+	pw := NewProfileWriter(l, pu)
 	for i := range 3 {
 		rec := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "prod", QueryID: fmt.Sprintf("q%d", i), StartTime: time.Now().UTC()}
-		if err := sink.Commit(context.Background(), []*lakehouse.ProfileRecord{rec}, fmt.Sprintf("b%d", i), []byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+		if err := pw.Write(context.Background(), checkpointed([]*lakehouse.ProfileRecord{rec}, fmt.Sprintf("b%d", i), "prod", fmt.Sprintf(`{"n":%d}`, i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Another cluster commits last: prod's checkpoint is no longer in the newest snapshot.
 	other := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "staging", QueryID: "s1", StartTime: time.Now().UTC()}
-	if err := sink.Commit(context.Background(), []*lakehouse.ProfileRecord{other}, "s-b0", []byte(`{"n":9}`)); err != nil {
+	if err := pw.Write(context.Background(), checkpointed([]*lakehouse.ProfileRecord{other}, "s-b0", "staging", `{"n":9}`)); err != nil {
 		t.Fatal(err)
 	}
 	nBefore, nAfter, err := l.Expire(context.Background(), pu.Ident(), 0, 1)
@@ -447,7 +448,7 @@ func TestCompactAndExpire(t *testing.T) {
 	if nBefore != 4 || nAfter != 1 {
 		t.Errorf("expiry kept %d of %d snapshots, want 1 of 4", nAfter, nBefore)
 	}
-	cp, err := sink.LoadCheckpoint(context.Background(), "prod")
+	cp, err := pw.LoadCheckpoint(context.Background(), "srctl.collector-checkpoint.prod")
 	if err != nil || string(cp) != `{"n":2}` {
 		t.Errorf("prod's checkpoint after expiry: %s %v", cp, err)
 	}
@@ -497,4 +498,10 @@ func TestLoadFileConfig(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming %q without the secret", text, err, want)
 		}
 	}
+}
+
+// checkpointed is a batch of profile records with a collector checkpoint of cluster, as srctl
+// collect writes them.
+func checkpointed(recs []*lakehouse.ProfileRecord, id, cluster, cp string) sink.Batch[*lakehouse.ProfileRecord] {
+	return sink.Batch[*lakehouse.ProfileRecord]{ID: id, Records: recs, Checkpoint: []byte(cp), CheckpointKey: "srctl.collector-checkpoint." + cluster}
 }

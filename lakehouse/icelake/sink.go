@@ -7,41 +7,69 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/sink"
 )
 
-// CheckpointKey is the snapshot-summary property, and the table property, holding a
-// collector's checkpoint (JSON), one per cluster so that several clusters' collectors can write
-// one table. The summary records it with the commit it belongs to; the table property, set in
-// the same commit, is the newest one and survives snapshot expiry.
-func CheckpointKey(cluster string) string { return "srctl.collector-checkpoint." + cluster }
-
-// ProfileSink commits collector batches to a profiles table: records and the collector's
-// checkpoint in one snapshot (it is a collector.Committer).
-type ProfileSink struct {
+// ProfileWriter appends batches of profile records to a profiles table, exactly once per batch
+// id, with the batch's checkpoint in the same snapshot (a sink.Writer and sink.CheckpointStore).
+type ProfileWriter struct {
 	lake *Lake
 	uri  URI
 }
 
-// NewProfileSink writes to the profiles table u of l.
-func NewProfileSink(l *Lake, u URI) *ProfileSink { return &ProfileSink{lake: l, uri: u} }
+// NewProfileWriter writes to the profiles table u of l.
+func NewProfileWriter(l *Lake, u URI) *ProfileWriter { return &ProfileWriter{lake: l, uri: u} }
 
-func (s *ProfileSink) String() string { return s.uri.String() }
+func (s *ProfileWriter) String() string { return s.uri.String() }
 
-// Commit appends recs as batch batchID with the checkpoint, exactly once.
-func (s *ProfileSink) Commit(ctx context.Context, recs []*lakehouse.ProfileRecord, batchID string, checkpoint []byte) error {
-	cluster := ""
-	if len(recs) > 0 {
-		cluster = recs[0].Cluster
+// Write appends b, exactly once per b.ID. A checkpoint is stored in the snapshot summary and as
+// a table property under b.CheckpointKey (the table property is the newest one and survives
+// snapshot expiry; tables written before it existed are searched by snapshot).
+func (s *ProfileWriter) Write(ctx context.Context, b sink.Batch[*lakehouse.ProfileRecord]) error {
+	if len(b.Records) == 0 && b.Checkpoint == nil {
+		return nil
 	}
-	key := CheckpointKey(cluster)
-	_, err := s.lake.AppendProfiles(ctx, s.uri.Ident(), recs, batchID,
-		map[string]string{"srctl.operation": "collect", key: string(checkpoint)},
-		map[string]string{key: string(checkpoint)})
+	props := map[string]string{"srctl.operation": "collect"}
+	var tableProps map[string]string
+	if b.Checkpoint != nil {
+		props[b.CheckpointKey] = string(b.Checkpoint)
+		tableProps = map[string]string{b.CheckpointKey: string(b.Checkpoint)}
+	}
+	_, err := s.lake.AppendProfiles(ctx, s.uri.Ident(), b.Records, b.ID, props, tableProps)
 	return err
 }
 
-// LoadCheckpoint returns the checkpoint of cluster's newest snapshot (nil: none, or no table).
-func (s *ProfileSink) LoadCheckpoint(ctx context.Context, cluster string) ([]byte, error) {
+// ProxyLogWriter appends batches of proxy-log rows to a proxy_logs table, exactly once per
+// batch id (a sink.Writer).
+type ProxyLogWriter struct {
+	lake   *Lake
+	uri    URI
+	writer string
+}
+
+// NewProxyLogWriter writes to the proxy_logs table u of l; writer names the program in each
+// snapshot's summary (srctl.writer).
+func NewProxyLogWriter(l *Lake, u URI, writer string) *ProxyLogWriter {
+	return &ProxyLogWriter{lake: l, uri: u, writer: writer}
+}
+
+func (w *ProxyLogWriter) String() string { return w.uri.String() }
+
+// Write appends b, exactly once per b.ID.
+func (w *ProxyLogWriter) Write(ctx context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
+	if len(b.Records) == 0 {
+		return nil
+	}
+	recs := make([]lakehouse.ProxyLogRecord, len(b.Records))
+	for i, r := range b.Records {
+		recs[i] = *r
+	}
+	_, err := w.lake.AppendProxyLogs(ctx, w.uri.Ident(), recs, b.ID, map[string]string{"srctl.writer": w.writer})
+	return err
+}
+
+// LoadCheckpoint returns the newest checkpoint stored under key (nil: none, or no table).
+func (s *ProfileWriter) LoadCheckpoint(ctx context.Context, key string) ([]byte, error) {
 	tbl, err := s.lake.cat.LoadTable(ctx, s.uri.Ident())
 	if errors.Is(err, catalog.ErrNoSuchTable) {
 		return nil, nil
@@ -49,7 +77,6 @@ func (s *ProfileSink) LoadCheckpoint(ctx context.Context, cluster string) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	key := CheckpointKey(cluster)
 	if v, ok := tbl.Properties()[key]; ok {
 		return []byte(v), nil
 	}

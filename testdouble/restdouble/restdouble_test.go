@@ -11,6 +11,7 @@ import (
 
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse/sink"
 	"github.com/srctl/srctl/testdouble/restdouble"
 )
 
@@ -63,12 +64,13 @@ func TestRESTCatalog(t *testing.T) {
 		t.Errorf("%d commits reached the server, want at least 8", c)
 	}
 	pu, _ := icelake.ParseURI("iceberg://rest/srctl.profiles")
-	sink := icelake.NewProfileSink(a, pu)
+	pw := icelake.NewProfileWriter(a, pu)
 	rec := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "prod", QueryID: "q1", StartTime: time.Now().UTC()}
-	if err := sink.Commit(context.Background(), []*lakehouse.ProfileRecord{rec}, "b1", []byte(`{"fes":{}}`)); err != nil {
+	if err := pw.Write(context.Background(), sink.Batch[*lakehouse.ProfileRecord]{ID: "b1", Records: []*lakehouse.ProfileRecord{rec},
+		Checkpoint: []byte(`{"fes":{}}`), CheckpointKey: "srctl.collector-checkpoint.prod"}); err != nil {
 		t.Fatal(err)
 	}
-	if cp, err := icelake.NewProfileSink(b, pu).LoadCheckpoint(context.Background(), "prod"); err != nil || string(cp) != `{"fes":{}}` {
+	if cp, err := icelake.NewProfileWriter(b, pu).LoadCheckpoint(context.Background(), "srctl.collector-checkpoint.prod"); err != nil || string(cp) != `{"fes":{}}` {
 		t.Errorf("checkpoint through REST: %s %v", cp, err)
 	}
 }
