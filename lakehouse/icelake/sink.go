@@ -93,3 +93,9 @@ func (s *ProfileWriter) LoadCheckpoint(ctx context.Context, key string) ([]byte,
 	}
 	return best, nil
 }
+
+var (
+	_ sink.Writer[*lakehouse.ProxyLogRecord] = (*ProxyLogWriter)(nil)
+	_ sink.Writer[*lakehouse.ProfileRecord]  = (*ProfileWriter)(nil)
+	_ sink.CheckpointStore                   = (*ProfileWriter)(nil)
+)

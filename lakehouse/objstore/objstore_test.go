@@ -2,16 +2,8 @@ package objstore_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/objstore/objstoretest"
@@ -44,15 +36,9 @@ func TestMemConformance(t *testing.T) {
 // TestGCSConformance runs the suite through the real cloud.google.com/go/storage client against
 // fake-gcs-server serving in-process over HTTP.
 func TestGCSConformance(t *testing.T) {
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucket("lake")
 	for _, prefix := range []string{"", "starrocks-query-profiles/prod"} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
-			objstoretest.Run(t, objstore.NewGCS(srv.Client(), "lake", prefix))
+			objstoretest.Run(t, objstoretest.FakeGCS(t, "lake", prefix))
 		})
 	}
 }
@@ -60,26 +46,11 @@ func TestGCSConformance(t *testing.T) {
 // TestS3Conformance runs the suite through the real AWS SDK v2 client against gofakes3 serving
 // in-process over HTTP.
 func TestS3Conformance(t *testing.T) {
-	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer ts.Close()
-	c := NewTestS3Client(ts.URL)
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
 	for _, prefix := range []string{"", "proxy-logs"} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
-			objstoretest.Run(t, objstore.NewS3(c, "lake", prefix))
+			objstoretest.Run(t, objstoretest.FakeS3(t, "lake", prefix))
 		})
 	}
-}
-
-func NewTestS3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
 }
 
 func TestParseURI(t *testing.T) {

@@ -1,0 +1,143 @@
+package sink_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/objstore/objstoretest"
+	"github.com/srctl/srctl/lakehouse/sink"
+	"github.com/srctl/srctl/lakehouse/sink/sinktest"
+)
+
+// cutBucket fails every Put after the first `ok` ones.
+type cutBucket struct {
+	objstore.Bucket
+	ok   int32
+	puts atomic.Int32
+}
+
+func (c *cutBucket) Put(ctx context.Context, key string, data []byte) error {
+	if c.puts.Add(1) > c.ok {
+		return errors.New("connection reset (injected)")
+	}
+	return c.Bucket.Put(ctx, key, data)
+}
+
+func appendJSON[R any](dst []byte, r R) ([]byte, error) {
+	b, err := json.Marshal(r)
+	return append(dst, b...), err
+}
+
+// jsonlHarness runs the suite for records R on JSONL over the buckets open makes.
+func jsonlHarness[R any](open func(t *testing.T) objstore.Bucket, hour func(R) time.Time, rec func(int, time.Time) R, key func(R) string) sinktest.Harness[R] {
+	newWriter := func(b objstore.Bucket) sink.Writer[R] {
+		return &sink.JSONL[R]{Bucket: b, Hour: hour, Append: appendJSON[R]}
+	}
+	return sinktest.Harness[R]{
+		Open: func(t *testing.T) (sink.Writer[R], func() []R) {
+			b := open(t)
+			return newWriter(b), func() []R {
+				var got []R
+				err := lakehouse.ScanJSONL(context.Background(), b, "", func(r R, err error) error {
+					got = append(got, r)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+		},
+		Record: rec,
+		Key:    key,
+		CutShort: func(t *testing.T, w sink.Writer[R]) sink.Writer[R] {
+			return newWriter(&cutBucket{Bucket: w.(*sink.JSONL[R]).Bucket, ok: 1})
+		},
+	}
+}
+
+func proxyLog(i int, ts time.Time) *lakehouse.ProxyLogRecord {
+	return &lakehouse.ProxyLogRecord{TS: ts, QueryID: fmt.Sprintf("q%05d", i), Target: "primary", Command: "COM_QUERY", QueryText: "SELECT 1", DurationMS: 1.5}
+}
+
+func profile(i int, ts time.Time) *lakehouse.ProfileRecord {
+	return &lakehouse.ProfileRecord{TS: ts, StartTime: ts, Cluster: "prod", QueryID: fmt.Sprintf("q%05d", i), State: "FINISHED", SQLText: "SELECT 1"}
+}
+
+func TestJSONLConformance(t *testing.T) {
+	stores := map[string]func(t *testing.T) objstore.Bucket{
+		"file": func(t *testing.T) objstore.Bucket {
+			b, err := objstore.Open(context.Background(), "file://"+t.TempDir(), objstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		},
+		"mem": func(t *testing.T) objstore.Bucket {
+			return objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())) // names are shared in a process
+		},
+		"gcs": func(t *testing.T) objstore.Bucket { return objstoretest.FakeGCS(t, "lake", "shadow-logs") },
+		"s3":  func(t *testing.T) objstore.Bucket { return objstoretest.FakeS3(t, "lake", "profiles") },
+	}
+	for name, open := range stores {
+		t.Run(name+"/proxy_logs", func(t *testing.T) {
+			sinktest.Run(t, jsonlHarness(open, (*lakehouse.ProxyLogRecord).PartitionTime, proxyLog,
+				func(r *lakehouse.ProxyLogRecord) string { return r.QueryID }))
+		})
+		t.Run(name+"/profiles", func(t *testing.T) {
+			sinktest.Run(t, jsonlHarness(open, (*lakehouse.ProfileRecord).PartitionTime, profile,
+				func(r *lakehouse.ProfileRecord) string { return r.Key() }))
+		})
+	}
+}
+
+// TestJSONLWithRandomNamesFailsTheSuite shows the suite can fail: a writer that names objects
+// at random (as srctl did before batch ids) stores a retried batch twice.
+func TestJSONLWithRandomNamesFailsTheSuite(t *testing.T) {
+	b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()))
+	w := randomNames{&sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: b, Hour: (*lakehouse.ProxyLogRecord).PartitionTime, Append: appendJSON[*lakehouse.ProxyLogRecord]}}
+	rs := []*lakehouse.ProxyLogRecord{proxyLog(1, time.Now()), proxyLog(2, time.Now())}
+	for range 2 {
+		if err := w.Write(context.Background(), sink.Batch[*lakehouse.ProxyLogRecord]{ID: "same", Records: rs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	lakehouse.ScanJSONL(context.Background(), b, "", func(*lakehouse.ProxyLogRecord, error) error { n++; return nil })
+	if n != 4 {
+		t.Fatalf("%d records: the random-name writer should have stored the batch twice", n)
+	}
+}
+
+type randomNames struct {
+	sink.Writer[*lakehouse.ProxyLogRecord]
+}
+
+func (r randomNames) Write(ctx context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
+	b.ID = sink.NewBatchID(time.Now())
+	return r.Writer.Write(ctx, b)
+}
+
+func TestBatchIDs(t *testing.T) {
+	at := time.Date(2026, 3, 5, 14, 7, 9, 0, time.UTC)
+	if id := sink.NewBatchID(at); len(id) != len("20260305_140709_0123abcd") || id[:16] != "20260305_140709_" || id == sink.NewBatchID(at) {
+		t.Errorf("NewBatchID = %q: want YYYYMMDD_HHMMSS_<8 hex>, new each time", id)
+	}
+	a, b := sink.DerivedBatchID(at, []string{"fe1/q1", "fe1/q2"}), sink.DerivedBatchID(at, []string{"fe1/q1", "fe1/q2"})
+	if a != b || a == sink.DerivedBatchID(at, []string{"fe1/q1"}) || a[:16] != "20260305_140709_" {
+		t.Errorf("DerivedBatchID: %q, %q: want equal for equal keys, different otherwise", a, b)
+	}
+	w := &sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: objstore.NewMem(t.Name()), Hour: (*lakehouse.ProxyLogRecord).PartitionTime, Append: appendJSON[*lakehouse.ProxyLogRecord]}
+	for _, bad := range []string{"", "../x", "a/b", "x y"} {
+		if err := w.Write(context.Background(), sink.Batch[*lakehouse.ProxyLogRecord]{ID: bad, Records: []*lakehouse.ProxyLogRecord{proxyLog(1, at)}}); err == nil {
+			t.Errorf("batch id %q accepted", bad)
+		}
+	}
+}
