@@ -144,8 +144,15 @@ func (l *Lake) commitFiles(ctx context.Context, ident table.Identifier, tbl *tab
 		}
 		txn := tbl.NewTransaction()
 		var err error
-		if len(tableProps) > 0 {
-			err = txn.SetProperties(tableProps)
+		props := iceberg.Properties{}
+		for k, v := range missingManifestMerging(tbl) { // older tables get it with their next append
+			props[k] = v
+		}
+		for k, v := range tableProps {
+			props[k] = v
+		}
+		if len(props) > 0 {
+			err = txn.SetProperties(props) // before AddFiles: its producer reads the merge setting
 		}
 		if err == nil {
 			err = txn.AddFiles(ctx, files, summary, false)

@@ -236,11 +236,11 @@ func (l *Lake) Table(ctx context.Context, ident table.Identifier, def Def) (*tab
 		spec := iceberg.NewPartitionSpec(iceberg.PartitionField{SourceIDs: []int{src.ID}, FieldID: 1000,
 			Name: def.Partition + "_day", Transform: iceberg.DayTransform{}})
 		tbl, err = l.cat.CreateTable(ctx, ident, def.Schema, catalog.WithPartitionSpec(&spec),
-			catalog.WithProperties(iceberg.Properties{
+			catalog.WithProperties(withManifestMerging(iceberg.Properties{
 				"comment":                         def.Doc,
 				"format-version":                  "2",
 				"write.parquet.compression-codec": "zstd",
-			}))
+			})))
 		if errors.Is(err, catalog.ErrTableAlreadyExists) {
 			tbl, err = l.cat.LoadTable(ctx, ident) // another writer created it first
 		}
@@ -253,6 +253,38 @@ func (l *Lake) Table(ctx context.Context, ident table.Identifier, def Def) (*tab
 		return nil, fmt.Errorf("loading table %v: %w", ident, err)
 	}
 	return l.evolve(ctx, tbl, def)
+}
+
+// manifestMerging makes appends merge small manifests: a collector or a shadow proxy commits
+// every few seconds, and each fast append adds a manifest that every later scan must read. With
+// these, the 16th small manifest is merged with the others into one (iceberg-go's merge append;
+// `srctl lake compact` rewrites them all). An operator's own value is kept.
+var manifestMerging = map[string]string{
+	table.ManifestMergeEnabledKey:  "true",
+	table.ManifestMinMergeCountKey: "16",
+}
+
+func withManifestMerging(p iceberg.Properties) iceberg.Properties {
+	for k, v := range manifestMerging {
+		if _, ok := p[k]; !ok {
+			p[k] = v
+		}
+	}
+	return p
+}
+
+// missingManifestMerging is what a table created before manifestMerging lacks of it (nil: none).
+func missingManifestMerging(tbl *table.Table) map[string]string {
+	var add map[string]string
+	for k, v := range manifestMerging {
+		if _, ok := tbl.Properties()[k]; !ok {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[k] = v
+		}
+	}
+	return add
 }
 
 // evolve adds the columns of def that tbl lacks, as optional columns.

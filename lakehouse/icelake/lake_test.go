@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -504,4 +505,54 @@ func TestLoadFileConfig(t *testing.T) {
 // collect writes them.
 func checkpointed(recs []*lakehouse.ProfileRecord, id, cluster, cp string) sink.Batch[*lakehouse.ProfileRecord] {
 	return sink.Batch[*lakehouse.ProfileRecord]{ID: id, Records: recs, Checkpoint: []byte(cp), CheckpointKey: "srctl.collector-checkpoint." + cluster}
+}
+
+// TestSmallAppendsMergeManifests: a writer committing every few seconds must not leave one
+// manifest per commit for every later scan to read. 40 appends leave few manifests, on a new
+// table and on one created before the setting (it gets it with its next append).
+func TestSmallAppendsMergeManifests(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("created_before=%v", old), func(t *testing.T) {
+			l := openLake(t, t.TempDir())
+			u := URI{Catalog: "local", Namespace: "srctl", Table: "proxy_logs"}
+			if old {
+				tbl, err := l.Table(context.Background(), u.Ident(), ProxyLogsDef)
+				if err != nil {
+					t.Fatal(err)
+				}
+				txn := tbl.NewTransaction()
+				if err := txn.RemoveProperties(slices.Collect(maps.Keys(manifestMerging))); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := txn.Commit(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range 40 {
+				id := fmt.Sprintf("m%02d", i)
+				if _, err := l.AppendProxyLogs(context.Background(), u.Ident(), sampleLogs(3, id), id, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tbl, err := l.cat.LoadTable(context.Background(), u.Ident())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := tbl.FS(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := tbl.CurrentSnapshot().Manifests(fs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("40 appends of 3 rows left %d manifests", len(ms))
+			if len(ms) > 16 {
+				t.Errorf("%d manifests after 40 small appends: they are not merged", len(ms))
+			}
+			if got := len(readAll(t, l, u, time.Time{}, time.Time{})); got != 120 {
+				t.Errorf("%d rows after merging, want 120", got)
+			}
+		})
+	}
 }
