@@ -155,16 +155,12 @@ func buildRecord(d *QueryDetail, cluster, feHost string, rules *fingerprint.Rule
 		r.DurationMS = float64(r.EndTime.Sub(r.StartTime).Microseconds()) / 1000
 	}
 	if d.SQL != "" {
-		r.Fingerprint = fingerprint.Fingerprint(d.SQL)
-		r.FingerprintHash = fingerprint.Hash(r.Fingerprint)
-		if tags, src := fingerprint.Tags(d.SQL); len(tags) > 0 {
-			r.Tags, r.EndpointSource = tags, src
-			r.Endpoint = fingerprint.Endpoint(tags)
-		}
-		if r.Endpoint == "" {
-			if name := rules.Match(d.SQL); name != "" {
-				r.Endpoint, r.EndpointSource = name, fingerprint.SourceRule
-			}
+		// The endpoint as srctl diff names it (tags, then rules); a record keeps no endpoint
+		// where diff would fall back to the fingerprint class (that is in Fingerprint already).
+		cl := rules.Classify(d.SQL)
+		r.Fingerprint, r.FingerprintHash, r.Tags = cl.Fingerprint, fingerprint.Hash(cl.Fingerprint), cl.Tags
+		if cl.Source != fingerprint.SourceFingerprint {
+			r.Endpoint, r.EndpointSource = cl.Endpoint, cl.Source
 		}
 	}
 	return r

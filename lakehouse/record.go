@@ -1,6 +1,10 @@
 package lakehouse
 
-import "time"
+import (
+	"time"
+
+	"github.com/srctl/srctl/analyze/profile"
+)
 
 // ProfileSchemaVersion is written in every ProfileRecord srctl produces. Records written by the
 // pre-srctl collector have no schema_version (0 when decoded).
@@ -133,42 +137,10 @@ type ProxyLogRecord struct {
 // PartitionTime is the time the row is filed under.
 func (r *ProxyLogRecord) PartitionTime() time.Time { return r.TS }
 
-// ProfileMetrics are the headline metrics of a profile (computed by analyze/profile), stored on
-// every collected record and compared across clusters. Units are in the field names; a metric
-// the profile does not show is 0 (newer builds hide zeros).
-type ProfileMetrics struct {
-	State                  string `json:"state,omitempty"` // Finished, Error, Running
-	TotalNS                int64  `json:"total_ns"`        // Summary Total
-	PlannerNS              int64  `json:"planner_ns"`      // Planner "-- Total"
-	CPUNS                  int64  `json:"cpu_ns"`          // QueryCumulativeCpuTime
-	ExecutionWallNS        int64  `json:"execution_wall_ns"`
-	PeakMemoryPerNodeBytes int64  `json:"peak_memory_per_node_bytes"`
-	SumMemoryBytes         int64  `json:"sum_memory_bytes"`
-	AllocatedMemoryBytes   int64  `json:"allocated_memory_bytes"`
-	ScanNS                 int64  `json:"scan_ns"`     // QueryCumulativeScanTime
-	OperatorNS             int64  `json:"operator_ns"` // QueryCumulativeOperatorTime
-	NetworkNS              int64  `json:"network_ns"`  // QueryCumulativeNetworkTime
-	PeakScheduleNS         int64  `json:"peak_schedule_ns"`
-	ResultDeliverNS        int64  `json:"result_deliver_ns"`
-	SpillBytes             int64  `json:"spill_bytes"`
-
-	// Summed over scan operators.
-	ScanOperators       int            `json:"scan_operators"`
-	ScanBytes           int64          `json:"scan_bytes"`            // BytesRead (native/lake) or AppIOBytesRead (external)
-	ScanRawRows         int64          `json:"scan_raw_rows"`         // RawRowsRead: rows read before predicates
-	ScanRows            int64          `json:"scan_rows"`             // RowsRead: rows after predicates
-	ScanLocalBytes      int64          `json:"scan_local_bytes"`      // lake: CompressedBytesReadLocalDisk
-	ScanRemoteBytes     int64          `json:"scan_remote_bytes"`     // lake: CompressedBytesReadRemote; external: FSIOBytesRead
-	DataCacheReadBytes  int64          `json:"datacache_read_bytes"`  // external: DataCacheReadBytes
-	DataCacheWriteBytes int64          `json:"datacache_write_bytes"` // external: DataCacheWriteBytes
-	OperatorTotalNS     int64          `json:"operator_total_ns"`     // sum of OperatorTotalTime over operators
-	TopOperators        []OperatorTime `json:"top_operators,omitempty"`
-}
+// ProfileMetrics are the headline metrics of a profile, stored on every collected record and
+// compared across clusters. The profile parser defines them (a leaf package with no srctl
+// imports), so that records carry exactly what the analysis computes.
+type ProfileMetrics = profile.Headline
 
 // OperatorTime is an operator's share of the summed OperatorTotalTime.
-type OperatorTime struct {
-	Name       string  `json:"name"`
-	PlanNodeID int     `json:"plan_node_id"`
-	NS         int64   `json:"ns"`
-	Share      float64 `json:"share"` // of OperatorTotalNS, 0..1
-}
+type OperatorTime = profile.OperatorTime
