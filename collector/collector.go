@@ -349,7 +349,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.j = j
+	c.j, c.w.j = j, j
 	j.onSync = func(d time.Duration) { c.m.journalSyncs.Observe(d.Seconds()) }
 	// Polling resumes from the journal's cursors when this journal is the one the local
 	// checkpoint describes; otherwise (a new or lost --state-dir) from the sink's.

@@ -15,7 +15,7 @@ import (
 // acknowledged yet) plus the batch's query ids among the ids written above the cursors, and the
 // journal position including the batch. A restart from it skips exactly what is stored.
 func (w *writer) checkpointWith(batch []*pending) ([]byte, error) {
-	cp := w.c.checkpointState()
+	cp := w.position()
 	var seqs []int64
 	for _, p := range batch {
 		if p.seq > 0 {
@@ -29,7 +29,7 @@ func (w *writer) checkpointWith(batch []*pending) ([]byte, error) {
 		cp.FEs[p.rec.FEHost] = fc
 	}
 	// The write makes its own records uploaded: a restart must not upload them again.
-	cp.Journal.Through = w.c.j.throughAfter(seqs)
+	cp.Journal.Through = w.j.throughAfter(seqs)
 	cp.Written = time.Now().UTC()
 	return json.Marshal(cp)
 }

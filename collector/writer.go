@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -27,8 +29,20 @@ var errSinkDown = errors.New("sink is down; not retried until the next probe")
 // writer hands batches of records to the sink (Config.Sink). One goroutine runs it; submit is
 // safe from any goroutine. A record is acknowledged (its cursor position released) only once it
 // is in the sink or in a local spill file.
+//
+// Its dependencies are named, not reached through the Collector: the settings, metrics, log and
+// counters it updates, the memory budget it releases, the journal it reads records from and
+// acknowledges them to, its heartbeat, and where the collector stands (position, for checkpoints).
 type writer struct {
-	c        *Collector
+	cfg      *Config
+	m        *metrics
+	log      *slog.Logger
+	stats    *Stats
+	budget   *budget
+	j        *journal // set by Collector.Run once the journal is open
+	beat     *atomic.Int64
+	position func() checkpoint
+	snapshot func() StatsSnapshot
 	spillDir string
 
 	mu     sync.Mutex
@@ -45,7 +59,9 @@ type writer struct {
 }
 
 func newWriter(c *Collector) *writer {
-	return &writer{c: c, spillDir: filepath.Join(c.cfg.StateDir, "spill"), notify: make(chan struct{}, 1)}
+	return &writer{cfg: &c.cfg, m: c.m, log: c.log, stats: &c.stats, budget: c.budget, beat: &c.writerBeat,
+		position: c.checkpointState, snapshot: c.Stats,
+		spillDir: filepath.Join(c.cfg.StateDir, "spill"), notify: make(chan struct{}, 1)}
 }
 
 func (w *writer) openSpill() error {
@@ -59,7 +75,7 @@ func (w *writer) submit(p *pending) {
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
 	w.qbytes += p.bytes
-	full := len(w.queue) >= w.c.cfg.BatchSize
+	full := len(w.queue) >= w.cfg.BatchSize
 	w.mu.Unlock()
 	if full {
 		select {
@@ -94,14 +110,14 @@ func (w *writer) take(n int) []*pending {
 
 // maxBatchBytes bounds the records one flush holds in memory (read back from the journal):
 // a quarter of --max-buffered-bytes, at most 32 MiB.
-func (w *writer) maxBatchBytes() int64 { return min(w.c.cfg.MaxBufferedBytes/4, 32<<20) }
+func (w *writer) maxBatchBytes() int64 { return min(w.cfg.MaxBufferedBytes/4, 32<<20) }
 
 // load reads the records of batch that are only in the journal: decoded for a table sink, as
 // their JSON bytes (into the writer's arena, valid until the next load) for a JSONL sink. A
 // record that cannot be read (a damaged journal) is dropped with an error log: it is returned
 // apart so that it is acknowledged and does not hold the journal forever.
 func (w *writer) load(batch []*pending) (ok, lost []*pending) {
-	_, decode := w.c.cfg.Sink.(sink.CheckpointStore)
+	_, decode := w.cfg.Sink.(sink.CheckpointStore)
 	ok = batch[:0:0]
 	type span struct {
 		p          *pending
@@ -113,15 +129,15 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 		if p.rec == nil && p.raw == nil {
 			var err error
 			if decode {
-				p.rec, err = w.c.j.read(p.loc)
+				p.rec, err = w.j.read(p.loc)
 			} else {
 				start := w.arena.Len()
-				if err = w.c.j.readInto(&w.arena, p.loc); err == nil {
+				if err = w.j.readInto(&w.arena, p.loc); err == nil {
 					spans = append(spans, span{p, start, w.arena.Len()})
 				}
 			}
 			if err != nil {
-				w.c.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
+				w.log.Error("a journaled record cannot be read back: it is lost", "fe", p.fe, "query_id", p.queryID, "err", err)
 				lost = append(lost, p)
 				continue
 			}
@@ -171,7 +187,7 @@ func (w *writer) queued() int {
 
 // run flushes until stop is closed, always between two batches; ctx bounds the I/O.
 func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
-	t := time.NewTicker(w.c.cfg.FlushInterval)
+	t := time.NewTicker(w.cfg.FlushInterval)
 	defer t.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
@@ -181,7 +197,7 @@ func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
 	// still down, a replay at start-up would hold polling back while the FEs evict entries.
 	w.replaySpills(ctx)
 	for {
-		w.c.writerBeat.Store(time.Now().UnixNano())
+		w.beat.Store(time.Now().UnixNano())
 		w.updateGauges()
 		stopping := func() bool {
 			select {
@@ -198,7 +214,7 @@ func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-w.notify:
 			// Full batches only: partial ones wait for the interval.
-			for w.queued() >= w.c.cfg.BatchSize && !stopping() {
+			for w.queued() >= w.cfg.BatchSize && !stopping() {
 				if !w.flushOnce(ctx) {
 					break
 				}
@@ -211,12 +227,12 @@ func (w *writer) run(ctx context.Context, stop <-chan struct{}) {
 			}
 			w.saveCheckpoint() // cursors move even when nothing is written (RUNNING, duplicates)
 			// Once per flush interval, not per loop: it lists and stats the segment files.
-			w.c.m.journalBytes.Set(float64(w.c.j.diskBytes()))
+			w.m.journalBytes.Set(float64(w.j.diskBytes()))
 		case <-probe.C:
 			w.replaySpills(ctx)
 		case <-progress.C:
-			s := w.c.Stats()
-			w.c.log.Info("progress", "records_written", s.RecordsWritten, "objects", s.ObjectsWritten,
+			s := w.snapshot()
+			w.log.Info("progress", "records_written", s.RecordsWritten, "objects", s.ObjectsWritten,
 				"records_spilled", s.RecordsSpilled, "profiles_missing", s.ProfilesMissing,
 				"buffered_bytes", s.BufferedBytes, "sink_down", w.sinkDown)
 		}
@@ -242,7 +258,7 @@ func (w *writer) final(ctx context.Context) error {
 
 // flushOnce makes one batch durable. It reports false when the batch had to be put back.
 func (w *writer) flushOnce(ctx context.Context) bool {
-	batch, lost := w.load(w.take(w.c.cfg.BatchSize))
+	batch, lost := w.load(w.take(w.cfg.BatchSize))
 	w.release(lost)
 	if len(batch) == 0 {
 		return true
@@ -252,18 +268,18 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 	failed, err := w.writeBatch(ctx, batch, "")
 	if len(failed) > 0 {
 		if serr := w.spill(failed); serr != nil {
-			w.c.m.flushFailures.Inc()
-			w.c.log.Error("sink down and spill failed: keeping records in memory (polling pauses when the buffer is full)",
+			w.m.flushFailures.Inc()
+			w.log.Error("sink down and spill failed: keeping records in memory (polling pauses when the buffer is full)",
 				"records", len(failed), "sink_err", err, "spill_err", serr)
 			w.ack(without(batch, failed))
 			w.requeue(failed)
 			w.saveCheckpoint()
 			return false
 		}
-		w.c.log.Warn("sink down: batch spilled to the local write-ahead directory", "records", len(failed), "dir", w.spillDir, "err", err)
+		w.log.Warn("sink down: batch spilled to the local write-ahead directory", "records", len(failed), "dir", w.spillDir, "err", err)
 	}
 	w.ack(batch)
-	w.c.m.flushSeconds.Observe(time.Since(start).Seconds())
+	w.m.flushSeconds.Observe(time.Since(start).Seconds())
 	w.saveCheckpoint()
 	return true
 }
@@ -288,17 +304,17 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) ([
 		id = batchID(batch)
 	}
 	b := sink.Batch[*Record]{ID: id, Records: recs}
-	timeout := w.c.cfg.RequestTimeout * time.Duration(len(hours)) // one object per hour
-	if _, table := w.c.cfg.Sink.(sink.CheckpointStore); table {
+	timeout := w.cfg.RequestTimeout * time.Duration(len(hours)) // one object per hour
+	if _, table := w.cfg.Sink.(sink.CheckpointStore); table {
 		cp, err := w.checkpointWith(batch)
 		if err != nil {
 			return batch, err
 		}
-		b.Checkpoint, b.CheckpointKey = cp, CheckpointKey(w.c.cfg.Cluster)
-		timeout = max(w.c.cfg.RequestTimeout, time.Minute) // Parquet files and a catalog commit
+		b.Checkpoint, b.CheckpointKey = cp, CheckpointKey(w.cfg.Cluster)
+		timeout = max(w.cfg.RequestTimeout, time.Minute) // Parquet files and a catalog commit
 	}
 	if err := w.retry(ctx, "writing batch "+id, timeout, func(actx context.Context) error {
-		return w.c.cfg.Sink.Write(actx, b)
+		return w.cfg.Sink.Write(actx, b)
 	}); err != nil {
 		return batch, err
 	}
@@ -313,7 +329,7 @@ func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, 
 	if w.sinkDown && time.Since(w.lastProbe) < probeEvery {
 		return errSinkDown
 	}
-	deadline := time.Now().Add(w.c.cfg.SpillAfter)
+	deadline := time.Now().Add(w.cfg.SpillAfter)
 	backoff := time.Duration(0)
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, timeout)
@@ -321,7 +337,7 @@ func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, 
 		cancel()
 		if err == nil {
 			if w.sinkDown {
-				w.c.log.Info("sink is back", "sink", w.sinkName())
+				w.log.Info("sink is back", "sink", w.sinkName())
 			}
 			w.sinkDown = false
 			return nil
@@ -330,9 +346,9 @@ func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, 
 			w.sinkDown, w.lastProbe = true, time.Now()
 			return fmt.Errorf("%s after %d attempts: %w", what, attempt, err)
 		}
-		w.c.m.flushRetries.Inc()
+		w.m.flushRetries.Inc()
 		backoff = nextBackoff(backoff, 200*time.Millisecond, 2*time.Second)
-		w.c.log.Warn("sink write failed; retrying", "op", what, "attempt", attempt, "retry_in", backoff, "err", err)
+		w.log.Warn("sink write failed; retrying", "op", what, "attempt", attempt, "retry_in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):
@@ -340,14 +356,14 @@ func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, 
 	}
 }
 
-func (w *writer) sinkName() string { return w.c.cfg.Sink.String() }
+func (w *writer) sinkName() string { return w.cfg.Sink.String() }
 
 func (w *writer) written(records, objects, bytes int) {
-	w.c.m.recordsWritten.Add(float64(records))
-	w.c.m.objectsWritten.Add(float64(objects))
-	w.c.m.bytesWritten.Add(float64(bytes))
-	w.c.stats.RecordsWritten.Add(int64(records))
-	w.c.stats.ObjectsWritten.Add(int64(objects))
+	w.m.recordsWritten.Add(float64(records))
+	w.m.objectsWritten.Add(float64(objects))
+	w.m.bytesWritten.Add(float64(bytes))
+	w.stats.RecordsWritten.Add(int64(records))
+	w.stats.ObjectsWritten.Add(int64(objects))
 }
 
 // ack releases records that are in the sink (or a spill file): their cursor positions, their
@@ -355,7 +371,7 @@ func (w *writer) written(records, objects, bytes int) {
 func (w *writer) ack(batch []*pending) {
 	for _, p := range batch {
 		if p.fe != "" {
-			w.c.m.feWritten.WithLabelValues(p.fe).Inc()
+			w.m.feWritten.WithLabelValues(p.fe).Inc()
 		}
 	}
 	w.release(batch)
@@ -369,14 +385,14 @@ func (w *writer) release(batch []*pending) {
 			p.tracker.done(p.eventTime, p.queryID)
 		}
 		if p.inMemory {
-			w.c.budget.release(p.bytes)
+			w.budget.release(p.bytes)
 		}
 		if p.seq > 0 {
 			seqs = append(seqs, p.seq)
 		}
 	}
 	if len(seqs) > 0 {
-		w.c.j.uploaded(seqs)
+		w.j.uploaded(seqs)
 	}
 }
 
@@ -397,22 +413,22 @@ func without(all, remove []*pending) []*pending {
 // saveCheckpoint writes the local checkpoint when it changed. With a Committer the sink's
 // position travels with every commit too; the local file adds the journal's cursors.
 func (w *writer) saveCheckpoint() {
-	cp := w.c.checkpointState()
+	cp := w.position()
 	sig, _ := json.Marshal(cp) // Written is zero here: equal states give equal bytes
 	if bytes.Equal(sig, w.lastSaved) {
 		return
 	}
-	if err := cp.save(w.c.cfg.StateDir); err != nil {
-		w.c.m.checkpointFails.Inc()
-		w.c.log.Error("writing cursor checkpoint failed: a restart would re-collect from the previous one", "err", err)
+	if err := cp.save(w.cfg.StateDir); err != nil {
+		w.m.checkpointFails.Inc()
+		w.log.Error("writing cursor checkpoint failed: a restart would re-collect from the previous one", "err", err)
 		return
 	}
 	w.lastSaved = sig
 }
 
 func (w *writer) updateGauges() {
-	w.c.m.bufferBytes.Set(float64(w.c.budget.used.Load()))
-	w.c.m.pendingRecords.Set(float64(w.queued()))
+	w.m.bufferBytes.Set(float64(w.budget.used.Load()))
+	w.m.pendingRecords.Set(float64(w.queued()))
 }
 
 // spill writes records to one local file, durably, so that their cursor positions can be
@@ -431,9 +447,9 @@ func (w *writer) spill(records []*pending) error {
 	if err := objstore.WriteFileAtomic(name, w.spillBuf); err != nil {
 		return fmt.Errorf("spilling %d records: %w", len(records), err)
 	}
-	w.c.m.spills.Inc()
-	w.c.m.spilledRecords.Add(float64(len(records)))
-	w.c.stats.RecordsSpilled.Add(int64(len(records)))
+	w.m.spills.Inc()
+	w.m.spilledRecords.Add(float64(len(records)))
+	w.stats.RecordsSpilled.Add(int64(len(records)))
 	return nil
 }
 
@@ -442,24 +458,24 @@ func (w *writer) spill(records []*pending) error {
 func (w *writer) replaySpills(ctx context.Context) {
 	names, err := filepath.Glob(filepath.Join(w.spillDir, "*.jsonl"))
 	if err != nil || len(names) == 0 {
-		w.c.m.spillFiles.Set(0)
+		w.m.spillFiles.Set(0)
 		return
 	}
 	sort.Strings(names)
-	w.c.m.spillFiles.Set(float64(len(names)))
+	w.m.spillFiles.Set(float64(len(names)))
 	w.lastProbe = time.Time{} // a replay is the probe: always try
 	for _, name := range names {
 		if ctx.Err() != nil {
 			return
 		}
 		if err := w.replayFile(ctx, name); err != nil {
-			w.c.log.Warn("spill replay stopped: sink still down", "file", name, "err", err)
+			w.log.Warn("spill replay stopped: sink still down", "file", name, "err", err)
 			return
 		}
-		w.c.m.spillReplays.Inc()
+		w.m.spillReplays.Inc()
 	}
-	w.c.m.spillFiles.Set(0)
-	w.c.log.Info("spill files replayed into the sink", "files", len(names))
+	w.m.spillFiles.Set(0)
+	w.log.Info("spill files replayed into the sink", "files", len(names))
 }
 
 func (w *writer) replayFile(ctx context.Context, name string) error {
@@ -472,7 +488,7 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 	for r.Scan() {
 		rec, err := r.Record()
 		if err != nil {
-			w.c.log.Error("unreadable line in spill file: skipped", "err", err)
+			w.log.Error("unreadable line in spill file: skipped", "err", err)
 			continue
 		}
 		batch = append(batch, &pending{rec: &rec}) // no tracker: the cursor already covers them
