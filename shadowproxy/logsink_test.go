@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -35,42 +37,48 @@ func (w *flakyWriter) Write(_ context.Context, b sink.Batch[*lakehouse.ProxyLogR
 }
 
 func TestLogSinkRetriesAndFlushesOnClose(t *testing.T) {
-	w := &flakyWriter{fails: 2}
-	s := NewLogSink(w, LogSinkConfig{FlushInterval: 50 * time.Millisecond})
-	ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
-	for i := range 1000 {
-		s.Write(&lakehouse.ProxyLogRecord{TS: ts, QueryID: "q", Target: "primary", Command: "COM_QUERY",
-			QueryText: "SELECT 1 /*route='/r" + string(rune('a'+i%3)) + "'*/"})
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if len(w.rows) != 1000 || s.Written.Load() != 1000 || s.Dropped.Load() != 0 {
-		t.Fatalf("stored %d, written %d, dropped %d; want 1000, 1000, 0", len(w.rows), s.Written.Load(), s.Dropped.Load())
-	}
-	if r := w.rows[0]; r.QueryHash == "" || !strings.HasPrefix(r.Endpoint, "/r") || r.Fingerprint == "" {
-		t.Errorf("row not enriched: hash %q endpoint %q fingerprint %q", r.QueryHash, r.Endpoint, r.Fingerprint)
-	}
-	s.Write(&lakehouse.ProxyLogRecord{QueryID: "late"})
-	if s.Dropped.Load() != 1 {
-		t.Errorf("a row after Close must be counted as lost")
-	}
+	// On synctest's clock: the flush ticker, the retry backoff and Close's deadline take no real time.
+	synctest.Test(t, func(t *testing.T) {
+		w := &flakyWriter{fails: 2}
+		s := NewLogSink(w, LogSinkConfig{FlushInterval: 50 * time.Millisecond})
+		ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
+		for i := range 1000 {
+			s.Write(&lakehouse.ProxyLogRecord{TS: ts, QueryID: "q", Target: "primary", Command: "COM_QUERY",
+				QueryText: "SELECT 1 /*route='/r" + string(rune('a'+i%3)) + "'*/"})
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(w.rows) != 1000 || s.Written.Load() != 1000 || s.Dropped.Load() != 0 {
+			t.Fatalf("stored %d, written %d, dropped %d; want 1000, 1000, 0", len(w.rows), s.Written.Load(), s.Dropped.Load())
+		}
+		if r := w.rows[0]; r.QueryHash == "" || !strings.HasPrefix(r.Endpoint, "/r") || r.Fingerprint == "" {
+			t.Errorf("row not enriched: hash %q endpoint %q fingerprint %q", r.QueryHash, r.Endpoint, r.Fingerprint)
+		}
+		s.Write(&lakehouse.ProxyLogRecord{QueryID: "late"})
+		if s.Dropped.Load() != 1 {
+			t.Errorf("a row after Close must be counted as lost")
+		}
+	})
 }
 
 func TestLogSinkBoundedBuffer(t *testing.T) {
-	w := &flakyWriter{fails: 1 << 30} // never stores
-	s := NewLogSink(w, LogSinkConfig{Buffer: 100, FlushInterval: time.Hour})
-	for range 250 {
-		s.Write(&lakehouse.ProxyLogRecord{QueryID: "q"})
-	}
-	if d := s.Dropped.Load(); d < 150 {
-		t.Errorf("dropped %d of 250 rows with a buffer of 100, want at least 150", d)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if err := s.Close(ctx); err == nil {
-		t.Error("Close must report rows it could not store")
-	}
+	// On synctest's clock: the flush ticker, the retry backoff and Close's deadline take no real time.
+	synctest.Test(t, func(t *testing.T) {
+		w := &flakyWriter{fails: 1 << 30} // never stores
+		s := NewLogSink(w, LogSinkConfig{Buffer: 100, FlushInterval: time.Hour})
+		for range 250 {
+			s.Write(&lakehouse.ProxyLogRecord{QueryID: "q"})
+		}
+		if d := s.Dropped.Load(); d < 150 {
+			t.Errorf("dropped %d of 250 rows with a buffer of 100, want at least 150", d)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		if err := s.Close(ctx); err == nil {
+			t.Error("Close must report rows it could not store")
+		}
+	})
 }
 
 func TestJSONLWriterPartitionsByHour(t *testing.T) {
@@ -88,6 +96,8 @@ func TestJSONLWriterPartitionsByHour(t *testing.T) {
 		t.Errorf("objects %v, want one in hour=14 and one in hour=15", keys)
 	}
 }
+
+var memStores atomic.Int64
 
 // lostAnswerWriter stores every batch but reports failure for the first `lose` writes, as a
 // store does when a commit lands and its answer is lost.
@@ -112,25 +122,28 @@ func (w *lostAnswerWriter) Write(ctx context.Context, b sink.Batch[*lakehouse.Pr
 // TestLogSinkRetriesStoreOnce: a batch whose write landed but looked failed is retried under the
 // same id, so the idempotent store holds each row once.
 func TestLogSinkRetriesStoreOnce(t *testing.T) {
-	b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())) // Mem stores of one name are shared in a process
-	w := &lostAnswerWriter{LogWriter: JSONLWriter(b), lose: 2}
-	s := NewLogSink(w, LogSinkConfig{FlushInterval: 20 * time.Millisecond})
-	ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
-	for i := range 500 {
-		s.Write(&lakehouse.ProxyLogRecord{TS: ts, QueryID: fmt.Sprintf("q%d", i), Target: "primary", Command: "COM_QUERY"})
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	rows := 0
-	err := lakehouse.ScanJSONL(context.Background(), b, "", func(rec lakehouse.ProxyLogRecord, err error) error {
-		rows++
-		return err
+	// On synctest's clock: the flush ticker, the retry backoff and Close's deadline take no real time.
+	synctest.Test(t, func(t *testing.T) {
+		b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), memStores.Add(1))) // Mem stores of one name are shared in a process
+		w := &lostAnswerWriter{LogWriter: JSONLWriter(b), lose: 2}
+		s := NewLogSink(w, LogSinkConfig{FlushInterval: 20 * time.Millisecond})
+		ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
+		for i := range 500 {
+			s.Write(&lakehouse.ProxyLogRecord{TS: ts, QueryID: fmt.Sprintf("q%d", i), Target: "primary", Command: "COM_QUERY"})
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		err := lakehouse.ScanJSONL(context.Background(), b, "", func(rec lakehouse.ProxyLogRecord, err error) error {
+			rows++
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != 500 || len(w.ids) < 3 || w.ids[0] != w.ids[1] || w.ids[1] != w.ids[2] {
+			t.Fatalf("%d rows stored (want 500), batch ids written %v (want the first one three times)", rows, w.ids)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows != 500 || len(w.ids) < 3 || w.ids[0] != w.ids[1] || w.ids[1] != w.ids[2] {
-		t.Fatalf("%d rows stored (want 500), batch ids written %v (want the first one three times)", rows, w.ids)
-	}
 }

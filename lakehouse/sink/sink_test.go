@@ -16,6 +16,9 @@ import (
 	"github.com/srctl/srctl/lakehouse/sink/sinktest"
 )
 
+// memStores numbers Mem stores: stores of one name are shared within the process.
+var memStores atomic.Int64
+
 // cutBucket fails every Put after the first `ok` ones.
 type cutBucket struct {
 	objstore.Bucket
@@ -81,7 +84,7 @@ func TestJSONLConformance(t *testing.T) {
 			return b
 		},
 		"mem": func(t *testing.T) objstore.Bucket {
-			return objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())) // names are shared in a process
+			return objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), memStores.Add(1))) // names are shared in a process
 		},
 		"gcs": func(t *testing.T) objstore.Bucket { return objstoretest.FakeGCS(t, "lake", "shadow-logs") },
 		"s3":  func(t *testing.T) objstore.Bucket { return objstoretest.FakeS3(t, "lake", "profiles") },
@@ -101,7 +104,7 @@ func TestJSONLConformance(t *testing.T) {
 // TestJSONLWithRandomNamesFailsTheSuite shows the suite can fail: a writer that names objects
 // at random (as srctl did before batch ids) stores a retried batch twice.
 func TestJSONLWithRandomNamesFailsTheSuite(t *testing.T) {
-	b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()))
+	b := objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), memStores.Add(1)))
 	w := randomNames{&sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: b, Hour: (*lakehouse.ProxyLogRecord).PartitionTime, Append: appendJSON[*lakehouse.ProxyLogRecord]}}
 	rs := []*lakehouse.ProxyLogRecord{proxyLog(1, time.Now()), proxyLog(2, time.Now())}
 	for range 2 {
@@ -134,7 +137,7 @@ func TestBatchIDs(t *testing.T) {
 	if a != b || a == sink.DerivedBatchID(at, []string{"fe1/q1"}) || a[:16] != "20260305_140709_" {
 		t.Errorf("DerivedBatchID: %q, %q: want equal for equal keys, different otherwise", a, b)
 	}
-	w := &sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: objstore.NewMem(t.Name()), Hour: (*lakehouse.ProxyLogRecord).PartitionTime, Append: appendJSON[*lakehouse.ProxyLogRecord]}
+	w := &sink.JSONL[*lakehouse.ProxyLogRecord]{Bucket: objstore.NewMem(fmt.Sprintf("%s-%d", t.Name(), memStores.Add(1))), Hour: (*lakehouse.ProxyLogRecord).PartitionTime, Append: appendJSON[*lakehouse.ProxyLogRecord]}
 	for _, bad := range []string{"", "../x", "a/b", "x y"} {
 		if err := w.Write(context.Background(), sink.Batch[*lakehouse.ProxyLogRecord]{ID: bad, Records: []*lakehouse.ProxyLogRecord{proxyLog(1, at)}}); err == nil {
 			t.Errorf("batch id %q accepted", bad)
