@@ -54,8 +54,14 @@ bench-reference: build
 	cd bench/duckdbref && $(GO) build -o $(abspath $(BIN))/duckdbref .
 	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA)/shadow-logs -runs 5
 
+# Tracked files stay small: generated data and binaries are made again, never committed (a
+# submission over the size limit does not land at all).
+MAX_TRACKED_KB ?= 2048
+
 lint:
 	$(GO) vet ./...
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r du -k 2>/dev/null | awk '$$1 > $(MAX_TRACKED_KB) {print $$2 " (" $$1 " KB)"}'); \
+	  if [ -n "$$big" ]; then echo "tracked files over $(MAX_TRACKED_KB) KB (binaries or generated data?):"; echo "$$big"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
