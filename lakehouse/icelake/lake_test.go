@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,14 +16,12 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/iceberg-go"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/objstore/objstoretest"
 	"github.com/srctl/srctl/lakehouse/sink"
 )
 
@@ -330,15 +327,9 @@ func TestPostgresCatalog(t *testing.T) {
 // TestS3Warehouse: data and metadata in an S3 bucket (gofakes3 in process, through the AWS SDK
 // that iceberg-go's S3 file system uses), the catalog in SQLite.
 func TestS3Warehouse(t *testing.T) {
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer srv.Close()
-	props := map[string]string{"s3.endpoint": srv.URL, "s3.region": "us-east-1", "s3.access-key-id": "test",
+	opts, s3c := objstoretest.FakeS3Server(t, "lake")
+	props := map[string]string{"s3.endpoint": opts.S3Endpoint, "s3.region": "us-east-1", "s3.access-key-id": "test",
 		"s3.secret-access-key": "test", "s3.force-virtual-addressing": "false"}
-	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
 	l, err := Open(context.Background(), Config{Dir: t.TempDir(), Warehouse: "s3://lake/warehouse", IOProps: props})
 	if err != nil {
 		t.Fatal(err)
@@ -365,13 +356,8 @@ func TestS3Warehouse(t *testing.T) {
 // TestGCSWarehouse: the same through fake-gcs-server in process and the real GCS client that
 // iceberg-go's GCS file system uses (anonymous, JSON API).
 func TestGCSWarehouse(t *testing.T) {
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "lake"})
-	props := map[string]string{"gcs.endpoint": srv.URL() + "/storage/v1/", "gcs.no-auth": "true", "gcs.usejsonapi": "true"}
+	opts, srv := objstoretest.FakeGCSServer(t, "lake")
+	props := map[string]string{"gcs.endpoint": opts.GCSEndpoint, "gcs.no-auth": "true", "gcs.usejsonapi": "true"}
 	l, err := Open(context.Background(), Config{Dir: t.TempDir(), Warehouse: "gs://lake/warehouse", IOProps: props})
 	if err != nil {
 		t.Fatal(err)

@@ -37,55 +37,61 @@ var catalogs = map[string]func(t *testing.T, table string) (*Lake, URI){
 	},
 }
 
+// harness runs the suite on a writer of records R to a new table of each catalog; read reads the
+// table back (nothing when no table was ever created: an empty batch creates none).
+func harness[R any](open func(t *testing.T, table string) (*Lake, URI), table string, newWriter func(*Lake, URI) sink.Writer[R],
+	read func(ctx context.Context, l *Lake, u URI, fn func(R)) error, rec func(int, time.Time) R, key func(R) string) sinktest.Harness[R] {
+	return sinktest.Harness[R]{
+		Open: func(t *testing.T) (sink.Writer[R], func() []R) {
+			l, u := open(t, table)
+			return newWriter(l, u), func() []R {
+				var got []R
+				if err := read(context.Background(), l, u, func(r R) { got = append(got, r) }); err != nil && !isNoTable(err) {
+					t.Fatal(err)
+				}
+				return got
+			}
+		},
+		Record: rec,
+		Key:    key,
+	}
+}
+
 func TestWritersConformance(t *testing.T) {
 	for name, open := range catalogs {
 		t.Run(name+"/proxy_logs", func(t *testing.T) {
-			sinktest.Run(t, sinktest.Harness[*lakehouse.ProxyLogRecord]{
-				Open: func(t *testing.T) (sink.Writer[*lakehouse.ProxyLogRecord], func() []*lakehouse.ProxyLogRecord) {
-					l, u := open(t, "proxy_logs")
-					return NewProxyLogWriter(l, u, "sinktest"), func() []*lakehouse.ProxyLogRecord {
-						var got []*lakehouse.ProxyLogRecord
-						err := l.ReadProxyLogs(context.Background(), u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProxyLogRecord) error {
-							for _, r := range rs {
-								got = append(got, &r) // a copy: rs is reused
-							}
-							return nil
-						})
-						if err != nil && !isNoTable(err) {
-							t.Fatal(err)
-						}
-						return got
-					}
+			sinktest.Run(t, harness(open, "proxy_logs",
+				func(l *Lake, u URI) sink.Writer[*lakehouse.ProxyLogRecord] {
+					return NewProxyLogWriter(l, u, "sinktest")
 				},
-				Record: func(i int, ts time.Time) *lakehouse.ProxyLogRecord {
+				func(ctx context.Context, l *Lake, u URI, fn func(*lakehouse.ProxyLogRecord)) error {
+					return l.ReadProxyLogs(ctx, u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProxyLogRecord) error {
+						for _, r := range rs {
+							fn(&r) // a copy: rs is reused
+						}
+						return nil
+					})
+				},
+				func(i int, ts time.Time) *lakehouse.ProxyLogRecord {
 					return &lakehouse.ProxyLogRecord{TS: ts, QueryID: fmt.Sprintf("q%05d", i), Target: "shadow", Command: "COM_QUERY", DurationMS: 2}
 				},
-				Key: func(r *lakehouse.ProxyLogRecord) string { return r.QueryID },
-			})
+				func(r *lakehouse.ProxyLogRecord) string { return r.QueryID }))
 		})
 		t.Run(name+"/profiles", func(t *testing.T) {
-			sinktest.Run(t, sinktest.Harness[*lakehouse.ProfileRecord]{
-				Open: func(t *testing.T) (sink.Writer[*lakehouse.ProfileRecord], func() []*lakehouse.ProfileRecord) {
-					l, u := open(t, "profiles")
-					return NewProfileWriter(l, u), func() []*lakehouse.ProfileRecord {
-						var got []*lakehouse.ProfileRecord
-						err := l.ReadProfiles(context.Background(), u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error {
-							for _, r := range rs {
-								got = append(got, &r) // a copy: rs is reused
-							}
-							return nil
-						})
-						if err != nil && !isNoTable(err) {
-							t.Fatal(err)
+			sinktest.Run(t, harness(open, "profiles",
+				func(l *Lake, u URI) sink.Writer[*lakehouse.ProfileRecord] { return NewProfileWriter(l, u) },
+				func(ctx context.Context, l *Lake, u URI, fn func(*lakehouse.ProfileRecord)) error {
+					return l.ReadProfiles(ctx, u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error {
+						for _, r := range rs {
+							fn(&r)
 						}
-						return got
-					}
+						return nil
+					})
 				},
-				Record: func(i int, ts time.Time) *lakehouse.ProfileRecord {
+				func(i int, ts time.Time) *lakehouse.ProfileRecord {
 					return &lakehouse.ProfileRecord{TS: ts, StartTime: ts, Cluster: "prod", QueryID: fmt.Sprintf("q%05d", i), State: "FINISHED"}
 				},
-				Key: func(r *lakehouse.ProfileRecord) string { return r.Key() },
-			})
+				func(r *lakehouse.ProfileRecord) string { return r.Key() }))
 		})
 	}
 }

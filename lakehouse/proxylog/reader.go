@@ -49,6 +49,15 @@ type Stats struct {
 	Quality Quality `json:"quality"`
 }
 
+// Add adds the counts of o (another part of the same read) to s.
+func (s *Stats) Add(o Stats) {
+	s.Files += o.Files
+	s.Bytes += o.Bytes
+	s.Lines += o.Lines
+	s.Rows += o.Rows
+	s.Quality.Merge(o.Quality)
+}
+
 // Batch is a run of consecutive rows of one object. Rows and every slice inside them are valid
 // only during the call of the process function: they point into a buffer that is reused after.
 type Batch struct {

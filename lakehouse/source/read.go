@@ -28,10 +28,8 @@ func (s *Set) ReadProxyLogs(ctx context.Context, opts proxylog.Options, process 
 	var st proxylog.Stats
 	for _, t := range s.Tables {
 		tst, err := s.readLogTable(ctx, t, opts, process)
-		st.Files++
-		st.Lines += tst.Lines
-		st.Rows += tst.Rows
-		st.Quality.Merge(tst.Quality)
+		tst.Files = 1
+		st.Add(tst)
 		if err != nil {
 			return st, err
 		}
@@ -41,11 +39,7 @@ func (s *Set) ReadProxyLogs(ctx context.Context, opts proxylog.Options, process 
 	}
 	if len(s.Objects) > 0 {
 		ost, err := proxylog.Read(ctx, s.Objects, opts, process)
-		st.Files += ost.Files
-		st.Bytes += ost.Bytes
-		st.Lines += ost.Lines
-		st.Rows += ost.Rows
-		st.Quality.Merge(ost.Quality)
+		st.Add(ost)
 		if err != nil {
 			return st, err
 		}

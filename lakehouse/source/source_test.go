@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,15 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/lakehouse/objstore/objstoretest"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
@@ -161,41 +153,18 @@ func TestReadStopsOnProcessError(t *testing.T) {
 // TestResolveS3PrefixAndObject reads logs from s3:// through the real AWS SDK against gofakes3:
 // a prefix (with partition pruning) and a single object.
 func TestResolveS3PrefixAndObject(t *testing.T) {
-	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer ts.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	opts := objstore.Options{S3Endpoint: ts.URL, S3PathStyle: true, S3Region: "us-east-1"}
+	opts, _ := objstoretest.FakeS3Server(t, "logs")
 	setup, err := objstore.Open(context.Background(), "s3://logs", opts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("logs")}); err != nil {
 		t.Fatal(err)
 	}
 	checkBucketRead(t, setup, "s3://logs", opts)
 }
 
 // TestResolveGCSPrefixAndObject does the same for gs:// through the real GCS client against
-// fake-gcs-server. The fake serves the client's XML-API object reads only on its "public host",
-// so it listens on a port picked beforehand and announces that address.
+// fake-gcs-server.
 func TestResolveGCSPrefixAndObject(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port),
-		PublicHost: fmt.Sprintf("127.0.0.1:%d", port)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucket("logs")
-	opts := objstore.Options{GCSEndpoint: srv.URL() + "/storage/v1/"}
+	opts, _ := objstoretest.FakeGCSServer(t, "logs")
 	setup, err := objstore.Open(context.Background(), "gs://logs", opts)
 	if err != nil {
 		t.Fatal(err)
