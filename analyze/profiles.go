@@ -242,7 +242,7 @@ func why(p, s *sideSamples) []string {
 		if r < whyMinRatio && r > 1/whyMinRatio {
 			continue
 		}
-		ms = append(ms, moved{fmt.Sprintf("%s x%s (%s → %s)", spec.name, trimFloat(r), fmtUnit(spec.unit, a), fmtUnit(spec.unit, b)), math.Abs(math.Log(r))})
+		ms = append(ms, moved{fmt.Sprintf("%s x%s (%s → %s)", spec.name, trimFloat(r), profile.FormatMetric(spec.unit, a), profile.FormatMetric(spec.unit, b)), math.Abs(math.Log(r))})
 	}
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].score > ms[j].score })
 	var out []string
@@ -314,7 +314,7 @@ func representative(d *Drill, recs map[string]*[2][]lakehouse.ProfileRecord, cfg
 			if m.Ratio == 1 || len(pc.Lines) > 7 {
 				continue
 			}
-			pc.Lines = append(pc.Lines, fmt.Sprintf("%-20s %12s → %-12s x%s", m.Name, fmtUnit(m.Unit, m.A), fmtUnit(m.Unit, m.B), trimFloat(math.Min(m.Ratio, 1e6))))
+			pc.Lines = append(pc.Lines, fmt.Sprintf("%-20s %12s → %-12s x%s", m.Name, profile.FormatMetric(m.Unit, m.A), profile.FormatMetric(m.Unit, m.B), trimFloat(math.Min(m.Ratio, 1e6))))
 		}
 		for _, op := range diff.Operators[:min(3, len(diff.Operators))] {
 			if op.Reading != "" {
@@ -358,18 +358,6 @@ func median64(xs []int64) int64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func fmtUnit(unit string, v int64) string {
-	switch unit {
-	case "ns":
-		return profile.FormatNS(v)
-	case "bytes":
-		return profile.FormatBytes(v)
-	case "rows":
-		return profile.FormatCount(v)
-	}
-	return fmt.Sprint(v)
 }
 
 func trimFloat(r float64) string {

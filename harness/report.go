@@ -188,7 +188,7 @@ func profileLine(p *Profiles) string {
 		if !ok || (m.A == 0 && m.B == 0) {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s → %s (%s)", name, fmtMetric(m.Unit, m.A), fmtMetric(m.Unit, m.B), ratioChange(m.Ratio)))
+		parts = append(parts, fmt.Sprintf("%s %s → %s (%s)", name, profile.FormatMetric(m.Unit, m.A), profile.FormatMetric(m.Unit, m.B), ratioChange(m.Ratio)))
 	}
 	if len(parts) == 0 {
 		return "no metric moved"
@@ -201,16 +201,6 @@ func ratioChange(r float64) string {
 		return "new"
 	}
 	return pctChange(r)
-}
-
-func fmtMetric(unit string, v int64) string {
-	switch unit {
-	case "ns":
-		return profile.FormatNS(v)
-	case "bytes":
-		return profile.FormatBytes(v)
-	}
-	return profile.FormatCount(v)
 }
 
 // WriteText writes the terminal summary.

@@ -61,3 +61,17 @@ func FormatCount(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// FormatMetric formats an amount in its unit (MetricDelta.Unit): durations, bytes and row or
+// other counts in the short forms above; an unknown unit as a plain number.
+func FormatMetric(unit string, v int64) string {
+	switch unit {
+	case "ns":
+		return FormatNS(v)
+	case "bytes":
+		return FormatBytes(v)
+	case "rows", "count":
+		return FormatCount(v)
+	}
+	return fmt.Sprint(v)
+}

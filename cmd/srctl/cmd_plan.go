@@ -3,9 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,84 +74,11 @@ object. --format json prints the parsed tree and the structure.`,
 					Normal    string         `json:"normalized"`
 				}{p, p.Structure(), p.Normalized()})
 			}
-			return renderPlan(g.stdout, p)
+			return plan.RenderText(g.stdout, p)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
-}
-
-func renderPlan(w io.Writer, p *plan.Plan) error {
-	s := p.Structure()
-	fmt.Fprintf(w, "Format: %s", p.Format)
-	if len(p.Fragments) > 0 {
-		fmt.Fprintf(w, ", %d fragments", len(p.Fragments))
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "\nScans")
-	if len(s.Scans) == 0 {
-		fmt.Fprintln(w, "  none")
-	}
-	for _, sc := range s.Scans {
-		fmt.Fprintf(w, "  %s%s\n", sc.Table, scanDetails(sc))
-	}
-	if s.JoinTree != "" && len(s.Joins) > 0 {
-		fmt.Fprintf(w, "\nJoins: %s\n", s.JoinTree)
-		for _, j := range s.Joins {
-			line := "  " + j.Op
-			if j.Distribution != "" {
-				line += " (" + j.Distribution + ")"
-			}
-			if j.On != "" {
-				line += " on " + j.On
-			}
-			fmt.Fprintf(w, "%s: probe %s, build %s\n", line, orDash(strings.Join(j.Probe, ", ")), orDash(strings.Join(j.Build, ", ")))
-		}
-	}
-	if len(s.Aggregations) > 0 {
-		fmt.Fprintln(w, "\nAggregations")
-		for _, a := range s.Aggregations {
-			fmt.Fprintf(w, "  %s", orDash(a.Phase))
-			if a.GroupBy != "" {
-				fmt.Fprintf(w, " group by %s", a.GroupBy)
-			}
-			fmt.Fprintf(w, " over %s\n", orDash(strings.Join(a.Over, ", ")))
-		}
-	}
-	if len(s.Exchanges) > 0 {
-		fmt.Fprintln(w, "\nExchanges")
-		for _, e := range s.Exchanges {
-			fmt.Fprintf(w, "  %s of %s\n", e.Distribution, orDash(strings.Join(e.Over, ", ")))
-		}
-	}
-	fmt.Fprintln(w, "\nNormalised plan")
-	for _, l := range strings.Split(strings.TrimRight(p.Normalized(), "\n"), "\n") {
-		fmt.Fprintf(w, "  %s\n", l)
-	}
-	return nil
-}
-
-func scanDetails(sc plan.Scan) string {
-	var parts []string
-	if sc.MV {
-		parts = append(parts, "materialized view")
-	}
-	if sc.Access != "" {
-		parts = append(parts, "access "+sc.Access)
-	}
-	if sc.Rollup != "" && sc.Rollup != sc.Table {
-		parts = append(parts, "via "+sc.Rollup)
-	}
-	if sc.Partitions != "" {
-		parts = append(parts, "partitions "+sc.PartsText+" ("+sc.Partitions+")")
-	}
-	if sc.Predicates != "" {
-		parts = append(parts, "where "+sc.Predicates)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return ": " + strings.Join(parts, "; ")
 }
 
 func newPlanDiffCmd(g *globals) *cobra.Command {
@@ -215,9 +139,9 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 					return err
 				}
 			case "markdown":
-				renderPlanDiffMarkdown(g.stdout, d)
+				plan.RenderDiffMarkdown(g.stdout, d)
 			default:
-				renderPlanDiffText(g.stdout, d)
+				plan.RenderDiffText(g.stdout, d)
 			}
 			if failOnChange && !d.Same {
 				return errPlanChanged
@@ -229,29 +153,4 @@ s3:// objects. With --fail-on-change the exit code is 1 when the plan changed, f
 	cmd.Flags().BoolVar(&failOnChange, "fail-on-change", false, "exit with code 1 when the plan changed")
 	cmd.Flags().IntVar(&contextLines, "context", 3, "lines of context around each change in the unified diff")
 	return cmd
-}
-
-func renderPlanDiffText(w io.Writer, d plan.Diff) {
-	if d.Same {
-		fmt.Fprintln(w, "same plan (only ids, statistics or estimates differ)")
-		return
-	}
-	fmt.Fprintf(w, "plan changed: %d structural change(s)\n", len(d.Changes))
-	for _, c := range d.Changes {
-		fmt.Fprintf(w, "  - [%s] %s\n", c.Kind, c.Text)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, d.Unified)
-}
-
-func renderPlanDiffMarkdown(w io.Writer, d plan.Diff) {
-	if d.Same {
-		fmt.Fprintln(w, "### Plan diff: same plan\n\nOnly ids, statistics or estimates differ.")
-		return
-	}
-	fmt.Fprintf(w, "### Plan diff: %d structural change(s)\n\n", len(d.Changes))
-	for _, c := range d.Changes {
-		fmt.Fprintf(w, "- **%s**: %s\n", c.Kind, c.Text)
-	}
-	fmt.Fprintf(w, "\n<details><summary>Normalised plan diff</summary>\n\n```diff\n%s```\n\n</details>\n", d.Unified)
 }

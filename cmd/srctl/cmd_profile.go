@@ -1,14 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 
 	"github.com/srctl/srctl/analyze/profile"
@@ -52,9 +44,9 @@ Lines the parser could not read are listed as warnings; they never stop it.`,
 			}
 			p := profile.Parse(string(data))
 			if o.format == "json" {
-				return writeProfileJSON(g.stdout, p)
+				return profile.WriteJSON(g.stdout, p)
 			}
-			return renderProfile(g.stdout, p, o.top)
+			return profile.RenderText(g.stdout, p, o.top)
 		},
 	}
 	show.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
@@ -62,118 +54,3 @@ Lines the parser could not read are listed as warnings; they never stop it.`,
 	cmd.AddCommand(show, newProfileDiffCmd(g))
 	return cmd
 }
-
-func writeProfileJSON(w io.Writer, p *profile.Profile) error {
-	out := struct {
-		Headline profile.Headline  `json:"headline"`
-		Warnings []profile.Warning `json:"warnings"`
-		Tree     *profile.Node     `json:"tree"`
-	}{p.Headlines(), p.Warnings, p.Root}
-	if out.Warnings == nil {
-		out.Warnings = []profile.Warning{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-func renderProfile(w io.Writer, p *profile.Profile, top int) error {
-	h := p.Headlines()
-	fmt.Fprintf(w, "Query %s  state %s  StarRocks %s  total %s\n", orDash(p.QueryID()), orDash(h.State), orDash(p.Info("StarRocks Version")), fmtNS(h.TotalNS))
-	if sql := strings.Join(strings.Fields(p.SQL()), " "); sql != "" {
-		fmt.Fprintf(w, "SQL: %s\n", truncateText(sql, 160))
-	}
-	fmt.Fprintln(w, "\nHeadline metrics")
-	t := tablewriter.NewWriter(w)
-	t.Header("metric", "value")
-	rows := [][]any{
-		{"CPU time", fmtNS(h.CPUNS)}, {"execution wall time", fmtNS(h.ExecutionWallNS)}, {"planner time", fmtNS(h.PlannerNS)},
-		{"peak memory per node", fmtBytes(h.PeakMemoryPerNodeBytes)}, {"summed memory", fmtBytes(h.SumMemoryBytes)},
-		{"scan time", fmtNS(h.ScanNS)}, {"operator time", fmtNS(h.OperatorNS)}, {"network time", fmtNS(h.NetworkNS)},
-		{"result deliver time", fmtNS(h.ResultDeliverNS)}, {"spill", fmtBytes(h.SpillBytes)},
-		{"scan operators", strconv.Itoa(h.ScanOperators)}, {"scanned", fmtBytes(h.ScanBytes)},
-		{"rows read (raw / after predicates)", fmtCount(h.ScanRawRows) + " / " + fmtCount(h.ScanRows)},
-		{"scan bytes local / remote", fmtBytes(h.ScanLocalBytes) + " / " + fmtBytes(h.ScanRemoteBytes)},
-		{"data cache read / written", fmtBytes(h.DataCacheReadBytes) + " / " + fmtBytes(h.DataCacheWriteBytes)},
-	}
-	for _, r := range rows {
-		t.Append(r...)
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nHot operators (OperatorTotalTime)")
-	ops := hotOperators(p, top)
-	t = tablewriter.NewWriter(w)
-	t.Header("operator", "plan node", "time", "share", "rows")
-	for _, op := range ops {
-		t.Append(op.Name, strconv.Itoa(op.PlanNodeID), fmtNS(op.TimeNS), fmt.Sprintf("%.1f%%", 100*op.share), fmtCount(op.Rows))
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nOperator tree")
-	frag, pipe := -2, -2
-	for _, op := range p.OperatorStatsOf() {
-		if op.Fragment != frag {
-			frag, pipe = op.Fragment, -2
-			fmt.Fprintf(w, "Fragment %d\n", frag)
-		}
-		if op.Pipeline != pipe {
-			pipe = op.Pipeline
-			fmt.Fprintf(w, "  Pipeline (id=%d)\n", pipe)
-		}
-		fmt.Fprintf(w, "    %-28s #%-4d %10s  rows %s\n", op.Name, op.PlanNodeID, fmtNS(op.TimeNS), fmtCount(op.Rows))
-	}
-	if len(p.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%d warnings:\n", len(p.Warnings))
-		for _, wn := range p.Warnings {
-			fmt.Fprintf(w, "  %s\n", wn)
-		}
-	}
-	return nil
-}
-
-type hotOp struct {
-	profile.OperatorStats
-	share float64
-}
-
-// hotOperators lists operators by OperatorTotalTime, most first (text order among equals).
-func hotOperators(p *profile.Profile, top int) []hotOp {
-	var ops []hotOp
-	var total int64
-	for _, s := range p.OperatorStatsOf() {
-		total += s.TimeNS
-		ops = append(ops, hotOp{OperatorStats: s})
-	}
-	for i := range ops {
-		if total > 0 {
-			ops[i].share = float64(ops[i].TimeNS) / float64(total)
-		}
-	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].TimeNS > ops[j].TimeNS })
-	return ops[:min(top, len(ops))]
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
-var (
-	fmtNS    = profile.FormatNS
-	fmtBytes = profile.FormatBytes
-	fmtCount = profile.FormatCount
-)
