@@ -1,8 +1,6 @@
 package lakehouse
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,21 +11,6 @@ import (
 func PartitionDir(t time.Time) string {
 	t = t.UTC()
 	return fmt.Sprintf("year=%04d/month=%02d/day=%02d/hour=%02d", t.Year(), int(t.Month()), t.Day(), t.Hour())
-}
-
-// ObjectKey is the key of a new JSONL object holding records of partition hour part, written at
-// written: <prefix>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.jsonl. The file name
-// carries the write time (so names sort by write order within a partition) and 32 random bits, so
-// several writers never collide.
-func ObjectKey(prefix string, part, written time.Time) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	name := written.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(rnd[:]) + ".jsonl"
-	key := PartitionDir(part) + "/" + name
-	if prefix = strings.Trim(prefix, "/"); prefix != "" {
-		key = prefix + "/" + key
-	}
-	return key
 }
 
 // ParsePartition returns the hour a key's Hive partition names (year=/month=/day=/hour= segments

