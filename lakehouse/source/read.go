@@ -26,6 +26,9 @@ func (s *Set) ReadProxyLogs(ctx context.Context, opts proxylog.Options, process 
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	var st proxylog.Stats
+	if opts.Progress != nil {
+		opts.Progress.FilesTotal.Store(int64(len(s.Objects) + len(s.Tables)))
+	}
 	for _, t := range s.Tables {
 		tst, err := s.readLogTable(ctx, t, opts, process)
 		tst.Files = 1
@@ -62,6 +65,9 @@ func (s *Set) readLogTable(ctx context.Context, t Table, opts proxylog.Options, 
 	rowNo := 0
 	err := t.Lake.ReadProxyLogs(ctx, t.URI.Ident(), w.Since, w.Until, func(recs []lakehouse.ProxyLogRecord) error {
 		per := (len(recs) + opts.Workers - 1) / opts.Workers
+		for wi := range batches {
+			batches[wi].Rows = batches[wi].Rows[:0] // a worker with no part of this batch adds nothing
+		}
 		var wg sync.WaitGroup
 		for wi := range opts.Workers {
 			lo, hi := min(wi*per, len(recs)), min((wi+1)*per, len(recs))

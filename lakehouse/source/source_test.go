@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/objstore/objstoretest"
 	"github.com/srctl/srctl/lakehouse/proxylog"
@@ -207,5 +208,67 @@ func checkBucketRead(t *testing.T, setup objstore.Bucket, root string, opts objs
 	}
 	if _, err := Resolve(context.Background(), []string{root + "/nothing-here"}, ProxyLogs, Options{Window: w, Stdin: nil, Store: opts}); err == nil || !strings.Contains(err.Error(), root+"/nothing-here") {
 		t.Errorf("empty prefix: %v, want an error naming it", err)
+	}
+}
+
+// TestReadIcebergTable reads a proxy_logs table through Resolve and ReadProxyLogs: every row once,
+// Stats counting exactly those rows, with more workers than some Arrow batches have rows, and a
+// bad row (an unknown target) reported with its table and row number.
+func TestReadIcebergTable(t *testing.T) {
+	dir := t.TempDir()
+	l, err := icelake.Open(context.Background(), icelake.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := icelake.ParseURI("iceberg://local/srctl.proxy_logs")
+	ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
+	want := 0
+	for b, n := range []int{1, 7, 2, 30} { // one append (and file) each
+		recs := make([]lakehouse.ProxyLogRecord, n)
+		for i := range recs {
+			recs[i] = lakehouse.ProxyLogRecord{TS: ts.Add(time.Duration(want+i) * time.Second), QueryID: fmt.Sprintf("q%03d", want+i),
+				Target: "primary", Command: "COM_QUERY", QueryText: "SELECT 1", DurationMS: 1}
+		}
+		if b == 3 {
+			recs[4].Target = "elsewhere"
+		}
+		if _, err := l.AppendProxyLogs(context.Background(), u.Ident(), recs, fmt.Sprintf("b%d", b), nil); err != nil {
+			t.Fatal(err)
+		}
+		want += n
+	}
+	l.Close()
+	set, err := Resolve(context.Background(), []string{u.String()}, ProxyLogs, Options{
+		OpenLake: func(ctx context.Context, _ icelake.URI) (*icelake.Lake, error) {
+			return icelake.Open(ctx, icelake.Config{Dir: dir})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	st, err := set.ReadProxyLogs(context.Background(), proxylog.Options{Workers: 5}, func(_ int, b *proxylog.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range b.Rows {
+			seen[string(r.QueryID)]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != want-1 || st.Rows != int64(want-1) || st.Lines != int64(want) || st.Files != 1 {
+		t.Errorf("%d distinct rows, stats %+v; want %d rows of %d lines in 1 table", len(seen), st, want-1, want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s read %d times", id, n)
+		}
+	}
+	if ex := st.Quality.Examples[proxylog.KindBadValue]; len(ex) != 1 || ex[0].File != u.String() || ex[0].Line == 0 {
+		t.Errorf("bad row issue %+v, want one naming the table and a row number", ex)
 	}
 }
