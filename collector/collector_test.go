@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -225,12 +224,4 @@ func assertNoSecret(t *testing.T, reg *prometheus.Registry, secret string) {
 			t.Fatalf("metric %s leaks the password", mf.GetName())
 		}
 	}
-}
-
-func testCounter(c interface{ Write(*dto.Metric) error }) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		return -1
-	}
-	return m.GetCounter().GetValue()
 }

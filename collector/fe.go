@@ -523,12 +523,6 @@ func (q *fetchQueue) drain() []*item {
 	return out
 }
 
-func (q *fetchQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.hot) + len(q.cold)
-}
-
 type itemHeap []*item
 
 func (h itemHeap) Len() int           { return len(h) }

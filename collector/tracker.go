@@ -86,12 +86,6 @@ func (t *cursorTracker) durable() int64 {
 	return t.maxSeen
 }
 
-func (t *cursorTracker) pendingCount() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pending)
-}
-
 type int64Heap []int64
 
 func (h int64Heap) Len() int           { return len(h) }

@@ -173,12 +173,6 @@ func (w *writer) requeue(batch []*pending) {
 	}
 }
 
-func (w *writer) queuedBytes() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.qbytes
-}
-
 func (w *writer) queued() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
