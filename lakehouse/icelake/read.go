@@ -90,6 +90,23 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 	})
 }
 
+// DataSize is what a read of table ident between since and until (zero: unbounded) covers: the
+// data files the scan plans after partition and file pruning, and their bytes as stored.
+func (l *Lake) DataSize(ctx context.Context, ident table.Identifier, timeCol string, since, until time.Time) (files int, bytes int64, err error) {
+	tbl, err := l.cat.LoadTable(ctx, ident)
+	if err != nil {
+		return 0, 0, fmt.Errorf("loading %v: %w", ident, err)
+	}
+	tasks, err := tbl.Scan(table.WithRowFilter(timeFilter(timeCol, since, until))).PlanFiles(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("planning a scan of %v: %w", ident, err)
+	}
+	for _, t := range tasks {
+		bytes += t.File.FileSizeBytes()
+	}
+	return len(tasks), bytes, nil
+}
+
 // lowerBound is a file's smallest value of an int64-like column (timestamps are microseconds,
 // stored little-endian), or the smallest int64 when the file has no bound.
 func lowerBound(f iceberg.DataFile, id int) int64 {

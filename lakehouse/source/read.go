@@ -109,6 +109,12 @@ func (s *Set) readLogTable(ctx context.Context, t Table, opts proxylog.Options, 
 		return ctx.Err()
 	})
 	st.Lines = int64(rowNo)
+	if _, size, serr := t.Lake.DataSize(ctx, t.URI.Ident(), "ts", w.Since, w.Until); serr == nil {
+		st.Bytes = size // the Parquet bytes the scan covered, as stored
+		if opts.Progress != nil {
+			opts.Progress.Bytes.Add(size)
+		}
+	}
 	for _, q := range qs {
 		st.Quality.Merge(q)
 	}
