@@ -7,6 +7,7 @@ import (
 	"strings"
 )
 
+// RenderText writes a parsed plan for the terminal: its operators as a tree with their scans.
 func RenderText(w io.Writer, p *Plan) error {
 	s := p.Structure()
 	fmt.Fprintf(w, "Format: %s", p.Format)
@@ -80,6 +81,8 @@ func scanDetails(sc Scan) string {
 	return ": " + strings.Join(parts, "; ")
 }
 
+// RenderDiffText writes a plan diff for the terminal: the structural changes, then the unified
+// diff of the normalised plans.
 func RenderDiffText(w io.Writer, d Diff) {
 	if d.Same {
 		fmt.Fprintln(w, "same plan (only ids, statistics or estimates differ)")
@@ -93,6 +96,7 @@ func RenderDiffText(w io.Writer, d Diff) {
 	fmt.Fprint(w, d.Unified)
 }
 
+// RenderDiffMarkdown writes a plan diff as Markdown, for a PR.
 func RenderDiffMarkdown(w io.Writer, d Diff) {
 	if d.Same {
 		fmt.Fprintln(w, "### Plan diff: same plan\n\nOnly ids, statistics or estimates differ.")

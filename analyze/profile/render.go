@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 )
 
+// WriteJSON writes the parsed profile and its headline metrics as indented JSON.
 func WriteJSON(w io.Writer, p *Profile) error {
 	out := struct {
 		Headline Headline  `json:"headline"`
@@ -27,6 +28,8 @@ func WriteJSON(w io.Writer, p *Profile) error {
 	return enc.Encode(out)
 }
 
+// RenderText writes a profile for the terminal: summary, headline metrics and the top
+// operators by time (top of them).
 func RenderText(w io.Writer, p *Profile, top int) error {
 	h := p.Headlines()
 	fmt.Fprintf(w, "Query %s  state %s  StarRocks %s  total %s\n", orDash(p.QueryID()), orDash(h.State), orDash(p.Info("StarRocks Version")), FormatNS(h.TotalNS))
@@ -162,6 +165,8 @@ func diffRows(d Diff, top int) (metrics, moved, changed [][]string) {
 	return metrics, moved, changed
 }
 
+// RenderDiffText writes a comparison of two profiles for the terminal: the headline metrics,
+// the operators whose time moved most (top of them) and what changed in the plan.
 func RenderDiffText(w io.Writer, d Diff, top int) error {
 	metrics, moved, changed := diffRows(d, top)
 	fmt.Fprintf(w, "A: %s in %s   B: %s in %s\n\nHeadline metrics\n", orDash(d.A.State), FormatNS(d.A.TotalNS), orDash(d.B.State), FormatNS(d.B.TotalNS))
@@ -193,6 +198,7 @@ func RenderDiffText(w io.Writer, d Diff, top int) error {
 	return t.Render()
 }
 
+// RenderDiffMarkdown writes the same comparison as RenderDiffText as Markdown, for a PR.
 func RenderDiffMarkdown(w io.Writer, d Diff, top int) error {
 	metrics, moved, changed := diffRows(d, top)
 	fmt.Fprintf(w, "### Profile diff: A %s in %s, B %s in %s\n\n", orDash(d.A.State), FormatNS(d.A.TotalNS), orDash(d.B.State), FormatNS(d.B.TotalNS))
@@ -220,6 +226,7 @@ func RenderDiffMarkdown(w io.Writer, d Diff, top int) error {
 	return nil
 }
 
+// WriteDiffJSON writes the comparison as JSON (top operators of each list).
 func WriteDiffJSON(w io.Writer, d Diff, top int) error {
 	type op struct {
 		A         OperatorStats `json:"a"`
