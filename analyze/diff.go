@@ -139,20 +139,22 @@ func MinPairsFor(q float64, minPairs int) int {
 
 // groupAcc accumulates one group's pairs.
 type groupAcc struct {
-	pd, sd     []float32 // latency pairs, ms
-	bdiff      []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
-	impactNS   int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
-	large      int64     // pairs with a large primary result
-	collapsed  int64
-	collapseEx []SizeExample
-	diffEx     []SizeExample // candidates; those matching the offset are dropped at the end
-	resCmp     int64
-	resDiff    int64
-	resOrder   int64 // same rows (result_set_hash), another order
-	resEx      []ResultExample
-	filtered   int64
-	dropped    int64
-	shadowOnly int64
+	pd, sd    []float32 // latency pairs, ms
+	bdiff     []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
+	impactNS  int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
+	large     int64     // pairs with a large primary result
+	collapsed int64
+	// suspectedErrors: collapsed pairs kept out of latency (no result hashes to say otherwise)
+	suspectedErrors int64
+	collapseEx      []SizeExample
+	diffEx          []SizeExample // candidates; those matching the offset are dropped at the end
+	resCmp          int64
+	resDiff         int64
+	resOrder        int64 // same rows (result_set_hash), another order
+	resEx           []ResultExample
+	filtered        int64
+	dropped         int64
+	shadowOnly      int64
 	// shadowFails: hash and time of logged shadow-only failures (bounded), so that a shadow
 	// profile FAILED for the same execution is not counted a second time.
 	shadowFails []hashTime
@@ -337,6 +339,7 @@ func mergeSinks(rep *Report, sinks []*sink) map[uint32]*groupAcc {
 		sum.Pairs += c.Pairs
 		sum.LatencyPairs += c.LatencyPairs
 		sum.FailedPairs += c.FailedPairs
+		sum.SuspectedErrorPairs += c.SuspectedErrorPairs
 		sum.Filtered += c.Filtered
 		for k, n := range c.FilteredBy {
 			sum.FilteredBy[k] += n
@@ -382,6 +385,7 @@ func (a *groupAcc) merge(o *groupAcc) {
 	a.impactNS += o.impactNS
 	a.large += o.large
 	a.collapsed += o.collapsed
+	a.suspectedErrors += o.suspectedErrors
 	for _, ex := range o.collapseEx {
 		a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
 	}
@@ -459,12 +463,28 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 		sum.FailedPairs++
 		return
 	}
+	if (p.result == 0 || s.result == 0) && s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
+		// An error-sized shadow answer where the primary returned a result, in logs without result
+		// hashes: most likely a SQL error the proxy logged as a success (FORMATS.md quirk 1). It
+		// is a suspect for the size-divergence check, never a latency sample: a query that fails
+		// fast is not an improvement.
+		sum.SuspectedErrorPairs++
+		a.suspectedErrors++
+		a.collapsed++
+		ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
+		if len(a.collapseEx) < maxCollapseExamples || earlier(ex.ts, p.qidView(), a.collapseEx[len(a.collapseEx)-1]) {
+			ex.QueryID = p.queryID()
+			a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
+		}
+		return
+	}
 	sum.LatencyPairs++
-	a.pd = append(a.pd, p.dur)
-	a.sd = append(a.sd, s.dur)
-	a.impactNS += int64(math.Round((float64(s.dur) - float64(p.dur)) * 1e6))
-	if p.bytes >= largeResultBytes {
-		a.large++
+	pdur, sdur := latencies(p, s)
+	a.pd = append(a.pd, pdur)
+	a.sd = append(a.sd, sdur)
+	a.impactNS += int64(math.Round((float64(sdur) - float64(pdur)) * 1e6))
+	if p.bytes >= largeResultBytes && p.flags&s.flags&flagHasServer == 0 {
+		a.large++ // the proxy's primary time includes streaming it; server times do not
 	}
 	if p.result != 0 && s.result != 0 {
 		// Both sides logged result hashes (srctl shadow): the exact signal; the response-size
@@ -482,29 +502,30 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 				PrimaryRows: p.rows, ShadowRows: s.rows, ts: p.ts})
 		}
 		if keep {
-			a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
+			a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: pdur, s: sdur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
 		}
 		return
 	}
 	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
-	if s.bytes <= errorPacketMax && p.bytes > 2*errorPacketMax {
-		// An error-sized shadow response: counted apart, and kept out of the offset estimate.
-		a.collapsed++
-		if len(a.collapseEx) < maxCollapseExamples || earlier(ex.ts, p.qidView(), a.collapseEx[len(a.collapseEx)-1]) {
-			ex.QueryID = p.queryID()
-			a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
-		}
-	} else {
-		diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
-		a.bdiff = append(a.bdiff, int32(diff))
-		if diff != 0 && (len(a.diffEx) < maxDiffCandidates || earlier(ex.ts, p.qidView(), a.diffEx[len(a.diffEx)-1])) {
-			ex.QueryID = p.queryID()
-			a.diffEx = keepEarliest(a.diffEx, ex, maxDiffCandidates)
-		}
+	diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
+	a.bdiff = append(a.bdiff, int32(diff))
+	if diff != 0 && (len(a.diffEx) < maxDiffCandidates || earlier(ex.ts, p.qidView(), a.diffEx[len(a.diffEx)-1])) {
+		ex.QueryID = p.queryID()
+		a.diffEx = keepEarliest(a.diffEx, ex, maxDiffCandidates)
 	}
 	if keep {
-		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: p.dur, s: s.dur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
+		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: pdur, s: sdur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
 	}
+}
+
+// latencies are the two times a pair is compared on: srctl shadow's server-side times when both
+// rows carry them (measured the same way on both targets), else the proxy's durations (which the
+// existing proxy takes differently on each side: FORMATS.md quirk 2).
+func latencies(p, s *half) (float32, float32) {
+	if p.flags&s.flags&flagHasServer != 0 {
+		return p.srv, s.srv
+	}
+	return p.dur, s.dur
 }
 
 // Size examples kept per group: the earliest pairs (then smallest query id), so that the report
@@ -585,6 +606,7 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	slices.Sort(ids)
 	eps := make([]EndpointReport, len(ids))
 	sorted := make([][2][]float32, len(ids))
+	offsets := sizeOffsets(table, accs, ids, cfg.MinPairs)
 	// Sorting is the expensive part: do the endpoints in parallel.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -592,7 +614,9 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			eps[i], sorted[i] = baseReport(table.info(id), accs[id], cfg)
+			info := table.info(id)
+			eps[i], sorted[i] = baseReport(info, accs[id], cfg)
+			eps[i].SizeDivergence = sizeDivergence(accs[id], offsets.of(info.Name), cfg.DivergenceShare, cfg.Alpha)
 		})
 	}
 	wg.Wait()
@@ -657,8 +681,7 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
 		ImpactMS: float64(a.impactNS) / 1e6, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
 		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, ResultOrderOnly: a.resOrder,
-		ResultExamples: a.resEx, DroppedPairs: a.dropped, Why: []string{}, PValue: 1}
-	e.SizeDivergence = sizeDivergence(a, cfg.DivergenceShare)
+		ResultExamples: a.resEx, DroppedPairs: a.dropped, SuspectedErrorPairs: a.suspectedErrors, Why: []string{}, PValue: 1}
 	n := len(a.pd)
 	if n == 0 {
 		return e, [2][]float32{}
@@ -747,23 +770,80 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 	}
 }
 
-// sizeDivergence estimates the constant protocol offset as the median shadow-primary size
-// difference of the pairs that did not collapse, and counts the pairs that differ beyond it.
-func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
+// sizeOffset is the proxy's constant shadow-primary response size difference (a protocol
+// detail: the two connections' capabilities differ), estimated across endpoints: the median of
+// the endpoints' median differences. Text queries and prepared-statement executes (the binary
+// protocol) are estimated apart. known is false when no endpoint had enough pairs.
+type sizeOffset struct {
+	bytes int32
+	known bool
+}
+
+type sizeOffsetSet struct{ text, execute sizeOffset }
+
+func (o sizeOffsetSet) of(group string) sizeOffset {
+	if group == StmtExecuteGroup {
+		return o.execute
+	}
+	return o.text
+}
+
+func sizeOffsets(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, minPairs int) sizeOffsetSet {
+	var text, exec []int32
+	for _, id := range ids {
+		a := accs[id]
+		if len(a.bdiff) < minPairs {
+			continue
+		}
+		m := median32(a.bdiff)
+		if table.info(id).Name == StmtExecuteGroup {
+			exec = append(exec, m)
+		} else {
+			text = append(text, m)
+		}
+	}
+	est := func(ms []int32) sizeOffset {
+		if len(ms) == 0 {
+			return sizeOffset{}
+		}
+		return sizeOffset{bytes: median32(ms), known: true}
+	}
+	return sizeOffsetSet{text: est(text), execute: est(exec)}
+}
+
+// median32 is the lower median of vs (not changed).
+func median32(vs []int32) int32 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+// sizeDivergence compares a group's response sizes with the proxy's offset (its own median
+// when the proxy's is unknown). A group is suspected when most of its pairs collapse to an
+// error-sized answer, or differ from the offset systematically: in one direction more often
+// than chance allows (a sign test at alpha), so that results whose sizes vary naturally, both
+// ways, are not taken for different results.
+func sizeDivergence(a *groupAcc, off sizeOffset, share, alpha float64) SizeDivergence {
 	sd := SizeDivergence{Compared: int64(len(a.bdiff)) + a.collapsed, Collapsed: a.collapsed, Examples: a.collapseEx}
 	if len(a.bdiff) == 0 {
 		sd.Suspected = a.collapsed > 0 && float64(a.collapsed) >= share*float64(sd.Compared)
 		return sd
 	}
-	ds := slices.Clone(a.bdiff)
-	slices.Sort(ds)
-	offset := ds[len(ds)/2]
+	offset := off.bytes
+	if !off.known {
+		offset = median32(a.bdiff)
+	}
 	sd.OffsetBytes = int64(offset)
+	var above, below int64
 	for _, d := range a.bdiff {
-		if d != offset {
-			sd.Differing++
+		switch {
+		case d > offset:
+			above++
+		case d < offset:
+			below++
 		}
 	}
+	sd.Differing = above + below
 	for _, ex := range a.diffEx {
 		if len(sd.Examples) >= 3 {
 			break
@@ -772,7 +852,11 @@ func sizeDivergence(a *groupAcc, share float64) SizeDivergence {
 			sd.Examples = append(sd.Examples, ex)
 		}
 	}
-	sd.Suspected = float64(sd.Collapsed+sd.Differing) >= share*float64(sd.Compared) && sd.Collapsed+sd.Differing > 0
+	systematic := max(above, below)
+	if stats.SignTest(int(above), int(below)) >= alpha {
+		systematic = 0 // scattered both ways: sizes that vary, not a different result
+	}
+	sd.Suspected = sd.Collapsed+systematic > 0 && float64(sd.Collapsed+systematic) >= share*float64(sd.Compared)
 	return sd
 }
 

@@ -63,8 +63,8 @@ func checkAccounting(t *testing.T, s Summary) {
 	if s.Rows != s.QueryRows+s.ExecuteRows+s.OtherRows {
 		t.Errorf("rows %d != query %d + execute %d + other %d", s.Rows, s.QueryRows, s.ExecuteRows, s.OtherRows)
 	}
-	if s.Pairs != s.LatencyPairs+s.FailedPairs+s.Filtered {
-		t.Errorf("pairs %d != latency %d + failed %d + filtered %d", s.Pairs, s.LatencyPairs, s.FailedPairs, s.Filtered)
+	if s.Pairs != s.LatencyPairs+s.FailedPairs+s.SuspectedErrorPairs+s.Filtered {
+		t.Errorf("pairs %d != latency %d + failed %d + suspected errors %d + filtered %d", s.Pairs, s.LatencyPairs, s.FailedPairs, s.SuspectedErrorPairs, s.Filtered)
 	}
 }
 

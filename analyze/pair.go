@@ -24,6 +24,7 @@ type half struct {
 	rowIdx int32  // index of the row in its batch while the batch is being paired, else -1
 	group  uint32
 	dur    float32
+	srv    float32 // server_ms, when flagHasServer
 	target proxylog.Target
 	flags  uint8
 	filter string // filter_reason of a filtered row (interned constant or a copy)
@@ -40,6 +41,7 @@ const (
 	flagFiltered
 	flagHasHash
 	flagDropped
+	flagHasServer // srv holds srctl shadow's server-side time
 )
 
 func (h *half) ok() bool       { return h.flags&flagSuccess != 0 }
@@ -111,6 +113,9 @@ func reduce(r *proxylog.Row, idx int, group uint32, keepText bool) half {
 	}
 	if r.Has&proxylog.HasRows != 0 {
 		h.rows = r.Rows
+	}
+	if r.Has&proxylog.HasServerMS != 0 {
+		h.srv, h.flags = float32(r.ServerMS), h.flags|flagHasServer
 	}
 	if r.Has&proxylog.HasErrorCode != 0 {
 		h.code = int32(r.ErrorCode)

@@ -226,6 +226,9 @@ func summaryLine(rep *Report) string {
 	line := fmt.Sprintf("%s pairs (%s compared for latency) in %d endpoints from %s rows, %d files, %s · %d regressions, %d improvements · failures: %d shadow-only, %d primary-only, %d both · %d size-divergent endpoints",
 		fmtInt(s.Pairs), fmtInt(s.LatencyPairs), s.Endpoints, fmtInt(s.Rows), s.Files, fmtBytes(s.Bytes), s.Regressions, s.Improvements,
 		s.ShadowOnlyFailures, s.PrimaryOnlyFailures, s.BothFailures, s.SizeDivergentEndpoints)
+	if s.SuspectedErrorPairs > 0 {
+		line += fmt.Sprintf(", %s pairs with an error-sized shadow answer (suspected errors, not latency)", fmtInt(s.SuspectedErrorPairs))
+	}
 	if s.ResultMismatches > 0 {
 		line += fmt.Sprintf(", %d result mismatches", s.ResultMismatches)
 	}

@@ -55,7 +55,11 @@ type Summary struct {
 	Pairs        int64 `json:"pairs"`
 	LatencyPairs int64 `json:"latency_pairs"` // both sides succeeded and neither was filtered
 	FailedPairs  int64 `json:"failed_pairs"`  // at least one side failed
-	Filtered     int64 `json:"filtered_pairs"`
+	// SuspectedErrorPairs both succeeded in the log, but the shadow's answer is error-sized where
+	// the primary returned a result (the existing proxy logs SQL errors as successes): never a
+	// latency sample (a failing query is fast, not an improvement).
+	SuspectedErrorPairs int64 `json:"suspected_error_pairs"`
+	Filtered            int64 `json:"filtered_pairs"`
 	// FilteredBy counts filtered pairs by filter_reason.
 	FilteredBy map[string]int64 `json:"filtered_by,omitempty"`
 	Duplicates int64            `json:"duplicate_rows"`
@@ -161,8 +165,10 @@ type EndpointReport struct {
 	ResultOrderOnly     int64            `json:"result_order_only"` // ... the same rows in another order
 	ResultExamples      []ResultExample  `json:"result_examples,omitempty"`
 	DroppedPairs        int64            `json:"dropped_pairs"` // shadow copy not executed
-	Why                 []string         `json:"why"`
-	Notes               []string         `json:"notes,omitempty"`
+	// SuspectedErrorPairs: pairs out of latency because the shadow's answer is error-sized.
+	SuspectedErrorPairs int64    `json:"suspected_error_pairs"`
+	Why                 []string `json:"why"`
+	Notes               []string `json:"notes,omitempty"`
 }
 
 // ResultExample is one pair whose results differ.

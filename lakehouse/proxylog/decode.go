@@ -59,6 +59,7 @@ const (
 	HasResultSetHash
 	HasDropped
 	HasDropReason
+	HasServerMS
 )
 
 // required are the keys without which a row cannot be paired or measured.
@@ -95,6 +96,9 @@ type Row struct {
 	ResultSetHash []byte
 	Dropped       bool
 	DropReason    []byte
+	// ServerMS is srctl shadow's server-side time: from the first byte of the command written to
+	// the target to the last byte of its answer, measured the same way on both targets.
+	ServerMS float64
 	// UnknownKey is the first key the decoder did not know (kept, not fatal: newer proxies add keys).
 	UnknownKey []byte
 }
@@ -282,12 +286,13 @@ const (
 	fieldResultSetHash
 	fieldDropped
 	fieldDropReason
+	fieldServerMS
 	fieldCount
 )
 
 var fieldNames = [fieldCount]string{"", "ts", "query_id", "target", "command", "query_text", "query_hash",
 	"duration_ms", "bytes_sent", "bytes_recv", "success", "error", "client_addr", "filtered",
-	"filter_reason", "error_code", "rows", "result_hash", "result_set_hash", "dropped", "drop_reason"}
+	"filter_reason", "error_code", "rows", "result_hash", "result_set_hash", "dropped", "drop_reason", "server_ms"}
 
 // fieldByName maps a key to its field (fieldOther when unknown); keyLits holds each key as
 // written by a compact encoder, quotes and colon included, indexed by its first letter.
@@ -295,7 +300,7 @@ var fieldNames = [fieldCount]string{"", "ts", "query_id", "target", "command", "
 // extra keys): skipped without a data-quality note.
 const fieldKnownIgnored = fieldCount + 1
 
-var ignoredKeys = []string{"sql_state", "affected_rows", "started_at", "server_ms", "endpoint", "fingerprint", "role", "conn_id"}
+var ignoredKeys = []string{"sql_state", "affected_rows", "started_at", "endpoint", "fingerprint", "role", "conn_id"}
 
 var fieldByName, keyLits = func() (map[string]int, [256][]keyLit) {
 	byName := map[string]int{}
@@ -418,6 +423,15 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 		return d.boolField(&r.Dropped, &r.Has, HasDropped, "dropped")
 	case fieldDropReason:
 		return d.strField(&r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
+	case fieldServerMS:
+		if d.null() {
+			return nil
+		}
+		v, ok := d.num()
+		if !ok || !(v >= 0 && v <= MaxDurationMS) {
+			return d.typeErr("server_ms", "a duration in milliseconds from 0 to 1e9")
+		}
+		r.ServerMS, r.Has = v, r.Has|HasServerMS
 	case fieldKnownIgnored:
 		if !d.skip(0) {
 			return errTruncated

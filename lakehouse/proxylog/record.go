@@ -59,6 +59,12 @@ func FromRecord(rec *lakehouse.ProxyLogRecord, r *Row) error {
 		}
 		r.Rows, r.Has = v, r.Has|HasRows
 	}
+	if rec.ServerMS != nil {
+		if v := *rec.ServerMS; !(v >= 0 && v <= MaxDurationMS) {
+			return &DecodeError{KindBadValue, "server_ms is not a duration in milliseconds from 0 to 1e9"}
+		}
+		r.ServerMS, r.Has = *rec.ServerMS, r.Has|HasServerMS
+	}
 	if r.Target == TargetUnknown {
 		return &DecodeError{KindBadValue, "target is neither primary nor shadow"}
 	}

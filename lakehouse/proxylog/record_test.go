@@ -53,7 +53,7 @@ func randomRecord(rng *rand.Rand) lakehouse.ProxyLogRecord {
 		rec.Rows = &n
 	}
 	if rng.IntN(2) == 0 {
-		ms := 1.25
+		ms := []float64{0, 1.25, 1e9 + 1, -1}[rng.IntN(4)]
 		rec.ServerMS = &ms
 	}
 	return rec
