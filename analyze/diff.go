@@ -29,6 +29,9 @@ type Config struct {
 	// MinDeltaMS is the smallest absolute change worth reporting, in ms (0: none): between two
 	// servers, sub-millisecond queries differ by more than the threshold for reasons no user sees.
 	MinDeltaMS float64
+	// MinDeltaAuto, with MinDeltaMS 0, takes the floor from the data: twice the proxy's timing
+	// asymmetry when it can be measured (see Timing). The CLI's default.
+	MinDeltaAuto bool
 	// DivergenceShare is the share of compared pairs whose response size must collapse or differ
 	// for an endpoint to be "suspected"; default 0.5 ("most pairs").
 	DivergenceShare float64
@@ -139,11 +142,13 @@ func MinPairsFor(q float64, minPairs int) int {
 
 // groupAcc accumulates one group's pairs.
 type groupAcc struct {
-	pd, sd    []float32 // latency pairs, ms
-	bdiff     []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
-	impactNS  int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
-	large     int64     // pairs with a large primary result
-	collapsed int64
+	pd, sd   []float32 // latency pairs, ms
+	bdiff    []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
+	impactNS int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
+	large    int64     // pairs with a large primary result
+	// serverTimed counts the latency pairs timed by srctl shadow's server_ms.
+	serverTimed int64
+	collapsed   int64
 	// suspectedErrors: collapsed pairs kept out of latency (no result hashes to say otherwise)
 	suspectedErrors int64
 	collapseEx      []SizeExample
@@ -311,7 +316,7 @@ func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 	}
 	tested := summarise(rep, table, accs, cfg)
 	rep.Settings = Settings{GroupBy: cfg.GroupBy, Alpha: cfg.Alpha, MinPairs: cfg.MinPairs, ThresholdPct: cfg.Threshold * 100,
-		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTested: tested}
+		TailLevel: 1 - tailGamma(cfg.Alpha, tested), EndpointsTested: tested, Timing: rep.Settings.Timing}
 	if !cfg.Window.Since.IsZero() {
 		rep.Settings.Since = cfg.Window.Since.UTC().Format(time.RFC3339)
 	}
@@ -383,6 +388,7 @@ func (a *groupAcc) merge(o *groupAcc) {
 	a.sd = append(a.sd, o.sd...)
 	a.bdiff = append(a.bdiff, o.bdiff...)
 	a.impactNS += o.impactNS
+	a.serverTimed += o.serverTimed
 	a.large += o.large
 	a.collapsed += o.collapsed
 	a.suspectedErrors += o.suspectedErrors
@@ -480,6 +486,9 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 	}
 	sum.LatencyPairs++
 	pdur, sdur := latencies(p, s)
+	if p.flags&s.flags&flagHasServer != 0 {
+		a.serverTimed++
+	}
 	a.pd = append(a.pd, pdur)
 	a.sd = append(a.sd, sdur)
 	a.impactNS += int64(math.Round((float64(sdur) - float64(pdur)) * 1e6))
@@ -606,6 +615,7 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	slices.Sort(ids)
 	eps := make([]EndpointReport, len(ids))
 	sorted := make([][2][]float32, len(ids))
+	rep.Settings.Timing = correctTiming(table, accs, ids, &cfg)
 	offsets := sizeOffsets(table, accs, ids, cfg.MinPairs)
 	// Sorting is the expensive part: do the endpoints in parallel.
 	var wg sync.WaitGroup

@@ -146,6 +146,7 @@ func RenderTable(w io.Writer, rep *Report, o RenderOptions) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, summaryLine(rep))
 	fmt.Fprintln(w, methodLine(rep))
+	fmt.Fprintln(w, timingLine(rep.Settings.Timing))
 	return renderSections(w, rep, o, false)
 }
 
@@ -180,7 +181,7 @@ func RenderMarkdown(w io.Writer, rep *Report, o RenderOptions) error {
 	if len(eps) < len(rep.Endpoints) {
 		fmt.Fprintf(w, "\n(%d more endpoints)\n", len(rep.Endpoints)-len(eps))
 	}
-	fmt.Fprintf(w, "\n%s\n\n_%s_\n", summaryLine(rep), methodLine(rep))
+	fmt.Fprintf(w, "\n%s\n\n_%s_\n\n_%s_\n", summaryLine(rep), methodLine(rep), timingLine(rep.Settings.Timing))
 	return renderSections(w, rep, RenderOptions{}, true)
 }
 

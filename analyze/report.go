@@ -40,6 +40,7 @@ type Settings struct {
 	EndpointsTested int     `json:"endpoints_tested"`
 	Since           string  `json:"since,omitempty"`
 	Until           string  `json:"until,omitempty"`
+	Timing          Timing  `json:"timing"`
 }
 
 // Summary counts rows and pairs; every row read lands in exactly one of the row counters.

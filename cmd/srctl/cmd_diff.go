@@ -27,7 +27,7 @@ type diffOptions struct {
 	alpha           float64
 	minPairs        int
 	threshold       string
-	minDelta        time.Duration
+	minDelta        string
 	divergenceShare float64
 	sortKey         string
 	format          string
@@ -110,7 +110,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	f.Float64Var(&o.alpha, "alpha", analyze.DefaultAlpha, "false discovery rate of the tests (0 < alpha < 1)")
 	f.IntVar(&o.minPairs, "min-pairs", analyze.DefaultMinPairs, "pairs an endpoint needs for a verdict")
 	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
-	f.DurationVar(&o.minDelta, "min-delta", 0, "smallest absolute change worth reporting (e.g. 1ms): keeps sub-millisecond jitter between two servers out of the verdicts")
+	f.StringVar(&o.minDelta, "min-delta", "auto", "smallest absolute change worth reporting: a duration (1ms), 0 for none, or auto: twice the proxy's timing asymmetry when the logs show one (see the timing line)")
 	f.Float64Var(&o.divergenceShare, "divergence-share", analyze.DefaultDivergenceShare, "share of pairs whose response size must collapse or differ to suspect an endpoint")
 	f.StringVar(&o.sortKey, "sort", analyze.SortImpact, "order within each verdict: "+strings.Join(analyze.SortKeys, ", "))
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
@@ -147,10 +147,19 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 		return cfg, usageErrorf("--threshold %q: want a percentage such as 10%%", o.threshold)
 	}
 	cfg.Threshold = thr / 100
-	if o.minDelta < 0 {
-		return cfg, usageErrorf("--min-delta %s is negative", o.minDelta)
+	switch strings.TrimSpace(o.minDelta) {
+	case "auto", "":
+		cfg.MinDeltaAuto = true
+	default:
+		d, err := time.ParseDuration(strings.TrimSpace(o.minDelta))
+		if o.minDelta == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			return cfg, usageErrorf("--min-delta %q: want auto, 0 or a duration such as 1ms", o.minDelta)
+		}
+		cfg.MinDeltaMS = float64(d) / float64(time.Millisecond)
 	}
-	cfg.MinDeltaMS = float64(o.minDelta) / float64(time.Millisecond)
 	if o.divergenceShare <= 0 || o.divergenceShare > 1 {
 		return cfg, usageErrorf("--divergence-share %v: want a share in (0, 1]", o.divergenceShare)
 	}
