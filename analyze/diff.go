@@ -617,6 +617,15 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	sorted := make([][2][]float32, len(ids))
 	rep.Settings.Timing = correctTiming(table, accs, ids, &cfg)
 	offsets := sizeOffsets(table, accs, ids, cfg.MinPairs)
+	// The sign test runs once per endpoint compared: Bonferroni keeps the chance that any endpoint
+	// whose sizes merely vary is suspected at alpha.
+	compared := 0
+	for _, id := range ids {
+		if len(accs[id].bdiff) > 0 {
+			compared++
+		}
+	}
+	signAlpha := cfg.Alpha / float64(max(1, compared))
 	// Sorting is the expensive part: do the endpoints in parallel.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -626,7 +635,7 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 			defer func() { <-sem }()
 			info := table.info(id)
 			eps[i], sorted[i] = baseReport(info, accs[id], cfg)
-			eps[i].SizeDivergence = sizeDivergence(accs[id], offsets.of(info.Name), cfg.DivergenceShare, cfg.Alpha)
+			eps[i].SizeDivergence = sizeDivergence(accs[id], offsets.of(info.Name), cfg.DivergenceShare, signAlpha)
 		})
 	}
 	wg.Wait()
@@ -831,8 +840,8 @@ func median32(vs []int32) int32 {
 // sizeDivergence compares a group's response sizes with the proxy's offset (its own median
 // when the proxy's is unknown). A group is suspected when most of its pairs collapse to an
 // error-sized answer, or differ from the offset systematically: in one direction more often
-// than chance allows (a sign test at alpha), so that results whose sizes vary naturally, both
-// ways, are not taken for different results.
+// than chance allows (a sign test at alpha, Bonferroni-corrected by the caller), so that results
+// whose sizes vary naturally, both ways, are not taken for different results.
 func sizeDivergence(a *groupAcc, off sizeOffset, share, alpha float64) SizeDivergence {
 	sd := SizeDivergence{Compared: int64(len(a.bdiff)) + a.collapsed, Collapsed: a.collapsed, Examples: a.collapseEx}
 	if len(a.bdiff) == 0 {
@@ -862,9 +871,11 @@ func sizeDivergence(a *groupAcc, off sizeOffset, share, alpha float64) SizeDiver
 			sd.Examples = append(sd.Examples, ex)
 		}
 	}
-	systematic := max(above, below)
+	// The pairs that differ one way beyond those balanced by the other: symmetric scatter (sizes
+	// that vary) nets out, a changed result does not.
+	systematic := max(above, below) - min(above, below)
 	if stats.SignTest(int(above), int(below)) >= alpha {
-		systematic = 0 // scattered both ways: sizes that vary, not a different result
+		systematic = 0 // scattered both ways as chance would: sizes that vary, not a different result
 	}
 	sd.Suspected = sd.Collapsed+systematic > 0 && float64(sd.Collapsed+systematic) >= share*float64(sd.Compared)
 	return sd
