@@ -64,7 +64,7 @@ func (l *Lake) ReadProfiles(ctx context.Context, ident table.Identifier, since, 
 		byName[c.name] = c
 	}
 	var recs []lakehouse.ProfileRecord
-	return l.scanInOrder(ctx, ident, "start_time", since, until, func(batch arrow.RecordBatch) error {
+	_, err := l.scanInOrder(ctx, ident, "start_time", since, until, func(batch arrow.RecordBatch) error {
 		n := int(batch.NumRows())
 		recs = append(recs[:0], make([]lakehouse.ProfileRecord, n)...)
 		for ci, f := range batch.Schema().Fields() {
@@ -79,4 +79,5 @@ func (l *Lake) ReadProfiles(ctx context.Context, ident table.Identifier, since, 
 		}
 		return fn(recs)
 	})
+	return err
 }

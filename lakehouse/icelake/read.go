@@ -34,44 +34,57 @@ func timeFilter(col string, since, until time.Time) iceberg.BooleanExpression {
 // of their smallest timeCol value (then by name) and rows in the order they were written, so a
 // table reads back in the order its rows were appended and a report's "first row seen" is
 // stable.
-func (l *Lake) scanInOrder(ctx context.Context, ident table.Identifier, timeCol string, since, until time.Time, fn func(arrow.RecordBatch) error) error {
+//
+// It returns the bytes, as stored, of the data files the scan planned after pruning.
+func (l *Lake) scanInOrder(ctx context.Context, ident table.Identifier, timeCol string, since, until time.Time, fn func(arrow.RecordBatch) error) (int64, error) {
 	tbl, err := l.cat.LoadTable(ctx, ident)
 	if err != nil {
-		return fmt.Errorf("loading %v: %w", ident, err)
+		return 0, fmt.Errorf("loading %v: %w", ident, err)
 	}
 	tf, ok := tbl.Schema().FindFieldByName(timeCol)
 	if !ok {
-		return fmt.Errorf("%v has no %s column", ident, timeCol)
+		return 0, fmt.Errorf("%v has no %s column", ident, timeCol)
 	}
 	scan := tbl.Scan(table.WithRowFilter(timeFilter(timeCol, since, until)))
 	tasks, err := scan.PlanFiles(ctx)
 	if err != nil {
-		return fmt.Errorf("planning a scan of %v: %w", ident, err)
+		return 0, fmt.Errorf("planning a scan of %v: %w", ident, err)
+	}
+	var size int64
+	for _, t := range tasks {
+		size += t.File.FileSizeBytes()
 	}
 	slices.SortStableFunc(tasks, func(a, b table.FileScanTask) int {
 		return cmp.Or(cmp.Compare(lowerBound(a.File, tf.ID), lowerBound(b.File, tf.ID)), cmp.Compare(a.File.FilePath(), b.File.FilePath()))
 	})
 	_, batches, err := scan.ReadTasks(ctx, tasks)
 	if err != nil {
-		return fmt.Errorf("scanning %v: %w", ident, err)
+		return size, fmt.Errorf("scanning %v: %w", ident, err)
 	}
 	for batch, err := range batches {
 		if err != nil {
-			return fmt.Errorf("scanning %v: %w", ident, err)
+			return size, fmt.Errorf("scanning %v: %w", ident, err)
 		}
 		err = fn(batch)
 		batch.Release()
 		if err != nil {
-			return err
+			return size, err
 		}
 	}
-	return nil
+	return size, nil
 }
 
 // ReadProxyLogs calls fn with every row of the proxy_logs table ident logged between since
-// and until (zero: unbounded), in batches. The slice is reused between calls. Columns are
-// mapped by hand-written setters, not reflection: this is diff's hot read path.
+// and until (zero: unbounded), in batches. The slice is reused between calls.
 func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since, until time.Time, fn func([]lakehouse.ProxyLogRecord) error) error {
+	_, err := l.ScanProxyLogs(ctx, ident, since, until, fn)
+	return err
+}
+
+// ScanProxyLogs is ReadProxyLogs that also returns the bytes, as stored, of the data files the
+// scan covered. Columns are mapped by hand-written setters, not reflection: this is diff's hot
+// read path.
+func (l *Lake) ScanProxyLogs(ctx context.Context, ident table.Identifier, since, until time.Time, fn func([]lakehouse.ProxyLogRecord) error) (int64, error) {
 	var recs []lakehouse.ProxyLogRecord
 	return l.scanInOrder(ctx, ident, "ts", since, until, func(batch arrow.RecordBatch) error {
 		n := int(batch.NumRows())
@@ -88,23 +101,6 @@ func (l *Lake) ReadProxyLogs(ctx context.Context, ident table.Identifier, since,
 		}
 		return fn(recs)
 	})
-}
-
-// DataSize is what a read of table ident between since and until (zero: unbounded) covers: the
-// data files the scan plans after partition and file pruning, and their bytes as stored.
-func (l *Lake) DataSize(ctx context.Context, ident table.Identifier, timeCol string, since, until time.Time) (files int, bytes int64, err error) {
-	tbl, err := l.cat.LoadTable(ctx, ident)
-	if err != nil {
-		return 0, 0, fmt.Errorf("loading %v: %w", ident, err)
-	}
-	tasks, err := tbl.Scan(table.WithRowFilter(timeFilter(timeCol, since, until))).PlanFiles(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("planning a scan of %v: %w", ident, err)
-	}
-	for _, t := range tasks {
-		bytes += t.File.FileSizeBytes()
-	}
-	return len(tasks), bytes, nil
 }
 
 // lowerBound is a file's smallest value of an int64-like column (timestamps are microseconds,

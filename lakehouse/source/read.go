@@ -63,7 +63,7 @@ func (s *Set) readLogTable(ctx context.Context, t Table, opts proxylog.Options, 
 	qs := make([]proxylog.Quality, opts.Workers)
 	errs := make([]error, opts.Workers)
 	rowNo := 0
-	err := t.Lake.ReadProxyLogs(ctx, t.URI.Ident(), w.Since, w.Until, func(recs []lakehouse.ProxyLogRecord) error {
+	size, err := t.Lake.ScanProxyLogs(ctx, t.URI.Ident(), w.Since, w.Until, func(recs []lakehouse.ProxyLogRecord) error {
 		per := (len(recs) + opts.Workers - 1) / opts.Workers
 		for wi := range batches {
 			batches[wi].Rows = batches[wi].Rows[:0] // a worker with no part of this batch adds nothing
@@ -109,11 +109,9 @@ func (s *Set) readLogTable(ctx context.Context, t Table, opts proxylog.Options, 
 		return ctx.Err()
 	})
 	st.Lines = int64(rowNo)
-	if _, size, serr := t.Lake.DataSize(ctx, t.URI.Ident(), "ts", w.Since, w.Until); serr == nil {
-		st.Bytes = size // the Parquet bytes the scan covered, as stored
-		if opts.Progress != nil {
-			opts.Progress.Bytes.Add(size)
-		}
+	st.Bytes = size // the Parquet bytes the scan covered, as stored
+	if opts.Progress != nil {
+		opts.Progress.Bytes.Add(size)
 	}
 	for _, q := range qs {
 		st.Quality.Merge(q)
@@ -188,16 +186,4 @@ func objectFailed(ctx context.Context, name string, err error, fn func(*lakehous
 		return ferr
 	}
 	return nil
-}
-
-// Inputs names what the Set reads, for messages.
-func (s *Set) Inputs() []string {
-	var names []string
-	for _, t := range s.Tables {
-		names = append(names, t.URI.String())
-	}
-	for _, o := range s.Objects {
-		names = append(names, o.Name)
-	}
-	return names
 }
