@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -102,7 +103,8 @@ func (j *JSONL[R]) Write(ctx context.Context, b Batch[R]) error {
 		}
 		hours[h] = append(hours[h], i)
 	}
-	for _, h := range sortedTimes(order) {
+	slices.SortFunc(order, time.Time.Compare)
+	for _, h := range order {
 		data := j.buf[:0]
 		var err error
 		for _, i := range hours[h] {
@@ -136,13 +138,4 @@ func checkID(id string) error {
 		}
 	}
 	return nil
-}
-
-func sortedTimes(ts []time.Time) []time.Time {
-	for i := 1; i < len(ts); i++ {
-		for k := i; k > 0 && ts[k].Before(ts[k-1]); k-- {
-			ts[k], ts[k-1] = ts[k-1], ts[k]
-		}
-	}
-	return ts
 }
