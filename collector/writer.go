@@ -259,18 +259,16 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 	}
 	defer unload(batch)
 	start := time.Now()
-	failed, err := w.writeBatch(ctx, batch, "")
-	if len(failed) > 0 {
-		if serr := w.spill(failed); serr != nil {
+	if err := w.writeBatch(ctx, batch, ""); err != nil {
+		if serr := w.spill(batch); serr != nil {
 			w.m.flushFailures.Inc()
 			w.log.Error("sink down and spill failed: keeping records in memory (polling pauses when the buffer is full)",
-				"records", len(failed), "sink_err", err, "spill_err", serr)
-			w.ack(without(batch, failed))
-			w.requeue(failed)
+				"records", len(batch), "sink_err", err, "spill_err", serr)
+			w.requeue(batch)
 			w.saveCheckpoint()
 			return false
 		}
-		w.log.Warn("sink down: batch spilled to the local write-ahead directory", "records", len(failed), "dir", w.spillDir, "err", err)
+		w.log.Warn("sink down: batch spilled to the local write-ahead directory", "records", len(batch), "dir", w.spillDir, "err", err)
 	}
 	w.ack(batch)
 	w.m.flushSeconds.Observe(time.Since(start).Seconds())
@@ -278,10 +276,10 @@ func (w *writer) flushOnce(ctx context.Context) bool {
 	return true
 }
 
-// writeBatch stores batch as one sink batch (id "" derives it from the records) and returns
-// the records that could not be written: all of them, or none. A batch the sink had partly
-// stored is completed by the next write under the same id (its spill file carries the id).
-func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) ([]*pending, error) {
+// writeBatch stores batch as one sink batch (id "" derives it from the records); on error none
+// of it counts as written. A batch the sink had partly stored is completed by the next write
+// under the same id (its spill file carries the id).
+func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) error {
 	recs := make([]*Record, len(batch))
 	hours := map[time.Time]bool{}
 	size := 0
@@ -302,7 +300,7 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) ([
 	if _, table := w.cfg.Sink.(sink.CheckpointStore); table {
 		cp, err := w.checkpointWith(batch)
 		if err != nil {
-			return batch, err
+			return err
 		}
 		b.Checkpoint, b.CheckpointKey = cp, CheckpointKey(w.cfg.Cluster)
 		timeout = max(w.cfg.RequestTimeout, time.Minute) // Parquet files and a catalog commit
@@ -310,15 +308,15 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) ([
 	if err := w.retry(ctx, "writing batch "+id, timeout, func(actx context.Context) error {
 		return w.cfg.Sink.Write(actx, b)
 	}); err != nil {
-		return batch, err
+		return err
 	}
 	w.written(len(batch), len(hours), size)
-	return nil, nil
+	return nil
 }
 
 // retry runs one sink operation, retrying with backoff for up to SpillAfter, each attempt
-// bounded by timeout. A sink known to be down gets a single attempt until the next probe, so
-// batches spill at once instead of piling up.
+// bounded by timeout. A sink known to be down is not tried again until the next probe (a spill
+// replay), so batches spill at once instead of piling up.
 func (w *writer) retry(ctx context.Context, what string, timeout time.Duration, op func(context.Context) error) error {
 	if w.sinkDown && time.Since(w.lastProbe) < probeEvery {
 		return errSinkDown
@@ -388,20 +386,6 @@ func (w *writer) release(batch []*pending) {
 	if len(seqs) > 0 {
 		w.j.uploaded(seqs)
 	}
-}
-
-func without(all, remove []*pending) []*pending {
-	drop := make(map[*pending]bool, len(remove))
-	for _, p := range remove {
-		drop[p] = true
-	}
-	var out []*pending
-	for _, p := range all {
-		if !drop[p] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // saveCheckpoint writes the local checkpoint when it changed. With a Committer the sink's
@@ -492,7 +476,7 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 		return r.Err()
 	}
 	id := strings.TrimSuffix(filepath.Base(name), ".jsonl")
-	if _, err := w.writeBatch(ctx, batch, id); err != nil {
+	if err := w.writeBatch(ctx, batch, id); err != nil {
 		return err
 	}
 	if err := os.Remove(name); err != nil {
