@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +20,9 @@ type LogWriter = sink.Writer[*lakehouse.ProxyLogRecord]
 
 // LogSink batches log rows off the client's path and hands them to a LogWriter every
 // FlushInterval or MaxBatch rows. A batch is sealed with its id before its first write and
-// retried as it is, so a write whose answer was lost is not stored twice. Write never blocks: when the buffer is full (the store is
-// down for long), rows are dropped and counted, because the proxy must not slow the client.
+// retried as it is, so a write whose answer was lost is not stored twice. Write never blocks:
+// when the buffer is full (the store is down for long), rows are dropped and counted, because
+// the proxy must not slow the client.
 // It fills the keys computed from the text (query_hash, endpoint, fingerprint) here, on its
 // own goroutine.
 type LogSink struct {
@@ -147,7 +147,8 @@ func (s *LogSink) run() {
 	seal := func() {
 		for len(open) > 0 {
 			n := min(len(open), s.maxBatch)
-			sealed = append(sealed, sink.Batch[*lakehouse.ProxyLogRecord]{ID: sink.NewBatchID(time.Now()), Records: slices.Clone(open[:n])})
+			// The batch owns its part of open's array: open starts anew below.
+			sealed = append(sealed, sink.Batch[*lakehouse.ProxyLogRecord]{ID: sink.NewBatchID(time.Now()), Records: open[:n:n]})
 			open = open[n:]
 		}
 		open = nil
