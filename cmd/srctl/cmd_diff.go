@@ -68,18 +68,27 @@ Statistics, per endpoint, on pairs where both sides succeeded: P50/P90/P95/P99 o
 their change; a Wilcoxon signed-rank test on the paired log(shadow/primary) latency ratios,
 Benjamini-Hochberg-corrected across endpoints, for the centre; distribution-free order-statistic
 intervals (Bonferroni-corrected) for each quantile's change. A change is reported only when it is
-significant AND at least --threshold (and --min-delta, if set); "~" means no significant change. Quantiles need enough
-pairs: P50 --min-pairs, P90 50, P95 100, P99 500 (n(1-q) >= 5).
+significant AND at least --threshold AND at least --min-delta; "~" means no significant change.
+Quantiles need enough pairs: P50 --min-pairs, P90 50, P95 100, P99 500 (n(1-q) >= 5).
+
+Timing: pairs whose rows both carry srctl shadow's server_ms are compared on it. The existing
+proxy times the primary while forwarding the answer to the client and the shadow without, so
+unchanged fast queries look faster on the shadow: diff measures that asymmetry from the fast
+endpoints of the logs, adds it back to the shadow's times, and --min-delta auto (the default)
+is twice it. The "timing:" line under the table says what was measured and used.
 
 Logs of srctl shadow carry the server's error code and result hashes: a SQL error is a failure
 with its code, and pairs whose rows differ (result_hash and result_set_hash both differ) are
 listed per endpoint with examples; the same rows in another order are counted apart.
 
-The existing proxy logs SQL errors as successes, so diff also compares response sizes: an
-endpoint whose shadow responses collapse to error size, or differ beyond a constant protocol
-offset, on most pairs is "suspected". With --profiles (records of srctl collect for both
-clusters), the "why" column lists the profile metrics and operators that moved, and queries
-FAILED on the shadow cluster but FINISHED on the primary count as shadow failures.
+The existing proxy logs SQL errors as successes, so diff also compares response sizes: a pair
+whose shadow answer is error-sized is a suspected error (never a latency sample), and an
+endpoint whose shadow responses collapse to error size, or differ in one direction from the
+proxy's constant protocol offset (estimated over all endpoints), on most pairs is "suspected".
+
+With --profiles (records of srctl collect for both clusters), the "why" column lists the profile
+metrics and operators that moved, and queries FAILED on the shadow cluster but FINISHED on the
+primary count as shadow failures.
 
 Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only failures) and 16
 (suspected divergence); 1 on errors (and with --strict on bad input lines); 2 on bad flags.`,
@@ -151,10 +160,7 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	case "auto", "":
 		cfg.MinDeltaAuto = true
 	default:
-		d, err := time.ParseDuration(strings.TrimSpace(o.minDelta))
-		if o.minDelta == "0" {
-			d, err = 0, nil
-		}
+		d, err := time.ParseDuration(strings.TrimSpace(o.minDelta)) // "0" is a duration too
 		if err != nil || d < 0 {
 			return cfg, usageErrorf("--min-delta %q: want auto, 0 or a duration such as 1ms", o.minDelta)
 		}

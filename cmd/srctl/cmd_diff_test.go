@@ -149,6 +149,8 @@ func TestDiffUsageErrors(t *testing.T) {
 		{[]string{"diff", "/no/such/logs"}, "/no/such/logs"},
 		{[]string{"diff", "--threshold", "lots", dir}, `--threshold "lots"`},
 		{[]string{"diff", "--alpha", "2", dir}, "--alpha 2"},
+		{[]string{"diff", "--min-delta", "fast", dir}, `--min-delta "fast"`},
+		{[]string{"diff", "--min-delta", "-1ms", dir}, `--min-delta "-1ms"`},
 		{[]string{"diff", "--since", "yesterday", dir}, `"yesterday"`},
 		{[]string{"diff", "--since", "1h", "--until", "2h", dir}, "before --since"},
 		{[]string{"diff", "--fail-on", "slowness", dir}, `--fail-on "slowness"`},
