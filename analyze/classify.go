@@ -71,19 +71,21 @@ type sampleCand struct {
 }
 
 func (c *sampleCand) before(o *sampleCand) bool {
-	if !o.set {
-		return c.set
+	return c.set && sampleBefore(c.ts, c.qid, c.target, o)
+}
+
+// sampleBefore reports whether a row (ts, query id, target) comes before candidate o: earlier,
+// then the smaller query id, then the primary.
+func sampleBefore(ts int64, qid string, target proxylog.Target, o *sampleCand) bool {
+	switch {
+	case !o.set:
+		return true
+	case ts != o.ts:
+		return ts < o.ts
+	case qid != o.qid:
+		return qid < o.qid
 	}
-	if !c.set {
-		return false
-	}
-	if c.ts != o.ts {
-		return c.ts < o.ts
-	}
-	if c.qid != o.qid {
-		return c.qid < o.qid
-	}
-	return c.target < o.target
+	return target < o.target
 }
 
 // samples holds one parser goroutine's best sample per group id.
@@ -95,18 +97,8 @@ func (ss *samples) offer(g uint32, r *proxylog.Row) {
 		*ss = append(*ss, make([]sampleCand, int(g)+1-len(*ss))...)
 	}
 	cur := &(*ss)[g]
-	if cur.set {
-		if r.TS != cur.ts {
-			if r.TS > cur.ts {
-				return
-			}
-		} else if q := bytesView(r.QueryID); q != cur.qid {
-			if q > cur.qid {
-				return
-			}
-		} else if r.Target >= cur.target {
-			return
-		}
+	if !sampleBefore(r.TS, bytesView(r.QueryID), r.Target, cur) {
+		return
 	}
 	*cur = sampleCand{set: true, ts: r.TS, target: r.Target, qid: string(r.QueryID), sql: strings.Clone(truncate(text(r), 300))}
 }

@@ -191,14 +191,13 @@ type pairRef struct {
 	hasHash  bool
 }
 
-// compare reads the logs and compares primary and shadow.
+// compare reads the logs and compares primary and shadow; cfg has its defaults (Diff).
 //
 // Parser goroutines decode, classify and reduce rows to halves and pair the halves of their own
 // batch; halves left over go to one global pairer. Each goroutine accumulates into its own sink,
 // merged at the end, so nothing is locked per row.
 func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 	start := time.Now()
-	cfg.defaults()
 	table := newGroupTable()
 	rep := &Report{Schema: ReportSchema}
 	workers := cfg.Workers
@@ -477,11 +476,7 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 		sum.SuspectedErrorPairs++
 		a.suspectedErrors++
 		a.collapsed++
-		ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
-		if len(a.collapseEx) < maxCollapseExamples || earlier(ex.ts, p.qidView(), a.collapseEx[len(a.collapseEx)-1]) {
-			ex.QueryID = p.queryID()
-			a.collapseEx = keepEarliest(a.collapseEx, ex, maxCollapseExamples)
-		}
+		a.collapseEx = offerSizeExample(a.collapseEx, p, s, maxCollapseExamples)
 		return
 	}
 	sum.LatencyPairs++
@@ -515,12 +510,10 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 		}
 		return
 	}
-	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
 	diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
 	a.bdiff = append(a.bdiff, int32(diff))
-	if diff != 0 && (len(a.diffEx) < maxDiffCandidates || earlier(ex.ts, p.qidView(), a.diffEx[len(a.diffEx)-1])) {
-		ex.QueryID = p.queryID()
-		a.diffEx = keepEarliest(a.diffEx, ex, maxDiffCandidates)
+	if diff != 0 {
+		a.diffEx = offerSizeExample(a.diffEx, p, s, maxDiffCandidates)
 	}
 	if keep {
 		a.detail = append(a.detail, pairRef{qid: p.queryID(), sql: p.text, ts: p.ts, p: pdur, s: sdur, hash: p.hash, hasHash: p.flags&flagHasHash != 0})
@@ -550,6 +543,17 @@ func earlier(ts int64, qid string, ex SizeExample) bool {
 		return ts < ex.ts
 	}
 	return qid < ex.QueryID
+}
+
+// offerSizeExample keeps the pair (p, s) among the earliest n examples of exs; its query id is
+// copied only when it is kept.
+func offerSizeExample(exs []SizeExample, p, s *half, n int) []SizeExample {
+	ex := SizeExample{PrimaryBytes: p.bytes, ShadowBytes: s.bytes, ts: p.ts}
+	if len(exs) == n && !earlier(ex.ts, p.qidView(), exs[n-1]) {
+		return exs
+	}
+	ex.QueryID = p.queryID()
+	return keepEarliest(exs, ex, n)
 }
 
 // keepEarliest inserts ex into exs (kept sorted by time, then query id) and keeps the first n.

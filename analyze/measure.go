@@ -75,8 +75,7 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 		if sum/float64(len(a.pd)) >= fastMeanMS {
 			continue
 		}
-		slices.Sort(d)
-		if m := (d[(len(d)-1)/2] + d[len(d)/2]) / 2; m < 0 {
+		if m := median(d); m < 0 {
 			votes = append(votes, vote{table.info(id).Name, m})
 		}
 	}
@@ -86,9 +85,8 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 			meds[i] = v.med
 			t.Reference = append(t.Reference, v.name)
 		}
-		slices.Sort(meds)
 		slices.Sort(t.Reference)
-		t.AsymmetryMS = -(meds[(len(meds)-1)/2] + meds[len(meds)/2]) / 2
+		t.AsymmetryMS = -median(meds)
 		t.AsymmetryMS = math.Round(t.AsymmetryMS*1e4) / 1e4
 		t.Measured = true
 		off := float32(t.AsymmetryMS)
@@ -120,6 +118,12 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 		t.MinDeltaFrom = "none"
 	}
 	return t
+}
+
+// median sorts vs and returns its median.
+func median(vs []float64) float64 {
+	slices.Sort(vs)
+	return (vs[(len(vs)-1)/2] + vs[len(vs)/2]) / 2
 }
 
 // timingLine says in one line how latencies were taken and corrected.
