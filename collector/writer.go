@@ -476,6 +476,11 @@ func (w *writer) replayFile(ctx context.Context, name string) error {
 		return r.Err()
 	}
 	id := strings.TrimSuffix(filepath.Base(name), ".jsonl")
+	if sink.ValidBatchID(id) != nil {
+		// Not a name this writer gives (a file put there by hand, or renamed): an id derived
+		// from the name, so that a replay cut short is completed under the same id.
+		id = sink.DerivedBatchID(time.Unix(0, 0), []string{id})
+	}
 	if err := w.writeBatch(ctx, batch, id); err != nil {
 		return err
 	}

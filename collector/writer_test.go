@@ -175,3 +175,25 @@ func TestWriterSpillIsNamedAfterTheBatch(t *testing.T) {
 		t.Errorf("%d records in %d batches after replaying the same spill twice, want 10 in 1", len(got), len(s.batches))
 	}
 }
+
+// TestWriterReplaysASpillFileOfAnyName: a spill file whose name cannot be a batch id (put there
+// by hand, or renamed) is still replayed, under an id derived from its name, instead of failing
+// every probe and holding back the files after it.
+func TestWriterReplaysASpillFileOfAnyName(t *testing.T) {
+	s := &downSink{batches: map[string][]string{}}
+	w := testWriter(t, s)
+	submitRecords(w, 0, 5)
+	batch := w.take(5)
+	if err := w.spill(batch); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(w.spillDir, batchID(batch)+".jsonl")
+	odd := filepath.Join(w.spillDir, "copied by hand.v2.jsonl")
+	if err := os.Rename(good, odd); err != nil {
+		t.Fatal(err)
+	}
+	w.replaySpills(context.Background())
+	if left, _ := filepath.Glob(filepath.Join(w.spillDir, "*.jsonl")); len(left) != 0 || len(s.stored()) != 5 {
+		t.Fatalf("spill files left %v, %d records stored; want none left and 5 stored", left, len(s.stored()))
+	}
+}

@@ -91,7 +91,7 @@ func (j *JSONL[R]) Write(ctx context.Context, b Batch[R]) error {
 	if len(b.Records) == 0 {
 		return nil
 	}
-	if err := checkID(b.ID); err != nil {
+	if err := ValidBatchID(b.ID); err != nil {
 		return err
 	}
 	hours := map[time.Time][]int{}
@@ -128,7 +128,8 @@ func (j *JSONL[R]) Write(ctx context.Context, b Batch[R]) error {
 // ObjectKey is where JSONL puts the records of partition hour h of batch id.
 func ObjectKey(h time.Time, id string) string { return lakehouse.PartitionDir(h) + "/" + id + ".jsonl" }
 
-func checkID(id string) error {
+// ValidBatchID says why id cannot name a batch (it is also a file name), or nil.
+func ValidBatchID(id string) error {
 	if id == "" {
 		return fmt.Errorf("a batch needs an id")
 	}
