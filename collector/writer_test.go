@@ -34,6 +34,9 @@ func (s *downSink) Write(_ context.Context, b sink.Batch[*Record]) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writes = append(s.writes, time.Now())
+	if err := sink.ValidBatchID(b.ID); err != nil {
+		return err // as the JSONL sink, whose objects are named after the id
+	}
 	if s.down.Load() {
 		return errors.New("503 (injected)")
 	}
