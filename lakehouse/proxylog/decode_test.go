@@ -115,15 +115,36 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(examplePrimary))
 	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"query_text":"\u003c\ud83d\ude00\\"}`))
 	f.Add([]byte(`{"a":[[[[{}]]]],"query_id":"\"","target":"primary","command":"x","duration_ms":0}`))
+	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"server_ms":0.25}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var r Row
-		if err := Decode(line, &r); err == nil && !json.Valid(line) {
+		err := Decode(line, &r)
+		if err == nil && !json.Valid(line) {
 			t.Errorf("accepted invalid JSON %q", line)
+		}
+		if err == nil && r.Has&HasServerMS != 0 && !(r.ServerMS >= 0 && r.ServerMS <= MaxDurationMS) {
+			t.Errorf("accepted server_ms %v outside 0..1e9 in %q", r.ServerMS, line)
 		}
 		if r.TextEscaped {
 			_ = Unescape(r.QueryText)
 		}
 	})
+}
+
+// TestServerMSBounds: srctl shadow's server time is read like duration_ms, and what no clock
+// could measure is a bad value naming the key, not a latency sample.
+func TestServerMSBounds(t *testing.T) {
+	const head = `{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"server_ms":`
+	for v, ok := range map[string]bool{"0.25": true, "0": true, "1e9": true, "null": true, "1e400": false, "-1": false, `"1"`: false, "1e10": false} {
+		var r Row
+		err := Decode([]byte(head+v+"}"), &r)
+		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "server_ms") {
+			t.Errorf("server_ms %s: err %v, want ok=%v", v, err, ok)
+		}
+		if v == "null" && r.Has&HasServerMS != 0 {
+			t.Errorf("server_ms null counts as present")
+		}
+	}
 }
 
 func TestUnescape(t *testing.T) {
