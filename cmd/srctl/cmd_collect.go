@@ -60,7 +60,8 @@ profile fetches and uploads from the journal instead of re-reading the FE, which
 details for 30 s and the last --fe-profiles-kept profiles. In Kubernetes --state-dir must be a
 volume that survives container restarts (an emptyDir survives those, not a pod's rescheduling;
 a PersistentVolumeClaim survives both); without it a restart re-reads what the FEs still hold.
-When the sink is down, batches are spilled to --state-dir/spill and replayed later. A profile
+When the sink is down, batches are spilled to --state-dir/spill and replayed later under the
+same batch id (objects are named after it, so a partly stored batch is completed). A profile
 is fetched a second after its query ends; FAILED and CANCELLED queries get one attempt and are
 written either way. A window the FE evicted before it was polled is logged, counted
 (srctl_collect_gaps_total) and written as a record with state GAP. A crash may repeat the
