@@ -26,34 +26,39 @@ const exactMax = 2500
 
 // MannWhitney compares x and y; confidence is e.g. 0.95. Exact null distribution when there
 // are no ties and N*M <= 2500, normal approximation with tie and continuity corrections beyond.
+// x and y are not modified; NaNs must not be among them.
 func MannWhitney(x, y []float64, confidence float64) TwoSample {
+	xs, ys := slices.Clone(x), slices.Clone(y)
+	slices.Sort(xs)
+	slices.Sort(ys)
+	return MannWhitneySorted(xs, ys, confidence)
+}
+
+// MannWhitneySorted is MannWhitney on samples already sorted ascending. It never lists the N*M
+// differences: U comes from one merge, and each order statistic of the differences (the
+// Hodges-Lehmann median and Moses' bounds) from a bisection over float64 values that counts the
+// differences at or below a value with two pointers, so 10^6 + 10^6 observations take
+// O((N+M) * 64) time and no extra memory.
+func MannWhitneySorted(x, y []float64, confidence float64) TwoSample {
 	n, m := len(x), len(y)
 	r := TwoSample{N: n, M: m, P: 1}
 	if n == 0 || m == 0 {
 		return r
 	}
-	diffs := make([]float64, 0, n*m)
-	for _, b := range y {
-		for _, a := range x {
-			d := b - a
-			diffs = append(diffs, d)
-			switch {
-			case d > 0:
-				r.U++
-			case d == 0:
-				r.U += 0.5
-			}
+	nm := n * m
+	r.U = mannWhitneyU(x, y)
+	if nm%2 == 1 {
+		r.Shift = KthDifference(x, y, nm/2+1)
+	} else {
+		r.Shift = (KthDifference(x, y, nm/2) + KthDifference(x, y, nm/2+1)) / 2
+	}
+	ties := tieCorrectionSorted(x, y)
+	alpha := 1 - confidence
+	bounds := func(k int) {
+		if k >= 1 && k <= nm-k+1 {
+			r.Lo, r.Hi, r.OK = KthDifference(x, y, k), KthDifference(x, y, nm-k+1), true
 		}
 	}
-	slices.Sort(diffs)
-	nm := len(diffs)
-	if nm%2 == 1 {
-		r.Shift = diffs[nm/2]
-	} else {
-		r.Shift = (diffs[nm/2-1] + diffs[nm/2]) / 2
-	}
-	ties := tieCorrection(x, y)
-	alpha := 1 - confidence
 	if ties == 0 && nm <= exactMax {
 		r.Exact = true
 		cdf := uNullCDF(n, m)
@@ -65,41 +70,144 @@ func MannWhitney(x, y []float64, confidence float64) TwoSample {
 		for k < len(cdf) && cdf[k] <= alpha/2 {
 			k++
 		}
-		if k >= 1 && k <= nm-k+1 {
-			r.Lo, r.Hi, r.OK = diffs[k-1], diffs[nm-k], true
-		}
+		bounds(k)
 		return r
 	}
 	mean := float64(nm) / 2
-	sd := math.Sqrt(float64(n*m) / 12 * (float64(n+m+1) - ties))
+	sd := math.Sqrt(float64(n) * float64(m) / 12 * (float64(n+m+1) - ties))
 	if sd == 0 {
 		return r
 	}
 	z := (math.Abs(r.U-mean) - 0.5) / sd
 	r.P = math.Min(1, 2*(1-NormalCDF(math.Max(z, 0))))
-	k := int(math.Floor(mean - NormalQuantile(1-alpha/2)*sd))
-	if k >= 1 && k <= nm-k+1 {
-		r.Lo, r.Hi, r.OK = diffs[k-1], diffs[nm-k], true
-	}
+	bounds(int(math.Floor(mean - NormalQuantile(1-alpha/2)*sd)))
 	return r
 }
 
-// tieCorrection is sum(t^3 - t) / ((n+m)(n+m-1)) over groups of tied values in the pooled
-// sample, the term the variance of U loses to ties.
-func tieCorrection(x, y []float64) float64 {
-	pooled := append(slices.Clone(x), y...)
-	slices.Sort(pooled)
-	var sum float64
-	for i := 0; i < len(pooled); {
-		j := i
-		for j < len(pooled) && pooled[j] == pooled[i] {
-			j++
+// mannWhitneyU counts the pairs with y > x (ties one half) of sorted samples by merging them.
+func mannWhitneyU(x, y []float64) float64 {
+	var u float64
+	lo, hi := 0, 0 // x[:lo] < y[j], x[:hi] <= y[j]
+	for _, v := range y {
+		for lo < len(x) && x[lo] < v {
+			lo++
 		}
-		t := float64(j - i)
-		sum += t*t*t - t
-		i = j
+		hi = max(hi, lo)
+		for hi < len(x) && x[hi] <= v {
+			hi++
+		}
+		u += float64(lo) + float64(hi-lo)/2
 	}
-	N := float64(len(pooled))
+	return u
+}
+
+// KthDifference returns the k-th smallest (1-based) of the N*M differences y[j] - x[i] of two
+// sorted samples, without listing them all: a bisection over the ordered bit patterns of float64
+// narrows (lo, hi] until it holds few differences, which are then listed and sorted. Since
+// counts only change at differences, the answer is one of them, computed exactly as y[j] - x[i].
+func KthDifference(x, y []float64, k int) float64 {
+	least := y[0] - x[len(x)-1]
+	if least == 0 {
+		least = math.Copysign(0, -1) // -0 sorts below +0 in key order: keep every zero above lo
+	}
+	lo, hi := orderedKey(least)-1, orderedKey(y[len(y)-1]-x[0])
+	cLo, cHi := 0, len(x)*len(y) // differences <= lo (none) and <= hi (all)
+	few := (len(x) + len(y)) / 4 // listing and sorting this many costs about one more count
+	for hi-lo > 1 {
+		if cHi-cLo <= few {
+			return selectBetween(x, y, fromOrderedKey(lo), fromOrderedKey(hi), k-cLo, cHi-cLo)
+		}
+		// Halve the range of values (fewer steps than halving the keys, which first walks the
+		// exponents); the keys' midpoint when that does not move strictly inside.
+		mid := orderedKey(fromOrderedKey(lo)/2 + fromOrderedKey(hi)/2)
+		if mid <= lo || mid >= hi {
+			mid = lo + (hi-lo)/2
+		}
+		if c := countAtMost(x, y, fromOrderedKey(mid)); c >= k {
+			hi, cHi = mid, c
+		} else {
+			lo, cLo = mid, c
+		}
+	}
+	return fromOrderedKey(hi)
+}
+
+// selectBetween returns the k-th smallest of the size differences in (lo, hi].
+func selectBetween(x, y []float64, lo, hi float64, k, size int) float64 {
+	between := make([]float64, 0, size)
+	pHi, pLo := 0, 0 // y[j]-x[i] <= hi for i >= pHi, <= lo for i >= pLo
+	for _, b := range y {
+		for pHi < len(x) && b-x[pHi] > hi {
+			pHi++
+		}
+		pLo = max(pLo, pHi)
+		for pLo < len(x) && b-x[pLo] > lo {
+			pLo++
+		}
+		for _, a := range x[pHi:pLo] {
+			between = append(between, b-a)
+		}
+	}
+	slices.Sort(between)
+	return between[k-1]
+}
+
+// countAtMost counts the pairs with y[j] - x[i] <= v. For each y[j] (ascending) the x's that
+// qualify are a suffix x[p:], and p never moves back: y[j] - x[i] grows with y[j] (rounding is
+// monotone), so a pair that failed for y[j] fails for every larger y.
+func countAtMost(x, y []float64, v float64) int {
+	count, p := 0, 0
+	for _, b := range y {
+		for p < len(x) && b-x[p] > v {
+			p++
+		}
+		count += len(x) - p
+	}
+	return count
+}
+
+// orderedKey maps a float64 to a uint64 with the same order (negative numbers reversed).
+func orderedKey(f float64) uint64 {
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+func fromOrderedKey(k uint64) float64 {
+	if k>>63 != 0 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
+}
+
+// tieCorrectionSorted is sum(t^3 - t) / ((n+m)(n+m-1)) over groups of tied values in the pooled
+// sample, the term the variance of U loses to ties.
+// x and y are sorted; the runs of equal values are counted while merging them.
+func tieCorrectionSorted(x, y []float64) float64 {
+	var sum float64
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		var v float64
+		switch {
+		case j >= len(y) || i < len(x) && x[i] <= y[j]:
+			v = x[i]
+		default:
+			v = y[j]
+		}
+		t := 0.0
+		for i < len(x) && x[i] == v {
+			i++
+			t++
+		}
+		for j < len(y) && y[j] == v {
+			j++
+			t++
+		}
+		sum += t*t*t - t
+	}
+	N := float64(len(x) + len(y))
 	if N < 2 {
 		return 0
 	}

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"slices"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -103,5 +104,73 @@ func TestMannWhitneyTiesAndEdges(t *testing.T) {
 	}
 	if r := MannWhitney([]float64{1, 2}, []float64{3, 4}, 0.95); r.OK {
 		t.Errorf("2+2 cannot give a 95%% interval: %+v", r)
+	}
+}
+
+// TestMannWhitneyMatchesBruteForce checks the merge and bisection against the definitions:
+// U counted over all pairs, and the Hodges-Lehmann estimate and Moses' bounds read from the
+// sorted list of all N*M differences, on samples with ties, negative values and both paths.
+func TestMannWhitneyMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 400 {
+		n, m := 1+rng.IntN(70), 1+rng.IntN(70)
+		draw := func(k int) []float64 {
+			s := make([]float64, k)
+			for i := range s {
+				if trial%2 == 0 {
+					s[i] = float64(rng.IntN(9) - 4) // many ties
+				} else {
+					s[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(4)))
+				}
+			}
+			return s
+		}
+		x, y := draw(n), draw(m)
+		var diffs []float64
+		u := 0.0
+		for _, b := range y {
+			for _, a := range x {
+				diffs = append(diffs, b-a)
+				if b > a {
+					u++
+				} else if b == a {
+					u += 0.5
+				}
+			}
+		}
+		slices.Sort(diffs)
+		r := MannWhitney(x, y, 0.9)
+		if r.U != u {
+			t.Fatalf("trial %d: U %v, brute force %v", trial, r.U, u)
+		}
+		med := diffs[len(diffs)/2]
+		if len(diffs)%2 == 0 {
+			med = (diffs[len(diffs)/2-1] + med) / 2
+		}
+		if r.Shift != med {
+			t.Fatalf("trial %d: shift %v, brute force %v", trial, r.Shift, med)
+		}
+		xs, ys := slices.Clone(x), slices.Clone(y)
+		slices.Sort(xs)
+		slices.Sort(ys)
+		for _, k := range []int{1, 1 + rng.IntN(len(diffs)), len(diffs)} {
+			if got := KthDifference(xs, ys, k); got != diffs[k-1] {
+				t.Fatalf("trial %d: %d-th difference %v, brute force %v", trial, k, got, diffs[k-1])
+			}
+		}
+		if r.OK && !(slices.Contains(diffs, r.Lo) && slices.Contains(diffs, r.Hi) && r.Lo <= r.Shift && r.Shift <= r.Hi) {
+			t.Fatalf("trial %d: interval [%v, %v] around %v", trial, r.Lo, r.Hi, r.Shift)
+		}
+	}
+}
+
+// BenchmarkMannWhitneyLarge is the size validate meets: 10^5 executions on each side.
+func BenchmarkMannWhitneyLarge(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := sample(rng, 100_000, 0), sample(rng, 100_000, 0.1)
+	slices.Sort(x)
+	slices.Sort(y)
+	for b.Loop() {
+		MannWhitneySorted(x, y, 0.95)
 	}
 }
