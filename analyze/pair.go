@@ -200,11 +200,24 @@ type keySet struct {
 
 const doneGeneration = 1 << 20
 
-func newKeySet() *keySet { return &keySet{cur: make([]uint64, 2*doneGeneration)} }
+// keySetStart is the first table's size: the table doubles while it is under its full size, so a
+// short read does not pay for 16 MiB.
+const keySetStart = 1 << 12
+
+func newKeySet() *keySet { return &keySet{cur: make([]uint64, keySetStart)} }
 
 func (ks *keySet) add(k uint64) {
 	if k == 0 {
 		k = 1 // 0 marks an empty slot
+	}
+	if 2*ks.n >= len(ks.cur) && len(ks.cur) < 2*doneGeneration {
+		old := ks.cur
+		ks.cur, ks.n = make([]uint64, 2*len(old)), 0
+		for _, o := range old {
+			if o != 0 {
+				ks.insert(o)
+			}
+		}
 	}
 	if ks.n >= doneGeneration {
 		if ks.old == nil {
@@ -214,6 +227,10 @@ func (ks *keySet) add(k uint64) {
 		clear(ks.cur)
 		ks.n = 0
 	}
+	ks.insert(k)
+}
+
+func (ks *keySet) insert(k uint64) {
 	mask := uint64(len(ks.cur) - 1)
 	for i := k & mask; ; i = (i + 1) & mask {
 		switch ks.cur[i] {

@@ -1,9 +1,9 @@
 package stats
 
 import (
-	"slices"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
