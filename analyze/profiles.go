@@ -147,12 +147,8 @@ func attachProfiles(ctx context.Context, rep *Report, src ProfileSource, cfg Con
 			}
 			dr[side] = append(dr[side], rec)
 		}
-		m := rec.Metrics
-		if m == nil && rec.ProfileText != "" {
-			h := profile.ScanHeadlines(rec.ProfileText)
-			m = &h
-		}
-		if m == nil || rec.State != "FINISHED" {
+		m := finishedMetrics(&rec)
+		if m == nil {
 			return nil
 		}
 		s := sides[group]
@@ -205,6 +201,19 @@ func attachProfiles(ctx context.Context, rep *Report, src ProfileSource, cfg Con
 			counts.Records, cfg.PrimaryCluster, cfg.ShadowCluster, counts.OtherClusters, counts.OutsideWindow))
 	}
 	return nil
+}
+
+// finishedMetrics are the headline metrics of a FINISHED query's record: the collector's, or
+// read from the profile text of records written without them; nil when there are none.
+func finishedMetrics(rec *lakehouse.ProfileRecord) *lakehouse.ProfileMetrics {
+	if rec.State != "FINISHED" {
+		return nil
+	}
+	if rec.Metrics == nil && rec.ProfileText != "" {
+		h := profile.ScanHeadlines(rec.ProfileText)
+		return &h
+	}
+	return rec.Metrics
 }
 
 // profileClassifier names a record's group the way the logs' rows are named.

@@ -80,17 +80,19 @@ func attachValidateProfiles(ctx context.Context, rep *ValidateReport, src Profil
 			ss = &[2]*sideSamples{newSide(), newSide()}
 			sides[i] = ss
 		}
-		if rec.Metrics != nil {
-			ss[side].add(rec.Metrics)
+		if m := finishedMetrics(rec); m != nil {
+			ss[side].add(m)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("reading profiles: %w", err)
 	}
+	// Only changed endpoints get a why: with a sample of profiles, the medians of unchanged
+	// endpoints move by chance and would send readers after noise.
 	for i, ss := range sides {
-		if w := why(ss[before], ss[after]); len(w) > 0 {
-			rep.Endpoints[i].Why = w
+		if e := &rep.Endpoints[i]; e.Verdict == VerdictRegression || e.Verdict == VerdictImprovement {
+			e.Why = append(e.Why, why(ss[before], ss[after])...)
 		}
 	}
 	if counts.PrimaryMatched+counts.ShadowMatched == 0 && counts.Records > 0 {

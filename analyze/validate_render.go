@@ -89,10 +89,14 @@ func headlineLine(rep *ValidateReport) string {
 
 func windowLine(rep *ValidateReport) string {
 	side := func(name string, w WindowSummary) string {
-		span := w.FirstQuery + " .. " + w.LastQuery
-		if w.Since != "" || w.Until != "" {
-			span = orDash(w.Since) + " .. " + orDash(w.Until)
+		from, to := w.Since, w.Until // the window asked for; where it is open, the executions seen
+		if from == "" {
+			from = w.FirstQuery
 		}
+		if to == "" {
+			to = w.LastQuery
+		}
+		span := orDash(from) + " .. " + orDash(to)
 		return fmt.Sprintf("%s %s (%s executions, %.1f h)", name, span, fmtInt(w.Executions), w.Hours)
 	}
 	return side("before", rep.Before) + " · " + side("after", rep.After) + fmt.Sprintf(" · hours of day overlap %.0f%%", rep.Summary.TimeOfDayOverlapPct)
@@ -110,8 +114,15 @@ func validateMethodLine(rep *ValidateReport) string {
 	return fmt.Sprintf("method: unpaired windows; Mann-Whitney on log latency with its Hodges-Lehmann shift, Benjamini-Hochberg over %d endpoints, alpha %.3g; "+
 		"quantile intervals from each window's order statistics at %.2f%% (Bonferroni); a change counts from %.0f%% and %s; "+
 		"P50 needs %d executions per window, P90 %d, P95 %d, P99 %d; ~ = not significant, ? = too few executions",
-		st.EndpointsTested, st.Alpha, st.TailLevel*100, st.ThresholdPct, fmtMS(st.MinDeltaMS)+" ms",
+		st.EndpointsTested, st.Alpha, st.TailLevel*100, st.ThresholdPct, minDeltaText(st.MinDeltaMS),
 		MinPairsFor(.5, st.MinExecutions), MinPairsFor(.9, st.MinExecutions), MinPairsFor(.95, st.MinExecutions), MinPairsFor(.99, st.MinExecutions))
+}
+
+func minDeltaText(ms float64) string {
+	if ms <= 0 {
+		return "no absolute floor (--min-delta)"
+	}
+	return "at least " + fmtMS(ms) + " ms"
 }
 
 // verdictCell is the verdict with the quantiles that decided it.

@@ -24,6 +24,7 @@ func main() {
 	flag.BoolVar(&cfg.AA, "aa", false, "A/A: the same cluster on both sides, nothing planted")
 	flag.BoolVar(&cfg.Quirks, "quirks", true, "add the proxy's quirks: duplicates, dropped shadow rows, filtered rows, a primary-only connection, bad lines")
 	flag.IntVar(&cfg.ProfileEvery, "profile-every", 25, "write profile records of both clusters for one query in this many (0: none)")
+	fixAt := flag.String("fix-at", "", "plant a fix for srctl validate: from this time (RFC 3339) the shadow's planted regression is gone")
 	flag.Parse()
 	t, err := time.Parse(time.RFC3339, *start)
 	if err != nil {
@@ -31,6 +32,12 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Start = t
+	if *fixAt != "" {
+		if cfg.FixAt, err = time.Parse(time.RFC3339, *fixAt); err != nil {
+			fmt.Fprintf(os.Stderr, "srctl-traffic-gen: --fix-at %q: %v\n", *fixAt, err)
+			os.Exit(2)
+		}
+	}
 	st, err := trafficgen.Generate(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "srctl-traffic-gen:", err)

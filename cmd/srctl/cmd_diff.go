@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/srctl/srctl/analyze"
-	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 	"github.com/srctl/srctl/lakehouse/source"
 )
@@ -172,17 +169,7 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	if !slices.Contains(analyze.SortKeys, o.sortKey) {
 		return cfg, usageErrorf("--sort %q: want one of %s", o.sortKey, strings.Join(analyze.SortKeys, ", "))
 	}
-	switch o.format {
-	case "table", "json", "csv", "markdown":
-	default:
-		return cfg, usageErrorf("--format %q: want table, json, csv or markdown", o.format)
-	}
-	switch o.color {
-	case "auto", "always", "never":
-	default:
-		return cfg, usageErrorf("--color %q: want auto, always or never", o.color)
-	}
-	if _, err := parseFailOn(o.failOn); err != nil {
+	if err := checkOutputFlags(o.format, o.color, o.failOn); err != nil {
 		return cfg, err
 	}
 	if o.workers < 0 || o.maxLineBytes < 1024 {
@@ -198,12 +185,8 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 		return cfg, usageErrorf("--until %s is before --since %s", o.until, o.since)
 	}
 	if o.rulesFile != "" {
-		data, err := os.ReadFile(o.rulesFile)
-		if err != nil {
-			return cfg, usageErrorf("--endpoints: %v", err)
-		}
-		if cfg.Rules, err = fingerprint.ParseRules(data, o.rulesFile); err != nil {
-			return cfg, usageErrorf("%v", err)
+		if cfg.Rules, err = readRules(o.rulesFile); err != nil {
+			return cfg, err
 		}
 	}
 	return cfg, nil
@@ -258,13 +241,7 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 		return err
 	}
 
-	ro := analyze.RenderOptions{Top: o.top, Color: o.color == "always"}
-	if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-			ro.Width = w
-		}
-		ro.Color = ro.Color || o.color == "auto"
-	}
+	ro := renderOptions(g, o.color, o.top)
 	switch o.format {
 	case "json":
 		err = analyze.WriteJSON(g.stdout, rep)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/term"
+
+	"github.com/srctl/srctl/analyze"
 	"github.com/srctl/srctl/harness"
 )
 
@@ -53,4 +56,33 @@ func writeOutput(g *globals, name string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(name, data, 0o644)
+}
+
+// checkOutputFlags checks the --format, --color and --fail-on flags diff and validate share.
+func checkOutputFlags(format, color, failOn string) error {
+	switch format {
+	case "table", "json", "csv", "markdown":
+	default:
+		return usageErrorf("--format %q: want table, json, csv or markdown", format)
+	}
+	switch color {
+	case "auto", "always", "never":
+	default:
+		return usageErrorf("--color %q: want auto, always or never", color)
+	}
+	_, err := parseFailOn(failOn)
+	return err
+}
+
+// renderOptions sizes and colours a report for standard output: the terminal's width and
+// colours when it is one (--color auto), colours anyway with --color always.
+func renderOptions(g *globals, color string, top int) analyze.RenderOptions {
+	ro := analyze.RenderOptions{Top: top, Color: color == "always"}
+	if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			ro.Width = w
+		}
+		ro.Color = ro.Color || color == "auto"
+	}
+	return ro
 }

@@ -13,13 +13,14 @@ import (
 // profileRecord is what srctl collect would write for one side of query i. The regressed
 // endpoint's shadow plan lost its partition pruning: it scans about three times the bytes and
 // rows and burns more CPU, which is what the diff's "why" column should find.
-func profileRecord(cluster string, e *endpoint, r *row, start time.Time, i int, aa bool) lakehouse.ProfileRecord {
+// same: nothing planted for this query (an A/A run, or a fixed regression).
+func profileRecord(cluster string, e *endpoint, r *row, start time.Time, i int, same bool) lakehouse.ProfileRecord {
 	dur := r.dur
 	scanBytes := int64(float64(e.bytes) * 4000)
 	scanRows := scanBytes / 100
 	cpu := int64(dur * 0.7 * 1e6)
 	joinNS, scanNS := int64(dur*0.3*1e6), int64(dur*0.5*1e6)
-	if cluster == "shadow" && !aa && e.name == RegressedEndpoint {
+	if cluster == "shadow" && !same && e.name == RegressedEndpoint {
 		scanBytes *= 3
 		scanRows *= 3
 		scanNS *= 3
@@ -38,7 +39,7 @@ func profileRecord(cluster string, e *endpoint, r *row, start time.Time, i int, 
 		sum := md5.Sum([]byte(r.sql))
 		rec.QueryHash = hex.EncodeToString(sum[:])
 	}
-	if e.diverge && cluster == "shadow" && !aa && r.recv < 100 {
+	if e.diverge && cluster == "shadow" && !same && r.recv < 100 {
 		rec.State, rec.ErrorMessage = "FAILED", "Unknown table 'stock': no database selected"
 		rec.ProfileStatus = "skipped"
 		return rec
