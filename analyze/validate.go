@@ -148,23 +148,25 @@ func (g *groupSides) at(t proxylog.Target, side int) *sideAcc {
 
 // validateWorker is one parser goroutine's state: no locks per row.
 type validateWorker struct {
-	cl       *classifier
-	groups   []groupSides
-	sample   samples
-	seen     *keySet // query id + target of rows already counted (duplicates)
-	hours    [2][24]int64
-	first    [2]int64
-	last     [2]int64
-	execs    [2]int64
-	other    int64
-	notExec  int64
-	dups     int64
-	outside  int64
-	wantT    proxylog.Target // 0: every target
-	windows  [2]lakehouse.Window
-	split    bool // one stream: the side comes from the row's time
-	fixed    int  // two sets: the side of the set being read
-	textSeed uint64
+	cl     *classifier
+	groups []groupSides
+	sample samples
+	seen   *keySet // query id + target of rows already counted (duplicates)
+	hours  [2][24]int64
+	first  [2]int64
+	last   [2]int64
+	execs  [2]int64
+	other  int64
+	// otherTarget: rows of the target --target left out, or of no known target
+	otherTarget int64
+	notExec     int64
+	dups        int64
+	outside     int64
+	wantT       proxylog.Target // 0: every target
+	windows     [2]lakehouse.Window
+	split       bool // one stream: the side comes from the row's time
+	fixed       int  // two sets: the side of the set being read
+	textSeed    uint64
 }
 
 func inWindow(w lakehouse.Window, ns int64) bool {
@@ -183,7 +185,7 @@ func (w *validateWorker) row(r *proxylog.Row) {
 		return
 	}
 	if w.wantT != 0 && r.Target != w.wantT || r.Target == proxylog.TargetUnknown {
-		w.other++
+		w.otherTarget++
 		return
 	}
 	side := w.fixed
@@ -404,6 +406,7 @@ func mergeValidateWorkers(rep *ValidateReport, ws []*validateWorker) []groupSide
 	for _, w := range ws {
 		s := &rep.Summary
 		s.OtherRows += w.other
+		s.OtherTargetRows += w.otherTarget
 		s.NotExecuted += w.notExec
 		s.Duplicates += w.dups
 		s.OutsideWindows += w.outside
@@ -559,7 +562,7 @@ func summariseValidate(rep *ValidateReport, table *groupTable, groups []groupSid
 		rep.Settings.ChangeAt = cfg.ChangeAt.UTC().Format(time.RFC3339)
 	}
 	if rep.Summary.TimeOfDayOverlapPct < 50 && rep.Before.Executions > 0 && rep.After.Executions > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the windows cover different hours of the day (overlap %.0f%%: before %s, after %s UTC): load and caches follow the clock, so part of any change may be the hour, not the change",
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the windows cover different hours of the day (overlap %.0f%%: before %s, after %s UTC): load and caches follow the clock, so part of any change may be the hour, not the change; compare the same hours of two days with --before-window/--after-window",
 			rep.Summary.TimeOfDayOverlapPct, hourSpan(rep.Before.HoursOfDay), hourSpan(rep.After.HoursOfDay)))
 	}
 	if r := ratioOfRates(rep.Before, rep.After); r >= cfg.TrafficFactor || r <= 1/cfg.TrafficFactor {

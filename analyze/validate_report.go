@@ -82,14 +82,16 @@ type WindowSummary struct {
 
 // ValidateSummary counts what was read; every row lands in exactly one of the row counters.
 type ValidateSummary struct {
-	Files       int   `json:"files"`
-	Bytes       int64 `json:"bytes"`
-	Rows        int64 `json:"rows"`
-	Executions  int64 `json:"executions"` // rows compared: COM_QUERY / COM_STMT_EXECUTE rows inside a window
-	OtherRows   int64 `json:"other_command_rows"`
-	BadLines    int64 `json:"bad_lines"`
-	NotExecuted int64 `json:"not_executed_rows"` // the proxy's synthetic rows: filtered or dropped shadow copies
-	Duplicates  int64 `json:"duplicate_rows"`
+	Files      int   `json:"files"`
+	Bytes      int64 `json:"bytes"`
+	Rows       int64 `json:"rows"`
+	Executions int64 `json:"executions"` // rows compared: COM_QUERY / COM_STMT_EXECUTE rows inside a window
+	OtherRows  int64 `json:"other_command_rows"`
+	// OtherTargetRows are rows of the target --target leaves out, or of no known target.
+	OtherTargetRows int64 `json:"other_target_rows"`
+	BadLines        int64 `json:"bad_lines"`
+	NotExecuted     int64 `json:"not_executed_rows"` // the proxy's synthetic rows: filtered or dropped shadow copies
+	Duplicates      int64 `json:"duplicate_rows"`
 	// OutsideWindows are rows in neither window (with --change-at or explicit windows).
 	OutsideWindows int64 `json:"outside_window_rows"`
 	PrunedFiles    int   `json:"pruned_files"`
