@@ -10,14 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
 // benchData generates (once per machine, cached in the temp directory) mirrored logs of n
 // queries over 60 endpoints in 42 hourly files, the shape of the benchmark.
 func benchData(b *testing.B, n int) string {
+	return benchDataFix(b, n, "srctl-bench-diff-", time.Time{})
+}
+
+// benchDataFix is benchData under its own name, with a planted fix at fixAt when it is set.
+func benchDataFix(b *testing.B, n int, prefix string, fixAt time.Time) string {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "srctl-bench-diff-"+strconv.Itoa(n))
+	dir := filepath.Join(os.TempDir(), prefix+strconv.Itoa(n))
 	done := filepath.Join(dir, ".complete")
 	if _, err := os.Stat(done); err == nil {
 		return filepath.Join(dir, "shadow-logs")
@@ -25,7 +31,7 @@ func benchData(b *testing.B, n int) string {
 	os.RemoveAll(dir)
 	start := time.Now()
 	st, err := trafficgen.Generate(trafficgen.Config{Dir: dir, Queries: n, Endpoints: 60, Hours: 42, Seed: 42, Quirks: true,
-		Start: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)})
+		Start: benchStart, FixAt: fixAt})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,6 +40,50 @@ func benchData(b *testing.B, n int) string {
 		b.Fatal(err)
 	}
 	return filepath.Join(dir, "shadow-logs")
+}
+
+var benchStart = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkValidateVsDiff is the target: srctl validate over two windows of 1M
+// mirrored queries each (one stream of 2M split at its middle, a fix planted there) against
+// srctl diff over the same 2M, alternated in one run; the ratio is of the best of three each.
+func BenchmarkValidateVsDiff(b *testing.B) {
+	const n = 2_000_000
+	fixAt := benchStart.Add(21 * time.Hour)
+	logs := logsOf(b, benchDataFix(b, n, "srctl-bench-validate-", fixAt))
+	var best [2]time.Duration
+	var vrep *ValidateReport
+	for range 3 {
+		for i := range 2 {
+			start := time.Now()
+			if i == 0 {
+				rep, err := Diff(context.Background(), logs, nil, Config{})
+				if err != nil || rep.Summary.Pairs < n*9/10 {
+					b.Fatalf("diff: %v, %d pairs", err, rep.Summary.Pairs)
+				}
+			} else {
+				var err error
+				vrep, err = Validate(context.Background(), ValidateInputs{Logs: logs},
+					ValidateConfig{Before: lakehouse.Window{Until: fixAt}, After: lakehouse.Window{Since: fixAt}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if d := time.Since(start); best[i] == 0 || d < best[i] {
+				best[i] = d
+			}
+		}
+	}
+	if vrep.Headline.Improved.Endpoints == 0 || vrep.Before.Executions < n*9/10 || vrep.After.Executions < n*9/10 {
+		b.Fatalf("validate: headline %+v, %d executions before, %d after", vrep.Headline, vrep.Before.Executions, vrep.After.Executions)
+	}
+	ratio := best[1].Seconds() / best[0].Seconds()
+	b.ReportMetric(best[0].Seconds(), "diff-s")
+	b.ReportMetric(best[1].Seconds(), "validate-s")
+	b.ReportMetric(ratio, "validate/diff")
+	if ratio > 1.2 {
+		b.Errorf("validate took %.2fx diff's time over the same logs, target <= 1.2x", ratio)
+	}
 }
 
 // BenchmarkDiff measures srctl diff's pipeline end to end (read, decode, classify, pair,

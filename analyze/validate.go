@@ -108,7 +108,7 @@ const (
 
 // sideAcc accumulates one endpoint's executions on one target in one window.
 type sideAcc struct {
-	dur, srv  []float32 // latency of successful executions; srv is NaN where server_ms is absent
+	dur, srv  []float32 // latency of successful executions: duration_ms, and server_ms while every row has it
 	noServer  int64     // successes without server_ms
 	sumNS     int64     // of dur, in whole ns: exact, so the same in any order
 	srvSumNS  int64     // of srv
@@ -146,12 +146,16 @@ func (g *groupSides) at(t proxylog.Target, side int) *sideAcc {
 	return a
 }
 
+// recentRows is the size of each worker's duplicate cache (64 KiB: it stays in the core's cache;
+// a larger table cost a cache miss per row).
+const recentRows = 1 << 13
+
 // validateWorker is one parser goroutine's state: no locks per row.
 type validateWorker struct {
 	cl     *classifier
 	groups []groupSides
 	sample samples
-	seen   *keySet // query id + target of rows already counted (duplicates)
+	seen   []uint64 // recent query id + target hashes, direct-mapped (duplicates)
 	hours  [2][24]int64
 	first  [2]int64
 	last   [2]int64
@@ -167,6 +171,15 @@ type validateWorker struct {
 	split       bool // one stream: the side comes from the row's time
 	fixed       int  // two sets: the side of the set being read
 	textSeed    uint64
+}
+
+// hourOfDay is the UTC hour of a Unix-nanosecond time.
+func hourOfDay(ns int64) int {
+	h := (ns / int64(time.Hour)) % 24
+	if ns < 0 && ns%int64(time.Hour) != 0 {
+		h-- // before 1970, rounded toward zero: step back into the hour
+	}
+	return int((h + 24) % 24)
 }
 
 func inWindow(w lakehouse.Window, ns int64) bool {
@@ -199,15 +212,19 @@ func (w *validateWorker) row(r *proxylog.Row) {
 		return
 	}
 	if len(r.QueryID) > 0 {
+		// The producer duplicates a row when it retries a write: the copy follows within
+		// seconds, so a small cache of recent rows catches it at the cost of one cache-resident
+		// probe (diff's pairing needs an exact set; a count does not).
 		if w.seen == nil {
-			w.seen = newKeySet()
+			w.seen = make([]uint64, recentRows)
 		}
-		k := hashBytes(r.QueryID) ^ uint64(r.Target)*0x9e3779b97f4a7c15
-		if w.seen.has(k) {
+		k := hashBytes(r.QueryID) ^ uint64(r.Target)*0x9e3779b97f4a7c15 | 1
+		slot := &w.seen[k>>32&(recentRows-1)]
+		if *slot == k {
 			w.dups++
 			return
 		}
-		w.seen.add(k)
+		*slot = k
 	}
 	g := w.cl.group(r)
 	w.sample.offer(g, r)
@@ -220,7 +237,7 @@ func (w *validateWorker) row(r *proxylog.Row) {
 		w.first[side] = r.TS
 	}
 	w.last[side] = max(w.last[side], r.TS)
-	w.hours[side][time.Unix(0, r.TS).UTC().Hour()]++
+	w.hours[side][hourOfDay(r.TS)]++
 	a.execs++
 	ok := r.Success || r.Has&proxylog.HasSuccess == 0 && r.Has&proxylog.HasError == 0
 	if r.Success && r.Has&proxylog.HasErrorCode != 0 && r.ErrorCode != 0 {
@@ -250,12 +267,13 @@ func (w *validateWorker) row(r *proxylog.Row) {
 	}
 	a.dur = append(a.dur, float32(r.DurationMS))
 	a.sumNS += int64(math.Round(r.DurationMS * 1e6))
-	if r.Has&proxylog.HasServerMS != 0 {
+	switch {
+	case r.Has&proxylog.HasServerMS == 0:
+		a.noServer++
+		a.srv = nil // server times are compared only when every row has one
+	case a.noServer == 0:
 		a.srv = append(a.srv, float32(r.ServerMS))
 		a.srvSumNS += int64(math.Round(r.ServerMS * 1e6))
-	} else {
-		a.srv = append(a.srv, float32(math.NaN()))
-		a.noServer++
 	}
 	a.bytes = append(a.bytes, int32(min(r.BytesRecv, math.MaxInt32)))
 	if r.BytesRecv <= errorPacketMax {
@@ -294,8 +312,12 @@ func (a *sideAcc) offerResult(text uint64, s resultSeen, side int) {
 // merge adds o (the same window, side) to a.
 func (a *sideAcc) merge(o *sideAcc, side int) {
 	a.dur = append(a.dur, o.dur...)
-	a.srv = append(a.srv, o.srv...)
 	a.noServer += o.noServer
+	if a.noServer == 0 {
+		a.srv = append(a.srv, o.srv...)
+	} else {
+		a.srv = nil
+	}
 	a.sumNS += o.sumNS
 	a.srvSumNS += o.srvSumNS
 	a.execs += o.execs

@@ -353,3 +353,12 @@ func TestValidateDrillAndRender(t *testing.T) {
 		t.Errorf("JSON: %v %v", err, back["schema"])
 	}
 }
+
+func TestHourOfDay(t *testing.T) {
+	for _, tm := range []time.Time{changeAt, changeAt.Add(-time.Nanosecond), time.Unix(0, 0), time.Unix(-1, 0), time.Unix(-3600, 0), time.Unix(-3601, 0),
+		time.Date(1969, 12, 31, 5, 30, 0, 0, time.UTC), time.Date(2040, 1, 1, 23, 59, 59, 0, time.UTC)} {
+		if got, want := hourOfDay(tm.UnixNano()), tm.UTC().Hour(); got != want {
+			t.Errorf("%v: hour %d, want %d", tm, got, want)
+		}
+	}
+}

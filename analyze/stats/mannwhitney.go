@@ -50,7 +50,8 @@ func MannWhitneySorted(x, y []float64, confidence float64) TwoSample {
 	if nm%2 == 1 {
 		r.Shift = KthDifference(x, y, nm/2+1)
 	} else {
-		r.Shift = (KthDifference(x, y, nm/2) + KthDifference(x, y, nm/2+1)) / 2
+		a, b := kthDifferences(x, y, nm/2)
+		r.Shift = (a + b) / 2
 	}
 	ties := tieCorrectionSorted(x, y)
 	alpha := 1 - confidence
@@ -106,34 +107,80 @@ func mannWhitneyU(x, y []float64) float64 {
 // narrows (lo, hi] until it holds few differences, which are then listed and sorted. Since
 // counts only change at differences, the answer is one of them, computed exactly as y[j] - x[i].
 func KthDifference(x, y []float64, k int) float64 {
+	d, _ := kthDifferences(x, y, k)
+	return d
+}
+
+// kthDifferences returns the k-th and, when there is one, the (k+1)-th smallest difference: the
+// two halves of an even count's median for the price of one search.
+func kthDifferences(x, y []float64, k int) (float64, float64) {
+	nm := len(x) * len(y)
+	k1 := min(k+1, nm) // the upper bound must hold both
 	least := y[0] - x[len(x)-1]
 	if least == 0 {
 		least = math.Copysign(0, -1) // -0 sorts below +0 in key order: keep every zero above lo
 	}
 	lo, hi := orderedKey(least)-1, orderedKey(y[len(y)-1]-x[0])
-	cLo, cHi := 0, len(x)*len(y) // differences <= lo (none) and <= hi (all)
+	cLo, cHi := 0, nm // differences <= lo (none) and <= hi (all)
 	few := (len(x) + len(y)) / 4 // listing and sorting this many costs about one more count
+	bisect := false
 	for hi-lo > 1 {
 		if cHi-cLo <= few {
-			return selectBetween(x, y, fromOrderedKey(lo), fromOrderedKey(hi), k-cLo, cHi-cLo)
+			return selectBetween(x, y, fromOrderedKey(lo), fromOrderedKey(hi), k-cLo, k1-cLo, cHi-cLo)
 		}
-		// Halve the range of values (fewer steps than halving the keys, which first walks the
-		// exponents); the keys' midpoint when that does not move strictly inside.
-		mid := orderedKey(fromOrderedKey(lo)/2 + fromOrderedKey(hi)/2)
+		// The count grows smoothly with the value (it is N*M times the differences' CDF), so
+		// interpolating where the k-th falls converges in a few steps; a bisection step follows
+		// any step that did not halve the count between the bounds, which keeps the worst case
+		// at the bisection's.
+		vlo, vhi := fromOrderedKey(lo), fromOrderedKey(hi)
+		var mid uint64
+		if bisect {
+			// Halve the range of values (fewer steps than halving the keys, which first walks
+			// the exponents).
+			mid = orderedKey(vlo/2 + vhi/2)
+		} else {
+			frac := float64(k-cLo) / float64(cHi-cLo)
+			mid = orderedKey(vlo + (vhi-vlo)*min(max(frac, 0.001), 0.999))
+		}
 		if mid <= lo || mid >= hi {
 			mid = lo + (hi-lo)/2
 		}
-		if c := countAtMost(x, y, fromOrderedKey(mid)); c >= k {
+		before := cHi - cLo
+		switch c := countAtMost(x, y, fromOrderedKey(mid)); {
+		case c >= k1:
 			hi, cHi = mid, c
-		} else {
+		case c < k:
 			lo, cLo = mid, c
+		default: // c == k < k1: mid falls between the two
+			return around(x, y, fromOrderedKey(mid))
 		}
+		bisect = !bisect && 2*(cHi-cLo) > before
 	}
-	return fromOrderedKey(hi)
+	// (lo, hi] holds one value: both are it.
+	v := fromOrderedKey(hi)
+	return v, v
 }
 
-// selectBetween returns the k-th smallest of the size differences in (lo, hi].
-func selectBetween(x, y []float64, lo, hi float64, k, size int) float64 {
+// around returns the largest difference <= v and the smallest above it.
+func around(x, y []float64, v float64) (below, above float64) {
+	below, above = math.Inf(-1), math.Inf(1)
+	p := 0
+	for _, b := range y {
+		for p < len(x) && b-x[p] > v {
+			p++
+		}
+		if p < len(x) {
+			below = max(below, b-x[p])
+		}
+		if p > 0 {
+			above = min(above, b-x[p-1])
+		}
+	}
+	return below, above
+}
+
+// selectBetween returns the k-th and k1-th smallest of the size differences in (lo, hi].
+func selectBetween(x, y []float64, lo, hi float64, k, k1, size int) (float64, float64) {
 	between := make([]float64, 0, size)
 	pHi, pLo := 0, 0 // y[j]-x[i] <= hi for i >= pHi, <= lo for i >= pLo
 	for _, b := range y {
@@ -149,7 +196,7 @@ func selectBetween(x, y []float64, lo, hi float64, k, size int) float64 {
 		}
 	}
 	slices.Sort(between)
-	return between[k-1]
+	return between[k-1], between[k1-1]
 }
 
 // countAtMost counts the pairs with y[j] - x[i] <= v. For each y[j] (ascending) the x's that

@@ -174,3 +174,33 @@ func BenchmarkMannWhitneyLarge(b *testing.B) {
 		MannWhitneySorted(x, y, 0.95)
 	}
 }
+
+// TestKthDifferencesPairs checks both answers of every k on small samples with many ties.
+func TestKthDifferencesPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 200 {
+		x, y := make([]float64, 1+rng.IntN(12)), make([]float64, 1+rng.IntN(12))
+		for i := range x {
+			x[i] = float64(rng.IntN(5))
+		}
+		for i := range y {
+			y[i] = float64(rng.IntN(5)) + rng.Float64()*float64(rng.IntN(2))
+		}
+		slices.Sort(x)
+		slices.Sort(y)
+		var diffs []float64
+		for _, b := range y {
+			for _, a := range x {
+				diffs = append(diffs, b-a)
+			}
+		}
+		slices.Sort(diffs)
+		for k := 1; k <= len(diffs); k++ {
+			a, b := kthDifferences(x, y, k)
+			want := diffs[min(k, len(diffs)-1)]
+			if a != diffs[k-1] || b != want {
+				t.Fatalf("x %v y %v k %d: %v %v, want %v %v", x, y, k, a, b, diffs[k-1], want)
+			}
+		}
+	}
+}

@@ -44,5 +44,12 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The generated datasets the CLI tests share.
+	for _, dir := range []string{diffDataDir, validateDataDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	os.Exit(code)
 }
