@@ -121,7 +121,7 @@ func kthDifferences(x, y []float64, k int) (float64, float64) {
 		least = math.Copysign(0, -1) // -0 sorts below +0 in key order: keep every zero above lo
 	}
 	lo, hi := orderedKey(least)-1, orderedKey(y[len(y)-1]-x[0])
-	cLo, cHi := 0, nm // differences <= lo (none) and <= hi (all)
+	cLo, cHi := 0, nm            // differences <= lo (none) and <= hi (all)
 	few := (len(x) + len(y)) / 4 // listing and sorting this many costs about one more count
 	bisect := false
 	for hi-lo > 1 {
