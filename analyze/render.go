@@ -173,7 +173,7 @@ func RenderMarkdown(w io.Writer, rep *Report, o RenderOptions) error {
 			v = "**regression**"
 		}
 		plain := RenderOptions{}
-		fmt.Fprintf(w, "| `%s` | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(e.Endpoint), e.Pairs, p50,
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCode(e.Endpoint), e.Pairs, p50,
 			deltaCell(plain, e.Pairs > 0, e.DeltaPct.P50, e.QuantileVerdicts.P50), deltaCell(plain, e.Pairs > 0, e.DeltaPct.P90, e.QuantileVerdicts.P90),
 			deltaCell(plain, e.Pairs > 0, e.DeltaPct.P95, e.QuantileVerdicts.P95), deltaCell(plain, e.Pairs > 0, e.DeltaPct.P99, e.QuantileVerdicts.P99),
 			pn, v, fmtImpact(e.ImpactMS), failCell(&e), mdEscape(strings.Join(e.Why, "; ")))
@@ -186,7 +186,18 @@ func RenderMarkdown(w io.Writer, rep *Report, o RenderOptions) error {
 }
 
 func mdEscape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+	return mdEscaper.Replace(s)
+}
+
+// mdEscaper neutralises Markdown in text that came from the logs (a route, an error message):
+// a client must not be able to put a link, an image or a heading into a PR comment.
+var mdEscaper = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "\\<", ">", "\\>",
+	"!", "\\!", "|", "\\|", "#", "\\#", "\n", " ", "\r", " ")
+
+// mdCode is s as an inline code span in a table cell: backticks cannot be escaped inside one,
+// so they become quotes; pipes would still split the cell.
+func mdCode(s string) string {
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s) + "`"
 }
 
 // deltaCell shows a quantile's change; changes that are not significant get a "~" (benchstat's
@@ -279,7 +290,16 @@ func renderSections(w io.Writer, rep *Report, o RenderOptions, md bool) error {
 	}
 	item := func(format string, a ...any) {
 		if md {
-			fmt.Fprintf(w, "- "+format+"\n", a...)
+			for i, v := range a {
+				if s, ok := v.(string); ok {
+					a[i] = mdEscape(s) // text from the logs
+				}
+			}
+			bullet := "- "
+			if trimmed := strings.TrimLeft(format, " "); trimmed != format {
+				bullet, format = "  - ", trimmed // a detail: a nested item (leading spaces would make a code block)
+			}
+			fmt.Fprintf(w, bullet+format+"\n", a...)
 		} else {
 			fmt.Fprintf(w, "  "+format+"\n", a...)
 		}

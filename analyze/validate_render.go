@@ -250,7 +250,7 @@ func RenderValidateMarkdown(w io.Writer, rep *ValidateReport, o RenderOptions) e
 		if e.Verdict == VerdictRegression || e.Verdict == VerdictImprovement {
 			impact = fmtImpact(e.ImpactMS)
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(e.Endpoint), e.Target,
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", mdCode(e.Endpoint), e.Target,
 			e.Before.Executions, e.After.Executions, qs[0], qs[1], qs[2], qs[3], v, impact, mdEscape(notesCell(&e)))
 	}
 	if n := len(rep.Endpoints) - len(endpointsOf(rep, o.Top)); n > 0 {
@@ -271,7 +271,11 @@ func renderValidateSections(w io.Writer, rep *ValidateReport, o RenderOptions, m
 	item := func(format string, a ...any) {
 		s := fmt.Sprintf(format, a...)
 		if md {
-			fmt.Fprintf(w, "- %s\n", mdEscape(s))
+			bullet := "- "
+			if t := strings.TrimLeft(s, " "); t != s {
+				bullet, s = "  - ", t // a detail: a nested item (leading spaces would make a code block)
+			}
+			fmt.Fprintf(w, "%s%s\n", bullet, mdEscape(s))
 		} else {
 			fmt.Fprintf(w, "  %s\n", s)
 		}

@@ -242,6 +242,9 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	}
 
 	ro := renderOptions(g, o.color, o.top)
+	if o.format == "table" || o.format == "markdown" {
+		analyze.TerminalSafe(rep) // the logs' text is the clients': no escape sequences reach a terminal or a PR
+	}
 	switch o.format {
 	case "json":
 		err = analyze.WriteJSON(g.stdout, rep)

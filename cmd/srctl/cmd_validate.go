@@ -307,6 +307,9 @@ func runValidate(ctx context.Context, g *globals, o *validateOptions, args []str
 		return err
 	}
 	ro := renderOptions(g, o.color, o.top)
+	if o.format == "table" || o.format == "markdown" {
+		analyze.TerminalSafe(rep) // the logs' text is the clients': no escape sequences reach a terminal or a PR
+	}
 	switch o.format {
 	case "json":
 		err = analyze.WriteValidateJSON(g.stdout, rep)

@@ -1,0 +1,78 @@
+package analyze
+
+import (
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+// TerminalSafe replaces, in place, the control characters of every exported string reachable
+// from v (a *Report or *ValidateReport) with U+FFFD, and tabs and line breaks with spaces. Log
+// rows cross a trust boundary: a client chooses its SQL text, its sqlcommenter route and, through
+// the server's error messages, part of the errors' text, so a report printed to a terminal or
+// pasted into a PR must not carry their escape sequences (a changed window title, a hidden line,
+// a rewritten screen). The CLI calls it before the table and Markdown formats; JSON escapes
+// control characters itself and keeps the logs' text exactly.
+func TerminalSafe(v any) {
+	cleanValue(reflect.ValueOf(v))
+}
+
+func cleanValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			cleanValue(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				cleanValue(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			cleanValue(v.Index(i))
+		}
+	case reflect.Map:
+		if v.Type().Elem().Kind() == reflect.String {
+			for _, k := range v.MapKeys() {
+				v.SetMapIndex(k, reflect.ValueOf(terminalSafe(v.MapIndex(k).String())).Convert(v.Type().Elem()))
+			}
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(terminalSafe(v.String()))
+		}
+	}
+}
+
+// terminalSafe is s without control characters (C0, DEL, C1) or invalid UTF-8.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case unsafeRune(r):
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == utf8.RuneError
+}
