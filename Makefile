@@ -6,17 +6,18 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/... ./shadowproxy/... ./testdouble/...
 
-.PHONY: help build test soak bench bench-reference bench-lake lint demo demo-collect demo-compare demo-shadow clean
+.PHONY: help build test soak bench bench-reference bench-lake lint demo demo-validate demo-collect demo-compare demo-shadow clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
 	@echo "make soak   - the collector's defaults scenario (issue 16) three times per poll interval: about 8 minutes"
-	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
+	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, srctl validate vs diff (2M queries), compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
+	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
 	@echo "make demo-compare - srctl compare-baseline on a demo suite: local MariaDB, then the StarRocks SQL test double"
 	@echo "make demo-shadow - srctl shadow between the local MariaDB and a second mariadbd with planted differences, then srctl diff"
@@ -73,6 +74,17 @@ demo: build
 	@echo "== srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs"
 	@$(BIN)/srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs
 
+# srctl validate, the loop's last step: the shadow's planted regression of /api/v1/orders/:id is
+# fixed at 12:00; two hours before against two hours after.
+demo-validate: build
+	@rm -rf srctl-demo-validate
+	@echo "== generating logs of 50,000 mirrored queries, 10:00-14:00, the shadow's regression fixed at 12:00 (test data)"
+	@$(BIN)/srctl-traffic-gen --out srctl-demo-validate --queries 50000 --endpoints 20 --hours 4 --fix-at 2026-03-05T12:00:00Z
+	@echo "== srctl validate --change-at 2026-03-05T12:00:00Z --top 6 --profiles srctl-demo-validate/starrocks-query-profiles srctl-demo-validate/shadow-logs"
+	@$(BIN)/srctl validate --change-at 2026-03-05T12:00:00Z --top 6 --profiles srctl-demo-validate/starrocks-query-profiles srctl-demo-validate/shadow-logs
+	@echo "== srctl validate --change-at 2026-03-05T12:00:00Z --target shadow --endpoint /api/v1/orders/:id srctl-demo-validate/shadow-logs (its curves)"
+	@$(BIN)/srctl validate --change-at 2026-03-05T12:00:00Z --target shadow --endpoint /api/v1/orders/:id --top 1 srctl-demo-validate/shadow-logs | sed -n '/latency quantiles/,$$p'
+
 demo-collect: build
 	@rm -rf srctl-demo-collect && mkdir -p srctl-demo-collect
 	@echo "== starting 3 emulated FEs (test doubles, not StarRocks) at 40 queries/s each"
@@ -126,4 +138,4 @@ demo-compare: build
 	@echo "== reports: srctl-demo-compare/report.md, report.json, report-starrocks.md"
 
 clean:
-	rm -rf $(BIN) srctl-demo srctl-demo-collect srctl-demo-compare srctl-lake srctl-state
+	rm -rf $(BIN) srctl-demo srctl-demo-validate srctl-demo-collect srctl-demo-compare srctl-lake srctl-state
