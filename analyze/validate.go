@@ -801,8 +801,10 @@ func trafficChange(b, a SideStats, rep *ValidateReport, cfg ValidateConfig) Traf
 	if rep.After.Executions > 0 {
 		t.ShareAfterPct = round1(float64(a.Executions) / float64(rep.After.Executions) * 100)
 	}
-	if max(b.Executions, a.Executions) >= int64(cfg.MinExecutions) {
-		r := (float64(a.Executions) + 0.5) / rep.After.Hours / ((float64(b.Executions) + 0.5) / rep.Before.Hours)
+	// The share of the window's executions, not the rate: when all traffic grows alike, every
+	// endpoint's rate moves and the report's warning about the total says so once.
+	if max(b.Executions, a.Executions) >= int64(cfg.MinExecutions) && rep.Before.Executions > 0 && rep.After.Executions > 0 {
+		r := (float64(a.Executions) + 0.5) / float64(rep.After.Executions) / ((float64(b.Executions) + 0.5) / float64(rep.Before.Executions))
 		t.Shifted = r >= cfg.TrafficFactor || r <= 1/cfg.TrafficFactor
 	}
 	return t

@@ -170,7 +170,8 @@ type TrafficChange struct {
 	AfterPerHour   float64 `json:"after_per_hour"`
 	ShareBeforePct float64 `json:"share_before_pct"`
 	ShareAfterPct  float64 `json:"share_after_pct"`
-	// Shifted: the rate moved by the traffic factor or more, either way (load changes latency).
+	// Shifted: the endpoint's share of the window's executions moved by the traffic factor or
+	// more, either way (load changes latency).
 	Shifted bool `json:"shifted"`
 }
 

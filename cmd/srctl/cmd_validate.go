@@ -83,9 +83,10 @@ excludes no change, the change is at least --threshold and at least --min-delta.
 Also per endpoint: error rates and the error kinds (code and message) that are new, still there
 or resolved (a rate that rose significantly marks the endpoint); result changes (answers that
 collapse to error size; with srctl shadow's result hashes, the same SQL text returning another
-result set); traffic that moved by --traffic-factor or more (load changes latency). The report
-warns when the windows cover different hours of the day. With --profiles, the why column names
-the profile metrics and the operator that moved between the windows.
+result set); traffic: a share of the executions that moved by --traffic-factor or more (load
+changes latency). The report warns when the windows cover different hours of the day, or when
+the total traffic moved. With --profiles, the notes of an endpoint with a verdict name the
+profile metrics and the operator that moved between the windows.
 
 Headline: endpoints improved / regressed / unchanged / cannot evaluate, by count and by
 executions, and the net time saved or lost per day at the after-window's traffic (over the
@@ -121,7 +122,7 @@ and 16 (results changed); 1 on errors (and with --strict on bad input lines); 2 
 	f.IntVar(&o.minExecutions, "min-executions", analyze.DefaultMinExecutions, "successful executions each window needs for a verdict")
 	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
 	f.DurationVar(&o.minDelta, "min-delta", 0, "smallest absolute change worth reporting (e.g. 1ms; 0: none)")
-	f.Float64Var(&o.trafficFactor, "traffic-factor", analyze.DefaultTrafficFactor, "flag endpoints whose executions per hour moved by this factor or more")
+	f.Float64Var(&o.trafficFactor, "traffic-factor", analyze.DefaultTrafficFactor, "flag endpoints whose share of the executions moved by this factor or more")
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: error rate rose), divergence (16: results changed), comma-separated")
