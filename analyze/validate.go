@@ -166,7 +166,6 @@ type validateWorker struct {
 	windows     [2]lakehouse.Window
 	split       bool // one stream: the side comes from the row's time
 	fixed       int  // two sets: the side of the set being read
-	textSeed    uint64
 }
 
 // hourOfDay is the UTC hour of a Unix-nanosecond time.
