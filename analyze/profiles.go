@@ -90,28 +90,11 @@ func attachProfiles(ctx context.Context, rep *Report, src ProfileSource, cfg Con
 	classify := profileClassifier(cfg)
 
 	err := src.ReadProfiles(ctx, func(recp *lakehouse.ProfileRecord, err error) error {
-		var oe *lakehouse.ObjectError
-		if errors.As(err, &oe) {
-			rep.Warnings = append(rep.Warnings, "profiles: "+oe.Error())
-			return nil
-		}
-		if err != nil {
-			counts.BadLines++
+		side, ok := counts.sort(recp, err, &rep.Warnings, cfg.PrimaryCluster, cfg.ShadowCluster)
+		if !ok {
 			return nil
 		}
 		rec := *recp
-		counts.Records++
-		side := -1
-		switch rec.Cluster {
-		case cfg.PrimaryCluster:
-			side = 0
-		case cfg.ShadowCluster:
-			side = 1
-		}
-		if side < 0 {
-			counts.OtherClusters++
-			return nil
-		}
 		if st := rec.PartitionTime(); rep.firstNS == 0 || st.Before(lo) || st.After(hi) {
 			counts.OutsideWindow++
 			return nil
@@ -201,6 +184,30 @@ func attachProfiles(ctx context.Context, rep *Report, src ProfileSource, cfg Con
 			counts.Records, cfg.PrimaryCluster, cfg.ShadowCluster, counts.OtherClusters, counts.OutsideWindow))
 	}
 	return nil
+}
+
+// sort takes one record of a profile read: an object that could not be read becomes a warning,
+// a record that could not be decoded a bad line, a record of another cluster is counted; ok is
+// false for those. side is 0 for the primary's cluster, 1 for the shadow's.
+func (counts *ProfileJoinCounts) sort(rec *lakehouse.ProfileRecord, err error, warnings *[]string, primary, shadow string) (side int, ok bool) {
+	var oe *lakehouse.ObjectError
+	switch {
+	case errors.As(err, &oe):
+		*warnings = append(*warnings, "profiles: "+oe.Error())
+		return 0, false
+	case err != nil:
+		counts.BadLines++
+		return 0, false
+	}
+	counts.Records++
+	switch rec.Cluster {
+	case primary:
+		return 0, true
+	case shadow:
+		return 1, true
+	}
+	counts.OtherClusters++
+	return 0, false
 }
 
 // finishedMetrics are the headline metrics of a FINISHED query's record: the collector's, or

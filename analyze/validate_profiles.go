@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -35,26 +34,11 @@ func attachValidateProfiles(ctx context.Context, rep *ValidateReport, src Profil
 	classify := profileClassifier(Config{GroupBy: cfg.GroupBy, Rules: cfg.Rules})
 	sides := map[int]*[2]*sideSamples{}
 	err := src.ReadProfiles(ctx, func(rec *lakehouse.ProfileRecord, err error) error {
-		var oe *lakehouse.ObjectError
-		if errors.As(err, &oe) {
-			rep.Warnings = append(rep.Warnings, "profiles: "+oe.Error())
+		t, ok := counts.sort(rec, err, &rep.Warnings, cfg.PrimaryCluster, cfg.ShadowCluster)
+		if !ok {
 			return nil
 		}
-		if err != nil {
-			counts.BadLines++
-			return nil
-		}
-		counts.Records++
-		target := ""
-		switch rec.Cluster {
-		case cfg.PrimaryCluster:
-			target = TargetPrimary
-		case cfg.ShadowCluster:
-			target = TargetShadow
-		default:
-			counts.OtherClusters++
-			return nil
-		}
+		target := []string{TargetPrimary, TargetShadow}[t]
 		at := rec.PartitionTime()
 		side := -1
 		for s := range 2 {

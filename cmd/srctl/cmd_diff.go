@@ -241,44 +241,11 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 		return err
 	}
 
-	ro := renderOptions(g, o.color, o.top)
-	if o.format == "table" || o.format == "markdown" {
-		analyze.TerminalSafe(rep) // the logs' text is the clients': no escape sequences reach a terminal or a PR
+	if err := writeReport(g, o.format, o.color, o.top, rep, reportRenderers[*analyze.Report]{
+		json: analyze.WriteJSON, csv: analyze.WriteCSV, markdown: analyze.RenderMarkdown, table: analyze.RenderTable}); err != nil {
+		return err
 	}
-	switch o.format {
-	case "json":
-		err = analyze.WriteJSON(g.stdout, rep)
-	case "csv":
-		err = analyze.WriteCSV(g.stdout, rep)
-	case "markdown":
-		err = analyze.RenderMarkdown(g.stdout, rep, ro)
-	default:
-		err = analyze.RenderTable(g.stdout, rep, ro)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	return diffExit(rep, o)
-}
-
-func diffExit(rep *analyze.Report, o *diffOptions) error {
-	mask, _ := parseFailOn(o.failOn)
-	code := 0
 	s := rep.Summary
-	if mask&exitRegression != 0 && s.Regressions > 0 {
-		code |= exitRegression
-	}
-	if mask&exitShadowFailure != 0 && s.ShadowOnlyFailures > 0 {
-		code |= exitShadowFailure
-	}
-	if mask&exitDivergence != 0 && (s.SizeDivergentEndpoints > 0 || s.ResultMismatches > 0) {
-		code |= exitDivergence
-	}
-	if o.strict && s.BadLines > 0 {
-		return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad input lines or files (see data quality)", s.BadLines)}
-	}
-	if code != 0 {
-		return &exitCodeError{code: code}
-	}
-	return nil
+	return findingsExit(o.failOn, o.strict, findings{regression: s.Regressions > 0, failure: s.ShadowOnlyFailures > 0,
+		divergence: s.SizeDivergentEndpoints > 0 || s.ResultMismatches > 0, badLines: s.BadLines})
 }

@@ -51,16 +51,26 @@ func stable(dir, out string) string {
 func TestDiffGolden(t *testing.T) {
 	dir := diffData(t)
 	logs, profiles := filepath.Join(dir, "shadow-logs"), filepath.Join(dir, "starrocks-query-profiles")
-	for _, tc := range []struct {
-		name string
-		args []string
-	}{
+	checkGoldens(t, dir, []goldenRun{
 		{"diff.table.golden", []string{"diff", "--workers", "1", "--color", "never", "--profiles", profiles, logs}},
 		{"diff.markdown.golden", []string{"diff", "--workers", "1", "--format", "markdown", "--top", "5", logs}},
 		{"diff.csv.golden", []string{"diff", "--workers", "1", "--format", "csv", logs}},
 		{"diff.json.golden", []string{"diff", "--workers", "1", "--format", "json", "--profiles", profiles, logs}},
 		{"diff-endpoint.golden", []string{"diff", "--workers", "1", "--color", "never", "--endpoint", trafficgen.RegressedEndpoint, "--profiles", profiles, logs}},
-	} {
+	})
+}
+
+// goldenRun is a command line whose standard output is pinned in testdata/name.
+type goldenRun struct {
+	name string
+	args []string
+}
+
+// checkGoldens runs each command (exit 0 wanted) and compares its output, with dir and the
+// elapsed time made stable, against its golden file.
+func checkGoldens(t *testing.T, dir string, runs []goldenRun) {
+	t.Helper()
+	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCLI(context.Background(), tc.args...)
 			if code != 0 {

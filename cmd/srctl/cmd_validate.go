@@ -307,46 +307,13 @@ func runValidate(ctx context.Context, g *globals, o *validateOptions, args []str
 	if err != nil {
 		return err
 	}
-	ro := renderOptions(g, o.color, o.top)
-	if o.format == "table" || o.format == "markdown" {
-		analyze.TerminalSafe(rep) // the logs' text is the clients': no escape sequences reach a terminal or a PR
+	if err := writeReport(g, o.format, o.color, o.top, rep, reportRenderers[*analyze.ValidateReport]{
+		json: analyze.WriteValidateJSON, csv: analyze.WriteValidateCSV, markdown: analyze.RenderValidateMarkdown, table: analyze.RenderValidateTable}); err != nil {
+		return err
 	}
-	switch o.format {
-	case "json":
-		err = analyze.WriteValidateJSON(g.stdout, rep)
-	case "csv":
-		err = analyze.WriteValidateCSV(g.stdout, rep)
-	case "markdown":
-		err = analyze.RenderValidateMarkdown(g.stdout, rep, ro)
-	default:
-		err = analyze.RenderValidateTable(g.stdout, rep, ro)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	return validateExit(rep, o)
-}
-
-func validateExit(rep *analyze.ValidateReport, o *validateOptions) error {
-	mask, _ := parseFailOn(o.failOn)
-	code := 0
 	h := rep.Headline
-	if mask&exitRegression != 0 && h.Regressed.Endpoints > 0 {
-		code |= exitRegression
-	}
-	if mask&exitShadowFailure != 0 && h.ErrorsWorse > 0 {
-		code |= exitShadowFailure
-	}
-	if mask&exitDivergence != 0 && h.ResultsChanged > 0 {
-		code |= exitDivergence
-	}
-	if o.strict && rep.Summary.BadLines > 0 {
-		return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad input lines or files (see data quality)", rep.Summary.BadLines)}
-	}
-	if code != 0 {
-		return &exitCodeError{code: code}
-	}
-	return nil
+	return findingsExit(o.failOn, o.strict, findings{regression: h.Regressed.Endpoints > 0, failure: h.ErrorsWorse > 0,
+		divergence: h.ResultsChanged > 0, badLines: rep.Summary.BadLines})
 }
 
 // readRules reads an --endpoints file.

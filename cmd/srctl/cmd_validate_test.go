@@ -45,24 +45,13 @@ func TestValidateGolden(t *testing.T) {
 	dir := validateData(t)
 	logs, profiles := filepath.Join(dir, "shadow-logs"), filepath.Join(dir, "starrocks-query-profiles")
 	at := validateFixAt.Format(time.RFC3339)
-	for _, tc := range []struct {
-		name string
-		args []string
-	}{
+	checkGoldens(t, dir, []goldenRun{
 		{"validate.table.golden", []string{"validate", "--color", "never", "--change-at", at, "--profiles", profiles, logs}},
 		{"validate.markdown.golden", []string{"validate", "--format", "markdown", "--top", "6", "--change-at", at, logs}},
 		{"validate.csv.golden", []string{"validate", "--format", "csv", "--change-at", at, "--window", "1h", logs}},
 		{"validate.json.golden", []string{"validate", "--format", "json", "--change-at", at, "--profiles", profiles, logs}},
 		{"validate-endpoint.golden", []string{"validate", "--color", "never", "--target", "shadow", "--endpoint", trafficgen.RegressedEndpoint, "--change-at", at, logs}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, stderr := runCLI(context.Background(), tc.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			golden(t, tc.name, stable(dir, out))
-		})
-	}
+	})
 }
 
 // TestValidateFindsThePlantedFix: the fix is the only verdict, on the shadow; swapping the

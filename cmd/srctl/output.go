@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/term"
@@ -85,4 +86,64 @@ func renderOptions(g *globals, color string, top int) analyze.RenderOptions {
 		ro.Color = ro.Color || color == "auto"
 	}
 	return ro
+}
+
+// reportRenderers are one report type's output formats.
+type reportRenderers[R any] struct {
+	json, csv       func(io.Writer, R) error
+	markdown, table func(io.Writer, R, analyze.RenderOptions) error
+}
+
+// writeReport prints rep in --format to standard output. The table and Markdown formats get
+// the logs' text made safe first: it is the clients' (SQL, routes, error messages) and must
+// not reach a terminal or a PR as escape sequences.
+func writeReport[R any](g *globals, format, color string, top int, rep R, r reportRenderers[R]) error {
+	ro := renderOptions(g, color, top)
+	if format == "table" || format == "markdown" {
+		analyze.TerminalSafe(rep)
+	}
+	var err error
+	switch format {
+	case "json":
+		err = r.json(g.stdout, rep)
+	case "csv":
+		err = r.csv(g.stdout, rep)
+	case "markdown":
+		err = r.markdown(g.stdout, rep, ro)
+	default:
+		err = r.table(g.stdout, rep, ro)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// findings are what --fail-on can turn into exit bits.
+type findings struct {
+	regression, failure, divergence bool
+	badLines                        int64
+}
+
+// findingsExit is the exit status of a report: with --strict, 1 on bad input; else the
+// --fail-on bits of the findings present.
+func findingsExit(failOn string, strict bool, f findings) error {
+	mask, _ := parseFailOn(failOn)
+	code := 0
+	if mask&exitRegression != 0 && f.regression {
+		code |= exitRegression
+	}
+	if mask&exitShadowFailure != 0 && f.failure {
+		code |= exitShadowFailure
+	}
+	if mask&exitDivergence != 0 && f.divergence {
+		code |= exitDivergence
+	}
+	if strict && f.badLines > 0 {
+		return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad input lines or files (see data quality)", f.badLines)}
+	}
+	if code != 0 {
+		return &exitCodeError{code: code}
+	}
+	return nil
 }
