@@ -137,22 +137,13 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 	cfg := analyze.Config{GroupBy: o.groupBy, Alpha: o.alpha, MinPairs: o.minPairs, DivergenceShare: o.divergenceShare,
 		Endpoint: o.endpoint, Workers: o.workers, MaxLineBytes: o.maxLineBytes, Sort: o.sortKey,
 		PrimaryCluster: o.primaryCluster, ShadowCluster: o.shadowCluster}
-	switch o.groupBy {
-	case analyze.GroupByEndpoint, analyze.GroupByFingerprint, analyze.GroupByQueryHash:
-	default:
-		return cfg, usageErrorf("--group-by %q: want endpoint, fingerprint or query_hash", o.groupBy)
-	}
-	if o.alpha <= 0 || o.alpha >= 1 {
-		return cfg, usageErrorf("--alpha %v: want a number between 0 and 1", o.alpha)
+	var err error
+	if cfg.Threshold, err = checkStatsFlags(o.groupBy, o.alpha, o.threshold); err != nil {
+		return cfg, err
 	}
 	if o.minPairs < 2 {
 		return cfg, usageErrorf("--min-pairs %d: want at least 2", o.minPairs)
 	}
-	thr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(o.threshold), "%"), 64)
-	if err != nil || thr <= 0 || thr >= 1000 {
-		return cfg, usageErrorf("--threshold %q: want a percentage such as 10%%", o.threshold)
-	}
-	cfg.Threshold = thr / 100
 	switch strings.TrimSpace(o.minDelta) {
 	case "auto", "":
 		cfg.MinDeltaAuto = true
@@ -190,6 +181,24 @@ func (o *diffOptions) validate(now time.Time) (analyze.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// checkStatsFlags checks --group-by and --alpha and reads --threshold (a percentage) as a
+// fraction: the statistical flags diff and validate share.
+func checkStatsFlags(groupBy string, alpha float64, threshold string) (float64, error) {
+	switch groupBy {
+	case analyze.GroupByEndpoint, analyze.GroupByFingerprint, analyze.GroupByQueryHash:
+	default:
+		return 0, usageErrorf("--group-by %q: want endpoint, fingerprint or query_hash", groupBy)
+	}
+	if alpha <= 0 || alpha >= 1 {
+		return 0, usageErrorf("--alpha %v: want a number between 0 and 1", alpha)
+	}
+	thr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(threshold), "%"), 64)
+	if err != nil || thr <= 0 || thr >= 1000 {
+		return 0, usageErrorf("--threshold %q: want a percentage such as 10%%", threshold)
+	}
+	return thr / 100, nil
 }
 
 func parseFailOn(s string) (int, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -208,27 +207,17 @@ func (o *validateOptions) validate(args []string, now time.Time) (analyze.Valida
 		}
 	}
 	cfg.Before, cfg.After = o.beforeW, o.afterW
-	switch o.groupBy {
-	case analyze.GroupByEndpoint, analyze.GroupByFingerprint, analyze.GroupByQueryHash:
-	default:
-		return cfg, usageErrorf("--group-by %q: want endpoint, fingerprint or query_hash", o.groupBy)
+	if cfg.Threshold, err = checkStatsFlags(o.groupBy, o.alpha, o.threshold); err != nil {
+		return cfg, err
 	}
 	switch o.target {
 	case analyze.TargetBoth, analyze.TargetPrimary, analyze.TargetShadow:
 	default:
 		return cfg, usageErrorf("--target %q: want primary, shadow or both", o.target)
 	}
-	if o.alpha <= 0 || o.alpha >= 1 {
-		return cfg, usageErrorf("--alpha %v: want a number between 0 and 1", o.alpha)
-	}
 	if o.minExecutions < 2 {
 		return cfg, usageErrorf("--min-executions %d: want at least 2", o.minExecutions)
 	}
-	thr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(o.threshold), "%"), 64)
-	if err != nil || thr <= 0 || thr >= 1000 {
-		return cfg, usageErrorf("--threshold %q: want a percentage such as 10%%", o.threshold)
-	}
-	cfg.Threshold = thr / 100
 	if o.minDelta < 0 {
 		return cfg, usageErrorf("--min-delta %v: want 0 or a positive duration", o.minDelta)
 	}
