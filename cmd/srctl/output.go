@@ -12,6 +12,7 @@ import (
 
 	"github.com/srctl/srctl/analyze"
 	"github.com/srctl/srctl/harness"
+	"github.com/srctl/srctl/internal/termsafe"
 )
 
 func writeCompareOutputs(g *globals, o *compareOptions, rep *harness.Report) error {
@@ -100,7 +101,7 @@ type reportRenderers[R any] struct {
 func writeReport[R any](g *globals, format, color string, top int, rep R, r reportRenderers[R]) error {
 	ro := renderOptions(g, color, top)
 	if format == "table" || format == "markdown" {
-		analyze.TerminalSafe(rep)
+		termsafe.Report(rep)
 	}
 	var err error
 	switch format {

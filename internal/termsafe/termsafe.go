@@ -1,4 +1,6 @@
-package analyze
+// Package termsafe keeps text that came from outside (a client's SQL, its sqlcommenter route, a
+// server's error message) from reaching a terminal or a PR as escape sequences.
+package termsafe
 
 import (
 	"reflect"
@@ -6,14 +8,14 @@ import (
 	"unicode/utf8"
 )
 
-// TerminalSafe replaces, in place, the control characters of every exported string reachable
-// from v (a *Report or *ValidateReport) with U+FFFD, and tabs and line breaks with spaces. Log
+// Report replaces, in place, the control characters of every exported string reachable
+// from v (a report: a pointer to a struct) with U+FFFD, and tabs and line breaks with spaces. Log
 // rows cross a trust boundary: a client chooses its SQL text, its sqlcommenter route and, through
 // the server's error messages, part of the errors' text, so a report printed to a terminal or
 // pasted into a PR must not carry their escape sequences (a changed window title, a hidden line,
 // a rewritten screen). The CLI calls it before the table and Markdown formats; JSON escapes
 // control characters itself and keeps the logs' text exactly.
-func TerminalSafe(v any) {
+func Report(v any) {
 	cleanValue(reflect.ValueOf(v))
 }
 
@@ -36,18 +38,18 @@ func cleanValue(v reflect.Value) {
 	case reflect.Map:
 		if v.Type().Elem().Kind() == reflect.String {
 			for _, k := range v.MapKeys() {
-				v.SetMapIndex(k, reflect.ValueOf(terminalSafe(v.MapIndex(k).String())).Convert(v.Type().Elem()))
+				v.SetMapIndex(k, reflect.ValueOf(String(v.MapIndex(k).String())).Convert(v.Type().Elem()))
 			}
 		}
 	case reflect.String:
 		if v.CanSet() {
-			v.SetString(terminalSafe(v.String()))
+			v.SetString(String(v.String()))
 		}
 	}
 }
 
 // terminalSafe is s without control characters (C0, DEL, C1) or invalid UTF-8.
-func terminalSafe(s string) string {
+func String(s string) string {
 	clean := true
 	for _, r := range s {
 		if unsafeRune(r) {
