@@ -81,7 +81,7 @@ type Comparer struct {
 	ctl    *sql.Conn
 	ctlMu  sync.Mutex
 	seed   maphash.Seed
-	runNo  int
+	runNo  atomic.Int64 // runs tagged so far (replay runs queries concurrently)
 	spent  atomic.Int64 // time inside Session.Run, for the overhead benchmark
 }
 
@@ -367,12 +367,12 @@ func sideError(err error) *SideError {
 // tagged marks the last statement of text with a comment unique to this run, so that no cache
 // keyed by the statement's text can answer it.
 func (c *Comparer) tagged(text, what string) string {
-	c.runNo++
+	n := c.runNo.Add(1)
 	stmts := fingerprint.Statements(text)
 	if len(stmts) == 0 {
 		return text
 	}
-	stmts[len(stmts)-1] = fmt.Sprintf("/* srctl compare-baseline %s run %d */ %s", what, c.runNo, stmts[len(stmts)-1])
+	stmts[len(stmts)-1] = fmt.Sprintf("/* srctl compare-baseline %s run %d */ %s", what, n, stmts[len(stmts)-1])
 	return strings.Join(stmts, ";\n")
 }
 

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/srctl/srctl/harness"
+	"github.com/srctl/srctl/internal/redact"
+	"github.com/srctl/srctl/internal/termsafe"
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/source"
+)
+
+type replayOptions struct {
+	primaryDSN, shadowDSN string
+	endpoints             []string
+	rulesFile             string
+	perEndpoint           int
+	since, until          string
+	warmup, iterations    int
+	timeout               time.Duration
+	cold                  bool
+	session               []string
+	concurrency           int
+	rate                  float64
+	allowWrites           bool
+	threshold             string
+	minDelta              time.Duration
+	alpha                 float64
+	floatTolerance        float64
+	format                string
+	failOn                string
+	workers               int
+	quiet                 bool
+	lake                  lakeOptions
+}
+
+func newReplayCmd(g *globals) *cobra.Command {
+	o := &replayOptions{}
+	def := harness.DefaultReplayConfig()
+	cmd := &cobra.Command{
+		Use:   "replay --primary-dsn DSN --shadow-dsn DSN [flags] LOGS...",
+		Short: "Run an endpoint's real logged queries on two servers and compare results, errors, latency and server context",
+		Long: `replay reproduces what srctl diff found, under control: it reads shadow-proxy logs (any input
+srctl diff reads), picks per endpoint up to --per-endpoint distinct SQL texts (the parameter sets
+clients really sent) spread over the latency range the primary logged (fastest and slowest
+included, and the largest result), and runs each on both servers.
+
+Per query: the result on each server (a streaming digest of the rows: the same multiset, the same
+order), errors with their codes, then --warmup untimed and --iterations timed runs per server,
+interleaved (primary first on even runs, shadow first on odd ones). Per endpoint: shadow-only,
+primary-only and both errors; result differences; latency as in srctl diff: a Wilcoxon
+signed-rank test on the paired log(shadow/primary) run times, Benjamini-Hochberg across
+endpoints, a verdict only when significant, at least --threshold and at least --min-delta.
+
+Once per run, the server context: versions; the session variables whose values differ between
+the servers after the same session settings (a changed default between versions is a classic
+cause); and SHOW CREATE TABLE of every table the queries read from, with the lines found on one
+server only (a lost index, a changed key, partitions, buckets).
+
+Safe against production: reads only unless --allow-writes (the guard of compare-baseline: every
+statement must be a SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE or a SET of session
+variables; MySQL/MariaDB sessions also run SET SESSION TRANSACTION READ ONLY); refused queries are
+listed, never sent. --rate caps the statements per second (both servers together),
+--concurrency the queries at once, --timeout each run (KILL QUERY after it).
+
+The DSNs (--primary-dsn/SRCTL_PRIMARY_DSN, --shadow-dsn/SRCTL_SHADOW_DSN) are go-sql-driver/mysql's
+(user:pass@tcp(host:9030)/db) or URLs; their passwords never appear in any output.
+
+Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only errors) and 16
+(result differences); 1 on errors; 2 on bad flags.`,
+		Example: `  # the two endpoints diff flagged, five parameter sets each, at most 20 statements a second
+  srctl replay --primary-dsn "$PRIMARY" --shadow-dsn "$SHADOW" --endpoint /api/v1/orders/:id \
+    --endpoint /api/v1/search --rate 20 --since 6h gs://my-bucket/shadow-logs/
+
+  # every endpoint of yesterday's logs, cold caches, as a PR comment
+  srctl replay --primary-dsn "$PRIMARY" --shadow-dsn "$SHADOW" --cold --format markdown ./logs/day=04`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(cmd.Context(), g, o, args, cmd.InOrStdin())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.primaryDSN, "primary-dsn", "", "the primary server: user:pass@tcp(host:port)/db or mysql://user:pass@host:port/db")
+	f.StringVar(&o.shadowDSN, "shadow-dsn", "", "the shadow server, same forms")
+	f.StringArrayVar(&o.endpoints, "endpoint", nil, "replay this endpoint (repeatable; names as srctl diff prints them, fp:<id> included); none: all")
+	f.StringVar(&o.rulesFile, "endpoints", "", "YAML endpoint rules for untagged SQL (endpoints: [{name, match}])")
+	f.IntVar(&o.perEndpoint, "per-endpoint", 5, "distinct SQL texts replayed per endpoint")
+	f.StringVar(&o.since, "since", "", "only logged queries at or after this time: RFC 3339 or an age (6h)")
+	f.StringVar(&o.until, "until", "", "only logged queries at or before this time")
+	f.IntVar(&o.warmup, "warmup", def.Warmup, "untimed runs per query and server")
+	f.IntVar(&o.iterations, "iterations", def.Iterations, "timed runs per query and server")
+	f.DurationVar(&o.timeout, "timeout", time.Minute, "per run; a run past it is killed with KILL QUERY (0: none)")
+	f.BoolVar(&o.cold, "cold", false, "bust the servers' caches for every run (as compare-baseline)")
+	f.StringArrayVar(&o.session, "session", nil, "session variable name=value set on every connection of both servers (repeatable)")
+	f.IntVar(&o.concurrency, "concurrency", def.Concurrency, "queries replayed at once")
+	f.Float64Var(&o.rate, "rate", 0, "at most this many statements per second, both servers together (0: no cap)")
+	f.BoolVar(&o.allowWrites, "allow-writes", false, "also run statements that are not certainly reads (without it they are refused and listed)")
+	f.StringVar(&o.threshold, "threshold", "10%", "smallest latency change worth reporting, in percent")
+	f.DurationVar(&o.minDelta, "min-delta", def.MinLatencyDelta, "smallest absolute change of the median run worth reporting")
+	f.Float64Var(&o.alpha, "alpha", def.Alpha, "false discovery rate of the latency tests")
+	f.Float64Var(&o.floatTolerance, "float-tolerance", def.FloatTolerance, "relative tolerance for FLOAT/DOUBLE values in results (0: exact)")
+	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
+	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: shadow-only errors), divergence (16: result differences)")
+	f.IntVar(&o.workers, "workers", 0, "log parser goroutines (0: one per CPU)")
+	f.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	o.lake.addFlags(f)
+	return cmd
+}
+
+func (o *replayOptions) config(now time.Time) (harness.ReplayConfig, harness.Selection, error) {
+	cfg := harness.DefaultReplayConfig()
+	sel := harness.Selection{Endpoints: o.endpoints, PerEndpoint: o.perEndpoint, Workers: o.workers}
+	switch {
+	case o.primaryDSN == "" || o.shadowDSN == "":
+		return cfg, sel, usageErrorf("name both servers: --primary-dsn and --shadow-dsn (or SRCTL_PRIMARY_DSN and SRCTL_SHADOW_DSN)")
+	case o.perEndpoint < 1:
+		return cfg, sel, usageErrorf("--per-endpoint %d: want at least 1", o.perEndpoint)
+	case o.iterations < 2:
+		return cfg, sel, usageErrorf("--iterations %d: want at least 2 timed runs", o.iterations)
+	case o.warmup < 0 || o.timeout < 0 || o.minDelta < 0:
+		return cfg, sel, usageErrorf("--warmup, --timeout and --min-delta must not be negative")
+	case o.concurrency < 1:
+		return cfg, sel, usageErrorf("--concurrency %d: want at least 1", o.concurrency)
+	case o.rate < 0:
+		return cfg, sel, usageErrorf("--rate %g: want 0 (no cap) or a positive number of statements per second", o.rate)
+	case o.floatTolerance < 0 || o.floatTolerance >= 1:
+		return cfg, sel, usageErrorf("--float-tolerance %g: want 0 <= tolerance < 1", o.floatTolerance)
+	}
+	thr, err := checkStatsFlags("endpoint", o.alpha, o.threshold)
+	if err != nil {
+		return cfg, sel, err
+	}
+	if err := checkOutputFlags(o.format, "never", o.failOn); err != nil {
+		return cfg, sel, err
+	}
+	for _, kv := range o.session {
+		if _, err := harness.SetStatement(kv); err != nil {
+			return cfg, sel, usageErrorf("%v", err)
+		}
+	}
+	if sel.Window.Since, err = parseWhen(o.since, now); err != nil {
+		return cfg, sel, usageErrorf("--since: %v", err)
+	}
+	if sel.Window.Until, err = parseWhen(o.until, now); err != nil {
+		return cfg, sel, usageErrorf("--until: %v", err)
+	}
+	if o.rulesFile != "" {
+		if sel.Rules, err = readRules(o.rulesFile); err != nil {
+			return cfg, sel, err
+		}
+	}
+	cfg.Warmup, cfg.Iterations, cfg.Timeout, cfg.Cold, cfg.Session = o.warmup, o.iterations, o.timeout, o.cold, o.session
+	cfg.Threshold, cfg.MinLatencyDelta, cfg.Alpha, cfg.FloatTolerance = thr, o.minDelta, o.alpha, o.floatTolerance
+	cfg.Concurrency, cfg.Rate, cfg.AllowWrites = o.concurrency, o.rate, o.allowWrites
+	return cfg, sel, nil
+}
+
+func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string, stdin io.Reader) error {
+	if len(args) == 0 {
+		return usageErrorf("name the logs to take the queries from (a path, gs:// or s3:// URI, iceberg:// table, or - for stdin)")
+	}
+	cfg, sel, err := o.config(time.Now())
+	if err != nil {
+		return err
+	}
+	pcfg, err := harness.ParseDSN(o.primaryDSN)
+	if err != nil {
+		return usageErrorf("--primary-dsn: %v", redact.Error(err, redact.Secrets(o.primaryDSN)...))
+	}
+	scfg, err := harness.ParseDSN(o.shadowDSN)
+	if err != nil {
+		return usageErrorf("--shadow-dsn: %v", redact.Error(err, redact.Secrets(o.shadowDSN)...))
+	}
+	logs, err := o.lake.resolve(ctx, args, source.ProxyLogs, lakehouse.Window{Since: sel.Window.Since, Until: sel.Window.Until}, stdin)
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	start := time.Now()
+	queries, st, err := harness.SelectQueries(ctx, logs, sel)
+	if err != nil {
+		return fmt.Errorf("reading logs: %w", err)
+	}
+	if len(queries) == 0 {
+		what := "any endpoint"
+		if len(o.endpoints) > 0 {
+			what = strings.Join(o.endpoints, ", ")
+		}
+		return usageErrorf("no successful primary query of %s in %s (%d rows read)", what, strings.Join(args, ", "), st.Rows)
+	}
+	secrets := append(redact.Secrets(o.primaryDSN), redact.Secrets(o.shadowDSN)...)
+	pdb, err := openDB(pcfg)
+	if err != nil {
+		return err
+	}
+	defer pdb.Close()
+	sdb, err := openDB(scfg)
+	if err != nil {
+		return err
+	}
+	defer sdb.Close()
+	pdb.SetMaxOpenConns(2*o.concurrency + 2)
+	sdb.SetMaxOpenConns(2*o.concurrency + 2)
+	rp, err := harness.NewReplayer(ctx, pdb, sdb, cfg)
+	if err != nil {
+		return fmt.Errorf("%s, %s: %w", harness.Redact(o.primaryDSN), harness.Redact(o.shadowDSN), redact.Error(err, secrets...))
+	}
+	defer rp.Close()
+	sc, err := rp.Context(ctx, queries)
+	if err != nil {
+		return fmt.Errorf("server context: %w", redact.Error(err, secrets...))
+	}
+	var progress func(done, total int)
+	if !o.quiet {
+		progress = func(done, total int) {
+			if done == total || done%10 == 0 {
+				g.logger.Info("replayed", "queries", done, "of", total)
+			}
+		}
+	}
+	results := rp.Run(ctx, queries, progress)
+	rep := harness.NewReplayReport(cfg, st, sc, results, rp.Sent(), time.Since(start).Seconds())
+	if o.format == "table" || o.format == "markdown" {
+		termsafe.Report(rep)
+	}
+	switch o.format {
+	case "json":
+		err = rep.WriteJSON(g.stdout)
+	case "csv":
+		err = rep.WriteCSV(g.stdout)
+	default:
+		err = rep.WriteText(g.stdout, o.format == "markdown")
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if ctx.Err() != nil {
+		return &exitCodeError{code: exitFailure, msg: "interrupted: the report holds the queries replayed so far"}
+	}
+	s := rep.Summary
+	return findingsExit(o.failOn, false, findings{regression: s.Regressions > 0, failure: s.ShadowOnlyErrors > 0, divergence: s.ResultDifferences > 0})
+}
