@@ -20,7 +20,7 @@ help:
 	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
 	@echo "make demo-compare - srctl compare-baseline on a demo suite: local MariaDB, then the StarRocks SQL test double"
-	@echo "make demo-shadow - srctl shadow between the local MariaDB and a second mariadbd with planted differences, then srctl diff"
+	@echo "make demo-shadow - srctl shadow between the local MariaDB and a second mariadbd with planted differences, then srctl diff and srctl replay"
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/srctl/srctl/analyze/plan"
+	"github.com/srctl/srctl/analyze/profile"
 	"github.com/srctl/srctl/analyze/stats"
 )
 
@@ -57,6 +59,10 @@ type QueryReplay struct {
 	OrderOnly     bool       `json:"order_only"`     // the same rows in another order
 	PrimaryMS     []float64  `json:"primary_ms"`     // timed runs
 	ShadowMS      []float64  `json:"shadow_ms"`
+	// Plan compares the EXPLAINs (EXPLAIN COSTS on StarRocks, FORMAT=JSON on MySQL/MariaDB);
+	// nil when the statement has none or a server's could not be read.
+	Plan      *plan.Diff `json:"plan,omitempty"`
+	PlanError string     `json:"plan_error,omitempty"`
 }
 
 // pacer spaces statements to a rate shared by every goroutine.
@@ -229,6 +235,7 @@ func (r *Replayer) one(ctx context.Context, q ReplayQuery) QueryReplay {
 	case !pd.digest.SameSequence(sd.digest):
 		res.OrderOnly = true
 	}
+	res.Plan, res.PlanError = r.comparePlans(ctx, ps, ss, q.SQL)
 	timed := func(c *Comparer, s *Session, what string) (float64, error) {
 		if err := r.pace.wait(ctx); err != nil {
 			return 0, err
@@ -264,6 +271,96 @@ func (r *Replayer) one(ctx context.Context, q ReplayQuery) QueryReplay {
 	return res
 }
 
+// comparePlans EXPLAINs the query on both servers and compares the plans' structure.
+func (r *Replayer) comparePlans(ctx context.Context, ps, ss *Session, text string) (*plan.Diff, string) {
+	if err := r.pace.wait(ctx); err != nil {
+		return nil, ""
+	}
+	ta, err := r.primary.explain(ctx, ps, text)
+	if err != nil {
+		return nil, "primary: " + err.Error()
+	}
+	if err := r.pace.wait(ctx); err != nil {
+		return nil, ""
+	}
+	tb, err := r.shadow.explain(ctx, ss, text)
+	if err != nil {
+		return nil, "shadow: " + err.Error()
+	}
+	if ta == "" || tb == "" {
+		return nil, ""
+	}
+	pa, pb := plan.Parse(ta), plan.Parse(tb)
+	if pa.Root == nil || pb.Root == nil {
+		return nil, "the EXPLAIN output could not be parsed"
+	}
+	d := plan.CompareNamed(pa, pb, "primary", "shadow", 3)
+	return &d, ""
+}
+
+// Profiles profiles, when both servers are StarRocks, each endpoint's query nearest its median
+// logged latency on both servers and compares the profiles' headline metrics. The key is the
+// endpoint; errors are per endpoint.
+func (r *Replayer) Profiles(ctx context.Context, qs []ReplayQuery) (map[string]*Profiles, map[string]string) {
+	out, errs := map[string]*Profiles{}, map[string]string{}
+	if r.primary.server.Kind != StarRocks || r.shadow.server.Kind != StarRocks {
+		return out, errs
+	}
+	byEP := map[string][]ReplayQuery{}
+	var order []string
+	for _, q := range qs {
+		if _, ok := byEP[q.Endpoint]; !ok {
+			order = append(order, q.Endpoint)
+		}
+		byEP[q.Endpoint] = append(byEP[q.Endpoint], q)
+	}
+	for _, ep := range order {
+		list := slices.Clone(byEP[ep])
+		slices.SortStableFunc(list, func(a, b ReplayQuery) int { return cmp.Compare(a.LoggedMS, b.LoggedMS) })
+		q := list[len(list)/2]
+		if !r.cfg.AllowWrites && CheckReadOnly(q.SQL) != nil {
+			continue
+		}
+		p, err := r.profile(ctx, q.SQL)
+		if err != nil {
+			errs[ep] = err.Error()
+			continue
+		}
+		out[ep] = p
+	}
+	return out, errs
+}
+
+// profile is compareProfiles across the two servers.
+func (r *Replayer) profile(ctx context.Context, text string) (*Profiles, error) {
+	runs := max(r.cfg.ProfileRuns, 1)
+	p := &Profiles{Runs: runs, MinCPUDeltaNS: int64(r.cfg.MinLatencyDelta)}
+	var heads [2][]profile.Headline
+	for i := range runs {
+		for side, c := range []*Comparer{r.primary, r.shadow} {
+			// A profiled run sends five statements: two SETs, the query, the id, the profile.
+			for range 5 {
+				if err := r.pace.wait(ctx); err != nil {
+					return nil, err
+				}
+			}
+			id, pr, err := c.profileRun(ctx, text)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", []string{"primary", "shadow"}[side], err)
+			}
+			if i == 0 && side == 0 {
+				p.BaselineQueryID = id
+			} else if i == 0 {
+				p.CandidateQueryID = id
+			}
+			heads[side] = append(heads[side], pr.Headlines())
+		}
+	}
+	a, b := profile.MedianHeadline(heads[0]), profile.MedianHeadline(heads[1])
+	p.Metrics, p.BaselineTop, p.CandidateTop = profile.CompareHeadlines(a, b), a.TopOperators, b.TopOperators
+	return p, nil
+}
+
 // EndpointReplay is one endpoint's replay, over its queries.
 type EndpointReplay struct {
 	Endpoint string `json:"endpoint"`
@@ -285,6 +382,12 @@ type EndpointReplay struct {
 	Errors            []ErrorCount `json:"errors"` // by server, code and message
 	ResultDifferences int          `json:"result_differences"`
 	OrderOnly         int          `json:"order_only"`
+	PlanChanges       int          `json:"plan_changes"` // queries whose plan differs in structure
+	// Profile compares, on StarRocks, the profiles of the endpoint's query nearest its median
+	// logged latency: the medians of ProfileRuns profiled runs on each server (Baseline is the
+	// primary, Candidate the shadow).
+	Profile      *Profiles `json:"profile,omitempty"`
+	ProfileError string    `json:"profile_error,omitempty"`
 }
 
 // ErrorCount counts one error of one server.
@@ -338,6 +441,9 @@ func SummariseReplay(results []QueryReplay, cfg ReplayConfig) []EndpointReplay {
 		}
 		if q.OrderOnly {
 			e.OrderOnly++
+		}
+		if q.Plan != nil && !q.Plan.Same {
+			e.PlanChanges++
 		}
 		t := times[q.Endpoint]
 		for i := range min(len(q.PrimaryMS), len(q.ShadowMS)) {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/srctl/srctl/analyze/profile"
 )
 
 // ReplaySchema names the JSON layout of ReplayReport.
@@ -34,6 +36,7 @@ type ReplaySummary struct {
 	ShadowOnlyErrors   int     `json:"shadow_only_errors"`
 	PrimaryOnlyErrors  int     `json:"primary_only_errors"`
 	ResultDifferences  int     `json:"result_differences"`
+	PlanChanges        int     `json:"plan_changes"`
 	VariablesDiffering int     `json:"variables_differing"`
 	TablesDiffering    int     `json:"tables_differing"`
 	Statements         int64   `json:"statements_sent"`
@@ -53,9 +56,13 @@ type ReplaySettings struct {
 	MinDeltaMS  float64 `json:"min_delta_ms"`
 }
 
-// NewReplayReport assembles the report of a run.
-func NewReplayReport(cfg ReplayConfig, sel SelectStats, sc ServerContext, results []QueryReplay, sent int64, elapsed float64) *ReplayReport {
+// NewReplayReport assembles the report of a run; profiles and their errors are by endpoint
+// (Replayer.Profiles; empty off StarRocks).
+func NewReplayReport(cfg ReplayConfig, sel SelectStats, sc ServerContext, results []QueryReplay, profiles map[string]*Profiles, profileErrs map[string]string, sent int64, elapsed float64) *ReplayReport {
 	eps := SummariseReplay(results, cfg)
+	for i := range eps {
+		eps[i].Profile, eps[i].ProfileError = profiles[eps[i].Endpoint], profileErrs[eps[i].Endpoint]
+	}
 	rep := &ReplayReport{Schema: ReplaySchema, Selection: sel, Context: sc, Endpoints: eps, Queries: results,
 		Settings: ReplaySettings{Warmup: cfg.Warmup, Iterations: cfg.Iterations, Cold: cfg.Cold, Concurrency: max(1, cfg.Concurrency),
 			Rate: cfg.Rate, ReadOnly: !cfg.AllowWrites, Alpha: cfg.Alpha, Threshold: cfg.Threshold * 100,
@@ -70,6 +77,7 @@ func NewReplayReport(cfg ReplayConfig, sel SelectStats, sc ServerContext, result
 		s.ShadowOnlyErrors += e.ShadowOnlyErrors
 		s.PrimaryOnlyErrors += e.PrimaryOnlyErrors
 		s.ResultDifferences += e.ResultDifferences
+		s.PlanChanges += e.PlanChanges
 		switch e.Verdict {
 		case "regression":
 			s.Regressions++
@@ -97,12 +105,12 @@ func (rep *ReplayReport) WriteJSON(w io.Writer) error {
 func (rep *ReplayReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"endpoint", "queries", "refused", "pairs", "primary_p50_ms", "shadow_p50_ms", "delta_pct", "p_value", "p_adjusted", "verdict",
-		"shadow_only_errors", "primary_only_errors", "both_errors", "result_differences", "order_only"})
+		"shadow_only_errors", "primary_only_errors", "both_errors", "result_differences", "order_only", "plan_changes"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	i := strconv.Itoa
 	for _, e := range rep.Endpoints {
 		cw.Write([]string{e.Endpoint, i(e.Queries), i(e.Refused), i(e.Pairs), f(e.PrimaryP50MS), f(e.ShadowP50MS), f(e.DeltaPct), f(e.PValue), f(e.PAdjusted),
-			e.Verdict, i(e.ShadowOnlyErrors), i(e.PrimaryOnlyErrors), i(e.BothErrors), i(e.ResultDifferences), i(e.OrderOnly)})
+			e.Verdict, i(e.ShadowOnlyErrors), i(e.PrimaryOnlyErrors), i(e.BothErrors), i(e.ResultDifferences), i(e.OrderOnly), i(e.PlanChanges)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -117,15 +125,15 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 	if md {
 		fmt.Fprintf(w, "### %s\n\n", title)
 		esc = mdText
-		fmt.Fprintln(w, "| endpoint | queries | pairs | P50 ms primary → shadow | change | p (adj.) | verdict | errors | results |")
-		fmt.Fprintln(w, "|---|---:|---:|---|---:|---|---|---|---|")
+		fmt.Fprintln(w, "| endpoint | queries | pairs | P50 ms primary → shadow | change | p (adj.) | verdict | errors | results | plans |")
+		fmt.Fprintln(w, "|---|---:|---:|---|---:|---|---|---|---|---|")
 	} else {
 		fmt.Fprintln(w, title)
 		fmt.Fprintln(w)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	if !md {
-		fmt.Fprintln(tw, "ENDPOINT\tQUERIES\tPAIRS\tP50 ms\tCHANGE\tp (adj.)\tVERDICT\tERRORS\tRESULTS")
+		fmt.Fprintln(tw, "ENDPOINT\tQUERIES\tPAIRS\tP50 ms\tCHANGE\tp (adj.)\tVERDICT\tERRORS\tRESULTS\tPLANS")
 	}
 	for _, e := range rep.Endpoints {
 		p50, change, p := "-", "-", "-"
@@ -156,7 +164,11 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 		if e.OrderOnly > 0 {
 			res = strings.TrimPrefix(res+fmt.Sprintf(", %d order only", e.OrderOnly), ", ")
 		}
-		cells := []string{esc(e.Endpoint), strconv.Itoa(e.Queries), strconv.Itoa(e.Pairs), p50, change, p, e.Verdict, strings.Join(errs, ", "), res}
+		plans := ""
+		if e.PlanChanges > 0 {
+			plans = fmt.Sprintf("%d changed", e.PlanChanges)
+		}
+		cells := []string{esc(e.Endpoint), strconv.Itoa(e.Queries), strconv.Itoa(e.Pairs), p50, change, p, e.Verdict, strings.Join(errs, ", "), res, plans}
 		if md {
 			cells[0] = "`" + strings.ReplaceAll(strings.ReplaceAll(e.Endpoint, "`", "'"), "|", `\|`) + "`"
 			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
@@ -198,7 +210,26 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 			item("table %s differs: only on the primary: %s; only on the shadow: %s", t.Table, orNone(t.OnlyPrimary), orNone(t.OnlyShadow))
 		}
 	}
-	var errLines, diffLines, refused []string
+	var errLines, diffLines, refused, planLines, profLines []string
+	for _, e := range rep.Endpoints {
+		if e.ProfileError != "" {
+			profLines = append(profLines, fmt.Sprintf("%s: %s", e.Endpoint, e.ProfileError))
+		}
+		if e.Profile == nil {
+			continue
+		}
+		var moved []string
+		for _, m := range e.Profile.Metrics {
+			if m.Ratio >= 1.25 || m.Ratio <= 0.8 {
+				moved = append(moved, fmt.Sprintf("%s x%.2g (%s → %s)", m.Name, m.Ratio, profile.FormatMetric(m.Unit, m.A), profile.FormatMetric(m.Unit, m.B)))
+			}
+		}
+		if len(moved) == 0 {
+			moved = []string{"no headline metric moved by 25% or more"}
+		}
+		profLines = append(profLines, fmt.Sprintf("%s (queries %s / %s, median of %d runs): %s", e.Endpoint, e.Profile.BaselineQueryID,
+			e.Profile.CandidateQueryID, e.Profile.Runs, strings.Join(moved[:min(4, len(moved))], "; ")))
+	}
 	for _, q := range rep.Queries {
 		sql := oneLine(q.SQL, 160)
 		switch {
@@ -211,11 +242,18 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 		case q.ResultDiffers:
 			diffLines = append(diffLines, fmt.Sprintf("%s: %d rows on the primary, %d on the shadow, other rows — %s", q.Endpoint, q.PrimaryRows, q.ShadowRows, sql))
 		}
+		if q.Plan != nil && !q.Plan.Same {
+			var cs []string
+			for _, c := range q.Plan.Changes[:min(2, len(q.Plan.Changes))] {
+				cs = append(cs, c.Text)
+			}
+			planLines = append(planLines, fmt.Sprintf("%s: %s — %s", q.Endpoint, strings.Join(cs, "; "), sql))
+		}
 	}
 	for _, sec := range []struct {
 		title string
 		lines []string
-	}{{"Errors", errLines}, {"Result differences", diffLines}, {"Refused (not read-only; --allow-writes runs them)", refused}} {
+	}{{"Errors", errLines}, {"Result differences", diffLines}, {"Plan changes (primary → shadow)", planLines}, {"Profiles (StarRocks, primary → shadow)", profLines}, {"Refused (not read-only; --allow-writes runs them)", refused}} {
 		if len(sec.lines) == 0 {
 			continue
 		}
@@ -228,8 +266,8 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 			item("%s", l)
 		}
 	}
-	line := fmt.Sprintf("%d regressions, %d improvements, %d shadow-only errors, %d result differences, %d variables and %d tables differ; %d statements in %.1fs",
-		s.Regressions, s.Improvements, s.ShadowOnlyErrors, s.ResultDifferences, s.VariablesDiffering, s.TablesDiffering, s.Statements, s.ElapsedSeconds)
+	line := fmt.Sprintf("%d regressions, %d improvements, %d shadow-only errors, %d result differences, %d plan changes, %d variables and %d tables differ; %d statements in %.1fs",
+		s.Regressions, s.Improvements, s.ShadowOnlyErrors, s.ResultDifferences, s.PlanChanges, s.VariablesDiffering, s.TablesDiffering, s.Statements, s.ElapsedSeconds)
 	method := fmt.Sprintf("method: %d warm-up and %d timed runs per query and server, interleaved; Wilcoxon signed-rank on paired log(shadow/primary), Benjamini-Hochberg across endpoints, alpha %.3g; a change counts from %.0f%% and %.2f ms",
 		rep.Settings.Warmup, rep.Settings.Iterations, rep.Settings.Alpha, rep.Settings.Threshold, rep.Settings.MinDeltaMS)
 	if md {

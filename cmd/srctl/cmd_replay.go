@@ -33,6 +33,7 @@ type replayOptions struct {
 	minDelta              time.Duration
 	alpha                 float64
 	floatTolerance        float64
+	profileRuns           int
 	format                string
 	failOn                string
 	workers               int
@@ -57,6 +58,10 @@ interleaved (primary first on even runs, shadow first on odd ones). Per endpoint
 primary-only and both errors; result differences; latency as in srctl diff: a Wilcoxon
 signed-rank test on the paired log(shadow/primary) run times, Benjamini-Hochberg across
 endpoints, a verdict only when significant, at least --threshold and at least --min-delta.
+
+On StarRocks (both servers), each endpoint's query nearest its median logged latency is also run
+--profile-runs times per server with synchronous profiling, and the medians of the profiles'
+headline metrics (CPU, scan rows and bytes, memory, operators) are compared.
 
 Once per run, the server context: versions; the session variables whose values differ between
 the servers after the same session settings (a changed default between versions is a classic
@@ -104,6 +109,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only er
 	f.DurationVar(&o.minDelta, "min-delta", def.MinLatencyDelta, "smallest absolute change of the median run worth reporting")
 	f.Float64Var(&o.alpha, "alpha", def.Alpha, "false discovery rate of the latency tests")
 	f.Float64Var(&o.floatTolerance, "float-tolerance", def.FloatTolerance, "relative tolerance for FLOAT/DOUBLE values in results (0: exact)")
+	f.IntVar(&o.profileRuns, "profile-runs", def.ProfileRuns, "StarRocks: profiled runs per server of each endpoint's median query; their medians are compared")
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: shadow-only errors), divergence (16: result differences)")
 	f.IntVar(&o.workers, "workers", 0, "log parser goroutines (0: one per CPU)")
@@ -128,6 +134,8 @@ func (o *replayOptions) config(now time.Time) (harness.ReplayConfig, harness.Sel
 		return cfg, sel, usageErrorf("--concurrency %d: want at least 1", o.concurrency)
 	case o.rate < 0:
 		return cfg, sel, usageErrorf("--rate %g: want 0 (no cap) or a positive number of statements per second", o.rate)
+	case o.profileRuns < 1:
+		return cfg, sel, usageErrorf("--profile-runs %d: want at least 1", o.profileRuns)
 	case o.floatTolerance < 0 || o.floatTolerance >= 1:
 		return cfg, sel, usageErrorf("--float-tolerance %g: want 0 <= tolerance < 1", o.floatTolerance)
 	}
@@ -156,7 +164,7 @@ func (o *replayOptions) config(now time.Time) (harness.ReplayConfig, harness.Sel
 	}
 	cfg.Warmup, cfg.Iterations, cfg.Timeout, cfg.Cold, cfg.Session = o.warmup, o.iterations, o.timeout, o.cold, o.session
 	cfg.Threshold, cfg.MinLatencyDelta, cfg.Alpha, cfg.FloatTolerance = thr, o.minDelta, o.alpha, o.floatTolerance
-	cfg.Concurrency, cfg.Rate, cfg.AllowWrites = o.concurrency, o.rate, o.allowWrites
+	cfg.Concurrency, cfg.Rate, cfg.AllowWrites, cfg.ProfileRuns = o.concurrency, o.rate, o.allowWrites, o.profileRuns
 	return cfg, sel, nil
 }
 
@@ -224,7 +232,11 @@ func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string,
 		}
 	}
 	results := rp.Run(ctx, queries, progress)
-	rep := harness.NewReplayReport(cfg, st, sc, results, rp.Sent(), time.Since(start).Seconds())
+	profiles, profileErrs := rp.Profiles(ctx, queries)
+	for ep, e := range profileErrs {
+		profileErrs[ep] = redact.Error(fmt.Errorf("%s", e), secrets...).Error()
+	}
+	rep := harness.NewReplayReport(cfg, st, sc, results, profiles, profileErrs, rp.Sent(), time.Since(start).Seconds())
 	if o.format == "table" || o.format == "markdown" {
 		termsafe.Report(rep)
 	}

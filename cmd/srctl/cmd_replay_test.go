@@ -16,6 +16,7 @@ import (
 
 	"github.com/srctl/srctl/harness"
 	"github.com/srctl/srctl/internal/testenv"
+	"github.com/srctl/srctl/testdouble/starrocksdouble"
 )
 
 const replayDB = "srctl_replay_it"
@@ -134,6 +135,9 @@ func TestReplayFindsThePlantedDifferences(t *testing.T) {
 		t.Errorf("endpoints\n got %q\nwant %q", got, want)
 	}
 	for _, e := range rep.Endpoints {
+		if (e.PlanChanges > 0) != (e.Endpoint == "/orders/by-customer") {
+			t.Errorf("%s: %d queries with a changed plan (only the lost index changes plans)", e.Endpoint, e.PlanChanges)
+		}
 		if e.Endpoint == "/orders/discount" && (len(e.Errors) != 1 || e.Errors[0].Code != 1305 || e.Errors[0].Server != "shadow") {
 			t.Errorf("discount errors %+v, want shadow 1305", e.Errors)
 		}
@@ -212,11 +216,65 @@ func TestReplayRespectsItsRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := rep.Summary
-	// 2 SHOW VARIABLES, then per query 2 result checks and 4 timed runs.
-	if s.Statements != 2+3*6 {
-		t.Errorf("%d statements sent, want %d", s.Statements, 2+3*6)
+	// 2 SHOW VARIABLES, then per query 2 result checks, 2 EXPLAINs and 4 timed runs.
+	if s.Statements != 2+3*8 {
+		t.Errorf("%d statements sent, want %d", s.Statements, 2+3*8)
 	}
 	if minimum := float64(s.Statements-1) / rate; s.ElapsedSeconds < minimum*0.95 {
 		t.Errorf("%d statements in %.3fs: faster than %g a second (at least %.3fs)", s.Statements, s.ElapsedSeconds, rate, minimum)
+	}
+}
+
+// TestReplayThroughTheStarRocksDouble runs replay through srctl's StarRocks SQL test double (a
+// stand-in for an FE's MySQL port, not StarRocks: StarRocks-only statements answered, the rest
+// forwarded to MariaDB) in front of each server, for the StarRocks-only parts: detection,
+// EXPLAIN COSTS, and profiles fetched by query id. The lost index shows in the profiles' scans.
+func TestReplayThroughTheStarRocksDouble(t *testing.T) {
+	primary, _, shadowAddr := replayClusters(t)
+	logs := replayLogs(t)
+	var dsns []string
+	for _, backend := range []string{primary, "root@tcp(" + shadowAddr + ")/" + replayDB} {
+		fe, err := starrocksdouble.Start("127.0.0.1:0", starrocksdouble.Options{Backend: backend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fe.Close() })
+		dsns = append(dsns, fe.DSN("root", "", replayDB))
+	}
+	code, out, stderr := runCLI(context.Background(), "replay", "--primary-dsn", dsns[0], "--shadow-dsn", dsns[1], "--endpoint", "/orders/by-customer",
+		"--per-endpoint", "3", "--iterations", "3", "--profile-runs", "1", "--format", "json", logs)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep harness.ReplayReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Context.Primary.Kind != harness.StarRocks || rep.Context.Shadow.Kind != harness.StarRocks {
+		t.Fatalf("servers %+v / %+v, want StarRocks (the double)", rep.Context.Primary, rep.Context.Shadow)
+	}
+	if len(rep.Endpoints) != 1 {
+		t.Fatalf("endpoints %+v", rep.Endpoints)
+	}
+	e := rep.Endpoints[0]
+	if e.Profile == nil {
+		t.Fatalf("no profile comparison: %q", e.ProfileError)
+	}
+	moved := false
+	for _, m := range e.Profile.Metrics {
+		if strings.HasPrefix(m.Name, "scan") && strings.Contains(m.Name, "rows") && m.Ratio >= 10 {
+			moved = true
+		}
+	}
+	if !moved || e.Profile.BaselineQueryID == "" || e.Profile.CandidateQueryID == "" {
+		t.Errorf("the lost index does not show in the profiles: %+v", e.Profile)
+	}
+	for _, q := range rep.Queries {
+		if q.Plan == nil || q.PlanError != "" {
+			t.Errorf("%s: no EXPLAIN COSTS comparison (%s)", q.SQL, q.PlanError)
+		}
+	}
+	if e.Verdict != "regression" {
+		t.Errorf("verdict %q through the double, want regression", e.Verdict)
 	}
 }

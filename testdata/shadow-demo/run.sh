@@ -2,7 +2,8 @@
 # make demo-shadow: srctl shadow between the local MariaDB (the primary) and a second mariadbd
 # this script starts in ./srctl-demo-shadow (the shadow), with three planted differences on the
 # shadow: an index missing, a function missing, one row changed. Traffic from the mariadb
-# client goes through the proxy; then srctl diff reads the proxy's logs.
+# client goes through the proxy; then srctl diff reads the proxy's logs, and srctl replay runs
+# the logged queries again on both servers.
 set -euo pipefail
 BIN=${BIN:-bin}
 DIR=srctl-demo-shadow
@@ -59,3 +60,7 @@ done
 kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true; PROXY_PID=
 echo "== srctl diff --min-delta 1ms $DIR/shadow-logs"
 "$BIN"/srctl diff --min-delta 1ms --color never "$DIR/shadow-logs"
+echo
+echo "== srctl replay --per-endpoint 3 --min-delta 1ms $DIR/shadow-logs (the logged queries again, on both servers)"
+"$BIN"/srctl replay --quiet --primary-dsn "root@tcp(127.0.0.1:$PRIMARY_PORT)/srctl_demo_shadow" \
+  --shadow-dsn "root@tcp(127.0.0.1:$SHADOW_PORT)/srctl_demo_shadow" --per-endpoint 3 --min-delta 1ms "$DIR/shadow-logs" || true
