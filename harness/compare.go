@@ -535,30 +535,36 @@ func (p *Profiles) Exceeded(t Thresholds) []string {
 // query's id and profile on that connection (get_query_profile answers only on the FE the
 // query ran on). The run is not timed: synchronous profiling adds latency.
 func (c *Comparer) profileRun(ctx context.Context, text string) (string, *profile.Profile, error) {
+	id, _, p, err := c.profileRunText(ctx, text)
+	return id, p, err
+}
+
+// profileRunText is profileRun that also returns the profile's text.
+func (c *Comparer) profileRunText(ctx context.Context, text string) (string, string, *profile.Profile, error) {
 	s, err := c.open(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	defer s.Close()
 	for _, st := range []string{"SET enable_profile = true", "SET enable_async_profile = false"} {
 		if _, err := s.conn.ExecContext(ctx, st); err != nil {
-			return "", nil, fmt.Errorf("%s: %w", st, err)
+			return "", "", nil, fmt.Errorf("%s: %w", st, err)
 		}
 	}
 	if _, _, err := s.Run(ctx, c.tagged(text, "profile"), c.cfg.Timeout, nil, nil); err != nil {
-		return "", nil, fmt.Errorf("the profiled run: %w", err)
+		return "", "", nil, fmt.Errorf("the profiled run: %w", err)
 	}
 	var id, text2 string
 	if err := s.conn.QueryRowContext(ctx, "SELECT last_query_id()").Scan(&id); err != nil {
-		return "", nil, fmt.Errorf("last_query_id(): %w", err)
+		return "", "", nil, fmt.Errorf("last_query_id(): %w", err)
 	}
 	if err := s.conn.QueryRowContext(ctx, "SELECT get_query_profile("+sqlQuote(id)+")").Scan(&text2); err != nil {
-		return id, nil, fmt.Errorf("get_query_profile(%q): %w", id, err)
+		return id, "", nil, fmt.Errorf("get_query_profile(%q): %w", id, err)
 	}
 	if strings.TrimSpace(text2) == "" {
-		return id, nil, fmt.Errorf("get_query_profile(%q) returned nothing (profile evicted or not collected)", id)
+		return id, "", nil, fmt.Errorf("get_query_profile(%q) returned nothing (profile evicted or not collected)", id)
 	}
-	return id, profile.Parse(text2), nil
+	return id, text2, profile.Parse(text2), nil
 }
 
 func (c *Comparer) compareProfiles(ctx context.Context, cs Case) (*Profiles, error) {

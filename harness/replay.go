@@ -119,27 +119,34 @@ type Replayer struct {
 }
 
 // NewReplayer prepares both servers (detection, session settings, the read-only session, the
-// control connections). Close it when done.
+// control connections); shadow may be nil for a capture of one server (Run, Context and
+// Profiles need both). Close it when done.
 func NewReplayer(ctx context.Context, primary, shadow *sql.DB, cfg ReplayConfig) (*Replayer, error) {
 	cfg.ReadOnly = !cfg.AllowWrites
 	p, err := NewComparer(ctx, primary, cfg.Config)
 	if err != nil {
 		return nil, fmt.Errorf("primary: %w", err)
 	}
-	s, err := NewComparer(ctx, shadow, cfg.Config)
-	if err != nil {
+	r := &Replayer{primary: p, cfg: cfg, pace: newPacer(cfg.Rate)}
+	if shadow == nil { // capture of one server
+		return r, nil
+	}
+	if r.shadow, err = NewComparer(ctx, shadow, cfg.Config); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("shadow: %w", err)
 	}
-	s.seed = p.seed // row hashes must be comparable across the servers
-	return &Replayer{primary: p, shadow: s, cfg: cfg, pace: newPacer(cfg.Rate)}, nil
+	r.shadow.seed = p.seed // row hashes must be comparable across the servers
+	return r, nil
 }
 
-// Close releases both control connections.
-func (r *Replayer) Close() error { return errors.Join(r.primary.Close(), r.shadow.Close()) }
-
-// Servers are what the replayer talks to.
-func (r *Replayer) Servers() (primary, shadow Server) { return r.primary.server, r.shadow.server }
+// Close releases the control connections.
+func (r *Replayer) Close() error {
+	err := r.primary.Close()
+	if r.shadow != nil {
+		err = errors.Join(err, r.shadow.Close())
+	}
+	return err
+}
 
 // Sent counts the statements sent to both servers so far (the rate limit's unit).
 func (r *Replayer) Sent() int64 {

@@ -67,6 +67,18 @@ func (r *Replayer) Context(ctx context.Context, queries []ReplayQuery) (ServerCo
 	if err != nil {
 		return sc, fmt.Errorf("shadow: %w", err)
 	}
+	sc.Variables = diffVariables(pv, sv)
+	for _, t := range TablesOf(queries) {
+		pd, e1 := r.showCreate(ctx, r.primary, ps, t)
+		sd, e2 := r.showCreate(ctx, r.shadow, ss, t)
+		sc.Tables = append(sc.Tables, tableDiff(t, pd, sd, cmpErr(e1, e2)))
+	}
+	return sc, nil
+}
+
+// diffVariables lists the variables whose values differ, host-specific ones left out.
+func diffVariables(pv, sv map[string]string) []VariableDiff {
+	out := []VariableDiff{}
 	names := map[string]bool{}
 	for n := range pv {
 		names[n] = true
@@ -86,31 +98,27 @@ func (r *Replayer) Context(ctx context.Context, queries []ReplayQuery) (ServerCo
 		if !okB {
 			b = "(absent)"
 		}
-		sc.Variables = append(sc.Variables, VariableDiff{Name: n, Primary: a, Shadow: b})
+		out = append(out, VariableDiff{Name: n, Primary: a, Shadow: b})
 	}
-	for _, t := range TablesOf(queries) {
-		td := TableDiff{Table: t, OnlyPrimary: []string{}, OnlyShadow: []string{}}
-		var e1, e2 error
-		td.Primary, e1 = r.showCreate(ctx, r.primary, ps, t)
-		td.Shadow, e2 = r.showCreate(ctx, r.shadow, ss, t)
-		if err := cmpErr(e1, e2); err != "" {
-			td.Error = err
+	return out
+}
+
+// tableDiff compares two definitions of a table line by line.
+func tableDiff(table, primary, shadow, errText string) TableDiff {
+	td := TableDiff{Table: table, Primary: primary, Shadow: shadow, Error: errText, OnlyPrimary: []string{}, OnlyShadow: []string{}}
+	pl, sl := ddlLines(primary), ddlLines(shadow)
+	for _, l := range pl {
+		if !slices.Contains(sl, l) {
+			td.OnlyPrimary = append(td.OnlyPrimary, l)
 		}
-		pl, sl := ddlLines(td.Primary), ddlLines(td.Shadow)
-		for _, l := range pl {
-			if !slices.Contains(sl, l) {
-				td.OnlyPrimary = append(td.OnlyPrimary, l)
-			}
-		}
-		for _, l := range sl {
-			if !slices.Contains(pl, l) {
-				td.OnlyShadow = append(td.OnlyShadow, l)
-			}
-		}
-		td.Same = td.Error == "" && len(td.OnlyPrimary) == 0 && len(td.OnlyShadow) == 0
-		sc.Tables = append(sc.Tables, td)
 	}
-	return sc, nil
+	for _, l := range sl {
+		if !slices.Contains(pl, l) {
+			td.OnlyShadow = append(td.OnlyShadow, l)
+		}
+	}
+	td.Same = td.Error == "" && len(td.OnlyPrimary) == 0 && len(td.OnlyShadow) == 0
+	return td
 }
 
 func cmpErr(a, b error) string {
@@ -141,7 +149,11 @@ func (r *Replayer) variables(ctx context.Context, s *Session) (map[string]string
 	vars := map[string]string{}
 	_, _, err := s.Run(ctx, "SHOW SESSION VARIABLES", r.cfg.Timeout, func(row []sql.RawBytes) error {
 		if len(row) >= 2 {
-			vars[strings.ToLower(string(row[0]))] = string(row[1])
+			name := strings.ToLower(string(row[0]))
+			vars[name] = string(row[1])
+			if secretVariable.MatchString(name) && len(row[1]) > 0 {
+				vars[name] = "(redacted)" // e.g. wsrep_sst_auth holds user:password
+			}
 		}
 		return nil
 	}, nil)
@@ -150,6 +162,9 @@ func (r *Replayer) variables(ctx context.Context, s *Session) (map[string]string
 	}
 	return vars, nil
 }
+
+// secretVariable names variables whose values may be credentials.
+var secretVariable = regexp.MustCompile(`pass|auth|secret|credential|token`)
 
 var autoIncrement = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
 

@@ -277,4 +277,94 @@ func TestReplayThroughTheStarRocksDouble(t *testing.T) {
 	if e.Verdict != "regression" {
 		t.Errorf("verdict %q through the double, want regression", e.Verdict)
 	}
+	// capture through the doubles: EXPLAIN COSTS and VERBOSE, profiles fetched by query id.
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if code, _, stderr := runCLI(context.Background(), "capture", "--endpoint", "/orders/by-customer", "--primary-dsn", dsns[0],
+		"--shadow-dsn", dsns[1], "--out", bundle, logs); code != 0 {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	for _, side := range []string{"primary", "shadow"} {
+		for _, f := range []string{"explain-typical-costs.txt", "explain-typical-verbose.txt", "profile-typical.txt", "profile-slow.txt"} {
+			b, err := os.ReadFile(filepath.Join(bundle, side, f))
+			if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+				t.Errorf("%s/%s: %v (%d bytes)", side, f, err, len(b))
+			}
+		}
+	}
+	summary, _ := os.ReadFile(filepath.Join(bundle, "summary.md"))
+	if !strings.Contains(string(summary), "profile of the typical query: scan") {
+		t.Errorf("summary.md does not say which profile metrics moved:\n%s", summary)
+	}
+}
+
+// TestCaptureBundle: capture of the endpoint that lost its index, from the same logs and two
+// servers: the summary names the missing index and the variable difference, the bundle holds
+// both servers' table definitions and plans, no password anywhere, and --no-rows keeps rows out.
+func TestCaptureBundle(t *testing.T) {
+	primary, shadow, _ := replayClusters(t)
+	logs := replayLogs(t)
+	out := filepath.Join(t.TempDir(), "orders-context")
+	code, stdout, stderr := runCLI(context.Background(), "capture", "--endpoint", "/orders/by-customer", "--primary-dsn", primary,
+		"--shadow-dsn", shadow, "--out", out, "--tar", "--per-endpoint", "6", logs)
+	if code != 0 || !strings.Contains(stdout, "summary.md") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	read := func(rel string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(out, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	summary := read("summary.md")
+	for _, want := range []string{"table `orders`: only on the primary: `KEY 'idx_customer' ('customer_id')`", "session variable `join_buffer_size`",
+		"plan of the typical query", `no longer uses idx\_customer`} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, summary)
+		}
+	}
+	if strings.Contains(summary, "table `customers`") && strings.Contains(summary, "`customers`: only") {
+		t.Errorf("summary.md reports customers as different:\n%s", summary)
+	}
+	for _, side := range []string{"primary", "shadow"} {
+		ddl := read(side + "/tables/orders.sql")
+		if has := strings.Contains(ddl, "idx_customer"); has != (side == "primary") {
+			t.Errorf("%s/tables/orders.sql: index present %v\n%s", side, has, ddl)
+		}
+		if !strings.Contains(read(side+"/explain-typical-format-json.txt"), "orders") {
+			t.Errorf("%s: no EXPLAIN of the typical query", side)
+		}
+	}
+	if q := read("queries.sql"); strings.Count(q, "SELECT COUNT(*), SUM(total) FROM orders") != 6 || !strings.Contains(q, "(the slow one)") {
+		t.Errorf("queries.sql:\n%s", q)
+	}
+	var ctxDoc harness.Capture
+	if err := json.Unmarshal([]byte(read("context.json")), &ctxDoc); err != nil {
+		t.Fatal(err)
+	}
+	if ctxDoc.SameResult == nil || !*ctxDoc.SameResult || len(ctxDoc.Servers) != 2 || ctxDoc.Servers[0].Snapshot == nil || len(ctxDoc.Servers[0].Snapshot.First) != 1 {
+		t.Errorf("context.json: same result %v, servers %d, snapshot %+v", ctxDoc.SameResult, len(ctxDoc.Servers), ctxDoc.Servers[0].Snapshot)
+	}
+	// No password in any file of the bundle or the archive.
+	filepath.WalkDir(filepath.Dir(out), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), replaySecret) {
+				t.Errorf("%s holds the shadow's password", path)
+			}
+		}
+		return nil
+	})
+	if _, err := os.Stat(out + ".tar.gz"); err != nil {
+		t.Errorf("--tar: %v", err)
+	}
+	// --no-rows: counts and hashes, no rows.
+	out2 := filepath.Join(t.TempDir(), "no-rows")
+	if code, _, stderr := runCLI(context.Background(), "capture", "--endpoint", "/customers/list", "--primary-dsn", primary, "--out", out2, "--no-rows", logs); code != 0 {
+		t.Fatalf("--no-rows: exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out2, "context.json"))
+	if strings.Contains(string(b), "customer 1") || !strings.Contains(string(b), `"rows": 50`) {
+		t.Errorf("--no-rows: context.json holds rows or lacks the count:\n%s", b)
+	}
 }
