@@ -3,8 +3,8 @@ package main
 import (
 	"archive/tar"
 	"compress/gzip"
-	"database/sql"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"io/fs"
