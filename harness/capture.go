@@ -374,7 +374,7 @@ func (c *Capture) Summary() string {
 		}
 		for _, v := range c.Variables {
 			n++
-			fmt.Fprintf(&b, "- session variable `%s`: primary `%s`, shadow `%s`\n", v.Name, v.Primary, v.Shadow)
+			fmt.Fprintf(&b, "- variable `%s`: primary `%s`, shadow `%s`\n", v.Name, v.Primary, v.Shadow)
 		}
 		for _, p := range c.Plans {
 			if p.Diff.Same {

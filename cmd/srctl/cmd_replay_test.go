@@ -318,7 +318,7 @@ func TestCaptureBundle(t *testing.T) {
 		return string(b)
 	}
 	summary := read("summary.md")
-	for _, want := range []string{"table `orders`: only on the primary: `KEY 'idx_customer' ('customer_id')`", "session variable `join_buffer_size`",
+	for _, want := range []string{"table `orders`: only on the primary: `KEY 'idx_customer' ('customer_id')`", "variable `join_buffer_size`",
 		"plan of the typical query", `no longer uses idx\_customer`} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, summary)

@@ -3,7 +3,8 @@
 # this script starts in ./srctl-demo-shadow (the shadow), with three planted differences on the
 # shadow: an index missing, a function missing, one row changed. Traffic from the mariadb
 # client goes through the proxy; then srctl diff reads the proxy's logs, and srctl replay runs
-# the logged queries again on both servers.
+# the logged queries again on both servers, and srctl capture writes the context of the
+# regressed endpoint.
 set -euo pipefail
 BIN=${BIN:-bin}
 DIR=srctl-demo-shadow
@@ -64,3 +65,10 @@ echo
 echo "== srctl replay --per-endpoint 3 --min-delta 1ms $DIR/shadow-logs (the logged queries again, on both servers)"
 "$BIN"/srctl replay --quiet --primary-dsn "root@tcp(127.0.0.1:$PRIMARY_PORT)/srctl_demo_shadow" \
   --shadow-dsn "root@tcp(127.0.0.1:$SHADOW_PORT)/srctl_demo_shadow" --per-endpoint 3 --min-delta 1ms "$DIR/shadow-logs" || true
+echo
+echo "== srctl capture --endpoint /orders/by-customer --out $DIR/orders-context (its context for whoever fixes it)"
+"$BIN"/srctl capture --endpoint /orders/by-customer --primary-dsn "root@tcp(127.0.0.1:$PRIMARY_PORT)/srctl_demo_shadow" \
+  --shadow-dsn "root@tcp(127.0.0.1:$SHADOW_PORT)/srctl_demo_shadow" --out "$DIR/orders-context" --per-endpoint 5 "$DIR/shadow-logs"
+echo "== $DIR/orders-context/summary.md"
+cat "$DIR/orders-context/summary.md"
+echo "== files:"; (cd "$DIR/orders-context" && find . -type f | sort)
