@@ -59,6 +59,9 @@ type QueryReplay struct {
 	OrderOnly     bool       `json:"order_only"`     // the same rows in another order
 	PrimaryMS     []float64  `json:"primary_ms"`     // timed runs
 	ShadowMS      []float64  `json:"shadow_ms"`
+	// Rows locates the differing rows when the results differ (baseline is the primary,
+	// candidate the shadow).
+	Rows *RowDiff `json:"rows,omitempty"`
 	// Plan compares the EXPLAINs (EXPLAIN COSTS on StarRocks, FORMAT=JSON on MySQL/MariaDB);
 	// nil when the statement has none or a server's could not be read.
 	Plan      *plan.Diff `json:"plan,omitempty"`
@@ -239,6 +242,7 @@ func (r *Replayer) one(ctx context.Context, q ReplayQuery) QueryReplay {
 	switch {
 	case !pd.digest.SameSet(sd.digest) || !slices.Equal(pd.cols, sd.cols):
 		res.ResultDiffers = true
+		res.Rows = r.locateRows(ctx, ps, ss, q.SQL, pd, sd)
 	case !pd.digest.SameSequence(sd.digest):
 		res.OrderOnly = true
 	}
@@ -276,6 +280,23 @@ func (r *Replayer) one(ctx context.Context, q ReplayQuery) QueryReplay {
 		}
 	}
 	return res
+}
+
+// locateRows runs compare-baseline's locate pass across the two servers (three streaming
+// passes: primary, shadow, primary) and returns the differing rows; nil when it failed.
+func (r *Replayer) locateRows(ctx context.Context, ps, ss *Session, text string, pd, sd digested) *RowDiff {
+	rd := &RowDiff{Ordered: HasTopLevelOrderBy(text), BaselineRows: pd.digest.Rows, CandidateRows: sd.digest.Rows,
+		BaselineColumns: pd.cols, CandidateColumns: sd.cols, FirstOrderDiff: -1}
+	rd.ColumnsDiffer = !slices.Equal(pd.cols, sd.cols)
+	for range 3 {
+		if r.pace.wait(ctx) != nil {
+			return nil
+		}
+	}
+	if err := r.primary.locate(ctx, ps, ss, Case{Baseline: text, Candidate: text}, rd, r.cfg.FloatTolerance); err != nil {
+		return nil
+	}
+	return rd
 }
 
 // comparePlans EXPLAINs the query on both servers and compares the plans' structure.

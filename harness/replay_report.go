@@ -240,7 +240,14 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 		case q.PrimaryError != nil && q.ShadowError == nil:
 			errLines = append(errLines, fmt.Sprintf("%s: primary-only error %d: %s — %s", q.Endpoint, q.PrimaryError.Code, oneLine(q.PrimaryError.Message, 120), sql))
 		case q.ResultDiffers:
-			diffLines = append(diffLines, fmt.Sprintf("%s: %d rows on the primary, %d on the shadow, other rows — %s", q.Endpoint, q.PrimaryRows, q.ShadowRows, sql))
+			what := "other rows"
+			if q.Rows != nil {
+				what = q.Rows.Summary()
+				for _, ex := range q.Rows.Examples[:min(2, len(q.Rows.Examples))] {
+					what += "; " + strings.Join(strings.Fields(exampleText(ex)), " ") // primary → shadow
+				}
+			}
+			diffLines = append(diffLines, fmt.Sprintf("%s: %d rows on the primary, %d on the shadow, %s — %s", q.Endpoint, q.PrimaryRows, q.ShadowRows, what, sql))
 		}
 		if q.Plan != nil && !q.Plan.Same {
 			var cs []string

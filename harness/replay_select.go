@@ -19,6 +19,11 @@ type LogReader interface {
 	ReadProxyLogs(ctx context.Context, opts proxylog.Options, process func(worker int, b *proxylog.Batch) error) (proxylog.Stats, error)
 }
 
+// RecordReader is where replay finds srctl collect's records (a source.Set of profiles).
+type RecordReader interface {
+	ReadProfiles(ctx context.Context, fn func(rec *lakehouse.ProfileRecord, err error) error) error
+}
+
 // Selection says which logged executions to replay.
 type Selection struct {
 	Rules       *fingerprint.Rules
@@ -26,6 +31,8 @@ type Selection struct {
 	PerEndpoint int      // distinct SQL texts per endpoint
 	Window      lakehouse.Window
 	Workers     int
+	// Cluster is, for SelectFromRecords, the --cluster name of the primary's records.
+	Cluster string
 }
 
 // SelectStats count what the selection read and kept.
@@ -134,22 +141,82 @@ func SelectQueries(ctx context.Context, logs LogReader, sel Selection) ([]Replay
 			}
 		}
 	}
+	out := pickAll(merged, sel.PerEndpoint)
+	st.Endpoints, st.Selected = len(merged), len(out)
+	return out, st, nil
+}
+
+// SelectFromRecords is SelectQueries over srctl collect's records: the FINISHED queries of
+// sel.Cluster (the FE's own duration; no result size in these records).
+func SelectFromRecords(ctx context.Context, recs RecordReader, sel Selection) ([]ReplayQuery, SelectStats, error) {
+	var st SelectStats
+	want := map[string]bool{}
+	for _, e := range sel.Endpoints {
+		want[e] = true
+	}
+	byEP := map[string]map[string]candidate{}
+	err := recs.ReadProfiles(ctx, func(rec *lakehouse.ProfileRecord, err error) error {
+		st.Rows++
+		if err != nil {
+			st.BadLines++
+			return nil
+		}
+		if rec.Cluster != sel.Cluster || rec.State != "FINISHED" || strings.TrimSpace(rec.SQLText) == "" {
+			return nil
+		}
+		at := rec.PartitionTime()
+		if (!sel.Window.Since.IsZero() && at.Before(sel.Window.Since)) || (!sel.Window.Until.IsZero() && at.After(sel.Window.Until)) {
+			return nil
+		}
+		ep, ok := fingerprint.TrailingEndpoint(rec.SQLText)
+		if !ok {
+			ep = sel.Rules.Classify(rec.SQLText).Endpoint
+		}
+		if len(want) > 0 && !want[ep] {
+			return nil
+		}
+		st.Candidates++
+		h := fnv.New64a()
+		h.Write([]byte(rec.SQLText))
+		c := candidate{hash: h.Sum64(), ts: at.UnixNano(), sql: rec.SQLText, ms: rec.DurationMS}
+		texts := byEP[ep]
+		if texts == nil {
+			texts = map[string]candidate{}
+			byEP[strings.Clone(ep)] = texts
+		}
+		if old, ok := texts[c.sql]; !ok || c.ts < old.ts {
+			texts[c.sql] = c
+		}
+		if len(texts) > 2*maxCandidates {
+			prune(texts)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	out := pickAll(byEP, sel.PerEndpoint)
+	st.Endpoints, st.Selected = len(byEP), len(out)
+	return out, st, nil
+}
+
+// pickAll picks each endpoint's queries, endpoints in name order.
+func pickAll(byEP map[string]map[string]candidate, per int) []ReplayQuery {
 	var out []ReplayQuery
 	for _, ep := range slices.Sorted(func(yield func(string) bool) {
-		for k := range merged {
+		for k := range byEP {
 			if !yield(k) {
 				return
 			}
 		}
 	}) {
-		texts := merged[ep]
+		texts := byEP[ep]
 		prune(texts)
-		for _, c := range pick(texts, max(1, sel.PerEndpoint)) {
+		for _, c := range pick(texts, max(1, per)) {
 			out = append(out, ReplayQuery{Endpoint: ep, SQL: c.sql, LoggedMS: c.ms, LoggedBytes: c.bytes})
 		}
 	}
-	st.Endpoints, st.Selected = len(merged), len(out)
-	return out, st, nil
+	return out
 }
 
 // prune keeps the maxCandidates texts with the smallest hashes.

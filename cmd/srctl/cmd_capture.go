@@ -16,8 +16,6 @@ import (
 
 	"github.com/srctl/srctl/harness"
 	"github.com/srctl/srctl/internal/redact"
-	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/source"
 )
 
 type captureOptions struct {
@@ -35,6 +33,8 @@ type captureOptions struct {
 	rate                  float64
 	allowWrites           bool
 	workers               int
+	records               bool
+	primaryCluster        string
 	lake                  lakeOptions
 }
 
@@ -87,6 +87,7 @@ written anywhere.`,
 	f.Float64Var(&o.rate, "rate", 0, "at most this many statements per second (0: no cap)")
 	f.BoolVar(&o.allowWrites, "allow-writes", false, "also capture statements that are not certainly reads")
 	f.IntVar(&o.workers, "workers", 0, "log parser goroutines (0: one per CPU)")
+	addRecordFlags(f, &o.records, &o.primaryCluster)
 	o.lake.addFlags(f)
 	return cmd
 }
@@ -131,14 +132,10 @@ func runCapture(ctx context.Context, g *globals, o *captureOptions, args []strin
 	for _, d := range dsns {
 		secrets = append(secrets, redact.Secrets(d)...)
 	}
-	logs, err := o.lake.resolve(ctx, args, source.ProxyLogs, lakehouse.Window{Since: sel.Window.Since, Until: sel.Window.Until}, stdin)
+	sel.Cluster = o.primaryCluster
+	queries, st, err := selectQueries(ctx, &o.lake, args, sel, o.records, stdin)
 	if err != nil {
 		return err
-	}
-	defer logs.Close()
-	queries, st, err := harness.SelectQueries(ctx, logs, sel)
-	if err != nil {
-		return fmt.Errorf("reading logs: %w", err)
 	}
 	var reads []harness.ReplayQuery
 	for _, q := range queries {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/srctl/srctl/harness"
 	"github.com/srctl/srctl/internal/redact"
@@ -38,6 +39,8 @@ type replayOptions struct {
 	failOn                string
 	workers               int
 	quiet                 bool
+	records               bool
+	primaryCluster        string
 	lake                  lakeOptions
 }
 
@@ -114,6 +117,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only er
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: shadow-only errors), divergence (16: result differences)")
 	f.IntVar(&o.workers, "workers", 0, "log parser goroutines (0: one per CPU)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	addRecordFlags(f, &o.records, &o.primaryCluster)
 	o.lake.addFlags(f)
 	return cmd
 }
@@ -184,15 +188,11 @@ func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string,
 	if err != nil {
 		return usageErrorf("--shadow-dsn: %v", redact.Error(err, redact.Secrets(o.shadowDSN)...))
 	}
-	logs, err := o.lake.resolve(ctx, args, source.ProxyLogs, lakehouse.Window{Since: sel.Window.Since, Until: sel.Window.Until}, stdin)
+	start := time.Now()
+	sel.Cluster = o.primaryCluster
+	queries, st, err := selectQueries(ctx, &o.lake, args, sel, o.records, stdin)
 	if err != nil {
 		return err
-	}
-	defer logs.Close()
-	start := time.Now()
-	queries, st, err := harness.SelectQueries(ctx, logs, sel)
-	if err != nil {
-		return fmt.Errorf("reading logs: %w", err)
 	}
 	if len(queries) == 0 {
 		what := "any endpoint"
@@ -256,4 +256,35 @@ func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string,
 	}
 	s := rep.Summary
 	return findingsExit(o.failOn, false, findings{regression: s.Regressions > 0, failure: s.ShadowOnlyErrors > 0, divergence: s.ResultDifferences > 0})
+}
+
+// addRecordFlags adds the flags that read srctl collect's records instead of proxy logs.
+func addRecordFlags(f *pflag.FlagSet, records *bool, cluster *string) {
+	f.BoolVar(records, "records", false, "the inputs are srctl collect's records (profiles: FINISHED queries with the FE's duration) instead of shadow-proxy logs")
+	f.StringVar(cluster, "primary-cluster", "primary", "with --records: the --cluster name of the primary's records")
+}
+
+// selectQueries resolves the inputs (proxy logs, or collect's records with --records) and picks
+// the queries to run.
+func selectQueries(ctx context.Context, lake *lakeOptions, args []string, sel harness.Selection, records bool, stdin io.Reader) ([]harness.ReplayQuery, harness.SelectStats, error) {
+	kind := source.ProxyLogs
+	if records {
+		kind = source.Profiles
+	}
+	set, err := lake.resolve(ctx, args, kind, lakehouse.Window{Since: sel.Window.Since, Until: sel.Window.Until}, stdin)
+	if err != nil {
+		return nil, harness.SelectStats{}, err
+	}
+	defer set.Close()
+	var qs []harness.ReplayQuery
+	var st harness.SelectStats
+	if records {
+		qs, st, err = harness.SelectFromRecords(ctx, set, sel)
+	} else {
+		qs, st, err = harness.SelectQueries(ctx, set, sel)
+	}
+	if err != nil {
+		return nil, st, fmt.Errorf("reading %s: %w", strings.Join(args, ", "), err)
+	}
+	return qs, st, nil
 }

@@ -134,6 +134,12 @@ func TestReplayFindsThePlantedDifferences(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("endpoints\n got %q\nwant %q", got, want)
 	}
+	for _, q := range rep.Queries {
+		if q.Endpoint == "/customers/list" && (q.Rows == nil || q.Rows.Changed != 1 || len(q.Rows.Examples) != 1 ||
+			*q.Rows.Examples[0].Baseline[1] != "customer 7" || *q.Rows.Examples[0].Candidate[1] != "renamed on the shadow") {
+			t.Errorf("/customers/list: located rows %+v, want customer 7 changed", q.Rows)
+		}
+	}
 	for _, e := range rep.Endpoints {
 		if (e.PlanChanges > 0) != (e.Endpoint == "/orders/by-customer") {
 			t.Errorf("%s: %d queries with a changed plan (only the lost index changes plans)", e.Endpoint, e.PlanChanges)
@@ -182,6 +188,29 @@ func TestReplayFindsThePlantedDifferences(t *testing.T) {
 	code, out, stderr = runCLI(context.Background(), "replay", "--primary-dsn", primary, "--shadow-dsn", bad, logs)
 	if code != exitFailure || !strings.Contains(stderr, "Access denied") || strings.Contains(out+stderr, replaySecret) {
 		t.Errorf("wrong password: exit %d, output %q %q", code, out, stderr)
+	}
+	// The same queries from srctl collect's records (--records): the primary cluster's
+	// FINISHED queries; the other cluster's and failed ones are not candidates.
+	recs := filepath.Join(t.TempDir(), "records.jsonl")
+	var rb strings.Builder
+	for i := range 8 {
+		for _, r := range []struct{ cluster, state string }{{"primary", "FINISHED"}, {"shadow", "FINISHED"}, {"primary", "FAILED"}} {
+			line, _ := json.Marshal(map[string]any{"ts": "2026-03-05T14:01:00Z", "fe_host": "fe-0:8030", "cluster": r.cluster, "sr_query_id": fmt.Sprintf("%s-%d", r.cluster, i),
+				"state": r.state, "start_time": "2026-03-05T14:00:00Z", "duration_ms": 1 + i, "schema_version": 1,
+				"sql_text": fmt.Sprintf("SELECT COUNT(*), SUM(total) FROM orders WHERE customer_id = %d /*route='/orders/by-customer'*/", 200+i)})
+			rb.Write(line)
+			rb.WriteByte('\n')
+		}
+	}
+	if err := os.WriteFile(recs, []byte(rb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = runCLI(context.Background(), "replay", "--records", "--primary-dsn", primary, "--shadow-dsn", shadow, "--per-endpoint", "3",
+		"--iterations", "3", "--min-delta", "2ms", "--format", "json", recs)
+	var fromRecs harness.ReplayReport
+	if code != 0 || json.Unmarshal([]byte(out), &fromRecs) != nil || len(fromRecs.Endpoints) != 1 || fromRecs.Endpoints[0].Verdict != "regression" ||
+		fromRecs.Selection.Candidates != 8 || len(fromRecs.Queries) != 3 {
+		t.Errorf("--records: exit %d, %s\n%s", code, stderr, out)
 	}
 	if t.Failed() {
 		_, table, _ := runCLI(context.Background(), append(args, logs)...)
