@@ -242,7 +242,7 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 		case q.ResultDiffers:
 			what := "other rows"
 			if q.Rows != nil {
-				what = q.Rows.Summary()
+				what = strings.NewReplacer("baseline", "primary", "candidate", "shadow").Replace(q.Rows.Summary())
 				for _, ex := range q.Rows.Examples[:min(2, len(q.Rows.Examples))] {
 					what += "; " + strings.Join(strings.Fields(exampleText(ex)), " ") // primary → shadow
 				}
