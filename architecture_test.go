@@ -51,7 +51,7 @@ var layers = map[string]layer{
 	"testdouble": support, "testdouble/fedouble": support, "testdouble/starrocksdouble": support,
 	"testdouble/restdouble": support, "testdouble/trafficgen": support, "internal/testenv": support,
 	"analyze/sqlclass/sqlclasstest": support, "lakehouse/objstore/objstoretest": support,
-	"lakehouse/sink/sinktest": support,
+	"lakehouse/sink/sinktest": support, "deploy": support,
 
 	"cmd/srctl": programs, "cmd/srctl-fe-double": programs, "cmd/srctl-sql-double": programs,
 	"cmd/srctl-traffic-gen": programs,

@@ -91,3 +91,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.journaled, m.feWritten, m.journalSyncs, m.journalBytes, m.profileLifetime, m.fetchLag)
 	return m
 }
+
+// RegisterMetrics registers the collector's metrics on reg, as New does: for tools that check
+// dashboards and alerting rules against what srctl collect really exports.
+func RegisterMetrics(reg prometheus.Registerer) { newMetrics(reg) }
