@@ -12,6 +12,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/srctl/srctl/analyze/stats"
 )
 
 // RenderOptions shape the terminal and Markdown output.
@@ -404,6 +406,24 @@ func renderSections(w io.Writer, rep *Report, o RenderOptions, md bool) error {
 	return nil
 }
 
+// pairChart draws the drilled endpoint's primary and shadow quantile curves.
+func pairChart(pairs []pairRef) string {
+	if len(pairs) == 0 {
+		return ""
+	}
+	ps, ss := make([]float32, len(pairs)), make([]float32, len(pairs))
+	for i, p := range pairs {
+		ps[i], ss[i] = p.p, p.s
+	}
+	stats.SortFloat32(ps)
+	stats.SortFloat32(ss)
+	a, b := make([]float64, len(drillLevels)), make([]float64, len(drillLevels))
+	for i, q := range drillLevels {
+		a[i], b[i] = stats.Quantile(ps, q), stats.Quantile(ss, q)
+	}
+	return textChart(drillLevels, a, b, "primary", "shadow", 8)
+}
+
 func renderDrill(w io.Writer, rep *Report, o RenderOptions, md bool) error {
 	d := rep.Drill
 	var e *EndpointReport
@@ -449,6 +469,9 @@ func renderDrill(w io.Writer, rep *Report, o RenderOptions, md bool) error {
 	}
 	if err := t.Render(); err != nil {
 		return err
+	}
+	if chart := pairChart(d.pairs); chart != "" && !md {
+		fmt.Fprintf(w, "\n  Quantile curves of the pairs\n%s", chart)
 	}
 	if len(d.Worst) > 0 {
 		fmt.Fprintf(w, "\n  Worst pairs by shadow/primary ratio\n")

@@ -366,6 +366,19 @@ func renderValidateDrill(w io.Writer, d *ValidateDrill, o RenderOptions, md bool
 				fmt.Fprintf(w, "  %6s  %10s → %-10s %8s  %s\n", label, b, a, ch, bar(p))
 			}
 		}
+		if !md {
+			before, after := make([]float64, len(c.Points)), make([]float64, len(c.Points))
+			for i, p := range c.Points {
+				before[i], after[i] = math.NaN(), math.NaN()
+				if p.BeforeMS != nil {
+					before[i] = *p.BeforeMS
+				}
+				if p.AfterMS != nil {
+					after[i] = *p.AfterMS
+				}
+			}
+			fmt.Fprintf(w, "\n%s", textChart(drillLevels, before, after, "before", "after", 8))
+		}
 	}
 	if len(d.Errors) > 0 {
 		head(d.Endpoint + ": errors (before / after)")
