@@ -7,7 +7,6 @@ import (
 	"strings"
 )
 
-
 // textChart draws two quantile curves (values in ms at levels; NaN where a series has none) on
 // a log scale, height rows high, for a terminal: marks rather than colours (o and *; @ where
 // they meet), so it reads in any terminal, in print and for colour-blind readers.
