@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/srctl/srctl/analyze/stats"
+	"github.com/srctl/srctl/internal/termsafe"
 )
 
 // RenderOptions shape the terminal and Markdown output.
@@ -187,20 +188,9 @@ func RenderMarkdown(w io.Writer, rep *Report, o RenderOptions) error {
 	return renderSections(w, rep, RenderOptions{}, true)
 }
 
-func mdEscape(s string) string {
-	return mdEscaper.Replace(s)
-}
-
-// mdEscaper neutralises Markdown in text that came from the logs (a route, an error message):
-// a client must not be able to put a link, an image or a heading into a PR comment.
-var mdEscaper = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "\\<", ">", "\\>",
-	"!", "\\!", "|", "\\|", "#", "\\#", "\n", " ", "\r", " ")
-
-// mdCode is s as an inline code span in a table cell: backticks cannot be escaped inside one,
-// so they become quotes; pipes would still split the cell.
-func mdCode(s string) string {
-	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s) + "`"
-}
+// mdEscape and mdCode are termsafe's Markdown escapes, for the log text in reports.
+func mdEscape(s string) string { return termsafe.Markdown(s) }
+func mdCode(s string) string   { return termsafe.MarkdownCodeCell(s) }
 
 // deltaCell shows a quantile's change; changes that are not significant get a "~" (benchstat's
 // mark), quantiles without enough pairs "n/a".

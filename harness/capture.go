@@ -15,6 +15,7 @@ import (
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/analyze/plan"
 	"github.com/srctl/srctl/analyze/profile"
+	"github.com/srctl/srctl/internal/termsafe"
 )
 
 // CaptureOptions shape a capture bundle.
@@ -356,9 +357,9 @@ func mapKeysOf(m map[string]string) func(func(string) bool) {
 // Summary is summary.md: what differs between the servers first, then what the bundle holds.
 func (c *Capture) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Context of %s\n\n", mdText(c.Endpoint))
+	fmt.Fprintf(&b, "# Context of %s\n\n", termsafe.Markdown(c.Endpoint))
 	for _, s := range c.Servers {
-		fmt.Fprintf(&b, "- %s: %s %s\n", s.Role, s.Server.Kind, mdText(s.Server.Version))
+		fmt.Fprintf(&b, "- %s: %s %s\n", s.Role, s.Server.Kind, termsafe.Markdown(s.Server.Version))
 	}
 	fmt.Fprintf(&b, "- %d distinct SQL texts seen in traffic (queries.sql, by logged latency: %.3f ms to %.3f ms)\n\n",
 		len(c.Queries), c.Queries[0].LoggedMS, c.Queries[len(c.Queries)-1].LoggedMS)
@@ -370,11 +371,11 @@ func (c *Capture) Summary() string {
 				continue
 			}
 			n++
-			fmt.Fprintf(&b, "- table `%s`: only on the primary: %s; only on the shadow: %s\n", t.Table, codeList(t.OnlyPrimary), codeList(t.OnlyShadow))
+			fmt.Fprintf(&b, "- table %s: only on the primary: %s; only on the shadow: %s\n", codeList([]string{t.Table}), codeList(t.OnlyPrimary), codeList(t.OnlyShadow))
 		}
 		for _, v := range c.Variables {
 			n++
-			fmt.Fprintf(&b, "- variable `%s`: primary `%s`, shadow `%s`\n", v.Name, v.Primary, v.Shadow)
+			fmt.Fprintf(&b, "- variable %s: primary %s, shadow %s\n", codeList([]string{v.Name}), codeList([]string{v.Primary}), codeList([]string{v.Shadow}))
 		}
 		for _, p := range c.Plans {
 			if p.Diff.Same {
@@ -383,7 +384,7 @@ func (c *Capture) Summary() string {
 			n++
 			var cs []string
 			for _, ch := range p.Diff.Changes {
-				cs = append(cs, mdText(ch.Text))
+				cs = append(cs, termsafe.Markdown(ch.Text))
 			}
 			fmt.Fprintf(&b, "- plan of the %s query: %s\n", p.Query, strings.Join(cs, "; "))
 		}
@@ -406,11 +407,11 @@ func (c *Capture) Summary() string {
 	for _, s := range c.Servers {
 		fmt.Fprintf(&b, "### %s\n\n", s.Role)
 		for _, t := range s.Tables {
-			fmt.Fprintf(&b, "- table `%s`: about %d rows, %d bytes of data, %d of indexes (%s/tables/)\n", t.Table, t.Rows, t.DataBytes, t.IndexBytes, s.Role)
+			fmt.Fprintf(&b, "- table %s: about %d rows, %d bytes of data, %d of indexes (%s/tables/)\n", codeList([]string{t.Table}), t.Rows, t.DataBytes, t.IndexBytes, s.Role)
 		}
 		if sn := s.Snapshot; sn != nil {
 			if sn.Error != "" {
-				fmt.Fprintf(&b, "- typical query: error %s\n", mdText(sn.Error))
+				fmt.Fprintf(&b, "- typical query: error %s\n", termsafe.Markdown(sn.Error))
 			} else {
 				fmt.Fprintf(&b, "- typical query: %d rows, result hash %s", sn.Rows, sn.Hash)
 				if len(sn.First) > 0 {
@@ -423,7 +424,7 @@ func (c *Capture) Summary() string {
 			b.WriteString("- profiles: StarRocks only\n")
 		}
 		for _, e := range s.Errors {
-			fmt.Fprintf(&b, "- not captured: %s\n", mdText(e))
+			fmt.Fprintf(&b, "- not captured: %s\n", termsafe.Markdown(e))
 		}
 		b.WriteString("\n")
 	}
@@ -437,7 +438,7 @@ func codeList(ls []string) string {
 	}
 	out := make([]string, len(ls))
 	for i, l := range ls {
-		out[i] = "`" + strings.ReplaceAll(l, "`", "'") + "`"
+		out[i] = "`" + strings.ReplaceAll(termsafe.String(l), "`", "'") + "`" // DDL and values are the servers'; a comment in them is anyone's
 	}
 	return strings.Join(out, ", ")
 }

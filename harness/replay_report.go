@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/srctl/srctl/analyze/profile"
+	"github.com/srctl/srctl/internal/termsafe"
 )
 
 // ReplaySchema names the JSON layout of ReplayReport.
@@ -124,7 +125,7 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 	esc := func(x string) string { return x }
 	if md {
 		fmt.Fprintf(w, "### %s\n\n", title)
-		esc = mdText
+		esc = termsafe.Markdown
 		fmt.Fprintln(w, "| endpoint | queries | pairs | P50 ms primary → shadow | change | p (adj.) | verdict | errors | results | plans |")
 		fmt.Fprintln(w, "|---|---:|---:|---|---:|---|---|---|---|---|")
 	} else {
@@ -170,7 +171,7 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 		}
 		cells := []string{esc(e.Endpoint), strconv.Itoa(e.Queries), strconv.Itoa(e.Pairs), p50, change, p, e.Verdict, strings.Join(errs, ", "), res, plans}
 		if md {
-			cells[0] = "`" + strings.ReplaceAll(strings.ReplaceAll(e.Endpoint, "`", "'"), "|", `\|`) + "`"
+			cells[0] = termsafe.MarkdownCodeCell(e.Endpoint)
 			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 		} else {
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
@@ -303,7 +304,3 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
-
-// mdText escapes Markdown in text that came from logs or servers.
-var mdText = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "\\<", ">", "\\>",
-	"!", "\\!", "|", "\\|", "#", "\\#", "\n", " ", "\r", " ").Replace

@@ -78,3 +78,20 @@ func String(s string) string {
 func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == utf8.RuneError
 }
+
+// Markdown escapes the Markdown in text that came from outside (a route, an error message, a
+// server's version string), so that a client cannot put a link, an image, HTML or a heading into
+// a PR comment; control characters go as String does, line breaks become spaces, which keeps
+// table cells and list items whole.
+func Markdown(s string) string { return mdEscaper.Replace(String(s)) }
+
+var mdEscaper = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "\\<", ">", "\\>",
+	"!", "\\!", "|", "\\|", "#", "\\#", "\n", " ", "\r", " ")
+
+// MarkdownCodeCell is s as an inline code span in a Markdown table cell: backticks cannot be
+// escaped inside one, so they become quotes; pipes would still split the cell.
+func MarkdownCodeCell(s string) string {
+	return "`" + codeCell.Replace(String(s)) + "`"
+}
+
+var codeCell = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")

@@ -40,3 +40,12 @@ func TestTerminalSafe(t *testing.T) {
 		t.Errorf("an unexported field was changed")
 	}
 }
+
+func TestMarkdown(t *testing.T) {
+	if got := Markdown("![x](http://a/p.png) <img>|\x1b[2J\n#"); got != `\!\[x\](http://a/p.png) \<img\>\|`+"\uFFFD"+`\[2J \#` {
+		t.Errorf("Markdown: %q", got)
+	}
+	if got := MarkdownCodeCell("a`b|c\x07"); got != "`a'b\\|c\uFFFD`" {
+		t.Errorf("MarkdownCodeCell: %q", got)
+	}
+}
