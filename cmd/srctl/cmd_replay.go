@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/srctl/srctl/analyze"
 	"github.com/srctl/srctl/harness"
 	"github.com/srctl/srctl/internal/redact"
-	"github.com/srctl/srctl/internal/termsafe"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/source"
 )
@@ -237,19 +237,15 @@ func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string,
 		profileErrs[ep] = redact.Error(fmt.Errorf("%s", e), secrets...).Error()
 	}
 	rep := harness.NewReplayReport(cfg, st, sc, results, profiles, profileErrs, rp.Sent(), time.Since(start).Seconds())
-	if o.format == "table" || o.format == "markdown" {
-		termsafe.Report(rep)
-	}
-	switch o.format {
-	case "json":
-		err = rep.WriteJSON(g.stdout)
-	case "csv":
-		err = rep.WriteCSV(g.stdout)
-	default:
-		err = rep.WriteText(g.stdout, o.format == "markdown")
-	}
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := writeReport(g, o.format, "never", 0, rep, reportRenderers[*harness.ReplayReport]{
+		json:     func(w io.Writer, r *harness.ReplayReport) error { return r.WriteJSON(w) },
+		csv:      func(w io.Writer, r *harness.ReplayReport) error { return r.WriteCSV(w) },
+		markdown: func(w io.Writer, r *harness.ReplayReport, _ analyze.RenderOptions) error { return r.WriteText(w, true) },
+		table: func(w io.Writer, r *harness.ReplayReport, _ analyze.RenderOptions) error {
+			return r.WriteText(w, false)
+		},
+	}); err != nil {
+		return err
 	}
 	if ctx.Err() != nil {
 		return &exitCodeError{code: exitFailure, msg: "interrupted: the report holds the queries replayed so far"}
