@@ -104,17 +104,9 @@ const (
 )
 
 func (c *Config) defaults() {
-	if c.GroupBy == "" {
-		c.GroupBy = GroupByEndpoint
-	}
-	if c.Alpha <= 0 {
-		c.Alpha = DefaultAlpha
-	}
+	sharedDefaults(&c.GroupBy, &c.Alpha, &c.Threshold, &c.PrimaryCluster, &c.ShadowCluster, &c.ProfileSlack)
 	if c.MinPairs <= 0 {
 		c.MinPairs = DefaultMinPairs
-	}
-	if c.Threshold <= 0 {
-		c.Threshold = DefaultThreshold
 	}
 	if c.DivergenceShare <= 0 {
 		c.DivergenceShare = DefaultDivergenceShare
@@ -122,14 +114,27 @@ func (c *Config) defaults() {
 	if c.Sort == "" {
 		c.Sort = SortImpact
 	}
-	if c.PrimaryCluster == "" {
-		c.PrimaryCluster = "primary"
+}
+
+// sharedDefaults fills the settings diff and validate have in common.
+func sharedDefaults(groupBy *string, alpha, threshold *float64, primary, shadow *string, slack *time.Duration) {
+	if *groupBy == "" {
+		*groupBy = GroupByEndpoint
 	}
-	if c.ShadowCluster == "" {
-		c.ShadowCluster = "shadow"
+	if *alpha <= 0 {
+		*alpha = DefaultAlpha
 	}
-	if c.ProfileSlack <= 0 {
-		c.ProfileSlack = 10 * time.Minute
+	if *threshold <= 0 {
+		*threshold = DefaultThreshold
+	}
+	if *primary == "" {
+		*primary = "primary"
+	}
+	if *shadow == "" {
+		*shadow = "shadow"
+	}
+	if *slack <= 0 {
+		*slack = 10 * time.Minute
 	}
 }
 

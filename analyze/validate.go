@@ -67,32 +67,15 @@ const (
 )
 
 func (c *ValidateConfig) defaults() {
-	if c.GroupBy == "" {
-		c.GroupBy = GroupByEndpoint
-	}
-	if c.Alpha <= 0 {
-		c.Alpha = DefaultAlpha
-	}
+	sharedDefaults(&c.GroupBy, &c.Alpha, &c.Threshold, &c.PrimaryCluster, &c.ShadowCluster, &c.ProfileSlack)
 	if c.MinExecutions <= 0 {
 		c.MinExecutions = DefaultMinExecutions
-	}
-	if c.Threshold <= 0 {
-		c.Threshold = DefaultThreshold
 	}
 	if c.TrafficFactor <= 1 {
 		c.TrafficFactor = DefaultTrafficFactor
 	}
 	if c.Target == "" {
 		c.Target = TargetBoth
-	}
-	if c.PrimaryCluster == "" {
-		c.PrimaryCluster = "primary"
-	}
-	if c.ShadowCluster == "" {
-		c.ShadowCluster = "shadow"
-	}
-	if c.ProfileSlack <= 0 {
-		c.ProfileSlack = 10 * time.Minute
 	}
 }
 
