@@ -7,7 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
+	"unsafe"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/lakehouse"
@@ -41,12 +41,72 @@ type SelectStats struct {
 	Candidates int64 `json:"candidate_rows"` // successful primary query rows in the window
 	Endpoints  int   `json:"endpoints"`
 	Selected   int   `json:"selected"`
-	BadLines   int64 `json:"bad_lines"`
+	// TooLong counts candidate rows whose SQL text is over 256 KiB: not kept, not replayed.
+	TooLong  int64 `json:"too_long"`
+	BadLines int64 `json:"bad_lines"`
 }
 
-// maxCandidates bounds the distinct texts remembered per endpoint: those with the smallest
-// hash of their text, so that the sample is the same whatever order the rows come in.
-const maxCandidates = 4096
+// maxCandidates and maxCandidateBytes bound the distinct texts remembered per endpoint: those
+// with the smallest hash of their text, so that the sample is the same whatever order the rows
+// come in. Texts are a client's: maxCandidateSQL skips the longest (they are counted), so that
+// unique giant statements cannot make the selection hold gigabytes.
+const (
+	maxCandidates     = 4096
+	maxCandidateBytes = 64 << 20
+	maxCandidateSQL   = 256 << 10
+)
+
+// candidateSet is one endpoint's remembered texts and their total size.
+type candidateSet struct {
+	texts map[string]candidate
+	bytes int
+}
+
+// consider classifies a successful primary execution and offers it to its endpoint's set,
+// counting it (and texts too long to keep) in st.
+func consider(byEP map[string]*candidateSet, st *SelectStats, want map[string]bool, rules *fingerprint.Rules, c candidate) {
+	ep, ok := fingerprint.TrailingEndpoint(c.sql)
+	if !ok {
+		ep = rules.Classify(c.sql).Endpoint
+	}
+	if len(want) > 0 && !want[ep] {
+		return
+	}
+	st.Candidates++
+	if len(c.sql) > maxCandidateSQL {
+		st.TooLong++
+		return
+	}
+	h := fnv.New64a()
+	h.Write([]byte(c.sql))
+	c.hash = h.Sum64()
+	offer(byEP, ep, c)
+}
+
+// offer remembers c under endpoint ep (the earliest row of a text wins; the text is copied
+// when it is first kept, so c.sql may be a view of a reused buffer), pruning the endpoint's
+// set when it doubles its bounds.
+func offer(byEP map[string]*candidateSet, ep string, c candidate) {
+	set := byEP[ep]
+	if set == nil {
+		set = &candidateSet{texts: map[string]candidate{}}
+		byEP[strings.Clone(ep)] = set
+	}
+	old, ok := set.texts[c.sql]
+	switch {
+	case !ok:
+		c.sql = strings.Clone(c.sql)
+		set.bytes += len(c.sql)
+	case c.ts >= old.ts:
+		return
+	default:
+		c.sql = old.sql
+	}
+	set.texts[c.sql] = c
+	if len(set.texts) > 2*maxCandidates || set.bytes > 2*maxCandidateBytes {
+		set.prune()
+	}
+}
 
 type candidate struct {
 	hash  uint64
@@ -67,15 +127,14 @@ func SelectQueries(ctx context.Context, logs LogReader, sel Selection) ([]Replay
 		want[e] = true
 	}
 	workers := max(1, sel.Workers)
-	per := make([]map[string]map[string]candidate, workers)
-	var candRows sync.Map
+	per := make([]map[string]*candidateSet, workers)
+	counts := make([]SelectStats, workers) // each worker its own: no lock per row
 	rs, err := logs.ReadProxyLogs(ctx, proxylog.Options{Workers: workers}, func(wi int, b *proxylog.Batch) error {
 		m := per[wi]
 		if m == nil {
-			m = map[string]map[string]candidate{}
+			m = map[string]*candidateSet{}
 			per[wi] = m
 		}
-		n := int64(0)
 		for i := range b.Rows {
 			r := &b.Rows[i]
 			if r.Target != proxylog.Primary || len(r.QueryText) == 0 || !r.Success || r.Has&proxylog.HasErrorCode != 0 && r.ErrorCode != 0 {
@@ -87,57 +146,30 @@ func SelectQueries(ctx context.Context, logs LogReader, sel Selection) ([]Replay
 			if (!sel.Window.Since.IsZero() && r.TS < sel.Window.Since.UnixNano()) || (!sel.Window.Until.IsZero() && r.TS > sel.Window.Until.UnixNano()) {
 				continue
 			}
-			text := string(r.QueryText)
+			// A view of the batch's buffer: offer copies the text only when it keeps it.
+			text := unsafe.String(&r.QueryText[0], len(r.QueryText))
 			if r.TextEscaped {
 				text = string(proxylog.Unescape(r.QueryText))
 			}
-			ep, ok := fingerprint.TrailingEndpoint(text)
-			if !ok {
-				ep = sel.Rules.Classify(text).Endpoint
-			}
-			if len(want) > 0 && !want[ep] {
-				continue
-			}
-			n++
-			h := fnv.New64a()
-			h.Write([]byte(text))
-			c := candidate{hash: h.Sum64(), ts: r.TS, sql: text, ms: r.DurationMS, bytes: r.BytesRecv}
+			c := candidate{ts: r.TS, sql: text, ms: r.DurationMS, bytes: r.BytesRecv}
 			if r.Has&proxylog.HasServerMS != 0 {
 				c.ms = r.ServerMS
 			}
-			texts := m[ep]
-			if texts == nil {
-				texts = map[string]candidate{}
-				m[strings.Clone(ep)] = texts
-			}
-			if old, ok := texts[text]; !ok || c.ts < old.ts {
-				texts[text] = c
-			}
-			if len(texts) > 2*maxCandidates {
-				prune(texts)
-			}
+			consider(m, &counts[wi], want, sel.Rules, c)
 		}
-		v, _ := candRows.LoadOrStore(wi, new(int64))
-		*v.(*int64) += n
 		return nil
 	})
 	if err != nil {
 		return nil, st, err
 	}
 	st.Rows, st.BadLines = rs.Rows, rs.Quality.Total()
-	candRows.Range(func(_, v any) bool { st.Candidates += *v.(*int64); return true })
-	merged := map[string]map[string]candidate{}
-	for _, m := range per {
-		for ep, texts := range m {
-			dst := merged[ep]
-			if dst == nil {
-				dst = map[string]candidate{}
-				merged[ep] = dst
-			}
-			for t, c := range texts {
-				if old, ok := dst[t]; !ok || c.ts < old.ts {
-					dst[t] = c
-				}
+	merged := map[string]*candidateSet{}
+	for wi, m := range per {
+		st.Candidates += counts[wi].Candidates
+		st.TooLong += counts[wi].TooLong
+		for ep, set := range m {
+			for _, c := range set.texts {
+				offer(merged, ep, c)
 			}
 		}
 	}
@@ -154,7 +186,7 @@ func SelectFromRecords(ctx context.Context, recs RecordReader, sel Selection) ([
 	for _, e := range sel.Endpoints {
 		want[e] = true
 	}
-	byEP := map[string]map[string]candidate{}
+	byEP := map[string]*candidateSet{}
 	err := recs.ReadProfiles(ctx, func(rec *lakehouse.ProfileRecord, err error) error {
 		st.Rows++
 		if err != nil {
@@ -168,28 +200,7 @@ func SelectFromRecords(ctx context.Context, recs RecordReader, sel Selection) ([
 		if (!sel.Window.Since.IsZero() && at.Before(sel.Window.Since)) || (!sel.Window.Until.IsZero() && at.After(sel.Window.Until)) {
 			return nil
 		}
-		ep, ok := fingerprint.TrailingEndpoint(rec.SQLText)
-		if !ok {
-			ep = sel.Rules.Classify(rec.SQLText).Endpoint
-		}
-		if len(want) > 0 && !want[ep] {
-			return nil
-		}
-		st.Candidates++
-		h := fnv.New64a()
-		h.Write([]byte(rec.SQLText))
-		c := candidate{hash: h.Sum64(), ts: at.UnixNano(), sql: rec.SQLText, ms: rec.DurationMS}
-		texts := byEP[ep]
-		if texts == nil {
-			texts = map[string]candidate{}
-			byEP[strings.Clone(ep)] = texts
-		}
-		if old, ok := texts[c.sql]; !ok || c.ts < old.ts {
-			texts[c.sql] = c
-		}
-		if len(texts) > 2*maxCandidates {
-			prune(texts)
-		}
+		consider(byEP, &st, want, sel.Rules, candidate{ts: at.UnixNano(), sql: rec.SQLText, ms: rec.DurationMS})
 		return nil
 	})
 	if err != nil {
@@ -201,7 +212,7 @@ func SelectFromRecords(ctx context.Context, recs RecordReader, sel Selection) ([
 }
 
 // pickAll picks each endpoint's queries, endpoints in name order.
-func pickAll(byEP map[string]map[string]candidate, per int) []ReplayQuery {
+func pickAll(byEP map[string]*candidateSet, per int) []ReplayQuery {
 	var out []ReplayQuery
 	for _, ep := range slices.Sorted(func(yield func(string) bool) {
 		for k := range byEP {
@@ -210,30 +221,33 @@ func pickAll(byEP map[string]map[string]candidate, per int) []ReplayQuery {
 			}
 		}
 	}) {
-		texts := byEP[ep]
-		prune(texts)
-		for _, c := range pick(texts, max(1, per)) {
+		set := byEP[ep]
+		set.prune()
+		for _, c := range pick(set.texts, max(1, per)) {
 			out = append(out, ReplayQuery{Endpoint: ep, SQL: c.sql, LoggedMS: c.ms, LoggedBytes: c.bytes})
 		}
 	}
 	return out
 }
 
-// prune keeps the maxCandidates texts with the smallest hashes.
-func prune(texts map[string]candidate) {
-	if len(texts) <= maxCandidates {
+// prune keeps the texts with the smallest hashes, at most maxCandidates of them and
+// maxCandidateBytes in all.
+func (set *candidateSet) prune() {
+	if len(set.texts) <= maxCandidates && set.bytes <= maxCandidateBytes {
 		return
 	}
-	hs := make([]uint64, 0, len(texts))
-	for _, c := range texts {
-		hs = append(hs, c.hash)
+	cs := make([]candidate, 0, len(set.texts))
+	for _, c := range set.texts {
+		cs = append(cs, c)
 	}
-	slices.Sort(hs)
-	cut := hs[maxCandidates-1]
-	for t, c := range texts {
-		if c.hash > cut {
-			delete(texts, t)
+	slices.SortFunc(cs, func(a, b candidate) int { return cmp.Compare(a.hash, b.hash) })
+	set.texts, set.bytes = map[string]candidate{}, 0
+	for _, c := range cs {
+		if len(set.texts) == maxCandidates || set.bytes+len(c.sql) > maxCandidateBytes {
+			break
 		}
+		set.texts[c.sql] = c
+		set.bytes += len(c.sql)
 	}
 }
 
