@@ -122,7 +122,7 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8), divergence (16), comma-separated")
-	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: quantiles, worst pairs, errors, a profile comparison")
+	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: quantiles, a text chart of the quantile curves, worst pairs, errors, a profile comparison")
 	f.BoolVar(&o.strict, "strict", false, "exit 1 when any input line or file was bad (the report is still printed)")
 	f.IntVar(&o.top, "top", 0, "list at most this many endpoints in table and markdown output (0: all)")
 	f.IntVar(&o.workers, "workers", 0, "parser goroutines (0: one per CPU)")

@@ -125,7 +125,7 @@ and 16 (results changed); 1 on errors (and with --strict on bad input lines); 2 
 	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: error rate rose), divergence (16: results changed), comma-separated")
-	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: its latency quantile curves before and after, and its errors")
+	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: its latency quantile curves before and after (a table and a text chart), and its errors")
 	f.BoolVar(&o.strict, "strict", false, "exit 1 when any input line or file was bad (the report is still printed)")
 	f.IntVar(&o.top, "top", 0, "list at most this many endpoint rows in table and markdown output (0: all)")
 	f.IntVar(&o.workers, "workers", 0, "parser goroutines (0: one per CPU)")
