@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -82,6 +83,7 @@ type Comparer struct {
 	ctlMu  sync.Mutex
 	seed   maphash.Seed
 	runNo  atomic.Int64 // runs tagged so far (replay runs queries concurrently)
+	tool   string       // names the runs in the server's logs: "compare-baseline" or "replay"
 	spent  atomic.Int64 // time inside Session.Run, for the overhead benchmark
 }
 
@@ -372,7 +374,7 @@ func (c *Comparer) tagged(text, what string) string {
 	if len(stmts) == 0 {
 		return text
 	}
-	stmts[len(stmts)-1] = fmt.Sprintf("/* srctl compare-baseline %s run %d */ %s", what, n, stmts[len(stmts)-1])
+	stmts[len(stmts)-1] = fmt.Sprintf("/* srctl %s %s run %d */ %s", cmp.Or(c.tool, "compare-baseline"), what, n, stmts[len(stmts)-1])
 	return strings.Join(stmts, ";\n")
 }
 

@@ -130,6 +130,7 @@ func NewReplayer(ctx context.Context, primary, shadow *sql.DB, cfg ReplayConfig)
 	if err != nil {
 		return nil, fmt.Errorf("primary: %w", err)
 	}
+	p.tool = "replay"
 	r := &Replayer{primary: p, cfg: cfg, pace: newPacer(cfg.Rate)}
 	if shadow == nil { // capture of one server
 		return r, nil
@@ -139,6 +140,7 @@ func NewReplayer(ctx context.Context, primary, shadow *sql.DB, cfg ReplayConfig)
 		return nil, fmt.Errorf("shadow: %w", err)
 	}
 	r.shadow.seed = p.seed // row hashes must be comparable across the servers
+	r.shadow.tool = "replay"
 	return r, nil
 }
 
