@@ -721,6 +721,7 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 		return Quantiles{round3(stats.Quantile(s, .5)), round3(stats.Quantile(s, .9)), round3(stats.Quantile(s, .95)), round3(stats.Quantile(s, .99))}
 	}
 	e.Primary, e.Shadow = q(ps), q(ss)
+	e.curve = [2][]float64{curveOf(ps), curveOf(ss)}
 	e.DeltaPct = Quantiles{pct(e.Primary.P50, e.Shadow.P50), pct(e.Primary.P90, e.Shadow.P90), pct(e.Primary.P95, e.Shadow.P95), pct(e.Primary.P99, e.Shadow.P99)}
 
 	// Paired analysis on log ratios; a floor keeps 0 ms rows finite.

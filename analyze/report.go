@@ -170,6 +170,8 @@ type EndpointReport struct {
 	SuspectedErrorPairs int64    `json:"suspected_error_pairs"`
 	Why                 []string `json:"why"`
 	Notes               []string `json:"notes,omitempty"`
+
+	curve [2][]float64 // primary and shadow latency at plotLevels, for the HTML report's plot
 }
 
 // ResultExample is one pair whose results differ.

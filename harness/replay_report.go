@@ -211,6 +211,56 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 			item("table %s differs: only on the primary: %s; only on the shadow: %s", t.Table, orNone(t.OnlyPrimary), orNone(t.OnlyShadow))
 		}
 	}
+	for _, sec := range rep.detailSections() {
+		if len(sec.lines) == 0 {
+			continue
+		}
+		head(sec.title)
+		for i, l := range sec.lines {
+			if i == 10 {
+				item("... %d more (--format json lists all)", len(sec.lines)-10)
+				break
+			}
+			item("%s", l)
+		}
+	}
+	line, method := rep.summaryLine(), rep.methodLine()
+	if md {
+		fmt.Fprintf(w, "\n%s\n\n_%s_\n", line, method)
+	} else {
+		fmt.Fprintf(w, "\n%s\n%s\n", line, method)
+	}
+	return nil
+}
+
+func orNone(ls []string) string {
+	if len(ls) == 0 {
+		return "(none)"
+	}
+	return strings.Join(ls, " / ")
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		cut := n
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// replaySection is a titled list of findings of the report's text forms.
+type replaySection struct {
+	title string
+	lines []string
+}
+
+// detailSections are the findings by kind: errors, result differences, plan changes, profiles,
+// refused statements (empty kinds left out).
+func (rep *ReplayReport) detailSections() []replaySection {
 	var errLines, diffLines, refused, planLines, profLines []string
 	for _, e := range rep.Endpoints {
 		if e.ProfileError != "" {
@@ -258,49 +308,22 @@ func (rep *ReplayReport) WriteText(w io.Writer, md bool) error {
 			planLines = append(planLines, fmt.Sprintf("%s: %s — %s", q.Endpoint, strings.Join(cs, "; "), sql))
 		}
 	}
-	for _, sec := range []struct {
-		title string
-		lines []string
-	}{{"Errors", errLines}, {"Result differences", diffLines}, {"Plan changes (primary → shadow)", planLines}, {"Profiles (StarRocks, primary → shadow)", profLines}, {"Refused (not read-only; --allow-writes runs them)", refused}} {
-		if len(sec.lines) == 0 {
-			continue
-		}
-		head(sec.title)
-		for i, l := range sec.lines {
-			if i == 10 {
-				item("... %d more (--format json lists all)", len(sec.lines)-10)
-				break
-			}
-			item("%s", l)
+	var out []replaySection
+	for _, sec := range []replaySection{{"Errors", errLines}, {"Result differences", diffLines}, {"Plan changes (primary → shadow)", planLines}, {"Profiles (StarRocks, primary → shadow)", profLines}, {"Refused (not read-only; --allow-writes runs them)", refused}} {
+		if len(sec.lines) > 0 {
+			out = append(out, sec)
 		}
 	}
-	line := fmt.Sprintf("%d regressions, %d improvements, %d shadow-only errors, %d result differences, %d plan changes, %d variables and %d tables differ; %d statements in %.1fs",
+	return out
+}
+
+func (rep *ReplayReport) summaryLine() string {
+	s := rep.Summary
+	return fmt.Sprintf("%d regressions, %d improvements, %d shadow-only errors, %d result differences, %d plan changes, %d variables and %d tables differ; %d statements in %.1fs",
 		s.Regressions, s.Improvements, s.ShadowOnlyErrors, s.ResultDifferences, s.PlanChanges, s.VariablesDiffering, s.TablesDiffering, s.Statements, s.ElapsedSeconds)
-	method := fmt.Sprintf("method: %d warm-up and %d timed runs per query and server, interleaved; Wilcoxon signed-rank on paired log(shadow/primary), Benjamini-Hochberg across endpoints, alpha %.3g; a change counts from %.0f%% and %.2f ms",
+}
+
+func (rep *ReplayReport) methodLine() string {
+	return fmt.Sprintf("method: %d warm-up and %d timed runs per query and server, interleaved; Wilcoxon signed-rank on paired log(shadow/primary), Benjamini-Hochberg across endpoints, alpha %.3g; a change counts from %.0f%% and %.2f ms",
 		rep.Settings.Warmup, rep.Settings.Iterations, rep.Settings.Alpha, rep.Settings.Threshold, rep.Settings.MinDeltaMS)
-	if md {
-		fmt.Fprintf(w, "\n%s\n\n_%s_\n", line, method)
-	} else {
-		fmt.Fprintf(w, "\n%s\n%s\n", line, method)
-	}
-	return nil
-}
-
-func orNone(ls []string) string {
-	if len(ls) == 0 {
-		return "(none)"
-	}
-	return strings.Join(ls, " / ")
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		cut := n
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }

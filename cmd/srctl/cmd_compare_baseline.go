@@ -43,6 +43,7 @@ type compareOptions struct {
 	profileRuns     int
 	failOn          []string
 	reportMD        string
+	reportHTML      string
 	jsonOut         string
 	quiet           bool
 }
@@ -171,6 +172,7 @@ printed.` + "\n" + compareExitTable,
 	f.IntVar(&o.profileRuns, "profile-runs", def.ProfileRuns, "StarRocks: profiled runs per side (untimed); their medians are compared")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "also fail on: plan (a changed plan, exit bit 64)")
 	f.StringVar(&o.reportMD, "report-md", "", "write a Markdown report for the PR here (also appended to $GITHUB_STEP_SUMMARY when set)")
+	f.StringVar(&o.reportHTML, "report-html", "", "write the report as one self-contained HTML page with latency plots here (opens offline; attach it to the CI run)")
 	f.StringVar(&o.jsonOut, "json", "", "write the report as JSON (schema "+harness.ReportSchema+") here, - for stdout")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	return cmd

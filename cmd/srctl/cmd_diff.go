@@ -28,6 +28,7 @@ type diffOptions struct {
 	divergenceShare float64
 	sortKey         string
 	format          string
+	reportHTML      string
 	color           string
 	failOn          string
 	endpoint        string
@@ -119,7 +120,8 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 	f.StringVar(&o.minDelta, "min-delta", "auto", "smallest absolute change worth reporting: a duration (1ms), 0 for none, or auto: twice the proxy's timing asymmetry when the logs show one (see the timing line)")
 	f.Float64Var(&o.divergenceShare, "divergence-share", analyze.DefaultDivergenceShare, "share of pairs whose response size must collapse or differ to suspect an endpoint")
 	f.StringVar(&o.sortKey, "sort", analyze.SortImpact, "order within each verdict: "+strings.Join(analyze.SortKeys, ", "))
-	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
+	f.StringVar(&o.format, "format", "table", "output: table, json, csv, markdown or html (one self-contained page with plots; redirect it to a file)")
+	f.StringVar(&o.reportHTML, "report-html", "", "also write the report as one self-contained HTML page to this file (opens offline; attach it to a CI run or a PR)")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8), divergence (16), comma-separated")
 	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: quantiles, a text chart of the quantile curves, worst pairs, errors, a profile comparison")
@@ -251,7 +253,7 @@ func runDiff(ctx context.Context, g *globals, o *diffOptions, inputs []string, s
 	}
 
 	if err := writeReport(g, o.format, o.color, o.top, rep, reportRenderers[*analyze.Report]{
-		json: analyze.WriteJSON, csv: analyze.WriteCSV, markdown: analyze.RenderMarkdown, table: analyze.RenderTable}); err != nil {
+		json: analyze.WriteJSON, csv: analyze.WriteCSV, markdown: analyze.RenderMarkdown, table: analyze.RenderTable, html: analyze.WriteHTML}, o.reportHTML); err != nil {
 		return err
 	}
 	s := rep.Summary

@@ -36,6 +36,7 @@ type replayOptions struct {
 	floatTolerance        float64
 	profileRuns           int
 	format                string
+	reportHTML            string
 	failOn                string
 	workers               int
 	quiet                 bool
@@ -113,7 +114,8 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only er
 	f.Float64Var(&o.alpha, "alpha", def.Alpha, "false discovery rate of the latency tests")
 	f.Float64Var(&o.floatTolerance, "float-tolerance", def.FloatTolerance, "relative tolerance for FLOAT/DOUBLE values in results (0: exact)")
 	f.IntVar(&o.profileRuns, "profile-runs", def.ProfileRuns, "StarRocks: profiled runs per server of each endpoint's median query; their medians are compared")
-	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
+	f.StringVar(&o.format, "format", "table", "output: table, json, csv, markdown or html (one self-contained page with plots; redirect it to a file)")
+	f.StringVar(&o.reportHTML, "report-html", "", "also write the report as one self-contained HTML page to this file (opens offline)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: shadow-only errors), divergence (16: result differences)")
 	f.IntVar(&o.workers, "workers", 0, "log parser goroutines (0: one per CPU)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
@@ -244,7 +246,8 @@ func runReplay(ctx context.Context, g *globals, o *replayOptions, args []string,
 		table: func(w io.Writer, r *harness.ReplayReport, _ analyze.RenderOptions) error {
 			return r.WriteText(w, false)
 		},
-	}); err != nil {
+		html: func(w io.Writer, r *harness.ReplayReport, _ analyze.RenderOptions) error { return r.WriteHTML(w) },
+	}, o.reportHTML); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {

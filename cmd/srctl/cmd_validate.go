@@ -33,6 +33,7 @@ type validateOptions struct {
 	minDelta        time.Duration
 	trafficFactor   float64
 	format          string
+	reportHTML      string
 	color           string
 	failOn          string
 	endpoint        string
@@ -122,7 +123,8 @@ and 16 (results changed); 1 on errors (and with --strict on bad input lines); 2 
 	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
 	f.DurationVar(&o.minDelta, "min-delta", 0, "smallest absolute change worth reporting (e.g. 1ms; 0: none)")
 	f.Float64Var(&o.trafficFactor, "traffic-factor", analyze.DefaultTrafficFactor, "flag endpoints whose share of the executions moved by this factor or more")
-	f.StringVar(&o.format, "format", "table", "output: table, json, csv or markdown")
+	f.StringVar(&o.format, "format", "table", "output: table, json, csv, markdown or html (one self-contained page with plots; redirect it to a file)")
+	f.StringVar(&o.reportHTML, "report-html", "", "also write the report as one self-contained HTML page to this file (opens offline; attach it to a CI run or a PR)")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
 	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: error rate rose), divergence (16: results changed), comma-separated")
 	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: its latency quantile curves before and after (a table and a text chart), and its errors")
@@ -297,7 +299,7 @@ func runValidate(ctx context.Context, g *globals, o *validateOptions, args []str
 		return err
 	}
 	if err := writeReport(g, o.format, o.color, o.top, rep, reportRenderers[*analyze.ValidateReport]{
-		json: analyze.WriteValidateJSON, csv: analyze.WriteValidateCSV, markdown: analyze.RenderValidateMarkdown, table: analyze.RenderValidateTable}); err != nil {
+		json: analyze.WriteValidateJSON, csv: analyze.WriteValidateCSV, markdown: analyze.RenderValidateMarkdown, table: analyze.RenderValidateTable, html: analyze.WriteValidateHTML}, o.reportHTML); err != nil {
 		return err
 	}
 	h := rep.Headline

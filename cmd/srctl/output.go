@@ -39,6 +39,17 @@ func writeCompareOutputs(g *globals, o *compareOptions, rep *harness.Report) err
 			return fmt.Errorf("--report-md: %w", err)
 		}
 	}
+	if o.reportHTML != "" {
+		// After JSON and Markdown: the page gets the servers' text without control characters.
+		termsafe.Report(rep)
+		var page bytes.Buffer
+		if err := rep.WriteHTML(&page); err != nil {
+			return err
+		}
+		if err := writeOutput(g, o.reportHTML, page.Bytes()); err != nil {
+			return fmt.Errorf("--report-html: %w", err)
+		}
+	}
 	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
 		f, err := os.OpenFile(summary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -63,9 +74,9 @@ func writeOutput(g *globals, name string, data []byte) error {
 // checkOutputFlags checks the --format, --color and --fail-on flags diff and validate share.
 func checkOutputFlags(format, color, failOn string) error {
 	switch format {
-	case "table", "json", "csv", "markdown":
+	case "table", "json", "csv", "markdown", "html":
 	default:
-		return usageErrorf("--format %q: want table, json, csv or markdown", format)
+		return usageErrorf("--format %q: want table, json, csv, markdown or html", format)
 	}
 	switch color {
 	case "auto", "always", "never":
@@ -91,17 +102,27 @@ func renderOptions(g *globals, color string, top int) analyze.RenderOptions {
 
 // reportRenderers are one report type's output formats.
 type reportRenderers[R any] struct {
-	json, csv       func(io.Writer, R) error
-	markdown, table func(io.Writer, R, analyze.RenderOptions) error
+	json, csv             func(io.Writer, R) error
+	markdown, table, html func(io.Writer, R, analyze.RenderOptions) error
 }
 
-// writeReport prints rep in --format to standard output. The table and Markdown formats get
-// the logs' text made safe first: it is the clients' (SQL, routes, error messages) and must
-// not reach a terminal or a PR as escape sequences.
-func writeReport[R any](g *globals, format, color string, top int, rep R, r reportRenderers[R]) error {
+// writeReport prints rep in --format to standard output, and as HTML to htmlFile when one is
+// named (--report-html). The table, Markdown and HTML formats get the logs' text made safe
+// first: it is the clients' (SQL, routes, error messages) and must not reach a terminal or a
+// PR as escape sequences (HTML escapes markup, not control characters).
+func writeReport[R any](g *globals, format, color string, top int, rep R, r reportRenderers[R], htmlFile string) error {
 	ro := renderOptions(g, color, top)
-	if format == "table" || format == "markdown" {
+	if format == "table" || format == "markdown" || format == "html" || htmlFile != "" {
 		termsafe.Report(rep)
+	}
+	if htmlFile != "" {
+		var buf bytes.Buffer
+		if err := r.html(&buf, rep, analyze.RenderOptions{}); err != nil {
+			return fmt.Errorf("writing the HTML report: %w", err)
+		}
+		if err := writeOutput(g, htmlFile, buf.Bytes()); err != nil {
+			return fmt.Errorf("--report-html: %w", err)
+		}
 	}
 	var err error
 	switch format {
@@ -111,6 +132,8 @@ func writeReport[R any](g *globals, format, color string, top int, rep R, r repo
 		err = r.csv(g.stdout, rep)
 	case "markdown":
 		err = r.markdown(g.stdout, rep, ro)
+	case "html":
+		err = r.html(g.stdout, rep, analyze.RenderOptions{})
 	default:
 		err = r.table(g.stdout, rep, ro)
 	}
