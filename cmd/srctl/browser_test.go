@@ -177,7 +177,8 @@ func (p *reportPage) filterVerdict(v string) int {
 	if !ok && v != "" {
 		p.t.Errorf("the verdict filter has no option %q", v)
 	}
-	return p.rowsShown("endpoints")
+	return evalJS[int](p, `(() => { const f = document.getElementById("verdict-filter");
+		return [...document.getElementById(f.dataset.table).tBodies[0].rows].filter(r => !r.hidden).length; })()`)
 }
 
 // plotShape is what a plot draws: per series, the points declared and the markers drawn.

@@ -108,7 +108,8 @@ func TestReplayFindsThePlantedDifferences(t *testing.T) {
 	logs := replayLogs(t)
 	args := []string{"replay", "--primary-dsn", primary, "--shadow-dsn", shadow, "--per-endpoint", "4", "--iterations", "5",
 		"--min-delta", "2ms", "--fail-on", "regression,failure,divergence"}
-	code, out, stderr := runCLI(context.Background(), append(args, "--format", "json", logs)...)
+	page := filepath.Join(t.TempDir(), "replay.html")
+	code, out, stderr := runCLI(context.Background(), append(args, "--format", "json", "--report-html", page, logs)...)
 	if code != exitRegression|exitShadowFailure|exitDivergence {
 		t.Fatalf("exit %d, want %d: %s\n%s", code, exitRegression|exitShadowFailure|exitDivergence, stderr, out)
 	}
@@ -148,6 +149,7 @@ func TestReplayFindsThePlantedDifferences(t *testing.T) {
 			t.Errorf("discount errors %+v, want shadow 1305", e.Errors)
 		}
 	}
+	checkReplayPage(t, page, &rep)
 	var vars []string
 	for _, v := range rep.Context.Variables {
 		vars = append(vars, v.Name)

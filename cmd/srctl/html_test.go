@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/srctl/srctl/analyze"
+	"github.com/srctl/srctl/harness"
 )
 
 // checkPlots compares the plots a page drew with the sample sizes the report gives for each
@@ -163,4 +165,83 @@ func TestHTMLReportIsInert(t *testing.T) {
 		}
 		p.checkClean(file)
 	}
+}
+
+// TestCompareBaselineHTMLReportInBrowser opens compare-baseline's --report-html in Chromium.
+func TestCompareBaselineHTMLReportInBrowser(t *testing.T) {
+	dsn, table := compareTable(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.sql":       "SELECT id, v FROM " + table + " WHERE v = 3",
+		"t.sql.tmpl":  "SELECT id, v FROM " + table + " WHERE v = {{.v}}",
+		"params.yaml": "- {v: 3}\n- {v: 4}\n",
+	})
+	p := func(name string) string { return filepath.Join(dir, name) }
+	t.Setenv("SRCTL_DSN", dsn)
+	code, _, errOut := runCLI(context.Background(), "compare-baseline", "--quiet", "--iterations", "4", "--warmup", "0",
+		"--baseline", p("a.sql"), "--candidate", p("t.sql.tmpl"), "--params", p("params.yaml"), "--json", p("r.json"), "--report-html", p("r.html"))
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d (t[2] returns other rows): %s", code, exitRegression, errOut)
+	}
+	var rep harness.Report
+	data, _ := os.ReadFile(p("r.json"))
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	page := openReport(t, p("r.html"))
+	if n := page.rowsShown("cases"); n != len(rep.Cases) || n != 2 {
+		t.Errorf("%d rows, want one per case (%d)", n, len(rep.Cases))
+	}
+	if n := page.filterVerdict("fail"); n != 1 {
+		t.Errorf("filtering failed cases shows %d rows, want 1", n)
+	}
+	checkPlots(t, page, len(rep.Cases), func(section string) []int {
+		var i int
+		if _, err := fmt.Sscanf(section, "case-%d", &i); err != nil || i >= len(rep.Cases) || rep.Cases[i].Latency == nil {
+			return nil
+		}
+		l := rep.Cases[i].Latency
+		want := []int{reachable(int64(len(l.Baseline.Samples))), reachable(int64(len(l.Candidate.Samples)))}
+		if cf := l.Confirmation; cf != nil {
+			want = append(want, reachable(int64(len(cf.Baseline.Samples))), reachable(int64(len(cf.Candidate.Samples))))
+		}
+		return want
+	})
+	page.screenshot("compare-baseline-report", "")
+	page.checkClean(p("r.html"))
+}
+
+// checkReplayPage opens replay's HTML report in Chromium: a row and a plot per endpoint, with
+// as many points as the endpoint's timed runs reach.
+func checkReplayPage(t *testing.T, file string, rep *harness.ReplayReport) {
+	t.Helper()
+	page := openReport(t, file)
+	if n := page.rowsShown("endpoints"); n != len(rep.Endpoints) {
+		t.Errorf("%d rows, want one per endpoint (%d)", n, len(rep.Endpoints))
+	}
+	if n := page.filterVerdict(analyze.VerdictRegression); n != rep.Summary.Regressions || n == 0 {
+		t.Errorf("filtering regressions shows %d rows, want %d", n, rep.Summary.Regressions)
+	}
+	page.filterVerdict("")
+	page.checkSorting("endpoints", 2) // queries
+	runs := map[string][2]int64{}
+	for _, q := range rep.Queries {
+		r := runs[q.Endpoint]
+		runs[q.Endpoint] = [2]int64{r[0] + int64(len(q.PrimaryMS)), r[1] + int64(len(q.ShadowMS))}
+	}
+	plotted := 0
+	for _, e := range rep.Endpoints {
+		if r := runs[e.Endpoint]; r[0]+r[1] > 0 {
+			plotted++
+		}
+	}
+	checkPlots(t, page, plotted, func(section string) []int {
+		r := runs[rep.Endpoints[sectionIndex(t, section)].Endpoint]
+		if r[0]+r[1] == 0 {
+			return nil
+		}
+		return []int{reachable(r[0]), reachable(r[1])}
+	})
+	page.screenshot("replay-report", "")
+	page.checkClean(file)
 }
