@@ -16,7 +16,7 @@ help:
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet and gofmt check"
-	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them"
+	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them (and write srctl-demo/report.html)"
 	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
 	@echo "make demo-compare - srctl compare-baseline on a demo suite: local MariaDB, then the StarRocks SQL test double"
@@ -71,8 +71,9 @@ demo: build
 	@rm -rf srctl-demo
 	@echo "== generating logs of 50,000 mirrored queries and their profiles (test data, planted differences)"
 	@$(BIN)/srctl-traffic-gen --out srctl-demo --queries 50000 --endpoints 20 --hours 3
-	@echo "== srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs"
-	@$(BIN)/srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles srctl-demo/shadow-logs
+	@echo "== srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles --report-html srctl-demo/report.html srctl-demo/shadow-logs"
+	@$(BIN)/srctl diff --top 12 --profiles srctl-demo/starrocks-query-profiles --report-html srctl-demo/report.html srctl-demo/shadow-logs
+	@echo "== the same report as one self-contained page: open srctl-demo/report.html in a browser (no network needed)"
 
 # srctl validate, the loop's last step: the shadow's planted regression of /api/v1/orders/:id is
 # fixed at 12:00; two hours before against two hours after.

@@ -61,6 +61,7 @@ func TestDiffHTMLReportInBrowser(t *testing.T) {
 	}
 	rep := jsonOf[analyze.Report](t, "diff", "--workers", "1", "--profiles", profiles, logs)
 	p := openReport(t, file)
+	p.screenshot("diff-report", "#ep-0") // before the clicks below reorder the table
 	if n := p.rowsShown("endpoints"); n != len(rep.Endpoints) {
 		t.Errorf("%d rows, want one per endpoint (%d)", n, len(rep.Endpoints))
 	}
@@ -89,7 +90,6 @@ func TestDiffHTMLReportInBrowser(t *testing.T) {
 		}
 		return []int{reachable(e.Pairs), reachable(e.Pairs)}
 	})
-	p.screenshot("diff-report", "#ep-0")
 	p.checkClean(file)
 }
 
@@ -104,6 +104,7 @@ func TestValidateHTMLReportInBrowser(t *testing.T) {
 	}
 	rep := jsonOf[analyze.ValidateReport](t, "validate", "--change-at", at, logs)
 	p := openReport(t, file)
+	p.screenshot("validate-report", "#ep-0")
 	if n := p.rowsShown("endpoints"); n != len(rep.Endpoints) {
 		t.Errorf("%d rows, want one per endpoint and target (%d)", n, len(rep.Endpoints))
 	}
@@ -123,7 +124,6 @@ func TestValidateHTMLReportInBrowser(t *testing.T) {
 		e := rep.Endpoints[sectionIndex(t, section)]
 		return []int{reachable(e.Before.Latencies), reachable(e.After.Latencies)}
 	})
-	p.screenshot("validate-report", "#ep-0")
 	p.checkClean(file)
 }
 
@@ -189,6 +189,7 @@ func TestCompareBaselineHTMLReportInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := openReport(t, p("r.html"))
+	page.screenshot("compare-baseline-report", "")
 	if n := page.rowsShown("cases"); n != len(rep.Cases) || n != 2 {
 		t.Errorf("%d rows, want one per case (%d)", n, len(rep.Cases))
 	}
@@ -207,7 +208,6 @@ func TestCompareBaselineHTMLReportInBrowser(t *testing.T) {
 		}
 		return want
 	})
-	page.screenshot("compare-baseline-report", "")
 	page.checkClean(p("r.html"))
 }
 
@@ -216,6 +216,7 @@ func TestCompareBaselineHTMLReportInBrowser(t *testing.T) {
 func checkReplayPage(t *testing.T, file string, rep *harness.ReplayReport) {
 	t.Helper()
 	page := openReport(t, file)
+	page.screenshot("replay-report", "")
 	if n := page.rowsShown("endpoints"); n != len(rep.Endpoints) {
 		t.Errorf("%d rows, want one per endpoint (%d)", n, len(rep.Endpoints))
 	}
@@ -242,6 +243,5 @@ func checkReplayPage(t *testing.T, file string, rep *harness.ReplayReport) {
 		}
 		return []int{reachable(r[0]), reachable(r[1])}
 	})
-	page.screenshot("replay-report", "")
 	page.checkClean(file)
 }

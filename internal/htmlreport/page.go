@@ -217,3 +217,11 @@ func verdictClass(v string) string {
 	}
 	return "other"
 }
+
+// Count says "1 regression" or "2 regressions": the status line reads as a sentence.
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
