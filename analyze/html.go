@@ -43,7 +43,7 @@ func WriteHTML(w io.Writer, rep *Report, o RenderOptions) error {
 	}
 	switch {
 	case s.Regressions > 0 || s.ShadowOnlyFailures > 0:
-		p.Status, p.StatusText = "fail", htmlreport.Count(s.Regressions, "regression") + ", " + htmlreport.Count(int(s.ShadowOnlyFailures), "shadow-only failure")
+		p.Status, p.StatusText = "fail", htmlreport.Count(s.Regressions, "regression")+", "+htmlreport.Count(int(s.ShadowOnlyFailures), "shadow-only failure")
 	case s.SizeDivergentEndpoints > 0 || s.ResultMismatches > 0:
 		p.Status, p.StatusText = "warn", "results differ"
 	default:

@@ -27,7 +27,7 @@ func (rep *ReplayReport) WriteHTML(w io.Writer) error {
 	}
 	switch {
 	case s.Regressions > 0 || s.ShadowOnlyErrors > 0 || s.ResultDifferences > 0:
-		p.Status, p.StatusText = "fail", htmlreport.Count(s.Regressions, "regression") + ", " + htmlreport.Count(s.ShadowOnlyErrors, "shadow-only error") + ", " + htmlreport.Count(s.ResultDifferences, "result difference")
+		p.Status, p.StatusText = "fail", htmlreport.Count(s.Regressions, "regression")+", "+htmlreport.Count(s.ShadowOnlyErrors, "shadow-only error")+", "+htmlreport.Count(s.ResultDifferences, "result difference")
 	case s.PlanChanges > 0 || s.VariablesDiffering > 0 || s.TablesDiffering > 0:
 		p.Status, p.StatusText = "warn", "plans, variables or tables differ"
 	default:

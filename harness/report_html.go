@@ -24,7 +24,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	if r.ExitCode != 0 {
 		p.Status, p.StatusText = "fail", fmt.Sprintf("FAIL: %d of %d cases", failed, len(r.Cases))
 	} else {
-		p.Status, p.StatusText = "pass", "PASS: " + htmlreport.Count(len(r.Cases), "case")
+		p.Status, p.StatusText = "pass", "PASS: "+htmlreport.Count(len(r.Cases), "case")
 	}
 	if r.ColdCaveat != "" {
 		p.Warnings = append(p.Warnings, "--cold: "+r.ColdCaveat)

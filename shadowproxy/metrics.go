@@ -16,7 +16,6 @@ func RegisterMetrics(reg prometheus.Registerer, p *Proxy, sink *LogSink) {
 	counter("mirror_executed_total", "copies executed on the mirror", st.ShadowExecuted.Load)
 	counter("mirror_errors_total", "server errors answered by the mirror", st.ShadowErrors.Load)
 	counter("mirror_failures_total", "transport failures and timeouts on the mirror", st.ShadowFailures.Load)
-	counter("mirror_dropped_total", "copies not executed (queue full, mirror unavailable, ...)", st.ShadowDropped.Load)
 	counter("filtered_total", "commands not mirrored by policy", st.Filtered.Load)
 	counter("shadow_login_failures_total", "shadow sessions refused", st.ShadowLoginFailure.Load)
 	counter("cutovers_total", "source switches", st.Cutovers.Load)
@@ -32,5 +31,5 @@ func RegisterMetrics(reg prometheus.Registerer, p *Proxy, sink *LogSink) {
 		func() float64 { return float64(st.ConnectionsActive.Load()) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "srctl_shadow", Name: "source_is_shadow", Help: "1 when clients get the shadow's answers"},
 		func() float64 { return float64(p.Source()) }))
-
+	p.live.register(reg, st)
 }

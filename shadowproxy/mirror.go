@@ -36,6 +36,9 @@ type job struct {
 	clientStmt uint32
 	state      bool // session state: losing it desynchronises the mirror's session
 	handover   *handover
+	// sourceSet is the source's result-set hash ("" when it answered no rows), for the
+	// result-difference count.
+	sourceSet string
 }
 
 // handover swaps the roles of the two backends (a cutover) at a command boundary: the
@@ -119,7 +122,11 @@ func (m *mirror) run() {
 	defer func() {
 		if v := recover(); v != nil {
 			m.s.p.cfg.Log.Error("mirror worker panicked", "conn", m.s.id, "panic", fmt.Sprint(v))
-			for range m.jobs { // keep the session from blocking on a full queue
+			for j := range m.jobs { // keep the session from blocking on a full queue
+				if j.handover == nil {
+					m.s.p.stats.QueuedCommands.Add(-1)
+					m.s.p.stats.QueuedBytes.Add(-int64(len(j.payload)))
+				}
 			}
 		}
 	}()
@@ -130,6 +137,8 @@ func (m *mirror) run() {
 		}
 		m.exec(j)
 		m.queuedBytes.Add(-int64(len(j.payload)))
+		m.s.p.stats.QueuedCommands.Add(-1)
+		m.s.p.stats.QueuedBytes.Add(-int64(len(j.payload)))
 	}
 	m.be.close()
 }
@@ -148,6 +157,9 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 	cfg := &s.p.cfg
 	m := s.mir
 	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState}
+	if r.err == nil && (r.expect == expectResult || r.expect == expectRows) {
+		_, j.sourceSet = r.hashes()
+	}
 	if c.cmd == comStmtPrepare && r.err != nil {
 		j.clientStmt = 0 // nothing to map: the source refused it
 	}
@@ -167,8 +179,13 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 	size := int64(len(j.payload))
 	// Over the byte budget only counts when other commands wait: one large command still fits
 	// an empty queue (--max-mirror-bytes bounds it).
+	st := &s.p.stats
+	st.QueuedCommands.Add(1)
+	st.QueuedBytes.Add(size)
 	if total := m.queuedBytes.Add(size); total > int64(cfg.QueueBytes) && total > size || !m.enqueue(j) {
 		m.queuedBytes.Add(-size)
+		st.QueuedCommands.Add(-1)
+		st.QueuedBytes.Add(-size)
 		if j.state {
 			m.resync.Store(true) // replay the session before the next copy
 		}
@@ -260,6 +277,7 @@ func (m *mirror) exec(j *job) {
 		s.p.stats.ShadowErrors.Add(1)
 	}
 	fillResult(rec, r)
+	s.p.live.compareResults(j.sourceSet, rec.ResultSetHash)
 	switch {
 	case j.cmd == comStmtPrepare && r.err == nil && j.clientStmt != 0:
 		m.be.ids[j.clientStmt] = r.stmtID

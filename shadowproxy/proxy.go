@@ -131,6 +131,7 @@ func (s Source) String() string {
 type Proxy struct {
 	cfg     Config
 	stats   Stats
+	live    *liveMetrics
 	source  atomic.Uint32 // Source
 	nextID  atomic.Uint64
 	mu      sync.Mutex
@@ -153,7 +154,9 @@ func New(cfg Config) (*Proxy, error) {
 	if err := c.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &Proxy{cfg: c, conns: map[*session]struct{}{}, killed: make(chan struct{}),
+	live := newLiveMetrics()
+	c.Sink = observingSink{next: c.Sink, m: live}
+	return &Proxy{cfg: c, live: live, conns: map[*session]struct{}{}, killed: make(chan struct{}),
 		handshakes: make(chan struct{}, c.MaxHandshakes)}, nil
 }
 
@@ -171,6 +174,8 @@ type Stats struct {
 	ShadowLoginFailure atomic.Int64
 	Cutovers           atomic.Int64
 	OpaqueSessions     atomic.Int64 // sessions relayed without reading after an unknown command
+	QueuedCommands     atomic.Int64 // copies waiting in the shadow queues of all connections
+	QueuedBytes        atomic.Int64 // ... their payload bytes
 	HandshakesRefused  atomic.Int64 // connections refused before login: too many logging in, or an oversized packet
 	// ShadowUserCanWrite is what the shadow user's grants say: 1 it can write, 0 it can only
 	// read, -1 not known yet (set by the command from SHOW GRANTS).
