@@ -10,6 +10,7 @@ import (
 
 	"github.com/srctl/srctl/analyze/stats"
 	"github.com/srctl/srctl/internal/htmlreport"
+	"github.com/srctl/srctl/lakehouse/proxylog"
 )
 
 // plotLevels are the quantiles the HTML report's curves are drawn at.
@@ -101,13 +102,7 @@ func WriteHTML(w io.Writer, rep *Report, o RenderOptions) error {
 		p.Sections = append(p.Sections, diffSection(rep, &e, i))
 	}
 	p.Appendix = append(p.Appendix, diffFailures(rep)...)
-	p.Appendix = append(p.Appendix, qualitySection(summaryLine(rep), rep.DataQuality.Kinds(), rep.DataQuality.Counts, func(k string) []string {
-		var l []string
-		for _, ex := range rep.DataQuality.Examples[k] {
-			l = append(l, truncate(ex.String(), 300))
-		}
-		return l
-	}))
+	p.Appendix = append(p.Appendix, qualitySection(strings.Split(summaryLine(rep), "\n"), rep.DataQuality))
 	p.Appendix = append(p.Appendix, htmlreport.Section{ID: "method", Title: "Method", Blocks: []htmlreport.Block{
 		{Text: strings.TrimPrefix(methodLine(rep), "method: ")},
 		{Text: "Plots: each endpoint's primary and shadow latency quantiles of the pairs compared (log latency, logit quantile axis). " +
@@ -240,13 +235,17 @@ func diffFailures(rep *Report) []htmlreport.Section {
 }
 
 // qualitySection lists what was read and what was not usable, with examples of bad input.
-func qualitySection(summary string, kinds []string, counts map[string]int64, examples func(string) []string) htmlreport.Section {
+func qualitySection(summary []string, q proxylog.Quality) htmlreport.Section {
 	sec := htmlreport.Section{ID: "data-quality", Title: "Data quality"}
-	for _, l := range strings.Split(summary, "\n") {
+	for _, l := range summary {
 		sec.Blocks = append(sec.Blocks, htmlreport.Block{Text: l})
 	}
-	for _, k := range kinds {
-		sec.Blocks = append(sec.Blocks, htmlreport.Block{Heading: fmt.Sprintf("%s: %d", k, counts[k]), Items: examples(k)})
+	for _, k := range q.Kinds() {
+		var examples []string
+		for _, ex := range q.Examples[k] {
+			examples = append(examples, truncate(ex.String(), 300))
+		}
+		sec.Blocks = append(sec.Blocks, htmlreport.Block{Heading: fmt.Sprintf("%s: %d", k, q.Counts[k]), Items: examples})
 	}
 	return sec
 }

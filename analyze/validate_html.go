@@ -82,30 +82,7 @@ func WriteValidateHTML(w io.Writer, rep *ValidateReport, o RenderOptions) error 
 		}
 		p.Sections = append(p.Sections, validateSection(&rep.Endpoints[i], i))
 	}
-	s := rep.Summary
-	var dq []string
-	add := func(n int64, what string) {
-		if n > 0 {
-			dq = append(dq, fmtInt(n)+" "+what)
-		}
-	}
-	add(s.NotExecuted, "shadow copies not executed (filtered or dropped)")
-	add(s.Duplicates, "duplicate rows dropped")
-	add(s.OutsideWindows, "rows outside both windows")
-	add(s.OtherRows, "non-query commands")
-	add(s.OtherTargetRows, "rows of the other target (--target) or of none")
-	add(s.BadLines, "bad lines")
-	summary := fmt.Sprintf("%s rows, %d files, %s read; %s executions compared", fmtInt(s.Rows), s.Files, fmtBytes(s.Bytes), fmtInt(s.Executions))
-	if len(dq) > 0 {
-		summary += "\n" + strings.Join(dq, ", ")
-	}
-	p.Appendix = append(p.Appendix, qualitySection(summary, rep.DataQuality.Kinds(), rep.DataQuality.Counts, func(k string) []string {
-		var l []string
-		for _, ex := range rep.DataQuality.Examples[k] {
-			l = append(l, truncate(ex.String(), 300))
-		}
-		return l
-	}))
+	p.Appendix = append(p.Appendix, qualitySection(validateQualityLines(rep), rep.DataQuality))
 	p.Appendix = append(p.Appendix, htmlreport.Section{ID: "method", Title: "Method", Blocks: []htmlreport.Block{
 		{Text: strings.TrimPrefix(validateMethodLine(rep), "method: ")},
 		{Text: "Plots: each endpoint's latency quantiles before and after the change (log latency, logit quantile axis). " +

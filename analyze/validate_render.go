@@ -317,23 +317,9 @@ func renderValidateSections(w io.Writer, rep *ValidateReport, o RenderOptions, m
 			item("%s", wr)
 		}
 	}
-	s := rep.Summary
-	var dq []string
-	add := func(n int64, what string) {
-		if n > 0 {
-			dq = append(dq, fmtInt(n)+" "+what)
-		}
-	}
-	add(s.NotExecuted, "shadow copies not executed (filtered or dropped)")
-	add(s.Duplicates, "duplicate rows dropped")
-	add(s.OutsideWindows, "rows outside both windows")
-	add(s.OtherRows, "non-query commands")
-	add(s.OtherTargetRows, "rows of the other target (--target) or of none")
-	add(s.BadLines, "bad lines")
 	head("Data quality")
-	item("%s rows, %d files, %s read; %s executions compared", fmtInt(s.Rows), s.Files, fmtBytes(s.Bytes), fmtInt(s.Executions))
-	if len(dq) > 0 {
-		item("%s", strings.Join(dq, ", "))
+	for _, l := range validateQualityLines(rep) {
+		item("%s", l)
 	}
 	if rep.Drill != nil {
 		return renderValidateDrill(w, rep.Drill, o, md, head, item)
@@ -400,4 +386,26 @@ func bar(p CurvePoint) string {
 		return strings.Repeat(">", n)
 	}
 	return strings.Repeat("<", n)
+}
+
+// validateQualityLines say what was read and what was not compared: the report's data quality.
+func validateQualityLines(rep *ValidateReport) []string {
+	s := rep.Summary
+	var dq []string
+	add := func(n int64, what string) {
+		if n > 0 {
+			dq = append(dq, fmtInt(n)+" "+what)
+		}
+	}
+	add(s.NotExecuted, "shadow copies not executed (filtered or dropped)")
+	add(s.Duplicates, "duplicate rows dropped")
+	add(s.OutsideWindows, "rows outside both windows")
+	add(s.OtherRows, "non-query commands")
+	add(s.OtherTargetRows, "rows of the other target (--target) or of none")
+	add(s.BadLines, "bad lines")
+	lines := []string{fmt.Sprintf("%s rows, %d files, %s read; %s executions compared", fmtInt(s.Rows), s.Files, fmtBytes(s.Bytes), fmtInt(s.Executions))}
+	if len(dq) > 0 {
+		lines = append(lines, strings.Join(dq, ", "))
+	}
+	return lines
 }

@@ -155,8 +155,12 @@ func (rep *ReplayReport) endpointSection(e *EndpointReplay, i int) htmlreport.Se
 		}
 	}
 	if len(prim)+len(shad) > 0 {
-		sec.Blocks = append(sec.Blocks, htmlreport.Block{Plot: &htmlreport.Plot{Title: "Latency quantiles of the timed runs", Series: []htmlreport.Series{
-			{Name: "primary", Q: htmlreport.Levels, Y: htmlreport.Curve(prim)}, {Name: "shadow", Q: htmlreport.Levels, Y: htmlreport.Curve(shad)}}}})
+		plot := &htmlreport.Plot{Title: "Latency quantiles of the timed runs", Series: []htmlreport.Series{
+			{Name: "primary", Q: htmlreport.Levels, Y: htmlreport.Curve(prim)}, {Name: "shadow", Q: htmlreport.Levels, Y: htmlreport.Curve(shad)}}}
+		if e.Pairs > 0 { // the paired runs' medians; replay gives no interval for them
+			plot.Marks = []htmlreport.Mark{{Series: 1, Label: fmt.Sprintf("P50 %+.0f%%", e.DeltaPct), Q: 0.5, Y: e.ShadowP50MS}}
+		}
+		sec.Blocks = append(sec.Blocks, htmlreport.Block{Plot: plot})
 	}
 	if len(queries) > 0 {
 		sec.Blocks = append(sec.Blocks, htmlreport.Block{Heading: "Queries replayed (with their logged parameters)", Table: &htmlreport.Table{ID: sec.ID + "-queries",
