@@ -147,7 +147,7 @@ func TestValidateUsageErrors(t *testing.T) {
 		{[]string{"validate", "--before-window", "2h/1h", "--after-window", "3h/2h", logs}, "must end before --after-window"},
 		{[]string{"validate", "--change-at", "1h", "--target", "replica", logs}, `--target "replica"`},
 		{[]string{"validate", "--change-at", "1h", "--traffic-factor", "1", logs}, "--traffic-factor 1"},
-		{[]string{"validate", "--change-at", "1h", "--format", "html", logs}, `--format "html"`},
+		{[]string{"validate", "--change-at", "1h", "--format", "pdf", logs}, `--format "pdf"`},
 		{[]string{"validate", "--change-at", "1h", "--fail-on", "slow", logs}, `--fail-on "slow"`},
 		{[]string{"validate", "--change-at", "1h", filepath.Join(dir, "missing")}, "missing"},
 		{[]string{"validate", "--before", logs, "--before-window", "2001-01-01T00:00:00Z/2001-01-01T01:00:00Z", "--after", logs}, "--before: no log files"},
