@@ -65,14 +65,16 @@ func TestFourCollectorsOneIcebergTable(t *testing.T) {
 	// First runs, stopped; then restarts, which resume from the table's checkpoints and must
 	// not collect again what the FEs still hold.
 	stops := workload(0, perCluster)
-	waitFor(t, "every query in the table", 20*time.Second, func() bool { return len(count()) >= clusters*perCluster })
+	// Generous deadlines: four writers contend for one SQLite catalog, and under -race on a
+	// loaded 2-core machine their retried commits take tens of seconds (waits end when done).
+	waitFor(t, "every query in the table", 90*time.Second, func() bool { return len(count()) >= clusters*perCluster })
 	for _, stop := range stops {
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stops = workload(perCluster, perCluster+10)
-	waitFor(t, "the queries after the restart", 20*time.Second, func() bool { return len(count()) >= clusters*(perCluster+10) })
+	waitFor(t, "the queries after the restart", 90*time.Second, func() bool { return len(count()) >= clusters*(perCluster+10) })
 	time.Sleep(500 * time.Millisecond) // a repeat would land within a flush or two
 	for _, stop := range stops {
 		if err := stop(); err != nil {
