@@ -41,7 +41,13 @@ func (m *memSink) all() []lakehouse.ProxyLogRecord {
 // waitRows waits until pred holds for the rows (the shadow's rows arrive asynchronously).
 func (m *memSink) waitRows(t *testing.T, what string, pred func([]lakehouse.ProxyLogRecord) bool) []lakehouse.ProxyLogRecord {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return m.waitRowsFor(t, 10*time.Second, what, pred)
+}
+
+// waitRowsFor is waitRows with a deadline of its own.
+func (m *memSink) waitRowsFor(t *testing.T, limit time.Duration, what string, pred func([]lakehouse.ProxyLogRecord) bool) []lakehouse.ProxyLogRecord {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		rows := m.all()
 		if pred(rows) {

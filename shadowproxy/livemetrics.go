@@ -35,13 +35,13 @@ func newLiveMetrics() *liveMetrics {
 			Help:    "time from sending a command to its last answer packet, by target (the primary's as the client saw it through the proxy, the shadow's copy on its own session)",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"target"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "srctl_shadow", Name: "mirror_dropped_total",
-			Help: "copies not executed on the mirror, by reason (queue_full, shadow_unavailable, shadow_login_failed, too_large, statement_not_prepared, mirror_unavailable, proxy_shutdown)"}, []string{"reason"}),
+			Help: "copies not executed on the mirror, by reason (queue_full, queue_expired, shadow_unavailable, shadow_login_failed, too_large, statement_not_prepared, mirror_unavailable, proxy_shutdown)"}, []string{"reason"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "srctl_shadow", Name: "server_errors_total",
 			Help: "commands that failed, by target and MySQL error code (transport: the connection failed or timed out; other: past the first 64 codes)"}, []string{"target", "code"}),
 		codes: map[int]bool{},
 	}
 	m.latencyBy[0], m.latencyBy[1] = m.latency.WithLabelValues("primary"), m.latency.WithLabelValues("shadow")
-	for _, r := range []string{DropQueueFull, DropUnavailable, DropLoginFailed, DropTooLarge, DropStmtNotPrepared, DropMirrorLost, DropConnectionClosed} {
+	for _, r := range []string{DropQueueFull, DropUnavailable, DropLoginFailed, DropTooLarge, DropStmtNotPrepared, DropMirrorLost, DropConnectionClosed, DropExpired} {
 		m.dropped.WithLabelValues(r) // every reason reads 0 from the start: rate() needs a series
 	}
 	return m

@@ -25,6 +25,7 @@ const (
 	DropStmtNotPrepared  = "statement_not_prepared" // the statement was never prepared on the mirror
 	DropMirrorLost       = "mirror_unavailable"     // after a cutover: the primary's session as a mirror broke and cannot be reopened
 	DropConnectionClosed = "proxy_shutdown"         // the proxy shut down before the copy ran
+	DropExpired          = "queue_expired"          // the copy waited longer than --queue-max-wait: the shadow is behind
 )
 
 // job is one command for the mirror.
@@ -39,7 +40,15 @@ type job struct {
 	// sourceSet is the source's result-set hash ("" when it answered no rows), for the
 	// result-difference count.
 	sourceSet string
+	queued    time.Time // when it was queued: a copy that waited past --queue-max-wait is dropped
 }
+
+// jobOverhead is what a queued copy costs beyond its payload and text (the job, its record to be).
+const jobOverhead = 256
+
+// cost is what a queued copy counts against the byte bounds: a flood of tiny commands is bounded
+// too, not only large ones.
+func (j *job) cost() int64 { return int64(len(j.payload)+len(j.text)) + jobOverhead }
 
 // handover swaps the roles of the two backends (a cutover) at a command boundary: the
 // session gives its source and takes the mirror's backend once the queue before it has run.
@@ -54,7 +63,7 @@ type handover struct {
 // mirror runs one connection's copies on the mirror target, in order, on its own session.
 type mirror struct {
 	s            *session
-	jobs         chan *job
+	jobs         *jobQueue
 	done         chan struct{}
 	finishOnce   sync.Once
 	startOnce    sync.Once
@@ -62,7 +71,7 @@ type mirror struct {
 	target       string // cluster name of the mirror target
 	canReconnect bool   // only the shadow's session can be reopened (with the configured user)
 	resync       atomic.Bool
-	queuedBytes  atomic.Int64 // payload bytes waiting in jobs
+	queuedBytes  atomic.Int64 // what the jobs waiting cost (job.cost)
 	aborted      atomic.Bool
 	ncMu         sync.Mutex
 	nc           net.Conn // the backend's connection, for abort
@@ -76,7 +85,7 @@ type mirror struct {
 }
 
 func newMirror(s *session) *mirror {
-	return &mirror{s: s, jobs: make(chan *job, s.p.cfg.QueueSize), done: make(chan struct{}), target: "shadow", canReconnect: true}
+	return &mirror{s: s, jobs: newJobQueue(), done: make(chan struct{}), target: "shadow", canReconnect: true}
 }
 
 // abort makes the worker log the copies still queued as not executed and cuts the one
@@ -112,7 +121,7 @@ func (m *mirror) start() {
 // when it never started).
 func (m *mirror) finish() {
 	m.finishOnce.Do(func() {
-		close(m.jobs)
+		m.jobs.close()
 		m.startOnce.Do(func() { close(m.done) })
 	})
 }
@@ -122,25 +131,32 @@ func (m *mirror) run() {
 	defer func() {
 		if v := recover(); v != nil {
 			m.s.p.cfg.Log.Error("mirror worker panicked", "conn", m.s.id, "panic", fmt.Sprint(v))
-			for j := range m.jobs { // keep the session from blocking on a full queue
+			// The copies still queued are logged as not executed: none disappears unseen.
+			for j, ok := m.jobs.pop(); ok; j, ok = m.jobs.pop() {
 				if j.handover == nil {
-					m.s.p.stats.QueuedCommands.Add(-1)
-					m.s.p.stats.QueuedBytes.Add(-int64(len(j.payload)))
+					m.dequeued(j)
+					m.dropped(j, m.target, DropUnavailable, "the mirror worker of this connection failed")
 				}
 			}
 		}
 	}()
-	for j := range m.jobs {
+	for j, ok := m.jobs.pop(); ok; j, ok = m.jobs.pop() {
 		if j.handover != nil {
 			m.handover(j.handover)
 			continue
 		}
+		m.dequeued(j)
 		m.exec(j)
-		m.queuedBytes.Add(-int64(len(j.payload)))
-		m.s.p.stats.QueuedCommands.Add(-1)
-		m.s.p.stats.QueuedBytes.Add(-int64(len(j.payload)))
 	}
 	m.be.close()
+}
+
+// dequeued takes a copy off the byte bounds.
+func (m *mirror) dequeued(j *job) {
+	c := j.cost()
+	m.queuedBytes.Add(-c)
+	m.s.p.stats.QueuedCommands.Add(-1)
+	m.s.p.stats.QueuedBytes.Add(-c)
 }
 
 // mirrorTarget is the cluster the mirror runs on: the one that is not the source.
@@ -176,31 +192,40 @@ func (s *session) mirrorCommand(c *command, qid string, r *response) {
 		return
 	}
 	m.start()
-	size := int64(len(j.payload))
-	// Over the byte budget only counts when other commands wait: one large command still fits
-	// an empty queue (--max-mirror-bytes bounds it).
-	st := &s.p.stats
-	st.QueuedCommands.Add(1)
-	st.QueuedBytes.Add(size)
-	if total := m.queuedBytes.Add(size); total > int64(cfg.QueueBytes) && total > size || !m.enqueue(j) {
-		m.queuedBytes.Add(-size)
-		st.QueuedCommands.Add(-1)
-		st.QueuedBytes.Add(-size)
+	if why := m.enqueue(j); why != "" {
 		if j.state {
 			m.resync.Store(true) // replay the session before the next copy
 		}
-		m.dropped(j, s.mirrorTarget(), DropQueueFull, fmt.Sprintf("the shadow queue (%d commands, %d bytes) is full", cfg.QueueSize, cfg.QueueBytes))
+		m.dropped(j, s.mirrorTarget(), DropQueueFull, why)
 	}
 }
 
-// enqueue queues j unless the queue is full.
-func (m *mirror) enqueue(j *job) bool {
-	select {
-	case m.jobs <- j:
-		return true
+// enqueue queues j within the bounds: the connection's bytes (--queue-bytes), the whole proxy's
+// (--queue-total-bytes) and, when set, a number of commands (--queue-size). It returns why j
+// was not queued, or "". Over a byte budget only counts when other copies wait: one large
+// command still fits an empty queue (--max-mirror-bytes bounds it).
+func (m *mirror) enqueue(j *job) string {
+	cfg := &m.s.p.cfg
+	st := &m.s.p.stats
+	c := j.cost()
+	j.queued = time.Now()
+	st.QueuedCommands.Add(1)
+	own, all := m.queuedBytes.Add(c), st.QueuedBytes.Add(c)
+	why := ""
+	switch {
+	case own > int64(cfg.QueueBytes) && own > c:
+		why = fmt.Sprintf("this connection's shadow queue holds %d bytes (--queue-bytes %d)", own-c, cfg.QueueBytes)
+	case all > int64(cfg.TotalQueueBytes) && own > c:
+		why = fmt.Sprintf("the shadow queues of all connections hold %d bytes (--queue-total-bytes %d)", all-c, cfg.TotalQueueBytes)
+	case cfg.QueueSize > 0 && m.jobs.len() >= cfg.QueueSize:
+		why = fmt.Sprintf("this connection's shadow queue holds %d commands (--queue-size)", cfg.QueueSize)
+	case !m.jobs.push(j):
+		why = "the connection is closing"
 	default:
-		return false
+		return ""
 	}
+	m.dequeued(j)
+	return why
 }
 
 // dropped logs a copy the mirror did not execute.
@@ -219,6 +244,13 @@ func (m *mirror) exec(j *job) {
 	cfg := &m.s.p.cfg
 	if m.aborted.Load() {
 		m.dropped(j, m.target, DropConnectionClosed, "the proxy shut down before the copy ran")
+		return
+	}
+	if wait := time.Since(j.queued); cfg.QueueMaxWait > 0 && wait > cfg.QueueMaxWait {
+		if j.state {
+			m.resync.Store(true)
+		}
+		m.dropped(j, m.target, DropExpired, fmt.Sprintf("the copy waited %s in the shadow queue (--queue-max-wait %s): the shadow is behind", wait.Round(time.Millisecond), cfg.QueueMaxWait))
 		return
 	}
 	if m.resync.Swap(false) && m.canReconnect {
@@ -452,10 +484,8 @@ func (s *session) switchSource(want Source) {
 	}
 	h := &handover{give: s.src, reply: make(chan *backend, 1)}
 	s.mir.start()
-	select {
-	case s.mir.jobs <- &job{handover: h}:
-	default:
-		s.p.cfg.Log.Warn("cutover postponed: the shadow queue is full", "conn", s.id)
+	if !s.mir.jobs.push(&job{handover: h}) {
+		s.p.cfg.Log.Warn("cutover postponed: the shadow queue is closing", "conn", s.id)
 		s.source = 255 // try again at the next command
 		return
 	}

@@ -44,11 +44,19 @@ type Config struct {
 
 	Policy Policy
 
-	QueueSize      int           // shadow commands waiting per connection (64)
-	QueueBytes     int           // bytes of shadow commands waiting per connection (8 MiB; a single larger command still fits an empty queue)
-	ShadowTimeout  time.Duration // one command on the shadow, after which its session is reopened (30s)
-	DialTimeout    time.Duration // connecting to a backend (5s)
-	MaxMirrorBytes int           // larger commands are not mirrored (16 MiB)
+	// The shadow queues: each connection's copies wait in order for its shadow session, bounded by
+	// bytes (payload, text and a fixed overhead per copy), per connection (QueueBytes, 8 MiB; a
+	// single larger command still fits an empty queue) and for the whole proxy (TotalQueueBytes,
+	// 64 MiB), and by time: a copy that waited longer than QueueMaxWait (60s) is dropped when its
+	// turn comes, so a shadow that fell behind catches up. QueueSize, when above 0, also bounds
+	// the number of copies per connection (0: bytes and time only).
+	QueueSize       int
+	QueueBytes      int
+	TotalQueueBytes int
+	QueueMaxWait    time.Duration
+	ShadowTimeout   time.Duration // one command on the shadow, after which its session is reopened (30s)
+	DialTimeout     time.Duration // connecting to a backend (5s)
+	MaxMirrorBytes  int           // larger commands are not mirrored (16 MiB)
 	// ReconnectBackoff is the pause after a failed shadow login before the next attempt (2s).
 	ReconnectBackoff time.Duration
 
@@ -72,11 +80,14 @@ type RowSink interface {
 
 func (c *Config) withDefaults() Config {
 	out := *c
-	if out.QueueSize <= 0 {
-		out.QueueSize = 64
-	}
 	if out.QueueBytes <= 0 {
 		out.QueueBytes = 8 << 20
+	}
+	if out.TotalQueueBytes <= 0 {
+		out.TotalQueueBytes = 64 << 20
+	}
+	if out.QueueMaxWait <= 0 {
+		out.QueueMaxWait = time.Minute
 	}
 	if out.ShadowTimeout <= 0 {
 		out.ShadowTimeout = 30 * time.Second

@@ -109,11 +109,11 @@ func procCPU(b *testing.B, pid int) time.Duration {
 
 // benchShadowProcess starts srctl shadow (the test binary acting as srctl) and waits until it
 // listens; it is stopped with SIGTERM when the benchmark ends.
-func benchShadowProcess(b *testing.B, primary, shadow string) (string, *exec.Cmd) {
+func benchShadowProcess(b *testing.B, primary, shadow, metrics string) (string, *exec.Cmd) {
 	b.Helper()
 	listen := testenv.FreeAddr(b)
 	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
-		"--log-sink", b.TempDir(), "--metrics-addr", "", "--queue-size", "1024", "--log-level", "warn"})
+		"--log-sink", b.TempDir(), "--metrics-addr", metrics, "--log-level", "warn"}) // the default queue bounds
 	proxy := exec.Command(os.Args[0], "-test.run=^$")
 	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
 	proxy.Stderr = os.Stderr
@@ -162,7 +162,8 @@ func BenchmarkShadow(b *testing.B) {
 	}
 	setup.Close()
 
-	listen, proxy := benchShadowProcess(b, pcfg.Addr, shadow.Addr())
+	metrics := testenv.FreeAddr(b)
+	listen, proxy := benchShadowProcess(b, pcfg.Addr, shadow.Addr(), metrics)
 
 	direct, via := "root@tcp("+pcfg.Addr+")/"+pcfg.DBName, "root@tcp("+listen+")/"+pcfg.DBName
 	const rate, blocks = 2000, 4
@@ -186,6 +187,11 @@ func BenchmarkShadow(b *testing.B) {
 		cpu += procCPU(b, proxy.Process.Pid) - c0
 	}
 	cpuPerQuery := float64(cpu.Microseconds()) / (vq * block.Seconds())
+	dropped, executed := float64(scrapeCounter(metrics, "srctl_shadow_mirror_dropped_total")), float64(scrapeCounter(metrics, "srctl_shadow_mirror_executed_total"))
+	peakRSS, err := testenv.ProcessPeakRSS(proxy.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	// Memory per idle connection, on a second proxy whose primary is a test double too (the
 	// local MariaDB allows 151 connections).
@@ -194,7 +200,7 @@ func BenchmarkShadow(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer fakePrimary.Close()
-	listen, proxy = benchShadowProcess(b, fakePrimary.Addr(), shadow.Addr())
+	listen, proxy = benchShadowProcess(b, fakePrimary.Addr(), shadow.Addr(), "")
 	const idle = 2000
 	rss0 := testenv.ProcessRSS(b, proxy.Process.Pid)
 	conns := make([]net.Conn, 0, idle)
@@ -219,6 +225,8 @@ func BenchmarkShadow(b *testing.B) {
 	b.ReportMetric(vq/dq, "throughput-ratio")
 	b.ReportMetric(cpuPerQuery, "proxy-cpu-us/query")
 	b.ReportMetric(perConn/1024, "KiB/idle-conn")
+	b.ReportMetric(dropped, "copies-dropped")
+	b.ReportMetric(float64(peakRSS)/(1<<20), "peak-RSS-MiB")
 	fmt.Fprintf(os.Stderr, `
 srctl shadow (own process) on loopback, primary = local MariaDB, every SELECT mirrored (shadow: test double), JSONL logs
   latency at %d queries/s, %d x %s per side, alternated (%d queries each):
@@ -227,7 +235,8 @@ srctl shadow (own process) on loopback, primary = local MariaDB, every SELECT mi
     added    P50 %6.0f us   P99 %6.0f us   (goal: P99 added < 200 us)
   throughput, %d connections, 2 x %s per side: direct %.0f q/s, proxy %.0f q/s = %.0f%% (goal >= 80%%)
     the proxy used %.1f us of CPU per query (relay, mirror, logs): one core relays ~%.0f q/s
+  copies: %.0f executed on the shadow, %.0f dropped (default queue bounds; goal 0); peak RSS %.0f MiB
   memory: %.1f KiB RSS per idle connection (%d connections)
 `, rate, blocks, block, len(dl), p50d, p99d, p50v, p99v, p50v-p50d, p99v-p99d,
-		workers, block, dq/2, vq/2, 100*vq/dq, cpuPerQuery, 1e6/cpuPerQuery, perConn/1024, idle)
+		workers, block, dq/2, vq/2, 100*vq/dq, cpuPerQuery, 1e6/cpuPerQuery, executed, dropped, float64(peakRSS)/(1<<20), perConn/1024, idle)
 }

@@ -26,42 +26,44 @@ import (
 const defaultShadowLogSink = "./srctl-lake/shadow-logs"
 
 type shadowOptions struct {
-	listen        string
-	primary       string
-	shadow        string
-	shadowUser    string
-	passwordFile  string
-	logSink       string
-	flushInterval time.Duration
-	endpointRules string
-	mirrorWrites  bool
-	includeTypes  []string
-	excludeTypes  []string
-	includeRegex  string
-	excludeRegex  string
-	sampleRate    float64
-	queueSize     int
-	queueBytes    byteSize
-	shadowTimeout time.Duration
-	dialTimeout   time.Duration
-	maxMirror     byteSize
-	tlsCert       string
-	tlsKey        string
-	primaryTLS    backendTLSOptions
-	shadowTLS     backendTLSOptions
-	metricsAddr   string
-	pprof         bool
-	allowCutover  bool
-	tokenFile     string
-	maxHandshakes int
-	handshakeTime time.Duration
-	drainTimeout  time.Duration
-	lake          lakeOptions
-	store         objstore.Options
+	listen          string
+	primary         string
+	shadow          string
+	shadowUser      string
+	passwordFile    string
+	logSink         string
+	flushInterval   time.Duration
+	endpointRules   string
+	mirrorWrites    bool
+	includeTypes    []string
+	excludeTypes    []string
+	includeRegex    string
+	excludeRegex    string
+	sampleRate      float64
+	queueSize       int
+	queueBytes      byteSize
+	queueTotalBytes byteSize
+	queueMaxWait    time.Duration
+	shadowTimeout   time.Duration
+	dialTimeout     time.Duration
+	maxMirror       byteSize
+	tlsCert         string
+	tlsKey          string
+	primaryTLS      backendTLSOptions
+	shadowTLS       backendTLSOptions
+	metricsAddr     string
+	pprof           bool
+	allowCutover    bool
+	tokenFile       string
+	maxHandshakes   int
+	handshakeTime   time.Duration
+	drainTimeout    time.Duration
+	lake            lakeOptions
+	store           objstore.Options
 }
 
 func newShadowCmd(g *globals) *cobra.Command {
-	o := &shadowOptions{maxMirror: 16 << 20, queueBytes: 8 << 20}
+	o := &shadowOptions{maxMirror: 16 << 20, queueBytes: 8 << 20, queueTotalBytes: 64 << 20}
 	cmd := &cobra.Command{
 		Use:   "shadow --primary HOST:PORT --shadow HOST:PORT [--listen ADDR] [--log-sink URI]",
 		Short: "MySQL-protocol proxy: answers from the primary, a copy of the traffic to the shadow, both logged",
@@ -149,8 +151,10 @@ on the first when it closes.`,
 	f.StringVar(&o.includeRegex, "include-regex", "", "mirror only statements matching this regular expression (Go RE2 syntax)")
 	f.StringVar(&o.excludeRegex, "exclude-regex", "", "never mirror statements matching this regular expression")
 	f.Float64Var(&o.sampleRate, "sample-rate", 1, "share of eligible statements mirrored, in (0, 1]")
-	f.IntVar(&o.queueSize, "queue-size", 64, "shadow commands waiting per connection; beyond it copies are dropped")
-	f.Var(&o.queueBytes, "queue-bytes", "bytes of shadow commands waiting per connection (bounds memory with large commands); beyond it copies are dropped")
+	f.Var(&o.queueBytes, "queue-bytes", "bytes of shadow copies waiting per connection (payload, text and 256 bytes each); beyond it copies are dropped (queue_full)")
+	f.Var(&o.queueTotalBytes, "queue-total-bytes", "bytes of shadow copies waiting in all connections together: the proxy's memory bound for a slow or stalled shadow")
+	f.DurationVar(&o.queueMaxWait, "queue-max-wait", time.Minute, "a copy that waited longer for the shadow is dropped when its turn comes (queue_expired), so a shadow that fell behind catches up")
+	f.IntVar(&o.queueSize, "queue-size", 0, "also bound the copies waiting per connection by number (0: bytes and time bound the queue)")
 	f.DurationVar(&o.shadowTimeout, "shadow-timeout", 30*time.Second, "longest a command may take on the shadow before its session is reopened")
 	f.DurationVar(&o.dialTimeout, "dial-timeout", 5*time.Second, "timeout connecting to a backend")
 	f.Var(&o.maxMirror, "max-mirror-bytes", "larger commands are not mirrored (dropped, too_large)")
@@ -189,7 +193,7 @@ func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 		return cfg, err
 	}
 	cfg = shadowproxy.Config{Primary: o.primary, Shadow: o.shadow, ShadowUser: o.shadowUser, ShadowPassword: pw,
-		QueueSize: o.queueSize, QueueBytes: int(o.queueBytes), ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
+		QueueSize: o.queueSize, QueueBytes: int(o.queueBytes), TotalQueueBytes: int(o.queueTotalBytes), QueueMaxWait: o.queueMaxWait, ShadowTimeout: o.shadowTimeout, DialTimeout: o.dialTimeout, MaxMirrorBytes: int(o.maxMirror),
 		AllowCutover: o.allowCutover, MaxHandshakes: o.maxHandshakes, HandshakeTimeout: o.handshakeTime}
 	cfg.Policy = shadowproxy.Policy{MirrorWrites: o.mirrorWrites, IncludeTypes: o.includeTypes, ExcludeTypes: o.excludeTypes, SampleRate: o.sampleRate}
 	if o.includeRegex != "" {
@@ -205,8 +209,11 @@ func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 	if err := cfg.Policy.Validate(); err != nil {
 		return cfg, usageErrorf("%v", err)
 	}
-	if o.queueSize <= 0 {
-		return cfg, usageErrorf("--queue-size %d: want at least 1", o.queueSize)
+	if o.queueSize < 0 {
+		return cfg, usageErrorf("--queue-size %d: want 0 (no bound by number) or more", o.queueSize)
+	}
+	if o.queueMaxWait <= 0 {
+		return cfg, usageErrorf("--queue-max-wait %v: want a positive duration", o.queueMaxWait)
 	}
 	if o.maxHandshakes <= 0 {
 		return cfg, usageErrorf("--max-handshakes %d: want at least 1", o.maxHandshakes)
