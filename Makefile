@@ -48,12 +48,18 @@ bench:
 # The 1M-query dataset of BenchmarkDiff (same generator settings, same cache folder).
 BENCH_DATA ?= $(or $(TMPDIR),/tmp)/srctl-bench-diff-1000000
 
+# The real shape: analytic SQL full of escaped <, > and &, 300 endpoints, commands without text.
+BENCH_DATA_REAL ?= $(or $(TMPDIR),/tmp)/srctl-bench-diff-real-1000000
+
 bench-reference: build
 	@test -f $(BENCH_DATA)/.complete || { rm -rf $(BENCH_DATA) && \
 	  $(BIN)/srctl-traffic-gen -out $(BENCH_DATA) -queries 1000000 -endpoints 60 -hours 42 -seed 42 -profile-every 0 \
 	    -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA)/.complete; }
+	@test -f $(BENCH_DATA_REAL)/.complete || { rm -rf $(BENCH_DATA_REAL) && \
+	  $(BIN)/srctl-traffic-gen -out $(BENCH_DATA_REAL) -queries 1000000 -endpoints 300 -hours 42 -seed 42 -profile-every 0 \
+	    -shape real -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA_REAL)/.complete; }
 	cd bench/duckdbref && $(GO) build -o $(abspath $(BIN))/duckdbref .
-	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA)/shadow-logs -runs 5
+	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA_REAL)/shadow-logs,$(BENCH_DATA)/shadow-logs -runs 5
 
 # Tracked files stay small: generated data and binaries are made again, never committed (a
 # submission over the size limit does not land at all).

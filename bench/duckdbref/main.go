@@ -6,7 +6,7 @@
 // It lives in its own module so that srctl does not link DuckDB: `make bench-reference` builds
 // and runs it.
 //
-// Usage: duckdbref -srctl bin/srctl -logs DIR [-runs 3]
+// Usage: duckdbref -srctl bin/srctl -logs DIR[,DIR...] [-runs 5]
 package main
 
 import (
@@ -45,8 +45,8 @@ FROM p GROUP BY route`
 
 func main() {
 	srctl := flag.String("srctl", "bin/srctl", "the srctl binary to time")
-	logs := flag.String("logs", "", "folder of generated proxy logs (srctl-traffic-gen's shadow-logs/)")
-	runs := flag.Int("runs", 3, "runs of each engine, alternated")
+	logs := flag.String("logs", "", "folders of generated proxy logs (srctl-traffic-gen's shadow-logs/), comma-separated")
+	runs := flag.Int("runs", 5, "rounds: each runs every engine on every folder once, alternated")
 	engine := flag.String("engine", "", "internal: run DuckDB once in this process (the parent measures it)")
 	flag.Parse()
 	if *engine != "" {
@@ -91,54 +91,79 @@ type sample struct {
 	rssMB float64
 }
 
-func compare(srctl, logs string, runs int) error {
-	if logs == "" {
+func compare(srctl, logList string, runs int) error {
+	if logList == "" {
 		return fmt.Errorf("-logs is required")
-	}
-	var bytes int64
-	err := filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.Contains(d.Name(), ".jsonl") {
-			return err
-		}
-		info, err := d.Info()
-		bytes += info.Size()
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmds := map[string]func() *exec.Cmd{
-		"srctl diff": func() *exec.Cmd { return exec.Command(srctl, "diff", logs, "--format", "json") },
-		"duckdb":     func() *exec.Cmd { return exec.Command(self, "-engine", "duckdb", "-logs", logs) },
-	}
-	order := []string{"srctl diff", "duckdb"}
-	got := map[string][]sample{}
-	for r := range runs {
-		for _, name := range order {
-			s, err := timeIt(cmds[name]())
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+	sets := strings.Split(logList, ",")
+	size := map[string]int64{}
+	for _, logs := range sets {
+		err := filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.Contains(d.Name(), ".jsonl") {
+				return err
 			}
-			got[name] = append(got[name], s)
-			fmt.Fprintf(os.Stderr, "run %d %-10s %6.2f s %6.0f MB RSS\n", r+1, name, s.wall.Seconds(), s.rssMB)
+			info, err := d.Info()
+			size[logs] += info.Size()
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
-	fmt.Printf("%.0f MB of JSONL in %s, median of %d alternated runs:\n", float64(bytes)/1e6, logs, runs)
-	med := map[string]sample{}
-	for _, name := range order {
-		ss := got[name]
-		slices.SortFunc(ss, func(a, b sample) int { return int(a.wall - b.wall) })
-		med[name] = ss[len(ss)/2]
-		fmt.Printf("  %-10s %6.2f s  %6.0f MB/s  peak RSS %4.0f MB\n", name, med[name].wall.Seconds(),
-			float64(bytes)/1e6/med[name].wall.Seconds(), med[name].rssMB)
+	order := []string{"srctl diff", "duckdb"}
+	cmd := func(name, logs string) *exec.Cmd {
+		if name == "duckdb" {
+			return exec.Command(self, "-engine", "duckdb", "-logs", logs)
+		}
+		return exec.Command(srctl, "diff", logs, "--format", "json")
 	}
-	ratio := med["duckdb"].wall.Seconds() / med["srctl diff"].wall.Seconds()
-	fmt.Printf("  srctl diff is %.2fx DuckDB's speed (the issue's 1 GB/s against DuckDB's 0.8 GB/s is 1.25x)\n", ratio)
+	got := map[string]map[string][]sample{} // data set -> engine -> runs
+	// Alternate engines and data sets within each round, so the machine's drift hits all.
+	for r := range runs {
+		for _, logs := range sets {
+			if got[logs] == nil {
+				got[logs] = map[string][]sample{}
+			}
+			for _, name := range order {
+				s, err := timeIt(cmd(name, logs))
+				if err != nil {
+					return fmt.Errorf("%s on %s: %w", name, logs, err)
+				}
+				got[logs][name] = append(got[logs][name], s)
+				fmt.Fprintf(os.Stderr, "round %d %-10s %6.2f s %6.0f MB RSS  %s\n", r+1, name, s.wall.Seconds(), s.rssMB, logs)
+			}
+		}
+	}
+	for _, logs := range sets {
+		fmt.Printf("%s: %.0f MB of JSONL, %d alternated rounds, median [min-max]:\n", logs, float64(size[logs])/1e6, runs)
+		for _, name := range order {
+			walls, rss := stat(got[logs][name], func(s sample) float64 { return s.wall.Seconds() }), stat(got[logs][name], func(s sample) float64 { return s.rssMB })
+			fmt.Printf("  %-10s %6.2f s [%.2f-%.2f]  %6.0f MB/s  peak RSS %4.0f MB [%.0f-%.0f]\n", name, walls[1], walls[0], walls[2],
+				float64(size[logs])/1e6/walls[1], rss[1], rss[0], rss[2])
+		}
+		// The ratio of each round's pair: srctl's wall time over DuckDB's (the issue's goal: <= 0.5).
+		var ratios []float64
+		for i := range got[logs]["srctl diff"] {
+			ratios = append(ratios, got[logs]["srctl diff"][i].wall.Seconds()/got[logs]["duckdb"][i].wall.Seconds())
+		}
+		slices.Sort(ratios)
+		fmt.Printf("  srctl diff's wall time is %.2fx DuckDB's [%.2f-%.2f] (goal <= 0.5x)\n", ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1])
+	}
 	return nil
+}
+
+// stat is the min, median and max of f over ss.
+func stat(ss []sample, f func(sample) float64) [3]float64 {
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	slices.Sort(v)
+	return [3]float64{v[0], v[len(v)/2], v[len(v)-1]}
 }
 
 func timeIt(cmd *exec.Cmd) (sample, error) {

@@ -24,6 +24,7 @@ func main() {
 	flag.BoolVar(&cfg.AA, "aa", false, "A/A: the same cluster on both sides, nothing planted")
 	flag.BoolVar(&cfg.Quirks, "quirks", true, "add the proxy's quirks: duplicates, dropped shadow rows, filtered rows, a primary-only connection, bad lines")
 	flag.IntVar(&cfg.ProfileEvery, "profile-every", 25, "write profile records of both clusters for one query in this many (0: none)")
+	flag.StringVar(&cfg.Shape, "shape", trafficgen.ShapeClassic, "SQL shape: classic (short point queries) or real (analytic SQL of 100 B to 20 KB full of escaped <, > and &, about 3% commands without text)")
 	fixAt := flag.String("fix-at", "", "plant a fix for srctl validate: from this time (RFC 3339) the shadow's planted regression is gone")
 	flag.Parse()
 	t, err := time.Parse(time.RFC3339, *start)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -51,7 +52,19 @@ type Config struct {
 	// FixAt, when set, plants a fix for srctl validate: from this moment the shadow's regression
 	// of RegressedEndpoint is gone (its latency and its profiles' scans are the primary's).
 	FixAt time.Time
+	// Shape is the SQL the rows carry: ShapeClassic (the default: short point queries) or
+	// ShapeReal, the shape of production logs written by a Go proxy: analytic SQL of 100 B to
+	// 20 KB per endpoint, full of <, > and & that encoding/json escapes as \u003c \u003e \u0026,
+	// a sqlcommenter route and a traceparent in every tagged text, and about 3% of rows for
+	// commands without text (COM_PING, COM_INIT_DB, COM_STMT_CLOSE).
+	Shape string
 }
+
+// The shapes of Config.Shape.
+const (
+	ShapeClassic = "classic"
+	ShapeReal    = "real"
+)
 
 type endpoint struct {
 	name    string
@@ -65,6 +78,8 @@ type endpoint struct {
 	diverge bool
 	bytes   int64
 	weight  float64
+	// analytic is the real shape's SQL of this endpoint, a %d for the literal that varies.
+	analytic string
 }
 
 // Stats describe what Generate wrote.
@@ -80,6 +95,11 @@ func Generate(cfg Config) (Stats, error) {
 	}
 	if cfg.Hours <= 0 {
 		cfg.Hours = 1
+	}
+	switch cfg.Shape {
+	case "", ShapeClassic, ShapeReal:
+	default:
+		return Stats{}, fmt.Errorf("shape %q: want %s or %s", cfg.Shape, ShapeClassic, ShapeReal)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	eps := endpoints(cfg, rng)
@@ -185,6 +205,20 @@ func Generate(cfg Config) (Stats, error) {
 			}
 			st.Rows++
 		}
+		if cfg.Shape == ShapeReal && i%33 == 0 { // a command without text, on both sides
+			other := row{ts: pTS, id: uuid(rng), target: "primary", cmd: otherCommands[i/33%len(otherCommands)], dur: 0.05 + rng.Float64()*0.1,
+				sent: 5, recv: 11, ok: true, client: client}
+			buf = other.append(buf[:0])
+			if err := w.write(pTS, buf); err != nil {
+				return st, err
+			}
+			other.target, other.dur = "shadow", other.dur*1.1
+			buf = other.append(buf[:0])
+			if err := w.write(pTS, buf); err != nil {
+				return st, err
+			}
+			st.Rows += 2
+		}
 		if cfg.Quirks && i%50000 == 17 {
 			if err := w.write(pTS, []byte(`{"ts":"2026-03-05T14:00:00Z","query_id":"trunc`+"\n")); err != nil {
 				return st, err
@@ -224,6 +258,9 @@ func Generate(cfg Config) (Stats, error) {
 
 func ms(x float64) time.Duration { return time.Duration(x * float64(time.Millisecond)) }
 
+// otherCommands are the commands without text of the real shape.
+var otherCommands = []string{"COM_PING", "COM_INIT_DB", "COM_STMT_CLOSE"}
+
 func endpoints(cfg Config, rng *rand.Rand) []endpoint {
 	planted := []endpoint{
 		{name: RegressedEndpoint, table: "orders", mu: math.Log(40), sigma: 0.5, factor: 1.6, bytes: 2048},
@@ -247,6 +284,15 @@ func endpoints(cfg Config, rng *rand.Rand) []endpoint {
 				e.style, e.name = 2, "" // untagged: grouped by fingerprint
 			}
 		}
+		if cfg.Shape == ShapeReal && e.style == 0 {
+			// Most texts are short (the whole 1M-query log of the issue is 870 MB); one endpoint
+			// in 50 carries a long report, log-uniform up to 20 KB.
+			size := 100 + 150*rng.Float64()
+			if rng.Float64() < 0.02 {
+				size = 250 * math.Pow(80, rng.Float64())
+			}
+			e.analytic = analyticSQL(e.table, size, rng)
+		}
 		e.weight = 1 / math.Pow(float64(i+1), 0.6)
 		if i < 6 {
 			e.weight = math.Max(e.weight, 0.3)
@@ -264,8 +310,30 @@ func (e *endpoint) sql(i int, rng *rand.Rand) string {
 		return fmt.Sprintf("SELECT status, count(*) FROM %s WHERE created_at >= '2026-03-0%d' GROUP BY status", e.table, 1+rng.IntN(5))
 	}
 	trace := fmt.Sprintf("00-%016x%016x-%016x-01", rng.Uint64(), rng.Uint64(), rng.Uint64())
+	if e.analytic != "" {
+		return fmt.Sprintf(e.analytic, rng.IntN(1_000_000)) + fmt.Sprintf(" /*application='shop',route='%s',traceparent='%s'*/", urlEscape(e.name), trace)
+	}
 	return fmt.Sprintf("SELECT o.id, o.total, c.name FROM %s o JOIN customers c ON c.id = o.customer_id WHERE o.id = %d AND o.created_at > '2026-01-01' "+
 		"/*application='shop',route='%s',traceparent='%s'*/", e.table, rng.IntN(1_000_000), urlEscape(e.name), trace)
+}
+
+// analyticSQL is a query of about size bytes on table: range predicates, bit tests and CASE
+// expressions (many <, > and &, which the proxy's encoder escapes), one %d for a varying literal.
+func analyticSQL(table string, size float64, rng *rand.Rand) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT count(*) FROM %s o WHERE o.tenant_id = %%d AND o.ts >= '2026-03-01' AND (o.flags & 4) = 0", table)
+	for k := 0; b.Len() < int(size)-40; k++ {
+		lo := rng.IntN(1000)
+		switch k % 3 {
+		case 0:
+			fmt.Fprintf(&b, " AND (o.c%d >= %d AND o.c%d < %d)", k, lo, k, lo+rng.IntN(500)+1)
+		case 1:
+			fmt.Fprintf(&b, " AND (o.m%d & %d) <> 0", k, 1+rng.IntN(64))
+		default:
+			fmt.Fprintf(&b, " AND CASE WHEN o.v%d > %d THEN 1 WHEN o.v%d <= %d THEN 2 ELSE 0 END > 0", k, lo, k, lo/2)
+		}
+	}
+	return b.String()
 }
 
 // urlEscape percent-encodes the way sqlcommenter does for route values (/ and : included).
