@@ -9,13 +9,32 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := func() int {
+		// SRCTL_CPUPROFILE=FILE writes a CPU profile of the whole command (for the performance
+		// work: go tool pprof bin/srctl FILE); a developer's switch, not a flag of any command.
+		if path := os.Getenv("SRCTL_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "srctl: SRCTL_CPUPROFILE:", err)
+				return exitFailure
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintln(os.Stderr, "srctl: SRCTL_CPUPROFILE:", err)
+				return exitFailure
+			}
+			defer pprof.StopCPUProfile()
+		}
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}()
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -211,10 +211,14 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 	// Keys and most values are short: a SWAR scan of the first words (8 bytes per step, no
 	// call) beats the vectorised search, which pays off on long values (the SQL text).
 	for end := min(d.i+32, len(d.b)-8); d.i <= end; d.i += 8 {
-		if m := quoteOrBackslash(binary.LittleEndian.Uint64(d.b[d.i:])); m != 0 {
+		w := binary.LittleEndian.Uint64(d.b[d.i:])
+		if m := quoteOrBackslash(w) | control(w); m != 0 {
 			d.i += bits.TrailingZeros64(m) / 8
-			if d.b[d.i] == '\\' {
+			switch c := d.b[d.i]; {
+			case c == '\\':
 				goto slow
+			case c < 0x20:
+				return nil, false, false // JSON has no raw control characters in strings
 			}
 			body = d.b[start:d.i]
 			d.i++
@@ -222,23 +226,67 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 		}
 	}
 slow:
+	// The closing quote is found once; each escape then costs a search for the next backslash
+	// before it only. (Searching for the quote again after every escape made strings full of
+	// escapes, such as analytic SQL with <, > and & as \u003c..., quadratic.)
+	q := -1 // the first '"' at or after d.i, once known
 	for {
-		j := indexQuoteOrBackslash(d.b[d.i:])
-		if j < 0 {
-			return nil, false, false
+		if q < d.i {
+			k := bytes.IndexByte(d.b[d.i:], '"')
+			if k < 0 {
+				return nil, false, false
+			}
+			q = d.i + k
 		}
-		d.i += j
-		if d.b[d.i] == '"' {
-			body = d.b[start:d.i]
-			d.i++
+		span := d.b[d.i:q]
+		bs := bytes.IndexByte(span, '\\')
+		if bs >= 0 {
+			span = span[:bs]
+		}
+		if hasControl(span) {
+			return nil, false, false // JSON has no raw control characters in strings
+		}
+		if bs < 0 {
+			body = d.b[start:q]
+			d.i = q + 1
 			return body, escaped, true
 		}
 		escaped = true
-		d.i += 2 // the backslash and the character it escapes (\uXXXX's digits hold no quote)
+		d.i += bs + 2 // the backslash and the character it escapes (\uXXXX's digits hold no quote)
 		if d.i > len(d.b) {
 			return nil, false, false
 		}
 	}
+}
+
+// control marks the bytes of w below 0x20 (control characters) with their high bit; as in
+// quoteOrBackslash, only the lowest mark is exact.
+func control(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (w - ones*0x20) &^ w & highs
+}
+
+// hasControl reports a byte below 0x20 in b, eight bytes at a time.
+func hasControl(b []byte) bool {
+	for len(b) >= 32 { // four words per step: one branch for 32 bytes
+		if control(binary.LittleEndian.Uint64(b))|control(binary.LittleEndian.Uint64(b[8:]))|
+			control(binary.LittleEndian.Uint64(b[16:]))|control(binary.LittleEndian.Uint64(b[24:])) != 0 {
+			return true
+		}
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		if control(binary.LittleEndian.Uint64(b)) != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteOrBackslash marks the bytes of w (little-endian) that are '"' or '\\' with their high
@@ -248,19 +296,6 @@ func quoteOrBackslash(w uint64) uint64 {
 	q := w ^ (ones * '"')
 	b := w ^ (ones * '\\')
 	return ((q-ones)&^q | (b-ones)&^b) & highs
-}
-
-// indexQuoteOrBackslash finds the first '"' or '\\'. Most strings have no backslash, so looking
-// for the quote first and then checking the span for a backslash keeps to the fast IndexByte.
-func indexQuoteOrBackslash(b []byte) int {
-	q := bytes.IndexByte(b, '"')
-	if q < 0 {
-		return bytes.IndexByte(b, '\\')
-	}
-	if bs := bytes.IndexByte(b[:q], '\\'); bs >= 0 {
-		return bs
-	}
-	return q
 }
 
 // Keys the decoder knows, in the order the proxy writes them.
