@@ -63,85 +63,12 @@ func (s *Stats) Add(o Stats) {
 type Batch struct {
 	Object string
 	Rows   []Row
-	// Lines[i], when set by the batch's maker, is the 1-based line number of Rows[i]; Line(i)
-	// reads it, or works it out for the rows of a file Read decoded.
-	Lines []int
-
-	local []int32    // the rows' lines within their chunk, 1-based
-	first int        // the chunk's first line; 0 until resolved through idx
-	idx   *lineIndex // for chunks of a memory-mapped file
-	seq   int
-}
-
-// Line is the 1-based line number of Rows[i] in Object. The readers do not count the lines of a
-// memory-mapped file on their path; the first Line of such a batch sums the line counts of the
-// chunks before it (the parsers record them as they go, the missing ones are counted then).
-func (b *Batch) Line(i int) int {
-	if i < len(b.Lines) {
-		return b.Lines[i]
-	}
-	if b.first == 0 {
-		b.first = b.idx.first(b.seq)
-	}
-	return b.first + int(b.local[i]) - 1
-}
-
-// lineIndex knows where the chunks of one memory-mapped file start in lines, lazily.
-type lineIndex struct {
-	mu     sync.Mutex
-	chunks [][]byte
-	counts []int // lines of each chunk; -1 until a parser reports them or first counts them
-	before []int // before[j]: lines in chunks[:j], for j < len(before)
-}
-
-// add registers the next chunk and returns its sequence number.
-func (x *lineIndex) add(data []byte) int {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.chunks = append(x.chunks, data)
-	x.counts = append(x.counts, -1)
-	return len(x.chunks) - 1
-}
-
-// done records the lines a parser found in chunk k.
-func (x *lineIndex) done(k, lines int) {
-	x.mu.Lock()
-	x.counts[k] = lines
-	x.mu.Unlock()
-}
-
-// first is the 1-based line number of chunk k's first line.
-func (x *lineIndex) first(k int) int {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if len(x.before) == 0 {
-		x.before = append(x.before, 0)
-	}
-	for j := len(x.before) - 1; j < k; j++ {
-		n := x.counts[j]
-		if n < 0 {
-			n = countLines(x.chunks[j])
-			x.counts[j] = n
-		}
-		x.before = append(x.before, x.before[j]+n)
-	}
-	return x.before[k] + 1
-}
-
-// countLines counts the lines of data: its newlines, and a last line without one.
-func countLines(data []byte) int {
-	n := bytes.Count(data, []byte{'\n'})
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		n++
-	}
-	return n
+	Lines  []int // Lines[i] is the 1-based line number of Rows[i]
 }
 
 type chunk struct {
 	name      string
-	firstLine int // 0 for the chunks of a memory-mapped file: idx and seq tell it lazily
-	idx       *lineIndex
-	seq       int
+	firstLine int
 	data      []byte
 	pooled    *[]byte // returned to the pool after parsing; nil for oversize buffers
 	issue     *Issue  // a reader-found issue travelling in order with the data (data is nil)
@@ -207,7 +134,6 @@ func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process fu
 
 	parserQ := make([]Quality, opts.Workers)
 	parserRows := make([]int64, opts.Workers)
-	parserLines := make([]int64, opts.Workers) // lines of memory-mapped chunks, which the readers do not count
 	var pwg sync.WaitGroup
 	for w := range opts.Workers {
 		pwg.Go(func() {
@@ -218,7 +144,7 @@ func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process fu
 					continue // drain so readers can finish
 				}
 				b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
-				parserLines[w] += int64(parseChunk(c, b, &row, &parserQ[w], opts.MaxLineBytes))
+				parseChunk(c, b, &row, &parserQ[w], opts.MaxLineBytes)
 				parserRows[w] += int64(len(b.Rows))
 				prog.Rows.Add(int64(len(b.Rows)))
 				if err := process(w, b); err != nil {
@@ -244,9 +170,6 @@ func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process fu
 		st.Rows += parserRows[w]
 	}
 	for _, n := range readerLines {
-		st.Lines += n
-	}
-	for _, n := range parserLines {
 		st.Lines += n
 	}
 	// The context ends early only when the caller cancelled or process failed; either is the error.
@@ -363,7 +286,7 @@ func mapObject(ctx context.Context, o lakehouse.Object, opts Options, out chan<-
 		}
 	}
 	defer release()
-	idx := &lineIndex{}
+	lines := 0
 	for pos := 0; pos < len(data); {
 		end := min(pos+opts.ChunkBytes, len(data))
 		if end < len(data) {
@@ -373,21 +296,22 @@ func mapObject(ctx context.Context, o lakehouse.Object, opts Options, out chan<-
 				end = len(data)
 			}
 		}
-		// No line counting here: a reader that scanned every byte for newlines cost a tenth of
-		// diff's CPU; the parsers count the lines they parse (see lineIndex).
-		c := chunk{name: o.Name, data: data[pos:end], release: release, idx: idx}
-		c.seq = idx.add(c.data)
+		c := chunk{name: o.Name, firstLine: lines + 1, data: data[pos:end], release: release}
+		lines += bytes.Count(c.data, []byte{'\n'})
+		if data[end-1] != '\n' {
+			lines++
+		}
 		pending.Add(1)
 		select {
 		case out <- c:
 		case <-ctx.Done():
 			pending.Add(-1)
-			return 0, ctx.Err()
+			return lines, ctx.Err()
 		}
 		prog.Bytes.Add(int64(end - pos))
 		pos = end
 	}
-	return 0, nil
+	return lines, nil
 }
 
 // sendIssue sends a chunk that carries an issue instead of data, so that Quality stays per
@@ -418,21 +342,13 @@ func skipLine(r io.Reader, prog *Progress) (rest []byte, n int64, err error) {
 	}
 }
 
-// parseChunk decodes the lines of c into b; bad lines go to q. It returns the lines of a
-// memory-mapped chunk (0 for the others: their reader counted them).
-func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) int {
+// parseChunk decodes the lines of c into b; bad lines go to q.
+func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) {
 	if c.issue != nil {
 		q.Add(*c.issue)
-		return 0
+		return
 	}
-	b.local, b.first, b.idx, b.seq = b.local[:0], c.firstLine, c.idx, c.seq
-	data, line := c.data, 1 // line: within the chunk
-	at := func() int {      // the absolute line number of line, for an issue
-		if b.first == 0 {
-			b.first = c.idx.first(c.seq)
-		}
-		return b.first + line - 1
-	}
+	data, line := c.data, c.firstLine
 	for len(data) > 0 {
 		nl := bytes.IndexByte(data, '\n')
 		var l []byte
@@ -445,7 +361,7 @@ func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) int {
 			l = l[:len(l)-1]
 		}
 		if len(l) > maxLine {
-			q.Add(Issue{Kind: KindTooLong, File: c.name, Line: at(), Msg: fmt.Sprintf("line of %d bytes skipped (limit %d)", len(l), maxLine)})
+			q.Add(Issue{Kind: KindTooLong, File: c.name, Line: line, Msg: fmt.Sprintf("line of %d bytes skipped (limit %d)", len(l), maxLine)})
 		} else if len(bytes.TrimSpace(l)) > 0 {
 			if err := Decode(l, row); err != nil {
 				kind, msg := KindSyntax, err.Error()
@@ -453,20 +369,15 @@ func parseChunk(c chunk, b *Batch, row *Row, q *Quality, maxLine int) int {
 				if errors.As(err, &de) {
 					kind = de.Kind
 				}
-				q.Add(Issue{Kind: kind, File: c.name, Line: at(), Msg: msg})
+				q.Add(Issue{Kind: kind, File: c.name, Line: line, Msg: msg})
 			} else {
 				if row.UnknownKey != nil {
-					q.Add(Issue{Kind: KindUnknownField, File: c.name, Line: at(), Msg: "unknown key " + strconv.Quote(string(row.UnknownKey))})
+					q.Add(Issue{Kind: KindUnknownField, File: c.name, Line: line, Msg: "unknown key " + strconv.Quote(string(row.UnknownKey))})
 				}
 				b.Rows = append(b.Rows, *row)
-				b.local = append(b.local, int32(line))
+				b.Lines = append(b.Lines, line)
 			}
 		}
 		line++
 	}
-	if c.idx == nil {
-		return 0
-	}
-	c.idx.done(c.seq, line-1)
-	return line - 1
 }

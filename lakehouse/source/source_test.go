@@ -57,7 +57,7 @@ func readAll(t *testing.T, w lakehouse.Window, inputs ...string) (map[string]int
 		mu.Lock()
 		defer mu.Unlock()
 		for i, r := range b.Rows {
-			got[filepath.Base(b.Object)+":"+string(r.QueryID)+":"+r.Target.String()] = b.Line(i)
+			got[filepath.Base(b.Object)+":"+string(r.QueryID)+":"+r.Target.String()] = b.Lines[i]
 		}
 		return nil
 	})
