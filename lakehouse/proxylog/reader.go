@@ -296,7 +296,12 @@ func mapObject(ctx context.Context, o lakehouse.Object, opts Options, out chan<-
 				end = len(data)
 			}
 		}
-		c := chunk{name: o.Name, firstLine: lines + 1, data: data[pos:end], release: release}
+		populate(data, pos, end)
+		lo, hi := pos, end
+		c := chunk{name: o.Name, firstLine: lines + 1, data: data[pos:end], release: func() {
+			discard(data, lo, hi) // parsed: its pages leave the process (the boundary pages stay till unmap)
+			release()
+		}}
 		lines += bytes.Count(c.data, []byte{'\n'})
 		if data[end-1] != '\n' {
 			lines++
