@@ -169,13 +169,11 @@ func (s *session) mirrorTarget() string {
 
 // mirrorCommand decides the command's fate on the mirror: filtered (logged with the reason),
 // dropped (logged), or queued.
-func (s *session) mirrorCommand(c *command, qid string, r *response) {
+// sourceSet is the source's result-set hash from its log row ("" without rows).
+func (s *session) mirrorCommand(c *command, qid, sourceSet string, r *response) {
 	cfg := &s.p.cfg
 	m := s.mir
-	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState}
-	if r.err == nil && (r.expect == expectResult || r.expect == expectRows) {
-		_, j.sourceSet = r.hashes()
-	}
+	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState, sourceSet: sourceSet}
 	if c.cmd == comStmtPrepare && r.err != nil {
 		j.clientStmt = 0 // nothing to map: the source refused it
 	}

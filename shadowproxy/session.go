@@ -549,10 +549,10 @@ func (s *session) command(first []byte, seq uint8) error {
 	if r.err != nil {
 		s.p.stats.PrimaryErrors.Add(1)
 	}
-	qid := rec.QueryID
+	qid, set := rec.QueryID, rec.ResultSetHash
 	cfg.Sink.Write(rec) // rec is the sink's from here
 	s.track(&c, r)
-	s.mirrorCommand(&c, qid, r)
+	s.mirrorCommand(&c, qid, set, r)
 	if c.cmd == comQuit {
 		return io.EOF
 	}
