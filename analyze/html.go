@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/srctl/srctl/analyze/stats"
 	"github.com/srctl/srctl/internal/htmlreport"
@@ -40,7 +39,7 @@ func WriteHTML(w io.Writer, rep *Report, o RenderOptions) error {
 		Title:     "srctl diff: primary vs shadow",
 		Subtitle:  fmt.Sprintf("%s pairs from %s rows in %d files (%s)%s", fmtInt(s.Pairs), fmtInt(s.Rows), s.Files, fmtBytes(s.Bytes), spanText(s.FirstQuery, s.LastQuery)),
 		Warnings:  rep.Warnings,
-		Generated: generated("diff"),
+		Generated: htmlreport.Footer("diff"),
 	}
 	switch {
 	case s.Regressions > 0 || s.ShadowOnlyFailures > 0:
@@ -53,12 +52,12 @@ func WriteHTML(w io.Writer, rep *Report, o RenderOptions) error {
 	p.Headline = []htmlreport.Stat{
 		{Label: "endpoints", Value: strconv.Itoa(s.Endpoints)},
 		{Label: "pairs compared for latency", Value: fmtInt(s.LatencyPairs)},
-		{Label: "regressions", Value: strconv.Itoa(s.Regressions), Class: classIf(s.Regressions > 0, "regression")},
-		{Label: "improvements", Value: strconv.Itoa(s.Improvements), Class: classIf(s.Improvements > 0, "improvement")},
-		{Label: "shadow-only failures", Value: fmtInt(s.ShadowOnlyFailures), Class: classIf(s.ShadowOnlyFailures > 0, "regression")},
-		{Label: "result mismatches", Value: fmtInt(s.ResultMismatches), Class: classIf(s.ResultMismatches > 0, "warn")},
-		{Label: "size-divergent endpoints", Value: strconv.Itoa(s.SizeDivergentEndpoints), Class: classIf(s.SizeDivergentEndpoints > 0, "warn")},
-		{Label: "shadow copies not executed", Value: fmtInt(s.Dropped), Class: classIf(s.Dropped > 0, "warn")},
+		{Label: "regressions", Value: strconv.Itoa(s.Regressions), Class: htmlreport.ClassIf(s.Regressions > 0, "regression")},
+		{Label: "improvements", Value: strconv.Itoa(s.Improvements), Class: htmlreport.ClassIf(s.Improvements > 0, "improvement")},
+		{Label: "shadow-only failures", Value: fmtInt(s.ShadowOnlyFailures), Class: htmlreport.ClassIf(s.ShadowOnlyFailures > 0, "regression")},
+		{Label: "result mismatches", Value: fmtInt(s.ResultMismatches), Class: htmlreport.ClassIf(s.ResultMismatches > 0, "warn")},
+		{Label: "size-divergent endpoints", Value: strconv.Itoa(s.SizeDivergentEndpoints), Class: htmlreport.ClassIf(s.SizeDivergentEndpoints > 0, "warn")},
+		{Label: "shadow copies not executed", Value: fmtInt(s.Dropped), Class: htmlreport.ClassIf(s.Dropped > 0, "warn")},
 	}
 	t := &htmlreport.Table{ID: "endpoints", Columns: []htmlreport.Column{
 		{Name: "Endpoint"}, {Name: "Verdict"}, {Name: "Pairs", Numeric: true},
@@ -280,20 +279,9 @@ func pText(p float64) string {
 	return fmtP(p)
 }
 
-func classIf(cond bool, class string) string {
-	if cond {
-		return class
-	}
-	return ""
-}
-
 func spanText(first, last string) string {
 	if first == "" {
 		return ""
 	}
 	return ", " + first + " to " + last
-}
-
-func generated(cmd string) string {
-	return "srctl " + cmd + ", " + time.Now().UTC().Format(time.RFC3339) + ". Self-contained: no network access, open it in any browser."
 }

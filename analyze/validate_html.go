@@ -17,7 +17,7 @@ func WriteValidateHTML(w io.Writer, rep *ValidateReport, o RenderOptions) error 
 		Title:     "srctl validate: before vs after the change",
 		Subtitle:  windowLine(rep),
 		Warnings:  rep.Warnings,
-		Generated: generated("validate"),
+		Generated: htmlreport.Footer("validate"),
 	}
 	switch {
 	case h.Regressed.Endpoints > 0 || h.ErrorsWorse > 0:
@@ -30,14 +30,14 @@ func WriteValidateHTML(w io.Writer, rep *ValidateReport, o RenderOptions) error 
 	count := func(v VerdictCount) string { return fmt.Sprintf("%d", v.Endpoints) }
 	execs := func(v VerdictCount) string { return fmtInt(v.Executions) + " executions" }
 	p.Headline = []htmlreport.Stat{
-		{Label: "improved · " + execs(h.Improved), Value: count(h.Improved), Class: classIf(h.Improved.Endpoints > 0, "improvement")},
-		{Label: "regressed · " + execs(h.Regressed), Value: count(h.Regressed), Class: classIf(h.Regressed.Endpoints > 0, "regression")},
+		{Label: "improved · " + execs(h.Improved), Value: count(h.Improved), Class: htmlreport.ClassIf(h.Improved.Endpoints > 0, "improvement")},
+		{Label: "regressed · " + execs(h.Regressed), Value: count(h.Regressed), Class: htmlreport.ClassIf(h.Regressed.Endpoints > 0, "regression")},
 		{Label: "unchanged · " + execs(h.Unchanged), Value: count(h.Unchanged)},
-		{Label: "cannot evaluate · " + execs(h.CannotEvaluate), Value: count(h.CannotEvaluate), Class: classIf(h.CannotEvaluate.Endpoints > 0, "insufficient")},
-		{Label: "net time per day at the after-window's traffic", Value: fmtImpact(h.NetMSPerDay), Class: classIf(h.NetMSPerDay > 0, "regression") + classIf(h.NetMSPerDay < 0, "improvement")},
-		{Label: "endpoints with more errors", Value: strconv.Itoa(h.ErrorsWorse), Class: classIf(h.ErrorsWorse > 0, "regression")},
-		{Label: "with changed results", Value: strconv.Itoa(h.ResultsChanged), Class: classIf(h.ResultsChanged > 0, "warn")},
-		{Label: "with shifted traffic", Value: strconv.Itoa(h.TrafficShifted), Class: classIf(h.TrafficShifted > 0, "warn")},
+		{Label: "cannot evaluate · " + execs(h.CannotEvaluate), Value: count(h.CannotEvaluate), Class: htmlreport.ClassIf(h.CannotEvaluate.Endpoints > 0, "insufficient")},
+		{Label: "net time per day at the after-window's traffic", Value: fmtImpact(h.NetMSPerDay), Class: htmlreport.ClassIf(h.NetMSPerDay > 0, "regression") + htmlreport.ClassIf(h.NetMSPerDay < 0, "improvement")},
+		{Label: "endpoints with more errors", Value: strconv.Itoa(h.ErrorsWorse), Class: htmlreport.ClassIf(h.ErrorsWorse > 0, "regression")},
+		{Label: "with changed results", Value: strconv.Itoa(h.ResultsChanged), Class: htmlreport.ClassIf(h.ResultsChanged > 0, "warn")},
+		{Label: "with shifted traffic", Value: strconv.Itoa(h.TrafficShifted), Class: htmlreport.ClassIf(h.TrafficShifted > 0, "warn")},
 	}
 	t := &htmlreport.Table{ID: "endpoints", Columns: []htmlreport.Column{
 		{Name: "Endpoint"}, {Name: "Target"}, {Name: "Verdict"},

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/srctl/srctl/analyze/profile"
 	"github.com/srctl/srctl/internal/htmlreport"
@@ -23,7 +22,7 @@ func (rep *ReplayReport) WriteHTML(w io.Writer) error {
 		Title: "srctl replay: the logged queries on both servers",
 		Subtitle: fmt.Sprintf("%d endpoints, %d queries on %s %s (primary) and %s %s (shadow); %d statements in %.1f s",
 			s.Endpoints, s.Queries, c.Primary.Kind, c.Primary.Version, c.Shadow.Kind, c.Shadow.Version, s.Statements, s.ElapsedSeconds),
-		Generated: "srctl replay, " + time.Now().UTC().Format(time.RFC3339) + ". Self-contained: no network access, open it in any browser.",
+		Generated: htmlreport.Footer("replay"),
 	}
 	switch {
 	case s.Regressions > 0 || s.ShadowOnlyErrors > 0 || s.ResultDifferences > 0:
@@ -33,21 +32,15 @@ func (rep *ReplayReport) WriteHTML(w io.Writer) error {
 	default:
 		p.Status, p.StatusText = "pass", "reproduced no difference"
 	}
-	cls := func(bad bool, c string) string {
-		if bad {
-			return c
-		}
-		return ""
-	}
 	p.Headline = []htmlreport.Stat{
 		{Label: "endpoints", Value: strconv.Itoa(s.Endpoints)},
 		{Label: "queries replayed", Value: strconv.Itoa(s.Queries)},
-		{Label: "regressions", Value: strconv.Itoa(s.Regressions), Class: cls(s.Regressions > 0, "regression")},
-		{Label: "improvements", Value: strconv.Itoa(s.Improvements), Class: cls(s.Improvements > 0, "improvement")},
-		{Label: "shadow-only errors", Value: strconv.Itoa(s.ShadowOnlyErrors), Class: cls(s.ShadowOnlyErrors > 0, "regression")},
-		{Label: "result differences", Value: strconv.Itoa(s.ResultDifferences), Class: cls(s.ResultDifferences > 0, "regression")},
-		{Label: "plan changes", Value: strconv.Itoa(s.PlanChanges), Class: cls(s.PlanChanges > 0, "warn")},
-		{Label: "variables / tables differing", Value: fmt.Sprintf("%d / %d", s.VariablesDiffering, s.TablesDiffering), Class: cls(s.VariablesDiffering+s.TablesDiffering > 0, "warn")},
+		{Label: "regressions", Value: strconv.Itoa(s.Regressions), Class: htmlreport.ClassIf(s.Regressions > 0, "regression")},
+		{Label: "improvements", Value: strconv.Itoa(s.Improvements), Class: htmlreport.ClassIf(s.Improvements > 0, "improvement")},
+		{Label: "shadow-only errors", Value: strconv.Itoa(s.ShadowOnlyErrors), Class: htmlreport.ClassIf(s.ShadowOnlyErrors > 0, "regression")},
+		{Label: "result differences", Value: strconv.Itoa(s.ResultDifferences), Class: htmlreport.ClassIf(s.ResultDifferences > 0, "regression")},
+		{Label: "plan changes", Value: strconv.Itoa(s.PlanChanges), Class: htmlreport.ClassIf(s.PlanChanges > 0, "warn")},
+		{Label: "variables / tables differing", Value: fmt.Sprintf("%d / %d", s.VariablesDiffering, s.TablesDiffering), Class: htmlreport.ClassIf(s.VariablesDiffering+s.TablesDiffering > 0, "warn")},
 		{Label: "refused (writes)", Value: strconv.Itoa(s.Refused)},
 	}
 	t := &htmlreport.Table{ID: "endpoints", Columns: []htmlreport.Column{

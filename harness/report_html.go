@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/srctl/srctl/analyze/profile"
 	"github.com/srctl/srctl/internal/htmlreport"
@@ -18,7 +17,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Title: "srctl compare-baseline: baseline vs candidate SQL",
 		Subtitle: fmt.Sprintf("%s %s · %d timed runs per side after %d warm-up, interleaved · α=%g%s", r.Server.Kind, r.Server.Version,
 			r.Settings.Iterations, r.Settings.Warmup, r.Settings.Alpha, map[bool]string{true: " · cold runs", false: ""}[r.Settings.Cold]),
-		Generated: "srctl compare-baseline, " + time.Now().UTC().Format(time.RFC3339) + ". Self-contained: no network access, open it in any browser.",
+		Generated: htmlreport.Footer("compare-baseline"),
 	}
 	failed := r.Failed()
 	if r.ExitCode != 0 {
@@ -34,7 +33,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	p.Headline = []htmlreport.Stat{
 		{Label: "cases", Value: strconv.Itoa(len(r.Cases))},
-		{Label: "failed", Value: strconv.Itoa(failed), Class: map[bool]string{true: "regression", false: ""}[failed > 0]},
+		{Label: "failed", Value: strconv.Itoa(failed), Class: htmlreport.ClassIf(failed > 0, "regression")},
 		{Label: "passed", Value: strconv.Itoa(len(r.Cases) - failed), Class: "improvement"},
 	}
 	t := &htmlreport.Table{ID: "cases", Columns: []htmlreport.Column{{Name: "Case"}, {Name: "Verdict"}, {Name: "Result"},

@@ -20,6 +20,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Page is one report.
@@ -224,4 +225,17 @@ func Count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// Footer is a page's footer: which command made it, when, and that it needs no network.
+func Footer(command string) string {
+	return "srctl " + command + ", " + time.Now().UTC().Format(time.RFC3339) + ". Self-contained: no network access, open it in any browser."
+}
+
+// ClassIf is class when cond holds, else "" (a headline card's or cell's verdict class).
+func ClassIf(cond bool, class string) string {
+	if cond {
+		return class
+	}
+	return ""
 }
