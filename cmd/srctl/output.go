@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/srctl/srctl/analyze"
@@ -69,6 +70,12 @@ func writeOutput(g *globals, name string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(name, data, 0o644)
+}
+
+// addReportFlags declares --format and --report-html, which diff, validate and replay share.
+func addReportFlags(f *pflag.FlagSet, format, reportHTML *string) {
+	f.StringVar(format, "format", "table", "output: table, json, csv, markdown or html (one self-contained page with plots; redirect it to a file)")
+	f.StringVar(reportHTML, "report-html", "", "also write the report as one self-contained HTML page to this file (opens offline; attach it to a CI run or a PR)")
 }
 
 // checkOutputFlags checks the --format, --color and --fail-on flags diff and validate share.
