@@ -49,9 +49,12 @@ type journal struct {
 	seq      int64 // last sequence number given out
 	segs     map[int64]*segmentInfo
 	// openDetails maps fe/query id to the segment of a detail entry whose record is not journaled
-	// yet (that segment must stay), and openDetail to the detail, to carry it forward.
+	// yet (that segment must stay), and openDetail to the detail's JSON, to carry it forward. The
+	// JSON, not the struct: at thousands of queries/s a 64 MiB segment fills in a fraction of a
+	// second, so most details are carried at least once, and encoding them again each time was a
+	// fifth of the collector's CPU.
 	openDetails map[string]int64
-	openDetail  map[string]*QueryDetail
+	openDetail  map[string][]byte
 	synced      int64 // the last sequence number known to be durable
 	// outstanding are the sequence numbers of records not yet uploaded (the writer acks them).
 	outstanding map[int64]struct{}
@@ -74,7 +77,17 @@ const journalSyncEvery = 100 * time.Millisecond
 // be deleted while the collector runs.
 var journalSegmentBytes int64 = 64 << 20 // a variable for tests
 
+// journalHoldBytes is how much of the journal (closed segments) may be kept for details still
+// waiting for their profiles before the oldest segment's are appended again at the end so that it
+// can go. Carrying a detail costs a copy of it; at thousands of queries/s a segment fills in a
+// fraction of a second, and carrying as soon as a segment's records were uploaded copied each
+// detail several times (dozens while fetches lagged). Holding a few segments first lets nearly
+// every fetch finish in place; the bound keeps a fetch that never ends (an FE gone for good) from
+// holding the disk.
+var journalHoldBytes int64 = 4 * 64 << 20 // a variable for tests
+
 type segmentInfo struct {
+	bytes        int64 // the segment's size once closed (0 while it is the open one)
 	maxRecordSeq int64
 	open         int // details in this segment without a record yet
 	// carriedTo is the sequence number up to which this segment's open details were appended
@@ -145,7 +158,7 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
 	}
-	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{}, openDetail: map[string]*QueryDetail{},
+	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{}, openDetail: map[string][]byte{},
 		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
@@ -260,7 +273,11 @@ func (j *journal) recover(through int64) (*recovered, error) {
 					j.segs[seg].open-- // carried forward: the later copy is the one that counts
 				}
 				j.openDetails[key] = first
-				j.openDetail[key] = e.Detail
+				raw, err := json.Marshal(e.Detail)
+				if err != nil {
+					return nil, fmt.Errorf("encoding a recovered journal detail: %w", err)
+				}
+				j.openDetail[key] = raw
 				info.open++
 				out.ids[e.FE] = append(out.ids[e.FE], e.Detail.QueryID)
 			case e.Kind == "record" && e.Record != nil:
@@ -284,6 +301,7 @@ func (j *journal) recover(through int64) (*recovered, error) {
 			off += int64(len(line))
 		}
 		f.Close()
+		info.bytes = off
 	}
 	for _, k := range order {
 		if d, ok := details[k]; ok {
@@ -305,6 +323,9 @@ func (j *journal) startSegment() error {
 			return err
 		}
 		j.f.Close()
+		if info, ok := j.segs[j.segFirst]; ok {
+			info.bytes = j.segBytes
+		}
 	}
 	j.f, j.segFirst, j.segBytes = f, first, 0
 	if j.bw == nil {
@@ -333,14 +354,17 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 	if err := j.rotateIfFull(); err != nil {
 		return err
 	}
-	if _, _, err := j.appendLocked(journalEntry{Seq: j.seq + 1, Kind: "detail", FE: fe, Detail: d}); err != nil {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encoding a journal detail: %w", err)
+	}
+	if err := j.appendDetailLocked(fe, raw); err != nil {
 		return err
 	}
-	j.seq++
 	key := fe + "/" + d.QueryID
 	if _, ok := j.openDetails[key]; !ok {
 		j.openDetails[key] = j.segFirst
-		j.openDetail[key] = d
+		j.openDetail[key] = raw
 		j.segs[j.segFirst].open++
 	}
 	j.later(then)
@@ -422,18 +446,28 @@ func (j *journal) rotateIfFull() error {
 	return nil
 }
 
-func (j *journal) appendLocked(e journalEntry) (off int64, n int, err error) {
-	line, err := json.Marshal(e)
+// appendDetailLocked appends a detail line around the detail's JSON, with the next sequence
+// number: the bytes json.Marshal(journalEntry{...}) would write, built without reflection
+// because details are appended again when carried forward. j.mu is held.
+func (j *journal) appendDetailLocked(fe string, detailJSON []byte) error {
+	host, err := json.Marshal(fe)
 	if err != nil {
-		return 0, 0, fmt.Errorf("encoding a journal entry: %w", err)
+		return fmt.Errorf("encoding a journal entry: %w", err)
 	}
-	line = append(line, '\n')
-	off = j.segBytes
-	if _, err := j.bw.Write(line); err != nil {
-		return 0, 0, fmt.Errorf("appending to the journal: %w", err)
+	j.line.Reset()
+	j.line.WriteString(`{"seq":`)
+	j.line.Write(strconv.AppendInt(j.line.AvailableBuffer(), j.seq+1, 10))
+	j.line.WriteString(`,"kind":"detail","fe":`)
+	j.line.Write(host)
+	j.line.WriteString(`,"detail":`)
+	j.line.Write(detailJSON)
+	j.line.WriteString("}\n")
+	if _, err := j.bw.Write(j.line.Bytes()); err != nil {
+		return fmt.Errorf("appending to the journal: %w", err)
 	}
-	j.segBytes += int64(len(line))
-	return off, len(line), nil
+	j.segBytes += int64(j.line.Len())
+	j.seq++
+	return nil
 }
 
 func (j *journal) flushLocked() error {
@@ -560,8 +594,10 @@ func (j *journal) uploaded(seqs []int64) {
 	}
 	through := j.throughLocked()
 	var firsts []int64
-	for first := range j.segs {
+	var held int64
+	for first, info := range j.segs {
 		firsts = append(firsts, first)
+		held += info.bytes
 	}
 	slices.Sort(firsts)
 	for _, first := range firsts {
@@ -570,6 +606,9 @@ func (j *journal) uploaded(seqs []int64) {
 			return
 		}
 		if info.open > 0 {
+			if held < journalHoldBytes {
+				return // its fetches may well finish before the bound is reached
+			}
 			if err := j.carryForward(first); err != nil {
 				return
 			}
@@ -587,6 +626,7 @@ func (j *journal) uploaded(seqs []int64) {
 		if err := os.Remove(j.segName(first)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return
 		}
+		held -= info.bytes
 		delete(j.segs, first)
 	}
 }
@@ -605,10 +645,9 @@ func (j *journal) carryForward(first int64) error {
 			return err
 		}
 		fe, _, _ := strings.Cut(key, "/")
-		if _, _, err := j.appendLocked(journalEntry{Seq: j.seq + 1, Kind: "detail", FE: fe, Detail: j.openDetail[key]}); err != nil {
+		if err := j.appendDetailLocked(fe, j.openDetail[key]); err != nil {
 			return err
 		}
-		j.seq++
 		j.segs[first].open--
 		j.openDetails[key] = j.segFirst
 		j.segs[j.segFirst].open++

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,10 +104,19 @@ func TestJournalRecovery(t *testing.T) {
 // journaled and the records not uploaded, whatever order details, records and uploads came in.
 // (Deleting a record's segment while its detail's earlier segment stayed made a restart fetch
 // and commit 260 queries again.)
+// It runs with open details carried forward as soon as their segment's records are uploaded,
+// and with a few segments held for them first (the default holds 256 MiB).
 func TestJournalRecoversExactlyWhatIsOpen(t *testing.T) {
-	old := journalSegmentBytes
+	for _, hold := range []int64{0, 3 * 2000} {
+		t.Run(fmt.Sprintf("hold=%d", hold), func(t *testing.T) { testJournalRecoversExactlyWhatIsOpen(t, hold) })
+	}
+}
+
+func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
 	journalSegmentBytes = 2000 // two to four entries a segment: details and records share them
-	t.Cleanup(func() { journalSegmentBytes = old })
+	journalHoldBytes = hold
+	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(16, 1))
 	open := map[string]bool{}         // details without a record
@@ -174,8 +185,8 @@ func TestJournalRecoversExactlyWhatIsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Dozens of segments were written; those still needed hold the open details and the records
-	// not uploaded, and the segments behind the oldest of them.
-	if len(segs) > 2*(len(open)+len(notUploaded))+2 {
+	// not uploaded, and the segments behind the oldest of them, plus those the hold keeps.
+	if len(segs) > 2*(len(open)+len(notUploaded))+2+int(hold/journalSegmentBytes)+1 {
 		t.Errorf("%d segments kept for %d open details and %d records: uploaded segments are not deleted", len(segs), len(open), len(notUploaded))
 	}
 }
@@ -297,4 +308,100 @@ func TestQueriesOfAnFEThatLeftAreWritten(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries, %d written without profile as fe_gone", ended, gone)
+}
+
+// TestJournalDetailLinesAreEntries: detail lines, written and carried forward from their JSON
+// without reflection, are byte for byte what encoding journalEntry writes, so that a journal
+// of an older or newer collector reads the same.
+func TestJournalDetailLinesAreEntries(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes = 1 // every append starts a segment: the first one's detail is carried
+	journalHoldBytes = 0
+	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detailLines := func() []string {
+		t.Helper()
+		segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		slices.Sort(segs)
+		var lines []string
+		for _, name := range segs {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for l := range strings.Lines(string(b)) {
+				if strings.Contains(l, `"kind":"detail"`) {
+					lines = append(lines, l)
+				}
+			}
+		}
+		return lines
+	}
+	d := &QueryDetail{QueryID: "q<1>", EventTime: 100, State: "FAILED", User: "bi", SQL: "SELECT \"a\" & 1 < 2\n", ErrorMessage: "é\x01"}
+	appendAndWait(t, j, "fe-0:8030", d, nil)
+	lines := detailLines()
+	s := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "other", EventTime: 100})
+	j.uploaded([]int64{s}) // the first segment holds only the open detail: it is carried forward
+	j.syncNow()
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	lines = append(lines, detailLines()...)
+	if len(lines) < 2 {
+		t.Fatalf("want the detail and its carried copy, got %d detail lines: %q", len(lines), lines)
+	}
+	seqs := map[int64]bool{}
+	for _, l := range lines {
+		var e journalEntry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		seqs[e.Seq] = true
+		want, _ := json.Marshal(journalEntry{Seq: e.Seq, Kind: "detail", FE: "fe-0:8030", Detail: d})
+		if l != string(want)+"\n" {
+			t.Errorf("detail line\n got %s\nwant %s", l, want)
+		}
+	}
+	if len(seqs) < 2 {
+		t.Errorf("the detail was not carried forward: sequence numbers %v", seqs)
+	}
+}
+
+// TestJournalHoldsBeforeCarrying: a detail waiting for its profile is not copied forward while the
+// journal's closed segments stay under journalHoldBytes; past it, the oldest segment's details
+// are carried and the segment goes.
+func TestJournalHoldsBeforeCarrying(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes = 1 // a segment per entry
+	journalHoldBytes = 1 << 20
+	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: "waiting", EventTime: 100}, nil)
+	var seqs []int64
+	for i := range 5 {
+		seqs = append(seqs, appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: fmt.Sprint("done", i), EventTime: 100}))
+	}
+	j.uploaded(seqs)
+	j.syncNow()
+	before, _ := j.segments()
+	if j.openDetails["fe-0:8030/waiting"] != before[0] || len(before) != 6 {
+		t.Fatalf("under the hold: segments %v, the detail in %d; want all 6 kept and the detail where it was", before, j.openDetails["fe-0:8030/waiting"])
+	}
+	journalHoldBytes = 1
+	j.uploaded(nil)
+	j.syncNow()
+	j.uploaded(nil) // the copy is durable: the segments behind it go
+	after, _ := j.segments()
+	if len(after) > 2 || j.openDetails["fe-0:8030/waiting"] == before[0] {
+		t.Fatalf("over the hold: segments %v (were %v), the detail in %d", after, before, j.openDetails["fe-0:8030/waiting"])
+	}
 }
