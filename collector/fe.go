@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -292,9 +294,10 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 		if it.attempts == 0 {
 			fe.lagged(started.Sub(it.nextAt))
 		}
-		text, err := fe.client.profile(pctx, it.detail.QueryID)
+		text, release, err := fe.client.profile(pctx, it.detail.QueryID)
 		cancel()
 		if ctx.Err() != nil {
+			release()
 			q.push(it, it.nextAt) // kept for fe.resume
 			return
 		}
@@ -330,6 +333,7 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 				// A lone 404 after a transient error can be spurious (a proxy sending the
 				// request to another FE), and a slow FE builds profiles late: try again.
 				it.cold = true
+				release()
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			default:
@@ -350,6 +354,7 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 			// these retry first in line, with twice the 404 budget and at least five attempts.
 			if finished && (time.Now().Before(it.deadline.Add(c.cfg.ProfileRetryFor)) || it.attempts < 5) {
 				it.cold = false
+				release()
 				q.push(it, time.Now().Add(retryDelay(it.attempts)))
 				continue
 			}
@@ -358,6 +363,7 @@ func (c *Collector) fetchWorker(ctx context.Context, fe *feState, q *fetchQueue,
 				"attempts", it.attempts, "not_found_streak", it.notFoundStreak, "err", err)
 		}
 		c.complete(it, text, status)
+		release() // complete journaled the text (or copied it): the buffer may be reused
 	}
 }
 
@@ -379,7 +385,10 @@ func (c *Collector) complete(it *item, profile, status string) {
 		c.w.submit(&pending{seq: seq, loc: loc, tracker: tracker, eventTime: et, fe: host, queryID: id, bytes: int64(loc.n)})
 	})
 	if err != nil {
-		// The journal cannot take it: hand the record to the writer directly, held in memory.
+		// The journal cannot take it: hand the record to the writer directly, held in memory,
+		// in its own copy (the profile text and the operator names in its metrics point into a
+		// fetch buffer that goes back to the pool).
+		rec = ownRecord(rec)
 		c.log.Error("journal append failed: record kept in memory until written", "fe", host, "query_id", id, "err", err)
 		c.budget.add(int64(len(profile)))
 		c.w.submit(&pending{rec: rec, tracker: tracker, eventTime: et, fe: host, queryID: id, bytes: it.bytes + int64(len(profile)), inMemory: true})
@@ -387,6 +396,23 @@ func (c *Collector) complete(it *item, profile, status string) {
 	}
 	c.m.journaled.WithLabelValues(host, "record").Inc()
 	c.budget.release(it.bytes)
+}
+
+// ownRecord copies what of rec may point into a lent fetch buffer: the profile text and the
+// operator names its metrics took from it.
+func ownRecord(rec *lakehouse.ProfileRecord) *lakehouse.ProfileRecord {
+	out := *rec
+	out.ProfileText = strings.Clone(rec.ProfileText)
+	if rec.Metrics != nil {
+		m := *rec.Metrics
+		m.State = strings.Clone(m.State)
+		m.TopOperators = slices.Clone(m.TopOperators)
+		for i := range m.TopOperators {
+			m.TopOperators[i].Name = strings.Clone(m.TopOperators[i].Name)
+		}
+		out.Metrics = &m
+	}
+	return &out
 }
 
 // pending is a record waiting in the writer: in the journal at loc (rec nil), or, when the journal

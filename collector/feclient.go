@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // API selects the FE endpoint generation.
@@ -88,45 +89,63 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // get fetches path and hands the body (read through limit) to consume, which must not keep it.
 // It returns the status and the FE's Date header.
 func (c *feClient) get(ctx context.Context, path string, limit int64, consume func(status int, body []byte) error) (int, time.Time, error) {
+	status, date, buf, err := c.fetch(ctx, path, limit)
+	if buf == nil {
+		return status, date, err
+	}
+	defer putBody(buf)
+	return status, date, consume(status, buf.Bytes())
+}
+
+// lendString views b as a string without copying: b must not change while the string is used.
+func lendString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// putBody gives a buffer from fetch back to the pool.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 { // do not pin the buffers of multi-MB profiles
+		bodyPool.Put(buf)
+	}
+}
+
+// fetch reads path's body (through limit) into a pooled buffer, which the caller gives back with
+// putBody; the buffer is nil when err is not about the body's content.
+func (c *feClient) fetch(ctx context.Context, path string, limit int64) (int, time.Time, *bytes.Buffer, error) {
 	u := c.base + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("building request to %s: %w", c.host, err)
+		return 0, time.Time{}, nil, fmt.Errorf("building request to %s: %w", c.host, err)
 	}
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.password)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("GET %s: %w", u, scrubURLError(err))
+		return 0, time.Time{}, nil, fmt.Errorf("GET %s: %w", u, scrubURLError(err))
 	}
 	defer resp.Body.Close()
 	date, _ := http.ParseTime(resp.Header.Get("Date"))
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return resp.StatusCode, date, fmt.Errorf("FE %s rejected user %q (HTTP %d); check the password and GRANT OPERATE ON SYSTEM for that user: %w",
+		return resp.StatusCode, date, nil, fmt.Errorf("FE %s rejected user %q (HTTP %d); check the password and GRANT OPERATE ON SYSTEM for that user: %w",
 			c.host, c.user, resp.StatusCode, ErrUnauthorized)
 	}
 	if resp.ContentLength > limit {
-		return resp.StatusCode, date, fmt.Errorf("GET %s: %w (%d bytes, limit %d)", u, ErrBodyTooLarge, resp.ContentLength, limit)
+		return resp.StatusCode, date, nil, fmt.Errorf("GET %s: %w (%d bytes, limit %d)", u, ErrBodyTooLarge, resp.ContentLength, limit)
 	}
 	buf := bodyPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 { // do not pin the buffers of multi-MB profiles
-			bodyPool.Put(buf)
-		}
-	}()
 	buf.Reset()
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
-		return resp.StatusCode, date, fmt.Errorf("reading body of %s: %w", u, err)
+		putBody(buf)
+		return resp.StatusCode, date, nil, fmt.Errorf("reading body of %s: %w", u, err)
 	}
 	if int64(buf.Len()) > limit {
-		return resp.StatusCode, date, fmt.Errorf("GET %s: %w (limit %d bytes)", u, ErrBodyTooLarge, limit)
+		putBody(buf)
+		return resp.StatusCode, date, nil, fmt.Errorf("GET %s: %w (limit %d bytes)", u, ErrBodyTooLarge, limit)
 	}
-	return resp.StatusCode, date, consume(resp.StatusCode, buf.Bytes())
+	return resp.StatusCode, date, buf, nil
 }
 
 // scrubURLError keeps url.Error's message but never a URL with credentials in it.
@@ -172,41 +191,41 @@ func (c *feClient) queryDetails(ctx context.Context, after int64) ([]QueryDetail
 // profile fetches the profile text of a query. In auto mode profiles come from the v1 endpoint,
 // which every release serves as raw text: the v2 endpoint wraps the same text in JSON, which
 // costs a decode of every byte.
-func (c *feClient) profile(ctx context.Context, queryID string) (string, error) {
+func (c *feClient) profile(ctx context.Context, queryID string) (text string, release func(), err error) {
+	release = func() {}
 	v2 := c.api == APIv2
 	path := "/api/profile?query_id=" + url.QueryEscape(queryID)
 	if v2 {
 		path = "/api/v2/profile?query_id=" + url.QueryEscape(queryID)
 	}
-	var text string
-	_, _, err := c.get(ctx, path, c.maxProf, func(status int, body []byte) error {
-		switch {
-		case status == http.StatusNotFound:
-			return ErrProfileNotFound
-		case status != http.StatusOK:
-			return &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
-		case !v2:
-			text = string(body)
-			return nil
-		}
-		var w struct {
-			Result *string `json:"result"`
-		}
-		if err := json.Unmarshal(body, &w); err != nil {
-			// An early v2 revision served the raw text; accept it.
-			if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-				text = string(body)
-				return nil
-			}
-			return fmt.Errorf("FE %s: decoding v2 profile of %s: %w: %w", c.host, queryID, ErrMalformedBody, err)
-		}
-		if w.Result == nil {
-			return ErrProfileNotFound
-		}
-		text = *w.Result
-		return nil
-	})
-	return text, err
+	status, _, buf, err := c.fetch(ctx, path, c.maxProf)
+	if buf == nil {
+		return "", release, err
+	}
+	body := buf.Bytes()
+	switch {
+	case status == http.StatusNotFound:
+		putBody(buf)
+		return "", release, ErrProfileNotFound
+	case status != http.StatusOK:
+		defer putBody(buf)
+		return "", release, &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
+	case !v2 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
+		// The text is the body itself (an early v2 revision served the raw text too): lent,
+		// not copied, until the record is journaled (release).
+		return lendString(body), func() { putBody(buf) }, nil
+	}
+	defer putBody(buf)
+	var w struct {
+		Result *string `json:"result"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return "", release, fmt.Errorf("FE %s: decoding v2 profile of %s: %w: %w", c.host, queryID, ErrMalformedBody, err)
+	}
+	if w.Result == nil {
+		return "", release, ErrProfileNotFound
+	}
+	return *w.Result, release, nil
 }
 
 func snippet(b []byte) string {

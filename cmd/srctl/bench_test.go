@@ -25,6 +25,7 @@ import (
 // and measures whether the collector keeps up, its CPU (cores = CPU time / wall time) and its
 // peak RSS. Levels come from SRCTL_BENCH_QPS (queries/s per FE, comma-separated; default
 // "2000,3000,4000,5000"): the first is the target, the others push until it falls behind.
+// SRCTL_BENCH_COLLECTOR_ENV adds environment variables to the collector's process only.
 // Records go to SRCTL_BENCH_DIR (default /dev/shm when it exists: the collector is measured,
 // not the disk). Run: make bench, or
 //
@@ -123,6 +124,9 @@ func benchLevel(b *testing.B, qps int) benchResult {
 		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
+	// SRCTL_BENCH_COLLECTOR_ENV ("GOGC=200 GOMEMLIMIT=256MiB") reaches the collector only: GOGC in
+	// the benchmark's own environment would also tune the FE doubles, which hold gigabytes.
+	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("SRCTL_BENCH_COLLECTOR_ENV"))...)
 	cmd.Stderr = os.Stderr
 	var selfBefore syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
