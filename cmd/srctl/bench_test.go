@@ -51,6 +51,8 @@ func BenchmarkCollectThroughput(b *testing.B) {
 				b.ReportMetric(res.cpuCores, "cpu-cores")
 				b.ReportMetric(res.peakRSSMB, "peak-rss-MB")
 				b.ReportMetric(res.feCPUCores, "fe-double-cpu-cores")
+				b.ReportMetric(res.cpuMSPer1000, "cpu-ms/1000-records")
+				b.ReportMetric(res.allocsPerRecord, "allocs/record")
 			}
 			if !res.keptUp {
 				b.Logf("falls behind at %d queries/s per FE (%d/s in total)", qps, benchFEs*qps)
@@ -77,11 +79,13 @@ type benchResult struct {
 	peakRSSMB            float64
 	maxLagSec, drainSec  float64
 	keptUp               bool
+	// Per record written: the collector's CPU per 1,000 and its heap allocations.
+	cpuMSPer1000, allocsPerRecord float64
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
-		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
+	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores (%.0f ms per 1,000 records), %.0f allocations per record, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
+		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, r.allocsPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
 }
 
 func benchLevel(b *testing.B, qps int) benchResult {
@@ -177,6 +181,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	}
 	res.ended = endedNow()
 	res.written = scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
+	mallocs := scrapeCounter(metricsAddr, "go_memstats_mallocs_total")
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	wall := time.Since(start).Seconds()
@@ -188,6 +193,10 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	res.feCPUCores = float64(self.Utime.Nano()+self.Stime.Nano()-selfBefore.Utime.Nano()-selfBefore.Stime.Nano()) / 1e9 / wall
 	res.writtenPerSec = float64(res.written) / benchDuration.Seconds()
+	if res.written > 0 {
+		res.cpuMSPer1000 = float64(cpu.Milliseconds()) / float64(res.written) * 1000
+		res.allocsPerRecord = float64(mallocs) / float64(res.written)
+	}
 	res.keptUp = res.written >= res.ended && res.maxLagSec < 6 && res.drainSec < 10 && res.drainSec > 0
 	return res
 }
