@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/... ./shadowproxy/... ./testdouble/...
 
-.PHONY: help build test soak bench bench-reference bench-lake lint demo demo-validate demo-collect demo-compare demo-shadow clean
+.PHONY: help build test soak bench bench-reference bench-lake lint image image-offline image-size deploy-rules demo demo-validate demo-collect demo-compare demo-shadow clean
 
 help:
 	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
@@ -16,6 +16,9 @@ help:
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet and gofmt check"
+	@echo "make image  - the container image srctl:VERSION (Dockerfile: Go build stage, static binary on scratch); prints its size"
+	@echo "make image-offline - the same image without a registry: the binary is built on this machine"
+	@echo "make deploy-rules - regenerate deploy/kubernetes/monitoring/prometheusrule.yaml from deploy/prometheus/srctl-alerts.yaml"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them (and write srctl-demo/report.html)"
 	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
 	@echo "make demo-collect - collect from an emulated 3-FE cluster into ./srctl-demo-collect (no cloud, no cluster)"
@@ -60,6 +63,28 @@ bench-reference: build
 	    -shape real -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA_REAL)/.complete; }
 	cd bench/duckdbref && $(GO) build -o $(abspath $(BIN))/duckdbref .
 	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA_REAL)/shadow-logs,$(BENCH_DATA)/shadow-logs -runs 5
+
+IMAGE ?= srctl:$(VERSION)
+
+# The image and what it weighs: the image, and the stripped static binary in it.
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	@$(MAKE) --no-print-directory image-size
+
+image-offline:
+	sh deploy/image/build-offline.sh $(IMAGE) $(VERSION)
+	@$(MAKE) --no-print-directory image-size
+
+image-size:
+	@docker image inspect -f '{{.Size}}' $(IMAGE) | awk '{printf "image $(IMAGE): %.1f MB\n", $$1/1e6}'
+	@docker run --rm --entrypoint /srctl $(IMAGE) version
+	@id=$$(docker create $(IMAGE)) && docker cp $$id:/srctl - | tar -xO | wc -c | awk '{printf "stripped static binary /srctl: %.1f MB\n", $$1/1e6}'; docker rm $$id >/dev/null
+
+# The Prometheus Operator's copy of the alert rules (the deploy test checks they agree).
+deploy-rules:
+	{ sed -n '1,/^spec:$$/p' deploy/kubernetes/monitoring/prometheusrule.yaml; \
+	  sed -n '/^groups:/,$$p' deploy/prometheus/srctl-alerts.yaml | sed 's/^/  /'; } > deploy/kubernetes/monitoring/prometheusrule.yaml.new
+	mv deploy/kubernetes/monitoring/prometheusrule.yaml.new deploy/kubernetes/monitoring/prometheusrule.yaml
 
 # Tracked files stay small: generated data and binaries are made again, never committed (a
 # submission over the size limit does not land at all).

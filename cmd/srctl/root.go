@@ -65,7 +65,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newValidateCmd(g), newReplayCmd(g), newCaptureCmd(g), newCompareBaselineCmd(g), newLakeCmd(g), newShadowCmd(g))
+	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newValidateCmd(g), newReplayCmd(g), newCaptureCmd(g), newCompareBaselineCmd(g), newLakeCmd(g), newShadowCmd(g), newHealthcheckCmd(g))
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		documentEnv(c)

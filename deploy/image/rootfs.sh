@@ -1,0 +1,20 @@
+#!/bin/sh
+# Assembles the container image's root file system in DIR: srctl as a static binary (CGO off,
+# stripped), the CA certificates it needs for HTTPS to FEs and object stores, a non-root user
+# (65532) and the writable directories. The Dockerfile runs it in its build stage; `make
+# image-offline` and the image test run it on the host, so that no registry is needed.
+#
+#   deploy/image/rootfs.sh DIR [VERSION]     (from the repository's root)
+set -eu
+out=${1:?usage: deploy/image/rootfs.sh DIR [VERSION]}
+version=${2:-dev}
+ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+
+mkdir -p "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/srctl"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/srctl" ./cmd/srctl
+cp "$ca" "$out/etc/ssl/certs/ca-certificates.crt"
+printf 'srctl:x:65532:65532:srctl:/var/lib/srctl:/sbin/nologin\n' > "$out/etc/passwd"
+printf 'srctl:x:65532:\n' > "$out/etc/group"
+# COPY makes these root's: writable by anyone (sticky), as the container has one user. In
+# Kubernetes --state-dir is a volume whose group is the pod's fsGroup.
+chmod 1777 "$out/tmp" "$out/var/lib/srctl"
