@@ -36,6 +36,7 @@ build:
 # every other test of the concurrent packages, the collector's fault tests included.
 test: lint
 	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -tags manifests -run '^TestKubernetes' ./cmd/srctl/
 	$(GO) test -count=1 -race -timeout 30m -skip '^TestChaos' $(RACE_PKGS)
 
 # The defaults scenario of TestChaosDefaultsLoseNothing runs once per poll interval in make test;

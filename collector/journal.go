@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/srctl/srctl/internal/jsonstr"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -61,7 +62,8 @@ type journal struct {
 	waiting     []func() // run, in append order, after the next fsync
 	syncErr     error
 	line        bytes.Buffer  // reused to build a record line
-	enc         *json.Encoder // writes into line; HTML left unescaped, as the JSONL writer
+	shell       bytes.Buffer  // a record without its profile text, encoded (encodeRecord)
+	enc         *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
 	readers     map[int64]*os.File
 	wake        chan struct{}
 	stop        chan struct{}
@@ -386,14 +388,9 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	fmt.Fprintf(&j.line, `{"seq":%d,"kind":"record","fe":%s,"part":%d`, seq, host, part)
 	j.line.Write(recordKey)
 	start := j.line.Len()
-	if j.enc == nil {
-		j.enc = json.NewEncoder(&j.line)
-		j.enc.SetEscapeHTML(false)
+	if err := j.encodeRecord(rec); err != nil {
+		return err
 	}
-	if err := j.enc.Encode(rec); err != nil {
-		return fmt.Errorf("encoding a journal record: %w", err)
-	}
-	j.line.Truncate(j.line.Len() - 1) // Encode's newline
 	n := j.line.Len() - start
 	j.line.WriteString("}\n")
 	off := j.segBytes
@@ -405,7 +402,6 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(n), part: part}
 	if j.line.Cap() > 4<<20 {
 		j.line = bytes.Buffer{} // one huge profile must not stay pinned
-		j.enc = nil
 	}
 	key := fe + "/" + rec.QueryID
 	if seg, ok := j.openDetails[key]; ok {
@@ -416,6 +412,42 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	j.segs[j.segFirst].maxRecordSeq = seq
 	j.outstanding[seq] = struct{}{}
 	j.later(func() { then(seq, loc) })
+	return nil
+}
+
+// emptyProfileText is how encoding/json writes the record's profile text when it is empty; the
+// key cannot occur inside an encoded string (a quote there is always escaped), so its first
+// occurrence is the field.
+var emptyProfileText = []byte(`,"profile_text":""`)
+
+// encodeRecord appends rec's JSON to j.line, exactly as a json.Encoder with HTML escaping off
+// writes it, but with the profile text (tens of KB a record) escaped by jsonstr, eight bytes at
+// a time: the rest of the record goes through encoding/json without its text, and the text is
+// put in its place. j.mu is held.
+func (j *journal) encodeRecord(rec *lakehouse.ProfileRecord) error {
+	shell := *rec
+	shell.ProfileText = ""
+	j.shell.Reset()
+	if j.enc == nil {
+		j.enc = json.NewEncoder(&j.shell)
+		j.enc.SetEscapeHTML(false)
+	}
+	if err := j.enc.Encode(&shell); err != nil {
+		return fmt.Errorf("encoding a journal record: %w", err)
+	}
+	b := bytes.TrimSuffix(j.shell.Bytes(), []byte{'\n'})
+	i := bytes.Index(b, emptyProfileText)
+	if i < 0 {
+		return fmt.Errorf("encoding a journal record: no profile_text field in %.80q", b)
+	}
+	cut := i + len(emptyProfileText) - 2 // before the empty string's quotes
+	j.line.Write(b[:cut])
+	j.line.Write(jsonstr.AppendString(j.line.AvailableBuffer(), rec.ProfileText))
+	j.line.Write(b[cut+2:])
+	if j.shell.Cap() > 1<<20 {
+		j.shell = bytes.Buffer{} // a record with a huge SQL text must not stay pinned
+		j.enc = nil
+	}
 	return nil
 }
 

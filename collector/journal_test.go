@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -403,5 +404,38 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	after, _ := j.segments()
 	if len(after) > 2 || j.openDetails["fe-0:8030/waiting"] == before[0] {
 		t.Fatalf("over the hold: segments %v (were %v), the detail in %d", after, before, j.openDetails["fe-0:8030/waiting"])
+	}
+}
+
+// TestJournalRecordJSONIsEncodingJSON: a journaled record (its profile text escaped by jsonstr,
+// spliced into the rest encoded by encoding/json) is byte for byte what a json.Encoder with HTML
+// escaping off writes: the JSONL sink copies these bytes as they are.
+func TestJournalRecordJSONIsEncodingJSON(t *testing.T) {
+	j, _, err := openJournal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	for _, rec := range []*lakehouse.ProfileRecord{
+		{QueryID: "q1", EventTime: 100},
+		{QueryID: "q2", SQLText: `SELECT "profile_text":"" FROM t WHERE a < 1 & b > 2`, ProfileText: "Query:\n  Summary:\n     - Query ID: q2\n\t\"x\" \\ <é> \u2028 \xff",
+			ErrorMessage: "e", Tags: map[string]string{"route": "/a"}},
+		{QueryID: "q3", ProfileText: fedouble.GenerateProfile("q3", "SELECT 1", "FINISHED", 40_000), FEHost: "fe-0:8030"},
+	} {
+		j.mu.Lock()
+		j.line.Reset()
+		err := j.encodeRecord(rec)
+		got := j.line.String()
+		j.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(rec)
+		if got+"\n" != want.String() {
+			t.Errorf("record %s:\n got %.300s\nwant %.300s", rec.QueryID, got, want.String())
+		}
 	}
 }

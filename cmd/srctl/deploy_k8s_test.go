@@ -1,3 +1,5 @@
+//go:build manifests
+
 package main
 
 import (
@@ -29,6 +31,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// These tests build only with -tags manifests (make test runs them so): the Kubernetes, kustomize
+// and Prometheus Operator libraries they link would otherwise be in every test binary of this
+// package, whose collector processes (the test binary run as srctl) then start 50 MB heavier, and
+// the chaos test measures their RSS.
+//
 // The Kubernetes manifests of deploy/ are checked three ways: every YAML file decodes strictly
 // into the Kubernetes (or Prometheus Operator, or kustomize) type its kind names, unknown
 // fields refused; every kustomization builds with kustomize's own library; and what a build

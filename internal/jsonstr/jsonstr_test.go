@@ -1,0 +1,74 @@
+package jsonstr
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/srctl/srctl/testdouble/fedouble"
+)
+
+// reference is what encoding/json writes for s with HTML escaping off.
+func reference(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+var cases = []string{
+	"", "a", "plain ASCII text that is longer than eight bytes",
+	`quote " and backslash \ and <html> & co`,
+	"\n\r\t\b\f\x00\x01\x1f\x7f", "é ü 中文 😀", "\xff\xfe invalid \xc3", "line\u2028sep\u2029para",
+	"12345678\"12345678\\1234567\n", strings.Repeat("x", 7) + "\x80", strings.Repeat("ab\"", 20),
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	cases := append(cases, fedouble.GenerateProfile("q-1", "SELECT \"a\" FROM t WHERE x < 1 & y > 2", "FINISHED", 40_000))
+	for _, s := range cases {
+		// Every alignment of the special bytes against the eight-byte steps.
+		for pad := range 9 {
+			in := strings.Repeat("p", pad) + s
+			if got, want := string(AppendString(nil, in)), reference(in); got != want {
+				t.Errorf("AppendString(%.60q)\n got %.200s\nwant %.200s", in, got, want)
+			}
+		}
+	}
+	if got := string(AppendString([]byte("prefix:"), "x")); got != `prefix:"x"` {
+		t.Errorf("appending to a prefix: %s", got)
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range cases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(AppendString(nil, s)), reference(s); got != want {
+			t.Errorf("AppendString(%q)\n got %s\nwant %s", s, got, want)
+		}
+	})
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	text := fedouble.GenerateProfile("q-1", "SELECT 1", "FINISHED", 40_000)
+	b.Run("jsonstr", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		buf := make([]byte, 0, 2*len(text))
+		for b.Loop() {
+			buf = AppendString(buf[:0], text)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		for b.Loop() {
+			buf.Reset()
+			enc.Encode(text)
+		}
+	})
+}
