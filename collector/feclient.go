@@ -102,10 +102,12 @@ func lendString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len
 
 // maxPooledBody is the largest buffer the pool keeps. Larger bodies (profiles of hundreds of KB)
 // get a buffer of their own, sized from Content-Length, which the GC takes back: pooled, each of
-// the fetchers' buffers would stay as large as the largest profile it ever read (the defaults
-// scenario, 100-400 KB profiles, went from 220 to 275 MB of RSS when profile texts started to be
-// lent from pooled buffers).
+// the fetchers' buffers would stay as large as the largest profile it ever read.
 const maxPooledBody = 256 << 10
+
+// maxPresize bounds what a Content-Length header alone makes us allocate before a byte arrived
+// (an FE or a proxy in between may announce 64 MiB and send nothing); larger bodies grow as read.
+const maxPresize = 8 << 20
 
 // putBody gives a buffer from fetch back to the pool.
 func putBody(buf *bytes.Buffer) {
@@ -142,7 +144,7 @@ func (c *feClient) fetch(ctx context.Context, path string, limit int64) (int, ti
 	var buf *bytes.Buffer
 	if resp.ContentLength+bytes.MinRead > maxPooledBody {
 		// ReadFrom wants MinRead bytes free to see the end: sized so, it never grows the buffer.
-		buf = bytes.NewBuffer(make([]byte, 0, resp.ContentLength+bytes.MinRead))
+		buf = bytes.NewBuffer(make([]byte, 0, min(resp.ContentLength, maxPresize)+bytes.MinRead))
 	} else {
 		buf = bodyPool.Get().(*bytes.Buffer)
 		buf.Reset()
