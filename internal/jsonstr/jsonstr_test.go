@@ -9,13 +9,24 @@ import (
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
-// reference is what encoding/json writes for s with HTML escaping off.
-func reference(s string) string {
+// reference is what encoding/json writes for s, with HTML escaping off or on.
+func reference(s string, escapeHTML bool) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
+	enc.SetEscapeHTML(escapeHTML)
 	enc.Encode(s)
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// check compares both modes with encoding/json.
+func check(t *testing.T, s string) {
+	t.Helper()
+	if got, want := string(AppendString(nil, s)), reference(s, false); got != want {
+		t.Errorf("AppendString(%.60q)\n got %.200s\nwant %.200s", s, got, want)
+	}
+	if got, want := string(AppendStringHTML(nil, s)), reference(s, true); got != want {
+		t.Errorf("AppendStringHTML(%.60q)\n got %.200s\nwant %.200s", s, got, want)
+	}
 }
 
 var cases = []string{
@@ -23,6 +34,7 @@ var cases = []string{
 	`quote " and backslash \ and <html> & co`,
 	"\n\r\t\b\f\x00\x01\x1f\x7f", "é ü 中文 😀", "\xff\xfe invalid \xc3", "line\u2028sep\u2029para",
 	"12345678\"12345678\\1234567\n", strings.Repeat("x", 7) + "\x80", strings.Repeat("ab\"", 20),
+	"WHERE a \u003c 1", "x < 1 AND y > 2 AND z & 4 = 4 /* route='/a&b' */", strings.Repeat("<>&", 9),
 }
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -30,10 +42,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range cases {
 		// Every alignment of the special bytes against the eight-byte steps.
 		for pad := range 9 {
-			in := strings.Repeat("p", pad) + s
-			if got, want := string(AppendString(nil, in)), reference(in); got != want {
-				t.Errorf("AppendString(%.60q)\n got %.200s\nwant %.200s", in, got, want)
-			}
+			check(t, strings.Repeat("p", pad)+s)
 		}
 	}
 	if got := string(AppendString([]byte("prefix:"), "x")); got != `prefix:"x"` {
@@ -45,11 +54,7 @@ func FuzzAppendString(f *testing.F) {
 	for _, s := range cases {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(AppendString(nil, s)), reference(s); got != want {
-			t.Errorf("AppendString(%q)\n got %s\nwant %s", s, got, want)
-		}
-	})
+	f.Fuzz(check)
 }
 
 func BenchmarkAppendString(b *testing.B) {
