@@ -78,7 +78,7 @@ image-offline:
 
 image-size:
 	@docker image inspect -f '{{.Size}}' $(IMAGE) | awk '{printf "image $(IMAGE): %.1f MB\n", $$1/1e6}'
-	@docker run --rm --entrypoint /srctl $(IMAGE) version
+	@docker run --rm $(IMAGE) version
 	@id=$$(docker create $(IMAGE)) && docker cp $$id:/srctl - | tar -xO | wc -c | awk '{printf "stripped static binary /srctl: %.1f MB\n", $$1/1e6}'; docker rm $$id >/dev/null
 
 # The Prometheus Operator's copy of the alert rules (the deploy test checks they agree).

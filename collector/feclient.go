@@ -116,8 +116,8 @@ func putBody(buf *bytes.Buffer) {
 	}
 }
 
-// fetch reads path's body (through limit) into a pooled buffer, which the caller gives back with
-// putBody; the buffer is nil when err is not about the body's content.
+// fetch reads path's body (through limit) into a buffer (pooled when small), which the caller
+// gives back with putBody; the buffer is nil exactly when err is not.
 func (c *feClient) fetch(ctx context.Context, path string, limit int64) (int, time.Time, *bytes.Buffer, error) {
 	u := c.base + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

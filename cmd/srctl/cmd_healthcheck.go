@@ -64,7 +64,11 @@ func probe(ctx context.Context, target string, out io.Writer) error {
 	if err != nil {
 		return usageErrorf("healthcheck: %v", err)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Straight to the target: no HTTP_PROXY from the pod's environment, no redirects followed.
+	client := &http.Client{
+		Transport:     &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck %s: %w", target, err)

@@ -67,31 +67,26 @@ func decodeStrict(doc []byte, out any) error {
 	return errors.Join(strict...)
 }
 
+// apiTypes makes a new value of the API type of each apiVersion/kind the manifests use.
+var apiTypes = map[string]func() any{
+	"v1/ServiceAccount":                             func() any { return &corev1.ServiceAccount{} },
+	"v1/Service":                                    func() any { return &corev1.Service{} },
+	"v1/Secret":                                     func() any { return &corev1.Secret{} },
+	"v1/ConfigMap":                                  func() any { return &corev1.ConfigMap{} },
+	"apps/v1/StatefulSet":                           func() any { return &appsv1.StatefulSet{} },
+	"apps/v1/Deployment":                            func() any { return &appsv1.Deployment{} },
+	"networking.k8s.io/v1/NetworkPolicy":            func() any { return &networkingv1.NetworkPolicy{} },
+	"monitoring.coreos.com/v1/PodMonitor":           func() any { return &monitoringv1.PodMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule":       func() any { return &monitoringv1.PrometheusRule{} },
+	"kustomize.config.k8s.io/v1beta1/Kustomization": func() any { return &kustypes.Kustomization{} },
+}
+
 // typed returns a new value of the API type of apiVersion/kind.
 func typed(apiVersion, kind string) (any, error) {
-	switch apiVersion + "/" + kind {
-	case "v1/ServiceAccount":
-		return &corev1.ServiceAccount{}, nil
-	case "v1/Service":
-		return &corev1.Service{}, nil
-	case "v1/Secret":
-		return &corev1.Secret{}, nil
-	case "v1/ConfigMap":
-		return &corev1.ConfigMap{}, nil
-	case "apps/v1/StatefulSet":
-		return &appsv1.StatefulSet{}, nil
-	case "apps/v1/Deployment":
-		return &appsv1.Deployment{}, nil
-	case "networking.k8s.io/v1/NetworkPolicy":
-		return &networkingv1.NetworkPolicy{}, nil
-	case "monitoring.coreos.com/v1/PodMonitor":
-		return &monitoringv1.PodMonitor{}, nil
-	case "monitoring.coreos.com/v1/PrometheusRule":
-		return &monitoringv1.PrometheusRule{}, nil
-	case "kustomize.config.k8s.io/v1beta1/Kustomization":
-		return &kustypes.Kustomization{}, nil
+	if mk, ok := apiTypes[apiVersion+"/"+kind]; ok {
+		return mk(), nil
 	}
-	return nil, fmt.Errorf("no type known for apiVersion %q kind %q: add it to typed()", apiVersion, kind)
+	return nil, fmt.Errorf("no type known for apiVersion %q kind %q: add it to apiTypes", apiVersion, kind)
 }
 
 // decodeAll decodes every document of a YAML stream into its type.

@@ -48,14 +48,16 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
 	start, i := 0, 0
 	for i < len(s) {
-		if escapeHTML {
-			for i+8 <= len(s) && special(word(s, i))|html(word(s, i)) == 0 {
-				i += 8
+		for i+8 <= len(s) {
+			w := word(s, i)
+			m := special(w)
+			if escapeHTML {
+				m |= html(w)
 			}
-		} else {
-			for i+8 <= len(s) && special(word(s, i)) == 0 {
-				i += 8
+			if m != 0 {
+				break
 			}
+			i += 8
 		}
 		if i >= len(s) {
 			break
