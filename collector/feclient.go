@@ -59,6 +59,7 @@ type feClient struct {
 	maxProf   int64
 	api       API
 	useV1     atomic.Bool // auto mode fell back to v1
+	details   detailDecoder
 }
 
 // newHTTPClient builds the transport shared by all FE clients: keep-alive connections sized for
@@ -188,7 +189,7 @@ func (c *feClient) queryDetails(ctx context.Context, after int64) ([]QueryDetail
 			return &HTTPStatusError{URL: c.base + path, Status: status, Body: snippet(body)}
 		}
 		var err error
-		if entries, err = decodeQueryDetails(body); err != nil {
+		if entries, err = c.details.decodeBody(body); err != nil {
 			return fmt.Errorf("FE %s %s: %w: %w", c.host, path, ErrMalformedBody, err)
 		}
 		return nil

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -86,43 +85,20 @@ func (d *QueryDetail) mergeRunning(r *QueryDetail) {
 }
 
 // decodeQueryDetails accepts the v1 body (a bare array) and the v2 body
-// ({"code":"0","message":"OK","result":[...]}; an early v2 returned a bare array too).
+// ({"code":"0","message":"OK","result":[...]}; an early v2 returned a bare array too). Entries
+// without a query id are dropped (nothing to key them by); the rest are normalised. The FE client
+// keeps a detailDecoder of its own (its intern table and slabs carry over between polls).
 func decodeQueryDetails(body []byte) ([]QueryDetail, error) {
+	var dd detailDecoder
+	return dd.decodeBody(body)
+}
+
+func (dd *detailDecoder) decodeBody(body []byte) ([]QueryDetail, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, fmt.Errorf("empty body")
 	}
-	var out []QueryDetail
-	switch body[0] {
-	case '[':
-		if err := json.Unmarshal(body, &out); err != nil {
-			return nil, fmt.Errorf("decoding query_detail array: %w", err)
-		}
-	case '{':
-		var w struct {
-			Code    json.RawMessage `json:"code"`
-			Message string          `json:"message"`
-			Result  []QueryDetail   `json:"result"`
-		}
-		if err := json.Unmarshal(body, &w); err != nil {
-			return nil, fmt.Errorf("decoding query_detail v2 body: %w", err)
-		}
-		if code := string(bytes.Trim(w.Code, `"`)); code != "0" && code != "" {
-			return nil, fmt.Errorf("FE answered code %s: %s", code, w.Message)
-		}
-		out = w.Result
-	default:
-		return nil, fmt.Errorf("body is not JSON (starts with %q)", body[:min(len(body), 16)])
-	}
-	kept := out[:0]
-	for i := range out {
-		if out[i].QueryID == "" {
-			continue // nothing to key it by; counted by the caller as malformed
-		}
-		out[i].normalise()
-		kept = append(kept, out[i])
-	}
-	return kept, nil
+	return dd.decode(body)
 }
 
 func msTime(p *int64) time.Time {

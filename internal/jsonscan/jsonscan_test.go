@@ -1,0 +1,153 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var seeds = []string{
+	`{}`, `[]`, `null`, `true`, `false`, `0`, `-0`, `1.5e-3`, `"a\u00e9\ud83d\ude00\ud800\\\/\b\f\n\r\t"`,
+	`{"a":[1,{"b":null}],"c":"d"}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `[01]`, `[1.]`, `[.5]`, `[-]`, `[1e]`, `[1e+]`,
+	`["\x"]`, `["\u12"]`, "[\"\x01\"]", "\"\xff\xfe\"", `[tru]`, `[nul]`, `{"a":1} {}`, ` [ 1 , 2 ] `, `[1 2]`,
+	`{"a":1 "b":2}`, `{1:2}`, `"unterminated`, `"\`, `[` + strings.Repeat("[", 10001) + strings.Repeat("]", 10002),
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+}
+
+// FuzzSkipIsValid: Skip then End accepts exactly what encoding/json calls valid JSON.
+func FuzzSkipIsValid(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := New(b)
+		err := r.Skip()
+		if err == nil {
+			err = r.End()
+		}
+		if valid := json.Valid(b); valid != (err == nil) {
+			t.Fatalf("json.Valid %v, Skip+End: %v", valid, err)
+		}
+	})
+}
+
+// FuzzValuesAreEncodingJSONs: strings, integers, floats and booleans convert as encoding/json
+// converts them into string, int64, float64 and bool (both accept, or both refuse, and agree).
+func FuzzValuesAreEncodingJSONs(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`9223372036854775807`, `-9223372036854775808`, `9223372036854775808`, `123456789012345678`, `1e400`, `"\ud800\udc00"`, `"\udc00\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		check := func(name string, want any, wantErr error, got any, gotErr error) {
+			t.Helper()
+			if (wantErr == nil) != (gotErr == nil) {
+				t.Fatalf("%s of %q: encoding/json %v, jsonscan %v", name, b, wantErr, gotErr)
+			}
+			if wantErr == nil && want != got {
+				t.Fatalf("%s of %q: encoding/json %#v, jsonscan %#v", name, b, want, got)
+			}
+		}
+		if len(b) > 0 && strings.TrimSpace(string(b))[0] == 'n' {
+			return // null leaves a Go value as it was: callers test Null first
+		}
+		var s string
+		werr := json.Unmarshal(b, &s)
+		r := New(b)
+		gs, gerr := r.String("s")
+		if gerr == nil {
+			gerr = r.End()
+		}
+		check("string", s, werr, gs, gerr)
+
+		var i int64
+		werr = json.Unmarshal(b, &i)
+		r = New(b)
+		gi, gerr := r.Int64("i")
+		if gerr == nil {
+			gerr = r.End()
+		}
+		check("int64", i, werr, gi, gerr)
+
+		var x float64
+		werr = json.Unmarshal(b, &x)
+		r = New(b)
+		gx, gerr := r.Float64("x")
+		if gerr == nil {
+			gerr = r.End()
+		}
+		check("float64", x, werr, gx, gerr)
+
+		var v bool
+		werr = json.Unmarshal(b, &v)
+		r = New(b)
+		gv, gerr := r.Bool("v")
+		if gerr == nil {
+			gerr = r.End()
+		}
+		check("bool", v, werr, gv, gerr)
+	})
+}
+
+func TestReaderWalksAnObject(t *testing.T) {
+	r := New([]byte(` {"n": 12, "s": "x\"y", "K": true, "skip": {"a": [1, "b"]}, "arr": [3, 4]} `))
+	if err := r.BeginObject(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for first := true; ; first = false {
+		key, ok := r.NextKey(first)
+		if !ok {
+			break
+		}
+		switch {
+		case KeyIs(key, "n"):
+			v, err := r.Int64("n")
+			got = append(got, "n="+strings.Repeat("#", int(v)))
+			if err != nil {
+				t.Fatal(err)
+			}
+		case KeyIs(key, "s"):
+			s, _ := r.String("s")
+			got = append(got, "s="+s)
+		case KeyIs(key, "k"): // "K" by case folding
+			v, _ := r.Bool("k")
+			got = append(got, "k="+map[bool]string{true: "t"}[v])
+		case KeyIs(key, "arr"):
+			r.BeginArray()
+			for f := true; r.NextElem(f); f = false {
+				v, _ := r.Int64("arr")
+				got = append(got, strings.Repeat("a", int(v)))
+			}
+		default:
+			if err := r.Skip(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := r.End(); err != nil {
+		t.Fatal(err)
+	}
+	want := "n=############ s=x\"y k=t aaa aaaa"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestErrorsNameTheOffset(t *testing.T) {
+	r := New([]byte(`{"a": 1.5}`))
+	r.BeginObject()
+	r.NextKey(true)
+	_, err := r.Int64("latency")
+	if err == nil || !strings.Contains(err.Error(), "latency") || !strings.Contains(err.Error(), "offset") {
+		t.Fatalf("error %v should name the field and the offset", err)
+	}
+	if _, err2 := r.Int64("x"); err2 != err {
+		t.Fatalf("errors are sticky: %v then %v", err, err2)
+	}
+}
