@@ -60,7 +60,13 @@ type feClient struct {
 	api       API
 	useV1     atomic.Bool // auto mode fell back to v1
 	details   detailDecoder
+	// detailBuf is the query_detail body buffer, kept between polls (bodies of megabytes, once a
+	// second per FE: fresh ones were a tenth of the collector's allocated bytes).
+	detailBuf atomic.Pointer[bytes.Buffer]
 }
+
+// maxKeptDetailBuf bounds the query_detail buffer an FE client keeps between polls.
+const maxKeptDetailBuf = 16 << 20
 
 // newHTTPClient builds the transport shared by all FE clients: keep-alive connections sized for
 // the profile fetch concurrency, optional private CA.
@@ -87,14 +93,24 @@ func newHTTPClient(caFile string, conns int, timeout time.Duration) (*http.Clien
 // would be zeroed and grown for every one of them.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// get fetches path and hands the body (read through limit) to consume, which must not keep it.
-// It returns the status and the FE's Date header.
+// get fetches path and hands the body (read through limit) to consume, which must not keep it:
+// the buffer is the client's query_detail buffer, read into again by the next poll. It returns
+// the status and the FE's Date header.
 func (c *feClient) get(ctx context.Context, path string, limit int64, consume func(status int, body []byte) error) (int, time.Time, error) {
-	status, date, buf, err := c.fetch(ctx, path, limit)
+	own := c.detailBuf.Swap(nil)
+	if own == nil {
+		own = new(bytes.Buffer)
+	}
+	status, date, buf, err := c.fetchInto(ctx, path, limit, own)
 	if buf == nil {
 		return status, date, err
 	}
-	defer putBody(buf)
+	defer func() {
+		if buf.Cap() <= maxKeptDetailBuf {
+			buf.Reset()
+			c.detailBuf.Store(buf)
+		}
+	}()
 	return status, date, consume(status, buf.Bytes())
 }
 
@@ -120,6 +136,11 @@ func putBody(buf *bytes.Buffer) {
 // fetch reads path's body (through limit) into a buffer (pooled when small), which the caller
 // gives back with putBody; the buffer is nil exactly when err is not.
 func (c *feClient) fetch(ctx context.Context, path string, limit int64) (int, time.Time, *bytes.Buffer, error) {
+	return c.fetchInto(ctx, path, limit, nil)
+}
+
+// fetchInto is fetch reading into own (when not nil: the caller's buffer, never pooled).
+func (c *feClient) fetchInto(ctx context.Context, path string, limit int64, own *bytes.Buffer) (int, time.Time, *bytes.Buffer, error) {
 	u := c.base + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -143,10 +164,17 @@ func (c *feClient) fetch(ctx context.Context, path string, limit int64) (int, ti
 		return resp.StatusCode, date, nil, fmt.Errorf("GET %s: %w (%d bytes, limit %d)", u, ErrBodyTooLarge, resp.ContentLength, limit)
 	}
 	var buf *bytes.Buffer
-	if resp.ContentLength+bytes.MinRead > maxPooledBody {
+	switch {
+	case own != nil:
+		buf = own
+		buf.Reset()
+		if resp.ContentLength > 0 {
+			buf.Grow(int(min(resp.ContentLength, maxPresize)) + bytes.MinRead)
+		}
+	case resp.ContentLength+bytes.MinRead > maxPooledBody:
 		// ReadFrom wants MinRead bytes free to see the end: sized so, it never grows the buffer.
 		buf = bytes.NewBuffer(make([]byte, 0, min(resp.ContentLength, maxPresize)+bytes.MinRead))
-	} else {
+	default:
 		buf = bodyPool.Get().(*bytes.Buffer)
 		buf.Reset()
 		if resp.ContentLength > 0 {

@@ -49,13 +49,12 @@ type journal struct {
 	segBytes int64 // bytes appended to the open segment
 	seq      int64 // last sequence number given out
 	segs     map[int64]*segmentInfo
-	// openDetails maps fe/query id to the segment of a detail entry whose record is not journaled
-	// yet (that segment must stay), and openDetail to the detail's JSON, to carry it forward. The
-	// JSON, not the struct: at thousands of queries/s a 64 MiB segment fills in a fraction of a
-	// second, so most details are carried at least once, and encoding them again each time was a
-	// fifth of the collector's CPU.
-	openDetails map[string]int64
-	openDetail  map[string][]byte
+	// openDetails maps fe/query id to where the detail entry whose record is not journaled yet
+	// lies (its segment must stay). A carry copies the detail's JSON from there as it is: at
+	// thousands of queries/s, encoding details again each time was a fifth of the collector's
+	// CPU, and keeping their JSON in memory meant a copy of each waiting detail on the heap
+	// (a backlog of fetches grew the heap into the GC's limit).
+	openDetails map[string]journalLoc
 	synced      int64 // the last sequence number known to be durable
 	// outstanding are the sequence numbers of records not yet uploaded (the writer acks them).
 	outstanding map[int64]struct{}
@@ -120,6 +119,9 @@ type journalLoc struct {
 // only string is a JSON-escaped host name, in which a bare quote cannot appear).
 var recordKey = []byte(`,"record":`)
 
+// detailKey precedes a detail's JSON in its line, found the same way.
+var detailKey = []byte(`,"detail":`)
+
 // journalPos is the checkpoint's reference into the journal: every record with a sequence number
 // at or below Through is in the sink.
 type journalPos struct {
@@ -160,7 +162,7 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
 	}
-	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]int64{}, openDetail: map[string][]byte{},
+	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]journalLoc{},
 		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
@@ -271,23 +273,22 @@ func (j *journal) recover(through int64) (*recovered, error) {
 					order = append(order, key)
 				}
 				details[key] = recoveredDetail{fe: e.FE, detail: *e.Detail}
-				if seg, ok := j.openDetails[key]; ok {
-					j.segs[seg].open-- // carried forward: the later copy is the one that counts
+				if at, ok := j.openDetails[key]; ok {
+					j.segs[at.seg].open-- // carried forward: the later copy is the one that counts
 				}
-				j.openDetails[key] = first
-				raw, err := json.Marshal(e.Detail)
-				if err != nil {
-					return nil, fmt.Errorf("encoding a recovered journal detail: %w", err)
+				i := bytes.Index(line, detailKey)
+				if i < 0 {
+					return nil, fmt.Errorf("journal segment %d at %d: a detail line without %s", first, off, detailKey)
 				}
-				j.openDetail[key] = raw
+				start := i + len(detailKey)
+				j.openDetails[key] = journalLoc{seg: first, off: off + int64(start), n: int32(len(line) - start - 2)}
 				info.open++
 				out.ids[e.FE] = append(out.ids[e.FE], e.Detail.QueryID)
 			case e.Kind == "record" && e.Record != nil:
 				key := e.FE + "/" + e.Record.QueryID
-				if seg, ok := j.openDetails[key]; ok {
-					j.segs[seg].open--
+				if at, ok := j.openDetails[key]; ok {
+					j.segs[at.seg].open--
 					delete(j.openDetails, key)
-					delete(j.openDetail, key)
 				}
 				delete(details, key)
 				info.maxRecordSeq = max(info.maxRecordSeq, e.Seq)
@@ -360,13 +361,13 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 	if err != nil {
 		return fmt.Errorf("encoding a journal detail: %w", err)
 	}
-	if err := j.appendDetailLocked(fe, raw); err != nil {
+	at, err := j.appendDetailLocked(fe, raw)
+	if err != nil {
 		return err
 	}
 	key := fe + "/" + d.QueryID
 	if _, ok := j.openDetails[key]; !ok {
-		j.openDetails[key] = j.segFirst
-		j.openDetail[key] = raw
+		j.openDetails[key] = at
 		j.segs[j.segFirst].open++
 	}
 	j.later(then)
@@ -404,10 +405,9 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 		j.line = bytes.Buffer{} // one huge profile must not stay pinned
 	}
 	key := fe + "/" + rec.QueryID
-	if seg, ok := j.openDetails[key]; ok {
-		j.segs[seg].open--
+	if at, ok := j.openDetails[key]; ok {
+		j.segs[at.seg].open--
 		delete(j.openDetails, key)
-		delete(j.openDetail, key)
 	}
 	j.segs[j.segFirst].maxRecordSeq = seq
 	j.outstanding[seq] = struct{}{}
@@ -480,26 +480,28 @@ func (j *journal) rotateIfFull() error {
 
 // appendDetailLocked appends a detail line around the detail's JSON, with the next sequence
 // number: the bytes json.Marshal(journalEntry{...}) would write, built without reflection
-// because details are appended again when carried forward. j.mu is held.
-func (j *journal) appendDetailLocked(fe string, detailJSON []byte) error {
+// because details are appended again when carried forward. It returns where the detail's JSON
+// lies. j.mu is held.
+func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, error) {
 	host, err := json.Marshal(fe)
 	if err != nil {
-		return fmt.Errorf("encoding a journal entry: %w", err)
+		return journalLoc{}, fmt.Errorf("encoding a journal entry: %w", err)
 	}
 	j.line.Reset()
 	j.line.WriteString(`{"seq":`)
 	j.line.Write(strconv.AppendInt(j.line.AvailableBuffer(), j.seq+1, 10))
 	j.line.WriteString(`,"kind":"detail","fe":`)
 	j.line.Write(host)
-	j.line.WriteString(`,"detail":`)
+	j.line.Write(detailKey)
+	at := journalLoc{seg: j.segFirst, off: j.segBytes + int64(j.line.Len()), n: int32(len(detailJSON))}
 	j.line.Write(detailJSON)
 	j.line.WriteString("}\n")
 	if _, err := j.bw.Write(j.line.Bytes()); err != nil {
-		return fmt.Errorf("appending to the journal: %w", err)
+		return journalLoc{}, fmt.Errorf("appending to the journal: %w", err)
 	}
 	j.segBytes += int64(j.line.Len())
 	j.seq++
-	return nil
+	return at, nil
 }
 
 func (j *journal) flushLocked() error {
@@ -575,16 +577,11 @@ func (j *journal) close() error {
 // readInto appends the JSON of the record at loc to buf, as a JSONL sink stores it (no newline).
 func (j *journal) readInto(buf *bytes.Buffer, loc journalLoc) error {
 	j.mu.Lock()
-	r, ok := j.readers[loc.seg]
-	if !ok {
-		var err error
-		if r, err = os.Open(j.segName(loc.seg)); err != nil {
-			j.mu.Unlock()
-			return fmt.Errorf("reading a journaled record: %w", err)
-		}
-		j.readers[loc.seg] = r
-	}
+	r, err := j.readerLocked(loc.seg)
 	j.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	buf.Grow(int(loc.n))
 	b := buf.AvailableBuffer()[:loc.n]
 	if _, err := r.ReadAt(b, loc.off); err != nil {
@@ -597,6 +594,36 @@ func (j *journal) readInto(buf *bytes.Buffer, loc journalLoc) error {
 	}
 	buf.Write(b) // b is buf's own spare capacity: this moves the length (and copies in place)
 	return nil
+}
+
+// readerLocked opens a segment for reading (once); j.mu is held.
+func (j *journal) readerLocked(seg int64) (*os.File, error) {
+	if r, ok := j.readers[seg]; ok {
+		return r, nil
+	}
+	r, err := os.Open(j.segName(seg))
+	if err != nil {
+		return nil, fmt.Errorf("reading a journaled entry: %w", err)
+	}
+	j.readers[seg] = r
+	return r, nil
+}
+
+// readLocked appends the JSON object at loc (a closed segment's) to dst; j.mu is held.
+func (j *journal) readLocked(dst []byte, loc journalLoc) ([]byte, error) {
+	r, err := j.readerLocked(loc.seg)
+	if err != nil {
+		return dst, err
+	}
+	dst = slices.Grow(dst, int(loc.n))
+	b := dst[len(dst) : len(dst)+int(loc.n)]
+	if _, err := r.ReadAt(b, loc.off); err != nil {
+		return dst, fmt.Errorf("reading a journaled entry: %w", err)
+	}
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return dst, fmt.Errorf("journal segment %d at %d holds no object (damaged?)", loc.seg, loc.off)
+	}
+	return dst[:len(dst)+int(loc.n)], nil
 }
 
 // read returns the record at loc, decoded.
@@ -666,22 +693,28 @@ func (j *journal) uploaded(seqs []int64) {
 // carryForward appends again the open details of segment first; j.mu is held.
 func (j *journal) carryForward(first int64) error {
 	var keys []string
-	for key, seg := range j.openDetails {
-		if seg == first {
+	for key, at := range j.openDetails {
+		if at.seg == first {
 			keys = append(keys, key)
 		}
 	}
 	slices.Sort(keys)
+	var raw []byte
 	for _, key := range keys {
 		if err := j.rotateIfFull(); err != nil {
 			return err
 		}
+		var err error
+		if raw, err = j.readLocked(raw[:0], j.openDetails[key]); err != nil {
+			return err
+		}
 		fe, _, _ := strings.Cut(key, "/")
-		if err := j.appendDetailLocked(fe, j.openDetail[key]); err != nil {
+		at, err := j.appendDetailLocked(fe, raw)
+		if err != nil {
 			return err
 		}
 		j.segs[first].open--
-		j.openDetails[key] = j.segFirst
+		j.openDetails[key] = at
 		j.segs[j.segFirst].open++
 	}
 	return nil

@@ -394,16 +394,16 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	j.uploaded(seqs)
 	j.syncNow()
 	before, _ := j.segments()
-	if j.openDetails["fe-0:8030/waiting"] != before[0] || len(before) != 6 {
-		t.Fatalf("under the hold: segments %v, the detail in %d; want all 6 kept and the detail where it was", before, j.openDetails["fe-0:8030/waiting"])
+	if j.openDetails["fe-0:8030/waiting"].seg != before[0] || len(before) != 6 {
+		t.Fatalf("under the hold: segments %v, the detail in %+v; want all 6 kept and the detail where it was", before, j.openDetails["fe-0:8030/waiting"])
 	}
 	journalHoldBytes = 1
 	j.uploaded(nil)
 	j.syncNow()
 	j.uploaded(nil) // the copy is durable: the segments behind it go
 	after, _ := j.segments()
-	if len(after) > 2 || j.openDetails["fe-0:8030/waiting"] == before[0] {
-		t.Fatalf("over the hold: segments %v (were %v), the detail in %d", after, before, j.openDetails["fe-0:8030/waiting"])
+	if len(after) > 2 || j.openDetails["fe-0:8030/waiting"].seg == before[0] {
+		t.Fatalf("over the hold: segments %v (were %v), the detail in %+v", after, before, j.openDetails["fe-0:8030/waiting"])
 	}
 }
 
@@ -437,5 +437,70 @@ func TestJournalRecordJSONIsEncodingJSON(t *testing.T) {
 		if got+"\n" != want.String() {
 			t.Errorf("record %s:\n got %.300s\nwant %.300s", rec.QueryID, got, want.String())
 		}
+	}
+}
+
+// TestJournalCarriesARecoveredDetail: after a restart, a detail still waiting for its profile is
+// carried from where recovery found it, byte for byte (the carry copies it from the segment, not
+// from memory), and a second restart still recovers it once.
+func TestJournalCarriesARecoveredDetail(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes = 1 // a segment per entry
+	journalHoldBytes = 0
+	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &QueryDetail{QueryID: "waiting", EventTime: 100, State: "FINISHED", SQL: "SELECT 1 /* \"x\" */", Latency: new(int64(7))}
+	appendAndWait(t, j, "fe-0:8030", d, nil)
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	j, rec, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.details) != 1 {
+		t.Fatalf("recovered %d details, want 1", len(rec.details))
+	}
+	from := j.openDetails["fe-0:8030/waiting"].seg
+	var seqs []int64
+	for i := range 2 { // the second starts a segment after the detail's
+		seqs = append(seqs, appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: fmt.Sprint("other", i), EventTime: 100}))
+	}
+	j.uploaded(seqs) // the detail's segment is closed and its records uploaded: the detail is carried
+	j.syncNow()
+	if to := j.openDetails["fe-0:8030/waiting"].seg; to <= from {
+		t.Fatalf("the recovered detail was not carried: still in segment %d", to)
+	}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(d)
+	n := 0
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, name := range segs {
+		b, _ := os.ReadFile(name)
+		for l := range strings.Lines(string(b)) {
+			if strings.Contains(l, `"kind":"detail"`) {
+				n++
+				if !strings.HasSuffix(l, `,"detail":`+string(want)+"}\n") {
+					t.Errorf("carried line %s, want the detail %s", l, want)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no detail line left")
+	}
+	j, rec, err = openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if len(rec.details) != 1 || rec.details[0].detail.QueryID != "waiting" || *rec.details[0].detail.Latency != 7 {
+		t.Fatalf("after the carry, recovered %+v", rec.details)
 	}
 }
