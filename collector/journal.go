@@ -64,6 +64,7 @@ type journal struct {
 	shell       bytes.Buffer  // a record without its profile text, encoded (encodeRecord)
 	enc         *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
 	readers     map[int64]*os.File
+	hosts       map[string][]byte // FE host -> its JSON string (hostJSON)
 	wake        chan struct{}
 	stop        chan struct{}
 	stopped     chan struct{}
@@ -384,7 +385,7 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	}
 	seq := j.seq + 1
 	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
-	host, _ := json.Marshal(fe)
+	host := j.hostJSON(fe)
 	j.line.Reset()
 	fmt.Fprintf(&j.line, `{"seq":%d,"kind":"record","fe":%s,"part":%d`, seq, host, part)
 	j.line.Write(recordKey)
@@ -483,10 +484,7 @@ func (j *journal) rotateIfFull() error {
 // because details are appended again when carried forward. It returns where the detail's JSON
 // lies. j.mu is held.
 func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, error) {
-	host, err := json.Marshal(fe)
-	if err != nil {
-		return journalLoc{}, fmt.Errorf("encoding a journal entry: %w", err)
-	}
+	host := j.hostJSON(fe)
 	j.line.Reset()
 	j.line.WriteString(`{"seq":`)
 	j.line.Write(strconv.AppendInt(j.line.AvailableBuffer(), j.seq+1, 10))
@@ -502,6 +500,19 @@ func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, 
 	j.segBytes += int64(j.line.Len())
 	j.seq++
 	return at, nil
+}
+
+// hostJSON is fe as a JSON string (encoding/json's bytes), encoded once per FE; j.mu is held.
+func (j *journal) hostJSON(fe string) []byte {
+	if b, ok := j.hosts[fe]; ok {
+		return b
+	}
+	b, _ := json.Marshal(fe) // a string always encodes
+	if j.hosts == nil || len(j.hosts) >= 1024 {
+		j.hosts = map[string][]byte{} // FEs come from configuration or discovery: a handful
+	}
+	j.hosts[fe] = b
+	return b
 }
 
 func (j *journal) flushLocked() error {

@@ -11,6 +11,8 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // QueryHash is the lowercase hex MD5 of the exact SQL bytes: the join key of the existing
@@ -19,7 +21,8 @@ func QueryHash(sql string) string {
 	if sql == "" {
 		return ""
 	}
-	sum := md5.Sum([]byte(sql))
+	// The text's own bytes, not a copy: md5 only reads them (the collector hashes every query).
+	sum := md5.Sum(unsafe.Slice(unsafe.StringData(sql), len(sql)))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -77,8 +80,12 @@ func isKeyword(w string) bool {
 	return false
 }
 
+// lex tokenises s. Lower-cased words are cut from one buffer per call (lowered), not
+// allocated one by one: upper-case keywords are the rule in application SQL, and the collector
+// fingerprints every query it collects.
 func lex(s string) []token {
-	var toks []token
+	toks := make([]token, 0, len(s)/6+4)
+	var lowered []byte // bytes already handed out as token text are never written again
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -115,7 +122,15 @@ func lex(s string) []token {
 			for j < len(s) && isWordByte(s[j]) {
 				j++
 			}
-			w := strings.ToLower(s[i:j])
+			w := s[i:j]
+			if hasUpper(w) {
+				if lowered == nil {
+					lowered = make([]byte, 0, len(s))
+				}
+				start := len(lowered)
+				lowered = appendLower(lowered, w)
+				w = unsafe.String(&lowered[start], len(lowered)-start)
+			}
 			i = j
 			if w == "true" || w == "false" {
 				toks = appendLiteral(toks)
@@ -188,8 +203,10 @@ func skipNumber(s string, i int) int {
 }
 
 // collapseLists turns "( ? , ? , ... )" into "(?+)" and repeated "(?+), (?+)" after VALUES into one.
+// collapseLists works in place: each step appends at most one token for at least one read, so
+// out never overtakes what is still to be read.
 func collapseLists(toks []token) []token {
-	out := toks[:0:0]
+	out := toks[:0]
 	for i := 0; i < len(toks); i++ {
 		if toks[i].text == "(" {
 			j := i + 1
@@ -224,6 +241,31 @@ func collapseLists(toks []token) []token {
 func isValuesTail(out []token) bool {
 	n := len(out)
 	return n >= 3 && out[n-1].text == "," && out[n-2].text == "(?+)" && out[n-3].text == "values"
+}
+
+// hasUpper reports whether strings.ToLower would change w.
+func hasUpper(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLower appends strings.ToLower(w).
+func appendLower(dst []byte, w string) []byte {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(w[i:])...) // non-ASCII: Unicode's rules
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -81,20 +81,27 @@ func parseSQLCommenter(body string) map[string]string {
 		}
 		key := strings.TrimSpace(rest[:eq])
 		rest = rest[eq+2:]
-		var val strings.Builder
+		var v string
 		closed := false
-		for j := 0; j < len(rest); j++ {
-			if rest[j] == '\\' && j+1 < len(rest) {
-				val.WriteByte(rest[j+1])
-				j++
-				continue
+		if j := strings.IndexAny(rest, `'\`); j >= 0 && rest[j] == '\'' {
+			// No escape in the value (the rule): the text itself, not a copy built byte by byte.
+			v, rest, closed = rest[:j], strings.TrimLeft(rest[j+1:], " "), true
+		} else {
+			var val strings.Builder
+			for j := 0; j < len(rest); j++ {
+				if rest[j] == '\\' && j+1 < len(rest) {
+					val.WriteByte(rest[j+1])
+					j++
+					continue
+				}
+				if rest[j] == '\'' {
+					rest = strings.TrimLeft(rest[j+1:], " ")
+					closed = true
+					break
+				}
+				val.WriteByte(rest[j])
 			}
-			if rest[j] == '\'' {
-				rest = strings.TrimLeft(rest[j+1:], " ")
-				closed = true
-				break
-			}
-			val.WriteByte(rest[j])
+			v = val.String()
 		}
 		if !closed || strings.ContainsAny(key, " :'") {
 			break
@@ -102,7 +109,6 @@ func parseSQLCommenter(body string) map[string]string {
 		if k, err := url.QueryUnescape(key); err == nil {
 			key = k
 		}
-		v := val.String()
 		if u, err := url.QueryUnescape(v); err == nil {
 			v = u
 		}
