@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"sort"
 	"strings"
 	"sync"
 )
@@ -257,8 +256,25 @@ func ScanHeadlines(text string) Headline {
 		h.DataCacheWriteBytes = satAdd(h.DataCacheWriteBytes, get(kDCWrite))
 	}
 	scratch.times = times
-	sort.SliceStable(times, func(a, b int) bool { return times[a].ns > times[b].ns })
-	for _, t := range times[:min(len(times), TopOperatorCount)] {
+	// The slowest TopOperatorCount operators, ties in profile order (a stable sort's top, without
+	// sorting the hundreds of operators a profile can hold).
+	var topBuf [TopOperatorCount]opTime
+	top := topBuf[:0]
+	for _, t := range times {
+		p := len(top)
+		for p > 0 && top[p-1].ns < t.ns {
+			p--
+		}
+		if p == TopOperatorCount {
+			continue
+		}
+		if len(top) < TopOperatorCount {
+			top = append(top, opTime{})
+		}
+		copy(top[p+1:], top[p:len(top)-1])
+		top[p] = t
+	}
+	for _, t := range top {
 		share := 0.0
 		if h.OperatorTotalNS > 0 {
 			share = float64(t.ns) / float64(h.OperatorTotalNS)
