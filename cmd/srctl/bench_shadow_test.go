@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -107,15 +106,19 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
 }
 
-// benchShadowProcess starts srctl shadow (the test binary acting as srctl) and waits until it
+// benchShadowProcess starts srctl shadow (the product binary) and waits until it
 // listens; it is stopped with SIGTERM when the benchmark ends.
 func benchShadowProcess(b *testing.B, primary, shadow, metrics string) (string, *exec.Cmd) {
 	b.Helper()
 	listen := testenv.FreeAddr(b)
-	argv, _ := json.Marshal([]string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
-		"--log-sink", b.TempDir(), "--metrics-addr", metrics, "--log-level", "warn"}) // the default queue bounds
-	proxy := exec.Command(os.Args[0], "-test.run=^$")
-	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
+	argv := []string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
+		"--log-sink", b.TempDir(), "--metrics-addr", metrics, "--log-level", "warn"} // the default queue bounds
+	if metrics != "" && os.Getenv("SRCTL_BENCH_PRINT_ADDR") != "" {
+		// For a CPU profile of the proxy: curl http://ADDR/debug/pprof/profile?seconds=8.
+		argv = append(argv, "--pprof")
+		fmt.Fprintln(os.Stderr, "metrics-addr", metrics)
+	}
+	proxy := srctlCommand(b, argv...) // the product binary, as the image ships it
 	proxy.Stderr = os.Stderr
 	if err := proxy.Start(); err != nil {
 		b.Fatal(err)

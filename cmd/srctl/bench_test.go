@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +18,7 @@ import (
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
-// BenchmarkCollectThroughput runs `srctl collect` as its own process against three FE doubles
+// BenchmarkCollectThroughput runs `srctl collect` (the product binary) against three FE doubles
 // (in this process) that each finish a given number of queries per second with 40 KB profiles,
 // and measures whether the collector keeps up, its CPU (cores = CPU time / wall time) and its
 // peak RSS. Levels come from SRCTL_BENCH_QPS (queries/s per FE, comma-separated; default
@@ -123,11 +121,11 @@ func benchLevel(b *testing.B, qps int) benchResult {
 		b.Logf("collector metrics and pprof on %s", metricsAddr)
 		fmt.Fprintln(os.Stderr, "metrics-addr", metricsAddr)
 	}
-	argv, _ := json.Marshal([]string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
+	argv := []string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
 		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
-		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())})
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
+		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())}
+	cmd := srctlCommand(b, argv...) // the product binary, as the image ships it
+	cmd.Env = os.Environ()
 	// SRCTL_BENCH_COLLECTOR_ENV ("GOGC=200 GOMEMLIMIT=256MiB") reaches the collector only: GOGC in
 	// the benchmark's own environment would also tune the FE doubles, which hold gigabytes.
 	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("SRCTL_BENCH_COLLECTOR_ENV"))...)

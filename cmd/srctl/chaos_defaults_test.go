@@ -60,6 +60,7 @@ func defaultsScenario(t *testing.T, poll time.Duration, sink string, seed uint64
 		maxRSS       = 256 << 20
 	)
 	killAt := []time.Duration{12 * time.Second, 26 * time.Second}
+	productBinary(t) // built before the clock starts: the scenario times the collector, not the build
 	fe := fedouble.New(fedouble.Config{User: "collector", Password: "defaults-pw", RecordTruth: true,
 		Faults: fedouble.Faults{ServerError: 0.10, Truncate: 0.05, Stall: 0.02, StallFor: 3 * time.Second}})
 	feSrv := httptest.NewServer(fe)

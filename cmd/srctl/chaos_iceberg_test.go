@@ -31,6 +31,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		profileAvail = 2 * time.Second
 	)
 	killAt := []time.Duration{5 * time.Second, 11 * time.Second, 17 * time.Second}
+	productBinary(t) // built before the clock starts: the scenario times the collector, not the build
 	fe := fedouble.New(fedouble.Config{User: "collector", Password: "crash-pw", RecordTruth: true, ProfileReserved: 2000,
 		Faults: fedouble.Faults{ServerError: 0.05}})
 	feSrv := httptest.NewServer(fe)

@@ -67,6 +67,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 	)
 	killAt := []time.Duration{6 * time.Second, 15 * time.Second, 24 * time.Second}
 
+	productBinary(t) // built before the clock starts: the scenario times the collector, not the build
 	fe := fedouble.New(fedouble.Config{
 		User: "collector", Password: "chaos-pw", RecordTruth: true,
 		// 2000 profiles live 10 s at 200 queries/s; with StarRocks' default 500 they live 2.5 s,
@@ -203,7 +204,7 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 	}
 }
 
-// collectorRuns starts `srctl collect` as real processes (the test binary acting as srctl) and
+// collectorRuns starts `srctl collect` as real processes (the product binary) and
 // records when each one ran, for tests that kill and restart it.
 type collectorRuns struct {
 	t    *testing.T
@@ -226,8 +227,12 @@ func (r *collectorRuns) notePeak(cmd *exec.Cmd) {
 }
 
 func (r *collectorRuns) start() *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), childEnv+"="+string(r.argv)), r.env...)
+	var argv []string
+	if err := json.Unmarshal(r.argv, &argv); err != nil {
+		r.t.Fatal(err)
+	}
+	cmd := srctlCommand(r.t, argv...) // the product binary: its peak RSS is what the test bounds
+	cmd.Env = append(os.Environ(), r.env...)
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)

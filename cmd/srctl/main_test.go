@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	code := m.Run()
+	removeProductBinary()
 	// The generated datasets the CLI tests share.
 	for _, dir := range []string{diffDataDir, validateDataDir} {
 		if dir != "" {
