@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -32,6 +33,10 @@ func productBinary(tb testing.TB) string {
 		productDir = dir
 		bin := filepath.Join(dir, "srctl")
 		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, ".")
+		// This file's directory (the package's source), so a test binary run from elsewhere
+		// (a benchmark compiled with go test -c) builds the same package.
+		_, self, _, _ := runtime.Caller(0)
+		cmd.Dir = filepath.Dir(self)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			productErr = &buildError{err: err, out: string(out)}
