@@ -21,10 +21,15 @@ var (
 	productDir  string
 )
 
-// productBinary returns the path of srctl built from this package's source.
+// productBinary returns the path of srctl built from this package's source, or the binary named
+// by SRCTL_BENCH_SRCTL (to measure another commit's srctl under the same benchmark).
 func productBinary(tb testing.TB) string {
 	tb.Helper()
 	productOnce.Do(func() {
+		if bin := os.Getenv("SRCTL_BENCH_SRCTL"); bin != "" {
+			productBin = bin
+			return
+		}
 		dir, err := os.MkdirTemp("", "srctl-product-")
 		if err != nil {
 			productErr = err
