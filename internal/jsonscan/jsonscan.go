@@ -432,20 +432,14 @@ func (r *Reader) number() ([]byte, error) {
 	case i < len(r.b) && r.b[i] == '0':
 		i++
 	case i < len(r.b) && r.b[i] >= '1' && r.b[i] <= '9':
-		for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
-			i++
-		}
+		i = r.digitsFrom(i)
 	default:
 		r.i = i
 		return nil, r.syntax("a digit")
 	}
 	if i < len(r.b) && r.b[i] == '.' {
-		i++
-		d := i
-		for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		d := i + 1
+		if i = r.digitsFrom(d); i == d {
 			r.i = i
 			return nil, r.syntax("a digit after '.'")
 		}
@@ -456,16 +450,21 @@ func (r *Reader) number() ([]byte, error) {
 			i++
 		}
 		d := i
-		for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i = r.digitsFrom(d); i == d {
 			r.i = i
 			return nil, r.syntax("a digit in the exponent")
 		}
 	}
 	r.i = i
 	return r.b[start:i], nil
+}
+
+// digitsFrom is the index after the run of digits that starts at i.
+func (r *Reader) digitsFrom(i int) int {
+	for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // Int64 reads an integer as encoding/json decodes a number into an int64: no fraction, no
