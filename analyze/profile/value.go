@@ -247,6 +247,9 @@ func amountValue(s string) (int64, bool) {
 	if n, ok := parseInt(s); ok {
 		return n, true
 	}
+	if n, ok := rawCount(s); ok {
+		return n, true
+	}
 	if s == "" || strings.HasSuffix(s, "/sec") {
 		return 0, false
 	}
@@ -283,6 +286,62 @@ func copysignHalf(f float64) float64 {
 		return -0.5
 	}
 	return 0.5
+}
+
+// rawCount is the common shape of a count, "1.218K (1218)", read without floating point: the
+// number in parentheses, when s is exactly -?D{1,9}(.D+)?[KMB] (-?D{1,18}) (D a digit). Such a
+// string is no duration and no byte size, and its head is a number below 1e9 before the
+// suffix, so parseSuffixedCount would return the same; anything else (false) takes the general
+// path. (Counts are most of the values the collector reads from every profile.)
+func rawCount(s string) (int64, bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	d := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == d || i-d > 9 {
+		return 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		f := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == f {
+			return 0, false
+		}
+	}
+	if i+2 >= len(s) || (s[i] != 'K' && s[i] != 'M' && s[i] != 'B') || s[i+1] != ' ' || s[i+2] != '(' {
+		return 0, false
+	}
+	raw := s[i+3:]
+	if len(raw) < 2 || raw[len(raw)-1] != ')' {
+		return 0, false
+	}
+	raw = raw[:len(raw)-1]
+	neg := raw[0] == '-'
+	if neg {
+		raw = raw[1:]
+	}
+	if raw == "" || len(raw) > 18 {
+		return 0, false
+	}
+	var n int64
+	for j := 0; j < len(raw); j++ {
+		c := raw[j]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // parseSuffixedCount reads "1.218K (1218)" (the exact number in parentheses wins) and "1.2K"

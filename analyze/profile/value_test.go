@@ -63,7 +63,8 @@ func TestParseValue(t *testing.T) {
 
 // FuzzFastValuePaths holds the scanner's typed fast paths to parseValue.
 func FuzzFastValuePaths(f *testing.F) {
-	for _, s := range []string{"0", "5", "1s54ms", "12.321us", "1.5ms", "283.000 KB", "-1.000 B", "1.218K (1218)", "1.2K/sec", "12m", "5B", ".5s", "1.s", "9m41s", "0.0001ns"} {
+	for _, s := range []string{"0", "5", "1s54ms", "12.321us", "1.5ms", "283.000 KB", "-1.000 B", "1.218K (1218)", "1.2K/sec", "12m", "5B", ".5s", "1.s", "9m41s", "0.0001ns",
+		"-5M (-3)", "1234567890K (5)", "123456789.5B (7)", "1.K (2)", "5K (-)", "5K ()", "5K (1) ", "0.5K (1234567890123456789)", "12%K (5)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
