@@ -459,6 +459,14 @@ func (r *Reader) number() ([]byte, error) {
 	return r.b[start:i], nil
 }
 
+// clip keeps an error message short whatever the input: a number can be megabytes of digits.
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
 // digitsFrom is the index after the run of digits that starts at i.
 func (r *Reader) digitsFrom(i int) int {
 	for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
@@ -487,7 +495,7 @@ func (r *Reader) Int64(field string) (int64, error) {
 		var v int64
 		for _, c := range digits {
 			if c < '0' || c > '9' {
-				return 0, r.fail("cannot decode number %s into %s (integer)", num, field)
+				return 0, r.fail("cannot decode number %s into %s (integer)", clip(num), field)
 			}
 			v = v*10 + int64(c-'0')
 		}
@@ -498,7 +506,7 @@ func (r *Reader) Int64(field string) (int64, error) {
 	}
 	v, perr := strconv.ParseInt(unsafe.String(&num[0], len(num)), 10, 64)
 	if perr != nil {
-		return 0, r.fail("cannot decode number %s into %s (integer)", num, field)
+		return 0, r.fail("cannot decode number %s into %s (integer)", clip(num), field)
 	}
 	return v, nil
 }
@@ -514,7 +522,7 @@ func (r *Reader) Float64(field string) (float64, error) {
 	}
 	v, perr := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
 	if perr != nil {
-		return 0, r.fail("cannot decode number %s into %s", num, field)
+		return 0, r.fail("cannot decode number %s into %s", clip(num), field)
 	}
 	return v, nil
 }

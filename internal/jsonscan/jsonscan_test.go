@@ -151,3 +151,12 @@ func TestErrorsNameTheOffset(t *testing.T) {
 		t.Fatalf("errors are sticky: %v then %v", err, err2)
 	}
 }
+
+// TestErrorsStayShort: a huge number in the wrong place does not make a huge error message.
+func TestErrorsStayShort(t *testing.T) {
+	r := New([]byte(strings.Repeat("9", 1<<20) + ".5"))
+	_, err := r.Int64("latency")
+	if err == nil || len(err.Error()) > 200 {
+		t.Fatalf("error of %d bytes: %.300v", len(err.Error()), err)
+	}
+}
