@@ -44,54 +44,33 @@ func FuzzValuesAreEncodingJSONs(f *testing.F) {
 		if !json.Valid(b) {
 			return
 		}
-		check := func(name string, want any, wantErr error, got any, gotErr error) {
-			t.Helper()
-			if (wantErr == nil) != (gotErr == nil) {
-				t.Fatalf("%s of %q: encoding/json %v, jsonscan %v", name, b, wantErr, gotErr)
-			}
-			if wantErr == nil && want != got {
-				t.Fatalf("%s of %q: encoding/json %#v, jsonscan %#v", name, b, want, got)
-			}
-		}
 		if len(b) > 0 && strings.TrimSpace(string(b))[0] == 'n' {
 			return // null leaves a Go value as it was: callers test Null first
 		}
-		var s string
-		werr := json.Unmarshal(b, &s)
-		r := New(b)
-		gs, gerr := r.String("s")
-		if gerr == nil {
-			gerr = r.End()
-		}
-		check("string", s, werr, gs, gerr)
-
-		var i int64
-		werr = json.Unmarshal(b, &i)
-		r = New(b)
-		gi, gerr := r.Int64("i")
-		if gerr == nil {
-			gerr = r.End()
-		}
-		check("int64", i, werr, gi, gerr)
-
-		var x float64
-		werr = json.Unmarshal(b, &x)
-		r = New(b)
-		gx, gerr := r.Float64("x")
-		if gerr == nil {
-			gerr = r.End()
-		}
-		check("float64", x, werr, gx, gerr)
-
-		var v bool
-		werr = json.Unmarshal(b, &v)
-		r = New(b)
-		gv, gerr := r.Bool("v")
-		if gerr == nil {
-			gerr = r.End()
-		}
-		check("bool", v, werr, gv, gerr)
+		sameAsEncodingJSON(t, b, "string", (*Reader).String)
+		sameAsEncodingJSON(t, b, "int64", (*Reader).Int64)
+		sameAsEncodingJSON(t, b, "float64", (*Reader).Float64)
+		sameAsEncodingJSON(t, b, "bool", (*Reader).Bool)
 	})
+}
+
+// sameAsEncodingJSON decodes b into a T with encoding/json and with read (then End): both must
+// accept or both refuse, and agree on the value.
+func sameAsEncodingJSON[T comparable](t *testing.T, b []byte, name string, read func(*Reader, string) (T, error)) {
+	t.Helper()
+	var want T
+	wantErr := json.Unmarshal(b, &want)
+	r := New(b)
+	got, gotErr := read(r, name)
+	if gotErr == nil {
+		gotErr = r.End()
+	}
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("%s of %q: encoding/json %v, jsonscan %v", name, b, wantErr, gotErr)
+	}
+	if wantErr == nil && want != got {
+		t.Fatalf("%s of %q: encoding/json %#v, jsonscan %#v", name, b, want, got)
+	}
 }
 
 func TestReaderWalksAnObject(t *testing.T) {
