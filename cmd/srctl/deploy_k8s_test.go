@@ -121,6 +121,9 @@ func decodeAll(t *testing.T, name string, data []byte) []any {
 	return out
 }
 
+// execProbeTimeout is the least timeoutSeconds of an exec probe (see the probe checks).
+const execProbeTimeout = 5
+
 func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 	n := 0
 	err := filepath.WalkDir(deployDir, func(path string, d os.DirEntry, err error) error {
@@ -367,6 +370,12 @@ func checkSrctlContainer(t *testing.T, pod podTemplate, c corev1.Container, secr
 			want := []string{"http://127.0.0.1:" + port + "/healthz", "http://127.0.0.1:" + port + "/readyz"}
 			if !slices.Contains(want, p.Exec.Command[2]) {
 				t.Errorf("%s: %s probe checks %s, want one of %v", where, kind, p.Exec.Command[2], want)
+			}
+			// An exec probe starts a whole srctl process: ~0.2 s of CPU before main (package
+			// initialisation, mostly iceberg-go's substrait tables). Kubernetes' default 1 s
+			// timeout would fail probes, and restart the proxy, on a busy node.
+			if p.TimeoutSeconds < execProbeTimeout {
+				t.Errorf("%s: %s probe: timeoutSeconds %d, want >= %d for an exec probe", where, kind, p.TimeoutSeconds, execProbeTimeout)
 			}
 		default:
 			if p.HTTPGet == nil || (p.HTTPGet.Path != "/healthz" && p.HTTPGet.Path != "/readyz") {
