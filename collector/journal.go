@@ -595,13 +595,8 @@ func (j *journal) readInto(buf *bytes.Buffer, loc journalLoc) error {
 	}
 	buf.Grow(int(loc.n))
 	b := buf.AvailableBuffer()[:loc.n]
-	if _, err := r.ReadAt(b, loc.off); err != nil {
-		return fmt.Errorf("reading a journaled record: %w", err)
-	}
-	// A full validation would cost a pass over every profile; a record's JSON is an object,
-	// and a damaged or misplaced read rarely both starts and ends like one.
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return fmt.Errorf("journal segment %d at %d holds no record (damaged?)", loc.seg, loc.off)
+	if err := readObject(r, b, loc); err != nil {
+		return err
 	}
 	buf.Write(b) // b is buf's own spare capacity: this moves the length (and copies in place)
 	return nil
@@ -627,14 +622,23 @@ func (j *journal) readLocked(dst []byte, loc journalLoc) ([]byte, error) {
 		return dst, err
 	}
 	dst = slices.Grow(dst, int(loc.n))
-	b := dst[len(dst) : len(dst)+int(loc.n)]
-	if _, err := r.ReadAt(b, loc.off); err != nil {
-		return dst, fmt.Errorf("reading a journaled entry: %w", err)
-	}
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return dst, fmt.Errorf("journal segment %d at %d holds no object (damaged?)", loc.seg, loc.off)
+	if err := readObject(r, dst[len(dst):len(dst)+int(loc.n)], loc); err != nil {
+		return dst, err
 	}
 	return dst[:len(dst)+int(loc.n)], nil
+}
+
+// readObject fills b with the JSON object at loc. A full validation would cost a pass over every
+// profile; a record's or a detail's JSON is an object, and a damaged or misplaced read rarely
+// both starts and ends like one.
+func readObject(r *os.File, b []byte, loc journalLoc) error {
+	if _, err := r.ReadAt(b, loc.off); err != nil {
+		return fmt.Errorf("reading a journaled entry: %w", err)
+	}
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return fmt.Errorf("journal segment %d at %d holds no object (damaged?)", loc.seg, loc.off)
+	}
+	return nil
 }
 
 // read returns the record at loc, decoded.

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 
@@ -190,7 +191,7 @@ func (dd *detailDecoder) decode(body []byte) ([]QueryDetail, error) {
 		if out, code, message, err = dd.wrapper(r); err != nil {
 			return nil, fmt.Errorf("decoding query_detail v2 body: %w", err)
 		}
-		if c := trimQuotes(code); c != "0" && c != "" {
+		if c := string(bytes.Trim(code, `"`)); c != "0" && c != "" { // the v2 code is "0" or 0
 			return nil, fmt.Errorf("FE answered code %s: %s", c, message)
 		}
 	default:
@@ -200,17 +201,6 @@ func (dd *detailDecoder) decode(body []byte) ([]QueryDetail, error) {
 		return nil, fmt.Errorf("decoding query_detail body: %w", err)
 	}
 	return out, nil
-}
-
-// trimQuotes is bytes.Trim(code, `"`) as a string: the v2 code is "0" or 0.
-func trimQuotes(b []byte) string {
-	for len(b) > 0 && b[0] == '"' {
-		b = b[1:]
-	}
-	for len(b) > 0 && b[len(b)-1] == '"' {
-		b = b[:len(b)-1]
-	}
-	return string(b)
 }
 
 func (dd *detailDecoder) wrapper(r *jsonscan.Reader) (out []QueryDetail, code []byte, message string, err error) {
@@ -226,7 +216,7 @@ func (dd *detailDecoder) wrapper(r *jsonscan.Reader) (out []QueryDetail, code []
 			if err != nil {
 				return nil, nil, "", err
 			}
-			code = append(code[:0], raw...)
+			code = raw // the body's own bytes: used before decode returns
 		case jsonscan.KeyIs(key, "message"):
 			if r.Null() {
 				continue
@@ -240,7 +230,7 @@ func (dd *detailDecoder) wrapper(r *jsonscan.Reader) (out []QueryDetail, code []
 				continue
 			}
 			if r.Kind() != '[' {
-				return nil, nil, "", typeError(r, "result")
+				return nil, nil, "", r.WrongType("result", "array")
 			}
 			if out, err = dd.array(r); err != nil {
 				return nil, nil, "", err
@@ -254,14 +244,6 @@ func (dd *detailDecoder) wrapper(r *jsonscan.Reader) (out []QueryDetail, code []
 	return out, code, message, r.Err()
 }
 
-// typeError skips the value and reports it as the wrong type for field.
-func typeError(r *jsonscan.Reader, field string) error {
-	if err := r.Skip(); err != nil {
-		return err
-	}
-	return fmt.Errorf("JSON at offset %d: wrong type for %s", r.Offset(), field)
-}
-
 // array decodes the entries; like encoding/json, a null element is a zero entry (dropped later
 // for its empty query id). Entries without a query id are dropped here; the rest normalised.
 func (dd *detailDecoder) array(r *jsonscan.Reader) ([]QueryDetail, error) {
@@ -272,7 +254,7 @@ func (dd *detailDecoder) array(r *jsonscan.Reader) ([]QueryDetail, error) {
 			continue
 		}
 		if r.Kind() != '{' {
-			return nil, typeError(r, "a query detail")
+			return nil, r.WrongType("a query detail", "object")
 		}
 		out = append(out, QueryDetail{})
 		d := &out[len(out)-1]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,7 @@ func productBinary(tb testing.TB) string {
 		cmd.Dir = filepath.Dir(self)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			productErr = &buildError{err: err, out: string(out)}
+			productErr = fmt.Errorf("%w: %s", err, out)
 			return
 		}
 		productBin = bin
@@ -54,13 +55,6 @@ func productBinary(tb testing.TB) string {
 	}
 	return productBin
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
 
 // srctlCommand is `srctl argv...` as a process of the product binary.
 func srctlCommand(tb testing.TB, argv ...string) *exec.Cmd {

@@ -390,6 +390,10 @@ func (r *Reader) String(field string) (string, error) {
 	return string(b), nil
 }
 
+// WrongType skips the next value and reports it as the wrong type for field (want names the
+// type expected): for a caller whose field takes no value of that kind.
+func (r *Reader) WrongType(field, want string) error { return r.typeErr(field, want) }
+
 // typeErr reports a value of the wrong type for field, after skipping it (so the error names
 // the value's kind correctly even for a syntax error in it).
 func (r *Reader) typeErr(field, want string) error {
