@@ -173,10 +173,6 @@ func (s *session) mirrorTarget() string {
 func (s *session) mirrorCommand(c *command, qid, sourceSet string, r *response) {
 	cfg := &s.p.cfg
 	m := s.mir
-	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState, sourceSet: sourceSet}
-	if c.cmd == comStmtPrepare && r.err != nil {
-		j.clientStmt = 0 // nothing to map: the source refused it
-	}
 	if reason := cfg.Policy.decide(c.typ, c.kind, c.text); reason != "" {
 		s.p.stats.Filtered.Add(1)
 		now := time.Now()
@@ -184,6 +180,10 @@ func (s *session) mirrorCommand(c *command, qid, sourceSet string, r *response) 
 		rec.Filtered, rec.FilterReason, rec.DurationMS, rec.ServerMS, rec.StartedAt = true, reason, 0, nil, nil
 		cfg.Sink.Write(rec)
 		return
+	}
+	j := &job{qid: qid, cmd: c.cmd, payload: c.payload, text: c.text, clientStmt: c.clientStmt, state: c.kind == KindState, sourceSet: sourceSet}
+	if c.cmd == comStmtPrepare && r.err != nil {
+		j.clientStmt = 0 // nothing to map: the source refused it
 	}
 	if c.tooLarge {
 		m.dropped(j, s.mirrorTarget(), DropTooLarge, fmt.Sprintf("the command is larger than %d bytes", cfg.MaxMirrorBytes))
@@ -293,7 +293,11 @@ func (m *mirror) exec(j *job) {
 	r, sent, recv, err := m.roundTrip(payload, start)
 	end := time.Now()
 	s := m.s
-	rec := s.record(&command{cmd: j.cmd, text: j.text}, j.qid, m.target, "mirror", start, end, sent, recv, nil)
+	var answer *response // nil when the round trip failed: the row says why instead
+	if err == nil {
+		answer = r
+	}
+	rec := s.record(&command{cmd: j.cmd, text: j.text}, j.qid, m.target, "mirror", start, end, sent, recv, answer)
 	if err != nil {
 		s.p.stats.ShadowFailures.Add(1)
 		rec.Success, rec.Error = false, err.Error()
@@ -306,7 +310,6 @@ func (m *mirror) exec(j *job) {
 	if r.err != nil {
 		s.p.stats.ShadowErrors.Add(1)
 	}
-	fillResult(rec, r)
 	s.p.live.compareResults(j.sourceSet, rec.ResultSetHash)
 	switch {
 	case j.cmd == comStmtPrepare && r.err == nil && j.clientStmt != 0:

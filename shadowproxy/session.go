@@ -718,35 +718,47 @@ func (s *session) track(c *command, r *response) {
 	}
 }
 
+// loggedRow is a log row with the values its optional fields point to, allocated together: a
+// row costs one allocation instead of six on the client's path. The pointers stay inside the
+// same object, so the row keeps them alive as long as it lives.
+type loggedRow struct {
+	rec      lakehouse.ProxyLogRecord
+	ms       float64
+	started  time.Time
+	rows     int64
+	affected int64
+	code     int
+}
+
 // record is the log row of one command on one target.
 func (s *session) record(c *command, qid, target, role string, start, end time.Time, sent, recv int64, r *response) *lakehouse.ProxyLogRecord {
-	ms := float64(end.Sub(start).Nanoseconds()) / 1e6
-	rec := &lakehouse.ProxyLogRecord{
-		TS: end.UTC(), Target: target, Command: commandName(c.cmd), QueryText: c.text, DurationMS: ms,
+	row := &loggedRow{ms: float64(end.Sub(start).Nanoseconds()) / 1e6, started: start.UTC()}
+	rec := &row.rec
+	*rec = lakehouse.ProxyLogRecord{
+		TS: end.UTC(), Target: target, Command: commandName(c.cmd), QueryText: c.text, DurationMS: row.ms,
 		BytesSent: sent, BytesRecv: recv, Success: true, ClientAddr: s.clientAddr, Role: role, ConnID: s.id,
-		ServerMS: &ms, QueryID: qid,
+		ServerMS: &row.ms, QueryID: qid, StartedAt: &row.started,
 	}
-	st := start.UTC()
-	rec.StartedAt = &st
 	if r != nil {
-		fillResult(rec, r)
+		row.fillResult(r)
 	}
 	return rec
 }
 
-// fillResult copies a response's summary into a row.
-func fillResult(rec *lakehouse.ProxyLogRecord, r *response) {
+// fillResult copies a response's summary into the row.
+func (row *loggedRow) fillResult(r *response) {
+	rec := &row.rec
 	if r.err != nil {
-		code := int(r.err.Code)
-		rec.Success, rec.ErrorCode, rec.SQLState, rec.Error = false, &code, r.err.SQLState, r.err.Message
+		row.code = int(r.err.Code)
+		rec.Success, rec.ErrorCode, rec.SQLState, rec.Error = false, &row.code, r.err.SQLState, r.err.Message
 		return
 	}
 	if r.malformed != "" {
 		rec.Error = "srctl shadow could not follow the answer: " + r.malformed
 	}
 	if r.expect == expectResult || r.expect == expectRows {
-		rows, aff := r.rows, r.affected
-		rec.Rows, rec.AffectedRows = &rows, &aff
+		row.rows, row.affected = r.rows, r.affected
+		rec.Rows, rec.AffectedRows = &row.rows, &row.affected
 		rec.ResultHash, rec.ResultSetHash = r.hashes()
 	}
 }

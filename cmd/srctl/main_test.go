@@ -21,6 +21,11 @@ const childEnv = "SRCTL_TEST_AS_SRCTL"
 // connections spread their descriptors over processes.
 const fakeMySQLEnv = "SRCTL_TEST_AS_FAKE_MYSQL"
 
+// plainRelayEnv ("LISTEN,TARGET") makes the test binary a plain TCP relay (io.Copy both ways,
+// nothing parsed, nothing logged): BenchmarkShadow's floor, what any user-space proxy costs on
+// the machine. It prints its address and serves until SIGTERM.
+const plainRelayEnv = "SRCTL_TEST_AS_PLAIN_RELAY"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeMySQLEnv) != "" {
 		fs, err := mysqlwire.StartFake()
@@ -33,6 +38,9 @@ func TestMain(m *testing.M) {
 		stop()
 		fs.Close()
 		os.Exit(0)
+	}
+	if spec := os.Getenv(plainRelayEnv); spec != "" {
+		os.Exit(plainRelay(spec))
 	}
 	if args := os.Getenv(childEnv); args != "" {
 		var argv []string

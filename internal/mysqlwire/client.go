@@ -479,6 +479,10 @@ type FrameConn struct {
 	R   *bufio.Reader
 	W   interface{ Write([]byte) (int, error) }
 	buf []byte
+	// hdr and out are here, not on the stack, so that a frame costs no allocation: a header read
+	// through io.ReadFull escapes, and out collects a small frame for one write.
+	hdr [4]byte
+	out []byte
 }
 
 // keepBuffer is the largest frame buffer kept between reads (it grows to the frames read, in
@@ -497,8 +501,8 @@ var ErrPacketTooLarge = errors.New("packet larger than allowed here")
 // the length the header announces: a peer that sends a header for 16 MiB and then nothing
 // costs a small buffer, not 16 MiB.
 func (f *FrameConn) readFrame(limit int) (payload []byte, seq uint8, err error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(f.R, hdr[:]); err != nil {
+	hdr := f.hdr[:]
+	if _, err := io.ReadFull(f.R, hdr); err != nil {
 		return nil, 0, err
 	}
 	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
@@ -571,10 +575,23 @@ func (f *FrameConn) ReadPacketLimit(limit int) ([]byte, uint8, error) {
 	}
 }
 
-// WriteFrames writes payload as frames numbered from seq and returns the next number.
+// WriteFrames writes payload as frames numbered from seq.
 func (f *FrameConn) WriteFrames(payload []byte, seq uint8) error {
-	_, err := f.W.Write(AppendFrames(nil, payload, seq))
+	if len(payload) > keepBuffer {
+		_, err := f.W.Write(AppendFrames(nil, payload, seq))
+		return err
+	}
+	f.out = AppendFrames(f.out[:0], payload, seq)
+	_, err := f.W.Write(f.out)
+	f.keepOut()
 	return err
+}
+
+// keepOut drops the write buffer after a large write: an idle connection keeps a small one.
+func (f *FrameConn) keepOut() {
+	if cap(f.out) > 4<<10+4 {
+		f.out = nil
+	}
 }
 
 // WriteFrame writes exactly one frame (a relayed frame of a longer packet included).
@@ -584,11 +601,12 @@ func (f *FrameConn) WriteFrame(p []byte, seq uint8) error {
 	}
 	hdr := [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), seq}
 	if len(p) <= 4096 { // one write for the usual small command
-		b := make([]byte, 0, 4+len(p))
-		_, err := f.W.Write(append(append(b, hdr[:]...), p...))
+		f.out = append(append(f.out[:0], hdr[:]...), p...)
+		_, err := f.W.Write(f.out)
 		return err
 	}
-	if _, err := f.W.Write(hdr[:]); err != nil {
+	f.hdr = hdr
+	if _, err := f.W.Write(f.hdr[:]); err != nil {
 		return err
 	}
 	_, err := f.W.Write(p)
