@@ -67,7 +67,7 @@ func validateVsDiff(b *testing.B, shape string) {
 	logs := logsOf(b, benchDataFix(b, n, "srctl-bench-validate-", fixAt, shape))
 	var best [2]time.Duration
 	var vrep *ValidateReport
-	var pairs int
+	var pairs int64
 	for range 3 {
 		for i := range 2 {
 			start := time.Now()
