@@ -379,8 +379,7 @@ func Connect(nc net.Conn, cfg ClientConfig) (*ClientConn, error) {
 	if err := fr.WriteFrames(resp, seq); err != nil {
 		return nil, err
 	}
-	seq++
-	scramble := g.Scramble
+	// The next number comes from each answer: the server numbers the exchange.
 	for range 8 { // an exchange longer than this is not one of the plugins spoken here
 		p, s, err := fr.ReadPacket()
 		if err != nil {
@@ -402,8 +401,8 @@ func Connect(nc net.Conn, cfg ClientConfig) (*ClientConn, error) {
 			if len(data) > 0 && data[len(data)-1] == 0 {
 				data = data[:len(data)-1]
 			}
-			plugin, scramble = string(name), append([]byte(nil), data...)
-			r, err := scrambleFor(plugin, cfg.Password, scramble, cfg.TLS != nil)
+			plugin = string(name)
+			r, err := scrambleFor(plugin, cfg.Password, data, cfg.TLS != nil)
 			if err != nil {
 				return nil, err
 			}

@@ -140,15 +140,16 @@ func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process fu
 			b := &Batch{}
 			var row Row
 			for c := range chunks {
-				if ctx.Err() != nil {
-					continue // drain so readers can finish
-				}
-				b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
-				parseChunk(c, b, &row, &parserQ[w], opts.MaxLineBytes)
-				parserRows[w] += int64(len(b.Rows))
-				prog.Rows.Add(int64(len(b.Rows)))
-				if err := process(w, b); err != nil {
-					cancel(err)
+				// Once the read is stopped, chunks are drained unparsed so that readers can finish;
+				// each is still given back (a mapped file is unmapped after its last chunk).
+				if ctx.Err() == nil {
+					b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
+					parseChunk(c, b, &row, &parserQ[w], opts.MaxLineBytes)
+					parserRows[w] += int64(len(b.Rows))
+					prog.Rows.Add(int64(len(b.Rows)))
+					if err := process(w, b); err != nil {
+						cancel(err)
+					}
 				}
 				if c.pooled != nil {
 					pool.Put(c.pooled)
