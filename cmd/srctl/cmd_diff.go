@@ -17,27 +17,12 @@ import (
 )
 
 type diffOptions struct {
-	profiles        []string
+	analysisOptions
 	since, until    string
-	rulesFile       string
-	groupBy         string
-	alpha           float64
 	minPairs        int
-	threshold       string
 	minDelta        string
 	divergenceShare float64
 	sortKey         string
-	format          string
-	reportHTML      string
-	color           string
-	failOn          string
-	endpoint        string
-	strict          bool
-	top             int
-	workers         int
-	maxLineBytes    int
-	primaryCluster  string
-	shadowCluster   string
 	lake            lakeOptions
 }
 
@@ -109,27 +94,19 @@ Exit status: 0, or with --fail-on the sum of 4 (a regression), 8 (shadow-only fa
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.profiles, "profiles", nil, "profile records of both clusters (srctl collect output: paths, gs:// or s3:// prefixes, iceberg://local/NS.profiles) for the why column")
 	f.StringVar(&o.since, "since", "", "only queries at or after this time: RFC 3339 (2026-03-05T14:00:00Z) or an age (90m, 6h, 2d)")
 	f.StringVar(&o.until, "until", "", "only queries at or before this time: RFC 3339 or an age")
-	f.StringVar(&o.rulesFile, "endpoints", "", "YAML endpoint rules for untagged SQL (endpoints: [{name, match}])")
-	f.StringVar(&o.groupBy, "group-by", analyze.GroupByEndpoint, "group pairs by endpoint, fingerprint or query_hash")
-	f.Float64Var(&o.alpha, "alpha", analyze.DefaultAlpha, "false discovery rate of the tests (0 < alpha < 1)")
 	f.IntVar(&o.minPairs, "min-pairs", analyze.DefaultMinPairs, "pairs an endpoint needs for a verdict")
-	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
 	f.StringVar(&o.minDelta, "min-delta", "auto", "smallest absolute change worth reporting: a duration (1ms), 0 for none, or auto: twice the proxy's timing asymmetry when the logs show one (see the timing line)")
 	f.Float64Var(&o.divergenceShare, "divergence-share", analyze.DefaultDivergenceShare, "share of pairs whose response size must collapse or differ to suspect an endpoint")
 	f.StringVar(&o.sortKey, "sort", analyze.SortImpact, "order within each verdict: "+strings.Join(analyze.SortKeys, ", "))
-	addReportFlags(f, &o.format, &o.reportHTML)
-	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
-	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8), divergence (16), comma-separated")
-	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: quantiles, a text chart of the quantile curves, worst pairs, errors, a profile comparison")
-	f.BoolVar(&o.strict, "strict", false, "exit 1 when any input line or file was bad (the report is still printed)")
-	f.IntVar(&o.top, "top", 0, "list at most this many endpoints in table and markdown output (0: all)")
-	f.IntVar(&o.workers, "workers", 0, "parser goroutines (0: one per CPU)")
-	f.IntVar(&o.maxLineBytes, "max-line-bytes", proxylog.DefaultMaxLineBytes, "longer log lines are skipped and counted")
-	f.StringVar(&o.primaryCluster, "primary-cluster", "primary", "the --cluster name the primary's profile records carry")
-	f.StringVar(&o.shadowCluster, "shadow-cluster", "shadow", "the --cluster name the shadow's profile records carry")
+	o.addFlags(f, analysisHelp{
+		profiles: "profile records of both clusters (srctl collect output: paths, gs:// or s3:// prefixes, iceberg://local/NS.profiles) for the why column",
+		groupBy:  "group pairs by endpoint, fingerprint or query_hash",
+		failOn:   "exit non-zero on: regression (4), failure (8), divergence (16), comma-separated",
+		endpoint: "drill into one endpoint: quantiles, a text chart of the quantile curves, worst pairs, errors, a profile comparison",
+		top:      "list at most this many endpoints in table and markdown output (0: all)",
+	})
 	o.lake.addFlags(f)
 	return cmd
 }

@@ -18,31 +18,16 @@ import (
 )
 
 type validateOptions struct {
+	analysisOptions
 	before, after   []string
 	changeAt        string
 	window          time.Duration
 	beforeWindow    string
 	afterWindow     string
-	profiles        []string
-	rulesFile       string
-	groupBy         string
 	target          string
-	alpha           float64
 	minExecutions   int
-	threshold       string
 	minDelta        time.Duration
 	trafficFactor   float64
-	format          string
-	reportHTML      string
-	color           string
-	failOn          string
-	endpoint        string
-	strict          bool
-	top             int
-	workers         int
-	maxLineBytes    int
-	primaryCluster  string
-	shadowCluster   string
 	lake            lakeOptions
 	splitMode       bool // one stream split by the windows
 	beforeW, afterW lakehouse.Window
@@ -114,25 +99,17 @@ and 16 (results changed); 1 on errors (and with --strict on bad input lines); 2 
 	f.DurationVar(&o.window, "window", 0, "with --change-at, the length of each side (0: all logs on each side)")
 	f.StringVar(&o.beforeWindow, "before-window", "", "the window before the change: START/END, RFC 3339 or ages")
 	f.StringVar(&o.afterWindow, "after-window", "", "the window after the change: START/END, RFC 3339 or ages")
-	f.StringSliceVar(&o.profiles, "profiles", nil, "profile records (srctl collect output: paths, gs:// or s3:// prefixes, iceberg://local/NS.profiles) for the why column")
-	f.StringVar(&o.rulesFile, "endpoints", "", "YAML endpoint rules for untagged SQL (endpoints: [{name, match}])")
-	f.StringVar(&o.groupBy, "group-by", analyze.GroupByEndpoint, "group executions by endpoint, fingerprint or query_hash")
 	f.StringVar(&o.target, "target", analyze.TargetBoth, "compare primary, shadow or both (every target the logs have)")
-	f.Float64Var(&o.alpha, "alpha", analyze.DefaultAlpha, "false discovery rate of the tests (0 < alpha < 1)")
 	f.IntVar(&o.minExecutions, "min-executions", analyze.DefaultMinExecutions, "successful executions each window needs for a verdict")
-	f.StringVar(&o.threshold, "threshold", "10%", "smallest change worth reporting, in percent")
 	f.DurationVar(&o.minDelta, "min-delta", 0, "smallest absolute change worth reporting (e.g. 1ms; 0: none)")
 	f.Float64Var(&o.trafficFactor, "traffic-factor", analyze.DefaultTrafficFactor, "flag endpoints whose share of the executions moved by this factor or more")
-	addReportFlags(f, &o.format, &o.reportHTML)
-	f.StringVar(&o.color, "color", "auto", "colour the table: auto (when stdout is a terminal), always or never")
-	f.StringVar(&o.failOn, "fail-on", "", "exit non-zero on: regression (4), failure (8: error rate rose), divergence (16: results changed), comma-separated")
-	f.StringVar(&o.endpoint, "endpoint", "", "drill into one endpoint: its latency quantile curves before and after (a table and a text chart), and its errors")
-	f.BoolVar(&o.strict, "strict", false, "exit 1 when any input line or file was bad (the report is still printed)")
-	f.IntVar(&o.top, "top", 0, "list at most this many endpoint rows in table and markdown output (0: all)")
-	f.IntVar(&o.workers, "workers", 0, "parser goroutines (0: one per CPU)")
-	f.IntVar(&o.maxLineBytes, "max-line-bytes", proxylog.DefaultMaxLineBytes, "longer log lines are skipped and counted")
-	f.StringVar(&o.primaryCluster, "primary-cluster", "primary", "the --cluster name the primary's profile records carry")
-	f.StringVar(&o.shadowCluster, "shadow-cluster", "shadow", "the --cluster name the shadow's profile records carry")
+	o.addFlags(f, analysisHelp{
+		profiles: "profile records (srctl collect output: paths, gs:// or s3:// prefixes, iceberg://local/NS.profiles) for the why column",
+		groupBy:  "group executions by endpoint, fingerprint or query_hash",
+		failOn:   "exit non-zero on: regression (4), failure (8: error rate rose), divergence (16: results changed), comma-separated",
+		endpoint: "drill into one endpoint: its latency quantile curves before and after (a table and a text chart), and its errors",
+		top:      "list at most this many endpoint rows in table and markdown output (0: all)",
+	})
 	o.lake.addFlags(f)
 	return cmd
 }
