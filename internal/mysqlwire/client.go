@@ -478,8 +478,9 @@ type FrameConn struct {
 	R   *bufio.Reader
 	W   interface{ Write([]byte) (int, error) }
 	buf []byte
-	// hdr and out are here, not on the stack, so that a frame costs no allocation: a header read
-	// through io.ReadFull escapes, and out collects a small frame for one write.
+	// hdr (reads) and out (writes) are here, not on the stack, so that a frame costs no
+	// allocation: a header read through io.ReadFull escapes, and out collects a small frame for
+	// one write. A FrameConn is used by one goroutine at a time.
 	hdr [4]byte
 	out []byte
 }
@@ -604,8 +605,8 @@ func (f *FrameConn) WriteFrame(p []byte, seq uint8) error {
 		_, err := f.W.Write(f.out)
 		return err
 	}
-	f.hdr = hdr
-	if _, err := f.W.Write(f.hdr[:]); err != nil {
+	f.out = append(f.out[:0], hdr[:]...) // not f.hdr, which reads use
+	if _, err := f.W.Write(f.out); err != nil {
 		return err
 	}
 	_, err := f.W.Write(p)
