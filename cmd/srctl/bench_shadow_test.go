@@ -132,16 +132,8 @@ func benchShadowProcess(b *testing.B, primary, shadow, metrics string, extra ...
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { proxy.Process.Signal(syscall.SIGTERM); proxy.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			return listen, proxy
-		}
-		if i > 500 {
-			b.Fatal("srctl shadow did not listen")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(b, listen)
+	return listen, proxy
 }
 
 // plainRelay serves plainRelayEnv: every connection to listen is joined to a new one to target.
@@ -196,16 +188,8 @@ func benchPlainRelay(b *testing.B, target string) (string, *exec.Cmd) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { relay.Process.Signal(syscall.SIGTERM); relay.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			return listen, relay
-		}
-		if i > 500 {
-			b.Fatal("the plain relay did not listen")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(b, listen)
+	return listen, relay
 }
 
 // benchSide is one way to reach the primary: directly or through a proxy process.

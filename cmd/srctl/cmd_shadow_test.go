@@ -337,7 +337,8 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 	}
 }
 
-func waitListening(t *testing.T, addr string) {
+// waitListening waits up to 20 s for a process started by a test to accept connections on addr.
+func waitListening(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
