@@ -1,9 +1,6 @@
 package collector
 
-import (
-	"container/heap"
-	"sync"
-)
+import "sync"
 
 // cursorTracker computes the durable cursor of one FE. Terminal entries are added when polled and
 // marked done when their record is durable (or when it is decided that none will be written).
@@ -24,7 +21,7 @@ func newCursorTracker(start int64) *cursorTracker {
 func (t *cursorTracker) add(eventTime int64) {
 	t.mu.Lock()
 	t.pending[eventTime] = struct{}{}
-	heap.Push(&t.order, eventTime)
+	t.order.push(eventTime)
 	t.mu.Unlock()
 }
 
@@ -81,20 +78,49 @@ func (t *cursorTracker) durable() int64 {
 		if _, ok := t.pending[t.order[0]]; ok {
 			return min(t.order[0]-1, t.maxSeen)
 		}
-		heap.Pop(&t.order)
+		t.order.pop()
 	}
 	return t.maxSeen
 }
 
+// int64Heap is a min-heap of event times. Typed rather than through container/heap, whose
+// interface boxes every int64 it pushes and pops (an allocation each, per record collected).
 type int64Heap []int64
 
-func (h int64Heap) Len() int           { return len(h) }
-func (h int64Heap) Less(i, j int) bool { return h[i] < h[j] }
-func (h int64Heap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *int64Heap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *int64Heap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h int64Heap) Len() int { return len(h) }
+
+func (h *int64Heap) push(v int64) {
+	*h = append(*h, v)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if a[parent] <= a[i] {
+			break
+		}
+		a[parent], a[i] = a[i], a[parent]
+		i = parent
+	}
+}
+
+// pop removes the smallest value.
+func (h *int64Heap) pop() {
+	a := *h
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	*h = a
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < n && a[l] < a[small] {
+			small = l
+		}
+		if r < n && a[r] < a[small] {
+			small = r
+		}
+		if small == i {
+			return
+		}
+		a[i], a[small] = a[small], a[i]
+		i = small
+	}
 }

@@ -23,7 +23,9 @@ func QueryHash(sql string) string {
 	}
 	// The text's own bytes, not a copy: md5 only reads them (the collector hashes every query).
 	sum := md5.Sum(unsafe.Slice(unsafe.StringData(sql), len(sql)))
-	return hex.EncodeToString(sum[:])
+	var out [2 * md5.Size]byte // on the stack: the string is the only allocation
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // Hash is the hex MD5 of a fingerprint (empty for an empty fingerprint).
