@@ -387,7 +387,15 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
 	host := j.hostJSON(fe)
 	j.line.Reset()
-	fmt.Fprintf(&j.line, `{"seq":%d,"kind":"record","fe":%s,"part":%d`, seq, host, part)
+	// What fmt.Fprintf(`{"seq":%d,"kind":"record","fe":%s,"part":%d`) wrote, without boxing the
+	// three arguments of every record.
+	var num [20]byte
+	j.line.WriteString(`{"seq":`)
+	j.line.Write(strconv.AppendInt(num[:0], seq, 10))
+	j.line.WriteString(`,"kind":"record","fe":`)
+	j.line.Write(host)
+	j.line.WriteString(`,"part":`)
+	j.line.Write(strconv.AppendInt(num[:0], part, 10))
 	j.line.Write(recordKey)
 	start := j.line.Len()
 	if err := j.encodeRecord(rec); err != nil {
