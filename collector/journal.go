@@ -60,9 +60,7 @@ type journal struct {
 	outstanding map[int64]struct{}
 	waiting     []func() // run, in append order, after the next fsync
 	syncErr     error
-	line        bytes.Buffer  // reused to build a record line
-	shell       bytes.Buffer  // a record without its profile text, encoded (encodeRecord)
-	enc         *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
+	line        bytes.Buffer // reused to build a record line's header
 	readers     map[int64]*os.File
 	hosts       map[string][]byte // FE host -> its JSON string (hostJSON)
 	wake        chan struct{}
@@ -378,6 +376,14 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 // appendRecord journals a complete record; then gets its sequence number and location after it
 // is durable.
 func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then func(seq int64, loc journalLoc)) error {
+	// The record is encoded before the lock is taken: escaping a profile (tens of KB) under it
+	// serialised every fetcher, and an allocation under a lock can stall it for a GC assist.
+	e := recordEncoders.Get().(*recordEncoder)
+	defer e.release()
+	body, err := e.encode(rec)
+	if err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.rotateIfFull(); err != nil {
@@ -398,21 +404,15 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	j.line.Write(strconv.AppendInt(num[:0], part, 10))
 	j.line.Write(recordKey)
 	start := j.line.Len()
-	if err := j.encodeRecord(rec); err != nil {
-		return err
-	}
-	n := j.line.Len() - start
-	j.line.WriteString("}\n")
 	off := j.segBytes
-	if _, err := j.bw.Write(j.line.Bytes()); err != nil {
-		return fmt.Errorf("appending to the journal: %w", err)
+	for _, b := range [][]byte{j.line.Bytes(), body, recordEnd} {
+		if _, err := j.bw.Write(b); err != nil {
+			return fmt.Errorf("appending to the journal: %w", err)
+		}
 	}
-	j.segBytes += int64(j.line.Len())
+	j.segBytes += int64(start + len(body) + len(recordEnd))
 	j.seq = seq
-	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(n), part: part}
-	if j.line.Cap() > 4<<20 {
-		j.line = bytes.Buffer{} // one huge profile must not stay pinned
-	}
+	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(len(body)), part: part}
 	key := fe + "/" + rec.QueryID
 	if at, ok := j.openDetails[key]; ok {
 		j.segs[at.seg].open--
@@ -424,40 +424,58 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	return nil
 }
 
+// recordEnd closes a record line.
+var recordEnd = []byte("}\n")
+
 // emptyProfileText is how encoding/json writes the record's profile text when it is empty; the
 // key cannot occur inside an encoded string (a quote there is always escaped), so its first
 // occurrence is the field.
 var emptyProfileText = []byte(`,"profile_text":""`)
 
-// encodeRecord appends rec's JSON to j.line, exactly as a json.Encoder with HTML escaping off
-// writes it, but with the profile text (tens of KB a record) escaped by jsonstr, eight bytes at
-// a time: the rest of the record goes through encoding/json without its text, and the text is
-// put in its place. j.mu is held.
-func (j *journal) encodeRecord(rec *lakehouse.ProfileRecord) error {
+// recordEncoder encodes one record at a time; appenders take one from recordEncoders.
+type recordEncoder struct {
+	out   bytes.Buffer  // the record's JSON
+	shell bytes.Buffer  // the record without its profile text
+	enc   *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
+}
+
+var recordEncoders = sync.Pool{New: func() any {
+	e := &recordEncoder{}
+	e.enc = json.NewEncoder(&e.shell)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// release gives e back, unless a huge record grew its buffers (they must not stay pinned).
+func (e *recordEncoder) release() {
+	if e.out.Cap() > 4<<20 || e.shell.Cap() > 1<<20 {
+		return
+	}
+	recordEncoders.Put(e)
+}
+
+// encode returns rec's JSON (valid until e's next use), exactly as a json.Encoder with HTML
+// escaping off writes it, but with the profile text (tens of KB a record) escaped by jsonstr,
+// eight bytes at a time: the rest of the record goes through encoding/json without its text,
+// and the text is put in its place.
+func (e *recordEncoder) encode(rec *lakehouse.ProfileRecord) ([]byte, error) {
 	shell := *rec
 	shell.ProfileText = ""
-	j.shell.Reset()
-	if j.enc == nil {
-		j.enc = json.NewEncoder(&j.shell)
-		j.enc.SetEscapeHTML(false)
+	e.shell.Reset()
+	if err := e.enc.Encode(&shell); err != nil {
+		return nil, fmt.Errorf("encoding a journal record: %w", err)
 	}
-	if err := j.enc.Encode(&shell); err != nil {
-		return fmt.Errorf("encoding a journal record: %w", err)
-	}
-	b := bytes.TrimSuffix(j.shell.Bytes(), []byte{'\n'})
+	b := bytes.TrimSuffix(e.shell.Bytes(), []byte{'\n'})
 	i := bytes.Index(b, emptyProfileText)
 	if i < 0 {
-		return fmt.Errorf("encoding a journal record: no profile_text field in %.80q", b)
+		return nil, fmt.Errorf("encoding a journal record: no profile_text field in %.80q", b)
 	}
 	cut := i + len(emptyProfileText) - 2 // before the empty string's quotes
-	j.line.Write(b[:cut])
-	j.line.Write(jsonstr.AppendString(j.line.AvailableBuffer(), rec.ProfileText))
-	j.line.Write(b[cut+2:])
-	if j.shell.Cap() > 1<<20 {
-		j.shell = bytes.Buffer{} // a record with a huge SQL text must not stay pinned
-		j.enc = nil
-	}
-	return nil
+	e.out.Reset()
+	e.out.Write(b[:cut])
+	e.out.Write(jsonstr.AppendString(e.out.AvailableBuffer(), rec.ProfileText))
+	e.out.Write(b[cut+2:])
+	return e.out.Bytes(), nil
 }
 
 // afterSync runs fn once everything appended so far is durable.
