@@ -126,14 +126,24 @@ func benchShadowProcess(b *testing.B, primary, shadow, metrics string, extra ...
 	argv = append(argv, extra...)
 	argv = append(argv, strings.Fields(os.Getenv("SRCTL_BENCH_SHADOW_ARGS"))...)
 	proxy := srctlCommand(b, argv...) // the product binary, as the image ships it
-	proxy.Env = append(os.Environ(), strings.Fields(os.Getenv("SRCTL_BENCH_SHADOW_ENV"))...)
-	proxy.Stderr = os.Stderr
-	if err := proxy.Start(); err != nil {
+	startBenchProxy(b, proxy, listen)
+	return listen, proxy
+}
+
+// startBenchProxy starts a proxy process of the benchmark with SRCTL_BENCH_SHADOW_ENV added to its
+// environment, stops it with SIGTERM when the benchmark ends, and waits until it listens.
+func startBenchProxy(b *testing.B, cmd *exec.Cmd, listen string) {
+	b.Helper()
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("SRCTL_BENCH_SHADOW_ENV"))...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { proxy.Process.Signal(syscall.SIGTERM); proxy.Wait() })
+	b.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
 	waitListening(b, listen)
-	return listen, proxy
 }
 
 // plainRelay serves plainRelayEnv: every connection to listen is joined to a new one to target.
@@ -182,13 +192,7 @@ func benchPlainRelay(b *testing.B, target string) (string, *exec.Cmd) {
 	}
 	relay := exec.Command(self)
 	relay.Env = append(os.Environ(), plainRelayEnv+"="+listen+","+target)
-	relay.Env = append(relay.Env, strings.Fields(os.Getenv("SRCTL_BENCH_SHADOW_ENV"))...)
-	relay.Stderr = os.Stderr
-	if err := relay.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { relay.Process.Signal(syscall.SIGTERM); relay.Wait() })
-	waitListening(b, listen)
+	startBenchProxy(b, relay, listen)
 	return listen, relay
 }
 
@@ -208,21 +212,20 @@ type benchSide struct {
 	throughput []float64 // per round, share of direct's q/s
 }
 
-// medianRange formats the median of xs with its min and max.
-func medianRange(xs []float64, format string) string {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return "n/a"
-	}
-	f := func(v float64) string { return fmt.Sprintf(format, v) }
-	return fmt.Sprintf("%s [%s-%s]", f(s[len(s)/2]), f(s[0]), f(s[len(s)-1]))
-}
-
+// median is the middle value of xs (the upper one of an even count).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// medianRange formats the median of xs with its min and max.
+func medianRange(xs []float64, format string) string {
+	if len(xs) == 0 {
+		return "n/a"
+	}
+	f := func(v float64) string { return fmt.Sprintf(format, v) }
+	return fmt.Sprintf("%s [%s-%s]", f(median(xs)), f(slices.Min(xs)), f(slices.Max(xs)))
 }
 
 // BenchmarkShadow measures what srctl shadow costs a client, run as deployed: its own
