@@ -384,13 +384,14 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	if err != nil {
 		return err
 	}
+	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
+	key := fe + "/" + rec.QueryID // the detail this record closes
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.rotateIfFull(); err != nil {
 		return err
 	}
 	seq := j.seq + 1
-	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
 	host := j.hostJSON(fe)
 	j.line.Reset()
 	// What fmt.Fprintf(`{"seq":%d,"kind":"record","fe":%s,"part":%d`) wrote, without boxing the
@@ -413,7 +414,6 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	j.segBytes += int64(start + len(body) + len(recordEnd))
 	j.seq = seq
 	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(len(body)), part: part}
-	key := fe + "/" + rec.QueryID
 	if at, ok := j.openDetails[key]; ok {
 		j.segs[at.seg].open--
 		delete(j.openDetails, key)
