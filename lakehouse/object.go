@@ -18,8 +18,6 @@ type Object struct {
 	Name string                                           // shown in issues: path or URI
 	Size int64                                            // bytes as stored, -1 when unknown
 	Open func(ctx context.Context) (io.ReadCloser, error) // opened by one reader goroutine
-	// Path is set for uncompressed local files, which readers may memory-map instead of read.
-	Path string
 }
 
 // IsJSONLFile reports whether a name is a record file srctl reads: .jsonl or .jsonl.gz.

@@ -215,11 +215,7 @@ func (s *Set) addLocal(ctx context.Context, p string) error {
 }
 
 func localObject(p string, size int64) lakehouse.Object {
-	o := lakehouse.Object{Name: p, Size: size, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }}
-	if !strings.HasSuffix(p, ".gz") {
-		o.Path = p
-	}
-	return o
+	return lakehouse.Object{Name: p, Size: size, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }}
 }
 
 // addBucket lists a gs:// or s3:// prefix; a URI naming one record file reads just that object.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +13,10 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 )
 
-// TestStoppedReadUnmapsItsFiles: a read stopped by its process function (or its context) after
-// the first batch still unmaps every file it mapped, those whose chunks were drained unparsed
-// included: /proc/self/maps names none of them when Read returns.
-func TestStoppedReadUnmapsItsFiles(t *testing.T) {
+// TestStoppedReadClosesItsFiles: a read stopped by its process function after the first batch
+// (readers then wait for buffers that drained chunks give back, or for the context) returns, and
+// has closed every file it opened: /proc/self/fd links to none of them when Read returns.
+func TestStoppedReadClosesItsFiles(t *testing.T) {
 	dir := t.TempDir()
 	var objs []lakehouse.Object
 	for f := range 6 {
@@ -27,7 +28,7 @@ func TestStoppedReadUnmapsItsFiles(t *testing.T) {
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		objs = append(objs, lakehouse.Object{Name: path, Path: path, Size: int64(b.Len())})
+		objs = append(objs, lakehouse.Object{Name: path, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }, Size: int64(b.Len())})
 	}
 	stop := errors.New("seen enough")
 	for _, workers := range []int{1, 3} {
@@ -36,18 +37,18 @@ func TestStoppedReadUnmapsItsFiles(t *testing.T) {
 		if !errors.Is(err, stop) {
 			t.Fatalf("workers %d: Read returned %v, want the process error", workers, err)
 		}
-		maps, err := os.ReadFile("/proc/self/maps")
+		fds, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(maps), dir) {
-			var left []string
-			for _, line := range strings.Split(string(maps), "\n") {
-				if strings.Contains(line, dir) {
-					left = append(left, line)
-				}
+		var open []string
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(target, dir) {
+				open = append(open, target)
 			}
-			t.Errorf("workers %d: files still mapped after the read stopped:\n%s", workers, strings.Join(left, "\n"))
+		}
+		if len(open) > 0 {
+			t.Errorf("workers %d: files still open after the read stopped: %s", workers, strings.Join(open, ", "))
 		}
 	}
 }
