@@ -16,36 +16,44 @@ import (
 	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
-// BenchmarkDecode measures the line decoder alone on generated proxy logs (20,000 mirrored
-// queries with every quirk), in MB/s of JSONL.
+// BenchmarkDecode measures the line decoder alone, in MB/s of JSONL: on the classic shape
+// (20,000 mirrored queries with every quirk, short SQL) and on the real shape (analytic SQL of up
+// to 20 KB, escapes in most texts), one decoded line at a time as parseChunk does.
 func BenchmarkDecode(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := trafficgen.Generate(trafficgen.Config{Dir: dir, Queries: 20_000, Endpoints: 60, Hours: 2, Seed: 3,
+	classic := b.TempDir()
+	if _, err := trafficgen.Generate(trafficgen.Config{Dir: classic, Queries: 20_000, Endpoints: 60, Hours: 2, Seed: 3,
 		Start: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}); err != nil {
 		b.Fatal(err)
 	}
-	var data []byte
-	err := filepath.WalkDir(filepath.Join(dir, "shadow-logs"), func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(p) != ".jsonl" {
-			return err
-		}
-		f, err := os.ReadFile(p)
-		data = append(data, f...)
-		return err
-	})
+	real, err := realLogs()
 	if err != nil {
 		b.Fatal(err)
 	}
-	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	var r Row
-	for range b.N {
-		for _, l := range lines {
-			if err := Decode(l, &r); err != nil {
-				b.Fatalf("%s: %v", l, err)
+	for _, shape := range []struct{ name, dir string }{{"classic", classic}, {"real", real}} {
+		var data []byte
+		err := filepath.WalkDir(filepath.Join(shape.dir, "shadow-logs"), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Ext(p) != ".jsonl" || len(data) > 32<<20 {
+				return err
 			}
+			f, err := os.ReadFile(p)
+			data = append(data, f...)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
+		lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		b.Run("shape="+shape.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var r Row
+			for b.Loop() {
+				for _, l := range lines {
+					if err := Decode(l, &r); err != nil {
+						b.Fatalf("%s: %v", l, err)
+					}
+				}
+			}
+		})
 	}
 }
 

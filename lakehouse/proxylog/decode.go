@@ -117,10 +117,13 @@ var errTruncated = &DecodeError{KindSyntax, "truncated or invalid JSON"}
 // optional surrounding white space.
 func Decode(line []byte, r *Row) error {
 	*r = Row{}
-	if !utf8.Valid(line) {
+	// Proxy logs are nearly always printable ASCII: one pass proves it, and then neither the
+	// UTF-8 check nor the strings' control-character checks need to look again.
+	printable := printableASCII(line)
+	if !printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}
-	d := decoder{b: line}
+	d := decoder{b: line, printable: printable}
 	d.ws()
 	if !d.eat('{') {
 		return &DecodeError{KindSyntax, "not a JSON object"}
@@ -179,8 +182,38 @@ func (d *decoder) finish(r *Row) error {
 }
 
 type decoder struct {
-	b []byte
-	i int
+	b         []byte
+	i         int
+	printable bool // b has no byte below 0x20 or above 0x7e: strings hold no control characters
+}
+
+// printableASCII reports whether every byte of b is in 0x20..0x7f, 32 bytes per step. A byte
+// below 0x20 borrows in the subtraction, which sets its high bit (and may set those above it: only
+// "any" matters); a byte at or above 0x80 has it set already. No early exit: lines are short and
+// nearly always printable, and four independent words per step keep the CPU's units busy.
+func printableASCII(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var bad0, bad1, bad2, bad3 uint64
+	for len(b) >= 32 {
+		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+		bad0 |= w0 - ones*0x20 | w0
+		bad1 |= w1 - ones*0x20 | w1
+		bad2 |= w2 - ones*0x20 | w2
+		bad3 |= w3 - ones*0x20 | w3
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		bad0 |= w - ones*0x20 | w
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return (bad0|bad1|bad2|bad3)&highs == 0
 }
 
 func (d *decoder) ws() {
@@ -243,7 +276,7 @@ slow:
 		if bs >= 0 {
 			span = span[:bs]
 		}
-		if hasControl(span) {
+		if !d.printable && hasControl(span) {
 			return nil, false, false // JSON has no raw control characters in strings
 		}
 		if bs < 0 {
@@ -252,11 +285,40 @@ slow:
 			return body, escaped, true
 		}
 		escaped = true
-		d.i += bs + 2 // the backslash and the character it escapes (\uXXXX's digits hold no quote)
-		if d.i > len(d.b) {
-			return nil, false, false
+		n := escapeLen(d.b[d.i+bs:])
+		if n == 0 {
+			return nil, false, false // not one of JSON's escapes
 		}
+		d.i += bs + n // past the escape (an escaped quote moves d.i past q: the quote is searched again)
 	}
+}
+
+var isHex = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
+
+// escapeLen is the length of the JSON escape at the start of b (a backslash): 2 for \" \\ \/ \b
+// \f \n \r \t, 6 for \u and four hex digits, 0 for anything else.
+func escapeLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if len(b) < 6 {
+			return 0
+		}
+		if !isHex[b[2]] || !isHex[b[3]] || !isHex[b[4]] || !isHex[b[5]] {
+			return 0
+		}
+		return 6
+	}
+	return 0
 }
 
 // control marks the bytes of w below 0x20 (control characters) with their high bit; as in

@@ -43,6 +43,15 @@ func TestDecodeBadLines(t *testing.T) {
 		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1,"bytes_recv":1.5}`, KindBadValue},
 		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1} {}`, KindSyntax},
 		{"{\"query_id\":\"a\xff\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindUTF8},
+		// Escapes JSON does not have, in a short value, in a long text (past the decoder's first
+		// words) and in a key; raw control characters in strings, before and after an escape.
+		{`{"query_id":"a\x","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		{`{"query_text":"SELECT * FROM t WHERE a \u003c 3 AND b = '\q'","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		{`{"query_text":"SELECT * FROM t WHERE a \u003c 3 AND b = '\u12'","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		{`{"query_text":"SELECT * FROM t WHERE a \u003c 3 AND b = 'x\u00g0'","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		{`{"que\zry_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		{"{\"query_text\":\"SELECT * FROM t WHERE a = 1 AND b = 'x\tz' OR c > 2\",\"query_id\":\"a\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindSyntax},
+		{"{\"query_text\":\"SELECT * FROM t WHERE a \\u003c 1 AND b = 'x\x01z' OR c > 2\",\"query_id\":\"a\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindSyntax},
 	} {
 		var r Row
 		err := Decode([]byte(c.line), &r)
@@ -116,6 +125,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"query_text":"\u003c\ud83d\ude00\\"}`))
 	f.Add([]byte(`{"a":[[[[{}]]]],"query_id":"\"","target":"primary","command":"x","duration_ms":0}`))
 	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"server_ms":0.25}`))
+	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"query_text":"SELECT 1 WHERE a \u003c 2 AND b = '\x'"}`))
+	f.Add([]byte("{\"query_id\":\"a\",\"target\":\"shadow\",\"command\":\"COM_QUERY\",\"duration_ms\":1,\"query_text\":\"SELECT 1 WHERE a \\u003c 2 AND b = '\t'\"}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var r Row
 		err := Decode(line, &r)
