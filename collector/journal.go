@@ -378,7 +378,7 @@ func (j *journal) appendDetail(fe string, d *QueryDetail, then func()) error {
 func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then func(seq int64, loc journalLoc)) error {
 	// The record is encoded before the lock is taken: escaping a profile (tens of KB) under it
 	// serialised every fetcher, and an allocation under a lock can stall it for a GC assist.
-	e := recordEncoders.Get().(*recordEncoder)
+	e := getRecordEncoder()
 	defer e.release()
 	body, err := e.encode(rec)
 	if err != nil {
@@ -432,26 +432,41 @@ var recordEnd = []byte("}\n")
 // occurrence is the field.
 var emptyProfileText = []byte(`,"profile_text":""`)
 
-// recordEncoder encodes one record at a time; appenders take one from recordEncoders.
+// recordEncoder encodes one record at a time; appenders take one with getRecordEncoder.
 type recordEncoder struct {
 	out   bytes.Buffer  // the record's JSON
 	shell bytes.Buffer  // the record without its profile text
 	enc   *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
 }
 
-var recordEncoders = sync.Pool{New: func() any {
+// recordEncoders keeps idle encoders, at most one per fetch worker of a busy collector. Not a
+// sync.Pool: that is emptied within two garbage collections, which come several times a second
+// at thousands of records per second, and every new encoder grew its buffers again (a tenth of
+// the escaping's time went to growing them).
+var recordEncoders = make(chan *recordEncoder, 32)
+
+func getRecordEncoder() *recordEncoder {
+	select {
+	case e := <-recordEncoders:
+		return e
+	default:
+	}
 	e := &recordEncoder{}
 	e.enc = json.NewEncoder(&e.shell)
 	e.enc.SetEscapeHTML(false)
 	return e
-}}
+}
 
-// release gives e back, unless a huge record grew its buffers (they must not stay pinned).
+// release gives e back, unless a huge record grew its buffers (they must not stay pinned) or
+// enough encoders are idle.
 func (e *recordEncoder) release() {
 	if e.out.Cap() > 4<<20 || e.shell.Cap() > 1<<20 {
 		return
 	}
-	recordEncoders.Put(e)
+	select {
+	case recordEncoders <- e:
+	default:
+	}
 }
 
 // encode returns rec's JSON (valid until e's next use), exactly as a json.Encoder with HTML
@@ -472,6 +487,10 @@ func (e *recordEncoder) encode(rec *lakehouse.ProfileRecord) ([]byte, error) {
 	}
 	cut := i + len(emptyProfileText) - 2 // before the empty string's quotes
 	e.out.Reset()
+	// Room for the text as escaped in the usual case (a newline per line of a profile, a few
+	// quotes): the escaping appends in place instead of growing a copy.
+	text := len(rec.ProfileText)
+	e.out.Grow(len(b) + text + text/8 + 64)
 	e.out.Write(b[:cut])
 	e.out.Write(jsonstr.AppendString(e.out.AvailableBuffer(), rec.ProfileText))
 	e.out.Write(b[cut+2:])

@@ -411,12 +411,14 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 // spliced into the rest encoded by encoding/json) is byte for byte what a json.Encoder with HTML
 // escaping off writes: the JSONL sink copies these bytes as they are.
 func TestJournalRecordJSONIsEncodingJSON(t *testing.T) {
-	e := recordEncoders.Get().(*recordEncoder) // one encoder for all: its buffers are reused
+	e := getRecordEncoder() // one encoder for all: its buffers are reused
 	for _, rec := range []*lakehouse.ProfileRecord{
 		{QueryID: "q1", EventTime: 100},
 		{QueryID: "q2", SQLText: `SELECT "profile_text":"" FROM t WHERE a < 1 & b > 2`, ProfileText: "Query:\n  Summary:\n     - Query ID: q2\n\t\"x\" \\ <é> \u2028 \xff",
 			ErrorMessage: "e", Tags: map[string]string{"route": "/a"}},
 		{QueryID: "q3", ProfileText: fedouble.GenerateProfile("q3", "SELECT 1", "FINISHED", 40_000), FEHost: "fe-0:8030"},
+		// Escapes that outgrow the room made for the text (\u0001 is six bytes for one).
+		{QueryID: "q4", ProfileText: strings.Repeat("\x01\"a\n", 20_000)},
 	} {
 		b, err := e.encode(rec)
 		got := string(b)

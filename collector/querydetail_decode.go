@@ -27,7 +27,14 @@ type detailDecoder struct {
 	bools  []bool
 	intern map[string]string
 	r      jsonscan.Reader
+	// lastLen is how many entries the previous body held: the next array starts at that size
+	// (polls at a steady rate return similar counts) instead of doubling up to it from 64.
+	lastLen int
 }
+
+// maxPresizedDetails bounds the entries an array is given room for before it is read: a body
+// once large does not make every later one allocate as much.
+const maxPresizedDetails = 1 << 14
 
 const (
 	slabInts     = 512
@@ -248,7 +255,8 @@ func (dd *detailDecoder) wrapper(r *jsonscan.Reader) (out []QueryDetail, code []
 // for its empty query id). Entries without a query id are dropped here; the rest normalised.
 func (dd *detailDecoder) array(r *jsonscan.Reader) ([]QueryDetail, error) {
 	r.BeginArray()
-	out := make([]QueryDetail, 0, 64)
+	out := make([]QueryDetail, 0, min(max(64, dd.lastLen+dd.lastLen/8), maxPresizedDetails))
+	defer func() { dd.lastLen = len(out) }()
 	for first := true; r.NextElem(first); first = false {
 		if r.Null() {
 			continue

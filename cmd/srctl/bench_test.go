@@ -51,6 +51,7 @@ func BenchmarkCollectThroughput(b *testing.B) {
 				b.ReportMetric(res.feCPUCores, "fe-double-cpu-cores")
 				b.ReportMetric(res.cpuMSPer1000, "cpu-ms/1000-records")
 				b.ReportMetric(res.allocsPerRecord, "allocs/record")
+				b.ReportMetric(res.allocKBPerRecord, "alloc-KB/record")
 			}
 			if !res.keptUp {
 				b.Logf("falls behind at %d queries/s per FE (%d/s in total)", qps, benchFEs*qps)
@@ -79,11 +80,12 @@ type benchResult struct {
 	keptUp               bool
 	// Per record written: the collector's CPU per 1,000 and its heap allocations.
 	cpuMSPer1000, allocsPerRecord float64
+	allocKBPerRecord              float64 // heap bytes allocated per record: what drives the GC
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores (%.0f ms per 1,000 records), %.0f allocations per record, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
-		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, r.allocsPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
+	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores (%.0f ms per 1,000 records), %.0f allocations (%.0f KB) per record, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
+		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, r.allocsPerRecord, r.allocKBPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
 }
 
 func benchLevel(b *testing.B, qps int) benchResult {
@@ -180,6 +182,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	res.ended = endedNow()
 	res.written = scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
 	mallocs := scrapeCounter(metricsAddr, "go_memstats_mallocs_total")
+	allocated := scrapeCounter(metricsAddr, "go_memstats_alloc_bytes_total")
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	wall := time.Since(start).Seconds()
@@ -194,6 +197,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	if res.written > 0 {
 		res.cpuMSPer1000 = float64(cpu.Milliseconds()) / float64(res.written) * 1000
 		res.allocsPerRecord = float64(mallocs) / float64(res.written)
+		res.allocKBPerRecord = float64(allocated) / 1024 / float64(res.written)
 	}
 	res.keptUp = res.written >= res.ended && res.maxLagSec < 6 && res.drainSec < 10 && res.drainSec > 0
 	return res
