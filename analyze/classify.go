@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bytes"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -181,7 +180,7 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 
 // classify is group without the cache.
 func (c *classifier) classify(r *proxylog.Row) uint32 {
-	if c.groupBy == GroupByEndpoint && (!r.TextEscaped || onlyHTMLEscapes(r.QueryText)) {
+	if c.groupBy == GroupByEndpoint && (!r.TextEscaped || r.TextHTMLEscapes) {
 		// The escaped text differs from the SQL only in <, > and & (Go's encoder writes them as
 		// \u003c, \u003e, \u0026), which do not matter to the tag parser: no unescaping needed.
 		raw := bytesView(r.QueryText)
@@ -212,26 +211,6 @@ func (c *classifier) named(name, source, sample string) uint32 {
 	}
 	c.byName[strings.Clone(name)] = id
 	return id
-}
-
-// onlyHTMLEscapes reports whether every escape in a JSON string body is \u003c, \u003e or
-// \u0026.
-func onlyHTMLEscapes(b []byte) bool {
-	for {
-		i := bytes.IndexByte(b, '\\')
-		if i < 0 {
-			return true
-		}
-		if len(b) < i+6 || b[i+1] != 'u' || b[i+2] != '0' || b[i+3] != '0' {
-			return false
-		}
-		switch string(b[i+4 : i+6]) {
-		case "3c", "3e", "26":
-		default:
-			return false
-		}
-		b = b[i+6:]
-	}
 }
 
 // text is the row's SQL as a string: a view of the buffer when unescaped (no copy), else the

@@ -71,26 +71,29 @@ var required = []struct {
 // Row is one decoded line. Byte slices point into the line and are valid only as long as it is;
 // string values are still JSON-escaped when the matching *Escaped flag is set (use Unescape).
 type Row struct {
-	Has          uint32
-	TS           int64 // Unix nanoseconds
-	QueryID      []byte
-	Target       Target
-	Command      []byte
-	QueryText    []byte
-	TextEscaped  bool
-	QueryHash    []byte
-	DurationMS   float64
-	BytesSent    int64
-	BytesRecv    int64
-	Success      bool
-	Error        []byte
-	ErrorEscaped bool
-	ClientAddr   []byte
-	Filtered     bool
-	FilterReason []byte
-	ErrorCode    int64
-	Rows         int64
-	ResultHash   []byte
+	Has         uint32
+	TS          int64 // Unix nanoseconds
+	QueryID     []byte
+	Target      Target
+	Command     []byte
+	QueryText   []byte
+	TextEscaped bool
+	// TextHTMLEscapes says that every escape in QueryText is \u003c, \u003e or \u0026 (how Go's
+	// encoder writes <, > and &): the text differs from the SQL in those characters only.
+	TextHTMLEscapes bool
+	QueryHash       []byte
+	DurationMS      float64
+	BytesSent       int64
+	BytesRecv       int64
+	Success         bool
+	Error           []byte
+	ErrorEscaped    bool
+	ClientAddr      []byte
+	Filtered        bool
+	FilterReason    []byte
+	ErrorCode       int64
+	Rows            int64
+	ResultHash      []byte
 	// srctl shadow's: the order-insensitive result hash, and whether (and why) the shadow copy
 	// was not executed.
 	ResultSetHash []byte
@@ -185,6 +188,9 @@ type decoder struct {
 	b         []byte
 	i         int
 	printable bool // b has no byte below 0x20 or above 0x7e: strings hold no control characters
+	// otherEscapes says that the last escaped string str read has an escape other than \u003c,
+	// \u003e and \u0026.
+	otherEscapes bool
 }
 
 // printableASCII reports whether every byte of b is in 0x20..0x7f, 32 bytes per step. A byte
@@ -284,10 +290,15 @@ slow:
 			d.i = q + 1
 			return body, escaped, true
 		}
-		escaped = true
+		if !escaped {
+			escaped, d.otherEscapes = true, false
+		}
 		n := escapeLen(d.b[d.i+bs:])
 		if n == 0 {
 			return nil, false, false // not one of JSON's escapes
+		}
+		if n != 6 || !htmlEscape(d.b[d.i+bs:]) {
+			d.otherEscapes = true
 		}
 		d.i += bs + n // past the escape (an escaped quote moves d.i past q: the quote is searched again)
 	}
@@ -299,6 +310,18 @@ var isHex = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// htmlEscape reports whether the \u escape at the start of b is \u003c, \u003e or \u0026.
+func htmlEscape(b []byte) bool {
+	if b[2] != '0' || b[3] != '0' {
+		return false
+	}
+	switch string(b[4:6]) {
+	case "3c", "3e", "26":
+		return true
+	}
+	return false
+}
 
 // escapeLen is the length of the JSON escape at the start of b (a backslash): 2 for \" \\ \/ \b
 // \f \n \r \t, 6 for \u and four hex digits, 0 for anything else.
@@ -485,7 +508,11 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 	case fieldCommand:
 		return d.strField(&r.Command, nil, &r.Has, HasCommand, "command")
 	case fieldQueryText:
-		return d.strField(&r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text")
+		if err := d.strField(&r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text"); err != nil {
+			return err
+		}
+		r.TextHTMLEscapes = r.TextEscaped && !d.otherEscapes
+		return nil
 	case fieldQueryHash:
 		return d.strField(&r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
 	case fieldDuration:
@@ -653,6 +680,13 @@ end:
 	if i == start || (neg && i == start+1) {
 		return 0, false
 	}
+	if !simple {
+		if !jsonNumber(d.b[start:i]) {
+			return 0, false // ParseFloat takes more than JSON: +1, 1e, .5e1
+		}
+	} else if lead, intDigits := start+btoi(neg), digits-max(frac-1, 0); intDigits == 0 || frac == 1 || d.b[lead] == '0' && intDigits > 1 {
+		return 0, false // JSON has no .5, 1. or 01
+	}
 	if simple && digits <= 15 && (frac == 0 || frac-1 <= 22) && !(frac == 1) {
 		v := float64(mant)
 		if frac > 1 {
@@ -665,6 +699,50 @@ end:
 	}
 	v, err := strconv.ParseFloat(unsafe.String(&d.b[start], i-start), 64)
 	return v, err == nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonNumber reports whether b is a number as JSON writes them:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 // skip skips one JSON value of any type.

@@ -50,6 +50,14 @@ func TestDecodeBadLines(t *testing.T) {
 		{`{"query_text":"SELECT * FROM t WHERE a \u003c 3 AND b = '\u12'","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
 		{`{"query_text":"SELECT * FROM t WHERE a \u003c 3 AND b = 'x\u00g0'","query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
 		{`{"que\zry_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1}`, KindSyntax},
+		// Numbers JSON does not have (strconv.ParseFloat takes them all but the first).
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":00}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":01.5}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":.5}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1.}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":+1}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1e}`, KindBadValue},
+		{`{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1,"bytes_recv":1E+}`, KindBadValue},
 		{"{\"query_text\":\"SELECT * FROM t WHERE a = 1 AND b = 'x\tz' OR c > 2\",\"query_id\":\"a\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindSyntax},
 		{"{\"query_text\":\"SELECT * FROM t WHERE a \\u003c 1 AND b = 'x\x01z' OR c > 2\",\"query_id\":\"a\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindSyntax},
 	} {
@@ -137,9 +145,37 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("accepted server_ms %v outside 0..1e9 in %q", r.ServerMS, line)
 		}
 		if r.TextEscaped {
-			_ = Unescape(r.QueryText)
+			text := Unescape(r.QueryText)
+			// TextHTMLEscapes: replacing the three escapes gives the same text as Unescape.
+			html := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(r.QueryText))
+			if r.TextHTMLEscapes && html != string(text) {
+				t.Errorf("TextHTMLEscapes set for %q, which unescapes to %q", r.QueryText, text)
+			}
 		}
 	})
+}
+
+// TestTextHTMLEscapes: the flag is set for a text whose only escapes are Go's HTML ones, wherever
+// they are, and not for one with any other escape.
+func TestTextHTMLEscapes(t *testing.T) {
+	for text, want := range map[string]bool{
+		`SELECT 1`:   false, // no escape at all
+		`a \u003c b`: true,
+		`SELECT * FROM t WHERE a \u003e 1 AND b \u0026 2 = 0 /*route='x'*/`: true,
+		`SELECT * FROM t WHERE a \u003e 1 AND b = 'a\\b'`:                   false,
+		`SELECT * FROM t WHERE a \u003e 1 AND b = '\n'`:                     false,
+		`SELECT * FROM t WHERE a \u003e 1 AND b = '\u00e9'`:                 false,
+		`\"quoted\" \u003c`: false,
+	} {
+		line := `{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1,"query_text":"` + text + `"}`
+		var r Row
+		if err := Decode([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if r.TextHTMLEscapes != want {
+			t.Errorf("%s: TextHTMLEscapes = %v, want %v", text, r.TextHTMLEscapes, want)
+		}
+	}
 }
 
 // TestServerMSBounds: srctl shadow's server time is read like duration_ms, and what no clock
@@ -246,5 +282,18 @@ func TestParseTime(t *testing.T) {
 		"2026-13-01T00:00:00Z", "2026-03-05T24:00:00Z", "2026-03-05T10:60:00Z", "2026-03-05T10:00:60Z",
 		"1969-12-31T23:59:59.999999999Z", "2300-01-01T00:00:00Z", "2026-03-05T10:00:00.Z", "2026-03-05T10:00:00+01:00"} {
 		check(s)
+	}
+}
+
+// TestDecodeJSONNumbers: every form of JSON number decodes to its value (the forms JSON does not
+// have are in TestDecodeBadLines).
+func TestDecodeJSONNumbers(t *testing.T) {
+	for text, want := range map[string]float64{"0": 0, "-0": 0, "0.25": 0.25, "7": 7, "10.50": 10.5, "1E+2": 100,
+		"1e-7": 1e-7, "12.5e3": 12500, "0e0": 0, "123456789.5": 123456789.5, "0.1234567890123456789": 0.1234567890123456789} {
+		line := `{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":` + text + `}`
+		var r Row
+		if err := Decode([]byte(line), &r); err != nil || r.DurationMS != want {
+			t.Errorf("duration_ms %s: %v, %v (want %v)", text, r.DurationMS, err, want)
+		}
 	}
 }
