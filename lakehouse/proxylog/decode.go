@@ -187,7 +187,7 @@ func (d *decoder) finish(r *Row) error {
 type decoder struct {
 	b         []byte
 	i         int
-	printable bool // b has no byte below 0x20 or above 0x7e: strings hold no control characters
+	printable bool // b has no byte below 0x20 or above 0x7f: strings hold no control characters
 	// otherEscapes says that the last escaped string str read has an escape other than \u003c,
 	// \u003e and \u0026.
 	otherEscapes bool
