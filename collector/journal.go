@@ -439,11 +439,15 @@ type recordEncoder struct {
 	enc   *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
 }
 
-// recordEncoders keeps idle encoders, at most one per fetch worker of a busy collector. Not a
-// sync.Pool: that is emptied within two garbage collections, which come several times a second
-// at thousands of records per second, and every new encoder grew its buffers again (a tenth of
-// the escaping's time went to growing them).
-var recordEncoders = make(chan *recordEncoder, 32)
+// recordEncoders keeps idle encoders for the fetch workers. Not a sync.Pool: that is emptied
+// within two garbage collections, which come several times a second at thousands of records per
+// second, and every new encoder grew its buffer again while escaping (a fifth of the escaping's
+// time). What it keeps is bounded: at most 16 encoders, none holding more than keptEncoderBytes.
+var recordEncoders = make(chan *recordEncoder, 16)
+
+// keptEncoderBytes is the largest buffer an idle encoder keeps: a record with a larger profile
+// (tens of KB is usual) gets a fresh encoder, which the GC takes back.
+const keptEncoderBytes = 512 << 10
 
 func getRecordEncoder() *recordEncoder {
 	select {
@@ -457,10 +461,10 @@ func getRecordEncoder() *recordEncoder {
 	return e
 }
 
-// release gives e back, unless a huge record grew its buffers (they must not stay pinned) or
+// release gives e back, unless a large record grew its buffers (they must not stay pinned) or
 // enough encoders are idle.
 func (e *recordEncoder) release() {
-	if e.out.Cap() > 4<<20 || e.shell.Cap() > 1<<20 {
+	if e.out.Cap() > keptEncoderBytes || e.shell.Cap() > keptEncoderBytes/2 {
 		return
 	}
 	select {
