@@ -230,33 +230,54 @@ func (r *Reader) str() (body []byte, escaped, ok bool) {
 		}
 		// A backslash.
 		escaped = true
+		if n := EscapeLen(r.b[r.i:]); n > 0 {
+			r.i += n
+			continue
+		}
+		// Not a valid escape: say why.
 		if r.i+1 >= len(r.b) {
 			r.i++
 			r.fail("unexpected end of input in a string escape")
 			return nil, false, false
 		}
-		switch r.b[r.i+1] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			r.i += 2
-		case 'u':
-			if r.i+6 > len(r.b) {
-				r.i = len(r.b)
-				r.fail("unexpected end of input in a \\u escape")
-				return nil, false, false
-			}
-			for _, h := range r.b[r.i+2 : r.i+6] {
-				if hexVal(h) < 0 {
-					r.fail("invalid character %q in a \\u escape", h)
-					return nil, false, false
-				}
-			}
-			r.i += 6
-		default:
+		if r.b[r.i+1] != 'u' {
 			r.i++
 			r.fail("invalid escape character %q", r.b[r.i])
 			return nil, false, false
 		}
+		if r.i+6 > len(r.b) {
+			r.i = len(r.b)
+			r.fail("unexpected end of input in a \\u escape")
+			return nil, false, false
+		}
+		for _, h := range r.b[r.i+2 : r.i+6] {
+			if hexVal(h) < 0 {
+				r.fail("invalid character %q in a \\u escape", h)
+				return nil, false, false
+			}
+		}
+		r.fail("invalid \\u escape") // not reached: EscapeLen takes every valid one
+		return nil, false, false
 	}
+}
+
+// EscapeLen is the length of the JSON escape at the start of b (b[0] is a backslash): 2 for \"
+// \\ \/ \b \f \n \r \t, 6 for \u and four hex digits, 0 when b does not start with a whole valid
+// escape. Readers that scan strings their own way (lakehouse/proxylog) validate escapes with it.
+func EscapeLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if len(b) < 6 || !isHex[b[2]] || !isHex[b[3]] || !isHex[b[4]] || !isHex[b[5]] {
+			return 0
+		}
+		return 6
+	}
+	return 0
 }
 
 // stop marks (high bit) the bytes of w that end a plain run in a string: '"', '\\' or a control
@@ -270,6 +291,14 @@ func stop(w uint64) uint64 {
 }
 
 func isStop(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+
+// isHex marks the hex digits (a table: EscapeLen stays small enough to inline).
+var isHex = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
 
 func hexVal(c byte) rune {
 	switch {
@@ -428,39 +457,52 @@ func kindName(k byte) string {
 // number reads a number's bytes, validated against JSON's grammar.
 func (r *Reader) number() ([]byte, error) {
 	start := r.i
-	i := r.i
-	if i < len(r.b) && r.b[i] == '-' {
+	end, want := numberEnd(r.b, r.i)
+	r.i = end
+	if want != "" {
+		return nil, r.syntax(want)
+	}
+	return r.b[start:end], nil
+}
+
+// numberEnd reads JSON's number grammar, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, from
+// b[i:]: the index after the number, or where it went wrong and what was wanted there.
+func numberEnd(b []byte, i int) (end int, want string) {
+	if i < len(b) && b[i] == '-' {
 		i++
 	}
 	switch {
-	case i < len(r.b) && r.b[i] == '0':
+	case i < len(b) && b[i] == '0':
 		i++
-	case i < len(r.b) && r.b[i] >= '1' && r.b[i] <= '9':
-		i = r.digitsFrom(i)
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digitsFrom(b, i)
 	default:
-		r.i = i
-		return nil, r.syntax("a digit")
+		return i, "a digit"
 	}
-	if i < len(r.b) && r.b[i] == '.' {
+	if i < len(b) && b[i] == '.' {
 		d := i + 1
-		if i = r.digitsFrom(d); i == d {
-			r.i = i
-			return nil, r.syntax("a digit after '.'")
+		if i = digitsFrom(b, d); i == d {
+			return i, "a digit after '.'"
 		}
 	}
-	if i < len(r.b) && (r.b[i] == 'e' || r.b[i] == 'E') {
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
-		if i < len(r.b) && (r.b[i] == '+' || r.b[i] == '-') {
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
 		d := i
-		if i = r.digitsFrom(d); i == d {
-			r.i = i
-			return nil, r.syntax("a digit in the exponent")
+		if i = digitsFrom(b, d); i == d {
+			return i, "a digit in the exponent"
 		}
 	}
-	r.i = i
-	return r.b[start:i], nil
+	return i, ""
+}
+
+// IsNumber reports whether b is exactly one number as JSON writes them (strconv.ParseFloat takes
+// more: +1, .5, 1., 01, Inf).
+func IsNumber(b []byte) bool {
+	end, want := numberEnd(b, 0)
+	return want == "" && end == len(b)
 }
 
 // clip keeps an error message short whatever the input: a number can be megabytes of digits.
@@ -471,9 +513,9 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// digitsFrom is the index after the run of digits that starts at i.
-func (r *Reader) digitsFrom(i int) int {
-	for i < len(r.b) && r.b[i] >= '0' && r.b[i] <= '9' {
+// digitsFrom is the index after the run of digits that starts at b[i].
+func digitsFrom(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		i++
 	}
 	return i

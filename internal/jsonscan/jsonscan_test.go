@@ -139,3 +139,32 @@ func TestErrorsStayShort(t *testing.T) {
 		t.Fatalf("error of %d bytes: %.300v", len(err.Error()), err)
 	}
 }
+
+// FuzzExportedGrammar: IsNumber takes exactly the inputs encoding/json calls one valid number (its
+// grammar: 1E1000 is one, though no float64 holds it), and
+// EscapeLen's escape is exactly one that makes a valid JSON string.
+func FuzzExportedGrammar(f *testing.F) {
+	for _, s := range []string{`0`, `-0`, `1.5e-3`, `01`, `1.`, `.5`, `+1`, `1e`, `1E+2`, `-`, `\u00e9`, `\u12`, `\x`, `\"`, `\\`, `\`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		isNum := json.Valid(b) && len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') && (b[len(b)-1] >= '0' && b[len(b)-1] <= '9')
+		if got := IsNumber(b); got != isNum {
+			t.Errorf("IsNumber(%q) = %v, encoding/json says %v", b, got, isNum)
+		}
+		if len(b) == 0 || b[0] != '\\' {
+			return
+		}
+		n := EscapeLen(b)
+		if n > 0 && !json.Valid([]byte(`"`+string(b[:n])+`"`)) {
+			t.Errorf("EscapeLen(%q) = %d, but %q is no JSON string", b, n, b[:n])
+		}
+		k := 2 // a one-character escape, or \u and four hex digits
+		if len(b) > 1 && b[1] == 'u' {
+			k = 6
+		}
+		if k <= len(b) && n != k && json.Valid([]byte(`"`+string(b[:k])+`"`)) {
+			t.Errorf("EscapeLen(%q) = %d, but the first %d bytes are a valid escape", b, n, k)
+		}
+	})
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/srctl/srctl/internal/jsonscan"
 )
 
 // Target is the cluster a row was sent to.
@@ -293,7 +295,7 @@ slow:
 		if !escaped {
 			escaped, d.otherEscapes = true, false
 		}
-		n := escapeLen(d.b[d.i+bs:])
+		n := jsonscan.EscapeLen(d.b[d.i+bs:])
 		if n == 0 {
 			return nil, false, false // not one of JSON's escapes
 		}
@@ -303,13 +305,6 @@ slow:
 		d.i += bs + n // past the escape (an escaped quote moves d.i past q: the quote is searched again)
 	}
 }
-
-var isHex = func() (t [256]bool) {
-	for _, c := range []byte("0123456789abcdefABCDEF") {
-		t[c] = true
-	}
-	return t
-}()
 
 // htmlEscape reports whether the \u escape at the start of b is \u003c, \u003e or \u0026.
 func htmlEscape(b []byte) bool {
@@ -321,27 +316,6 @@ func htmlEscape(b []byte) bool {
 		return true
 	}
 	return false
-}
-
-// escapeLen is the length of the JSON escape at the start of b (a backslash): 2 for \" \\ \/ \b
-// \f \n \r \t, 6 for \u and four hex digits, 0 for anything else.
-func escapeLen(b []byte) int {
-	if len(b) < 2 {
-		return 0
-	}
-	switch b[1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2
-	case 'u':
-		if len(b) < 6 {
-			return 0
-		}
-		if !isHex[b[2]] || !isHex[b[3]] || !isHex[b[4]] || !isHex[b[5]] {
-			return 0
-		}
-		return 6
-	}
-	return 0
 }
 
 // control marks the bytes of w below 0x20 (control characters) with their high bit; as in
@@ -680,14 +654,23 @@ end:
 	if i == start || (neg && i == start+1) {
 		return 0, false
 	}
-	if !simple {
-		if !jsonNumber(d.b[start:i]) {
-			return 0, false // ParseFloat takes more than JSON: +1, 1e, .5e1
+	if simple {
+		// The run is -?D*(.D*)?: JSON also wants digits on both sides of the dot and no leading
+		// zero (strconv.ParseFloat would take .5, 1. and 01).
+		lead, intDigits := start, digits
+		if neg {
+			lead++
 		}
-	} else if lead, intDigits := start+btoi(neg), digits-max(frac-1, 0); intDigits == 0 || frac == 1 || d.b[lead] == '0' && intDigits > 1 {
-		return 0, false // JSON has no .5, 1. or 01
+		if frac > 0 {
+			intDigits -= frac - 1
+		}
+		if intDigits == 0 || frac == 1 || d.b[lead] == '0' && intDigits > 1 {
+			return 0, false
+		}
+	} else if !jsonscan.IsNumber(d.b[start:i]) {
+		return 0, false // ParseFloat takes more than JSON: +1, 1e, .5e1
 	}
-	if simple && digits <= 15 && (frac == 0 || frac-1 <= 22) && !(frac == 1) {
+	if simple && digits <= 15 && (frac == 0 || frac-1 <= 22) {
 		v := float64(mant)
 		if frac > 1 {
 			v /= pow10[frac-1]
@@ -699,50 +682,6 @@ end:
 	}
 	v, err := strconv.ParseFloat(unsafe.String(&d.b[start], i-start), 64)
 	return v, err == nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// jsonNumber reports whether b is a number as JSON writes them:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func jsonNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i, n = i+1, n+1
-		}
-		return n
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if digits() == 0 {
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
 }
 
 // skip skips one JSON value of any type.
