@@ -568,7 +568,7 @@ func (c *Collector) reconcile(ctx context.Context, targets []target) {
 // startFE must be called with fe.mu held.
 func (c *Collector) startFE(ctx context.Context, fe *feState) {
 	fe.client = &feClient{base: fe.target.base, host: fe.target.host, user: c.cfg.User, password: c.cfg.Password,
-		http: c.httpc, maxDetail: c.cfg.MaxDetailBytes, maxProf: c.cfg.MaxProfileBytes, api: c.cfg.API}
+		auth: basicAuth(c.cfg.User, c.cfg.Password), http: c.httpc, maxDetail: c.cfg.MaxDetailBytes, maxProf: c.cfg.MaxProfileBytes, api: c.cfg.API}
 	running, _ := lru.New[string, *QueryDetail](max(1024, c.cfg.DedupSize/4))
 	fe.running = running
 	fctx, cancel := context.WithCancel(ctx)

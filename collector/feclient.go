@@ -55,8 +55,7 @@ type feClient struct {
 	host      string // host:port, for logs and labels
 	user      string
 	password  string // never logged
-	authOnce  sync.Once
-	auth      string // the Authorization header's value, encoded once: holds the password, never logged
+	auth      string // basicAuth(user, password), "" without a user: holds the password, never logged
 	http      *http.Client
 	maxDetail int64
 	maxProf   int64
@@ -92,13 +91,13 @@ func newHTTPClient(caFile string, conns int, timeout time.Duration) (*http.Clien
 	return &http.Client{Transport: tr, Timeout: timeout}, nil
 }
 
-// authorization is the Basic credentials header value (what Request.SetBasicAuth sets), encoded
-// once per client: the collector sends one request per profile.
-func (c *feClient) authorization() string {
-	c.authOnce.Do(func() {
-		c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.password))
-	})
-	return c.auth
+// basicAuth is the Basic credentials header value Request.SetBasicAuth sets, computed once per
+// client rather than per request (the collector sends one request per profile).
+func basicAuth(user, password string) string {
+	if user == "" {
+		return ""
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
 // bodyPool recycles response buffers: profiles arrive at hundreds of MB/s, and fresh buffers
@@ -158,8 +157,8 @@ func (c *feClient) fetchInto(ctx context.Context, path string, limit int64, own 
 	if err != nil {
 		return 0, time.Time{}, nil, fmt.Errorf("building request to %s: %w", c.host, err)
 	}
-	if c.user != "" {
-		req.Header["Authorization"] = []string{c.authorization()} // as SetBasicAuth, without encoding per request
+	if c.auth != "" {
+		req.Header["Authorization"] = []string{c.auth} // as SetBasicAuth, without encoding per request
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

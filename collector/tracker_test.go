@@ -2,7 +2,6 @@ package collector
 
 import (
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"testing"
 )
@@ -37,19 +36,6 @@ func TestInt64HeapPopsInOrder(t *testing.T) {
 		}
 		if h.Len() != 0 {
 			t.Fatalf("round %d: %d values left", round, h.Len())
-		}
-	}
-}
-
-// TestAuthorizationIsSetBasicAuths: the header value encoded once per client is the one
-// Request.SetBasicAuth would set, for credentials with colons, spaces and non-ASCII.
-func TestAuthorizationIsSetBasicAuths(t *testing.T) {
-	for _, cred := range [][2]string{{"root", ""}, {"srctl", "p:a ss"}, {"ü", "パスワード"}} {
-		c := &feClient{user: cred[0], password: cred[1]}
-		req, _ := http.NewRequest(http.MethodGet, "http://fe:8030/api/query_detail", nil)
-		req.SetBasicAuth(cred[0], cred[1])
-		if got, want := c.authorization(), req.Header.Get("Authorization"); got != want {
-			t.Errorf("user %q: %q, SetBasicAuth sets %q", cred[0], got, want)
 		}
 	}
 }
