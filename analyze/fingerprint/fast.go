@@ -34,54 +34,90 @@ func (c *valueCache) get(raw string) (string, bool) {
 	return v, true
 }
 
-// TrailingEndpoint is Classify's answer for the common case, without allocating: sql ends with a
-// sqlcommenter comment that names a route or controller and action. ok is false whenever the
-// case is not that simple (no trailing comment, a line comment that could hide it, escapes in
-// a value) and the caller must use Classify; when ok is true the endpoint equals
-// Classify(sql).Endpoint. The result may be a substring of sql: copy it before keeping it if
-// sql's memory is reused.
+// TrailingEndpoint is Classify's answer for the common case: sql ends with a sqlcommenter
+// comment that names a route or controller and action. ok is false whenever the case is not that
+// simple (no trailing comment, a line comment that could hide it, escapes in a value) and the
+// caller must use Classify; when ok is true the endpoint equals Classify(sql).Endpoint. The result
+// may be a substring of sql: copy it before keeping it if sql's memory is reused.
 func TrailingEndpoint(sql string) (endpoint string, ok bool) {
-	s := strings.TrimRight(sql, " \t\r\n;")
-	if !strings.HasSuffix(s, "*/") {
+	t, ok := TrailingTag(sql)
+	if !ok {
 		return "", false
 	}
+	return t.Endpoint()
+}
+
+// Tag is the endpoint part of a trailing sqlcommenter comment, values as written (URL-encoded):
+// Route, or when it is absent or empty, Controller and Action.
+type Tag struct{ Route, Controller, Action string }
+
+// TrailingTag is TrailingEndpoint without the URL decoding, and without allocating: callers that
+// see the same routes over and over can cache by the raw values and decode once. The values are
+// substrings of sql. ok is false where TrailingEndpoint's would be, except for values that are
+// not valid URL encoding: Endpoint refuses those.
+func TrailingTag(sql string) (t Tag, ok bool) {
+	s := strings.TrimRight(sql, " \t\r\n;")
+	if !strings.HasSuffix(s, "*/") {
+		return Tag{}, false
+	}
 	// The first "/*" must open the trailing comment (a second one inside it sends the query to
-	// Classify below): a forward vectorised search beats scanning backwards byte by byte.
+	// Classify): a forward vectorised search beats scanning backwards byte by byte.
 	open := strings.Index(s, "/*")
 	if open < 0 || open > len(s)-4 {
-		return "", false
+		return Tag{}, false
 	}
 	body := s[open+2 : len(s)-2]
 	if strings.HasPrefix(body, "+") || strings.Contains(body, "/*") {
-		return "", false
+		return Tag{}, false
 	}
 	head := sql[:open]
 	// A line comment or a quote before the comment could make this not a comment at all, or
 	// there could be another sqlcommenter comment in a quote-free position; leave those to Classify.
 	if strings.Contains(head, "--") || strings.IndexByte(head, '#') >= 0 || strings.Contains(head, "*/") {
-		return "", false
+		return Tag{}, false
 	}
 	if strings.Count(head, "'")%2 != 0 || strings.IndexByte(head, '"') >= 0 || strings.IndexByte(head, '`') >= 0 {
-		return "", false
+		return Tag{}, false
 	}
-	route, ok := commenterValue(body, "route='")
-	if !ok {
-		return "", false
+	if t.Route, ok = commenterValue(body, "route='"); !ok {
+		return Tag{}, false
 	}
-	if route != "" {
-		return route, true
+	if t.Route != "" {
+		return t, true
 	}
 	c, ok1 := commenterValue(body, "controller='")
 	a, ok2 := commenterValue(body, "action='")
 	if !ok1 || !ok2 || c == "" || a == "" {
-		return "", false // controller alone, Marginalia, rules: Classify decides
+		return Tag{}, false // controller alone, Marginalia, rules: Classify decides
+	}
+	return Tag{Controller: c, Action: a}, true
+}
+
+// Endpoint decodes t's values into the endpoint's name: the route, else controller#action. ok is
+// false when a value is not valid URL encoding (Classify then decides).
+func (t Tag) Endpoint() (string, bool) {
+	if t.Route != "" {
+		return urlValue(t.Route)
+	}
+	c, ok1 := urlValue(t.Controller)
+	a, ok2 := urlValue(t.Action)
+	if !ok1 || !ok2 {
+		return "", false
 	}
 	return c + "#" + a, true
 }
 
-// commenterValue finds key='value (keyEq is "key='") as a whole key of a sqlcommenter body. ok
-// is false when the body does not look like sqlcommenter or the value needs more than URL
-// decoding.
+// urlValue decodes a raw tag value; values without '%' or '+' are their own decoding.
+func urlValue(v string) (string, bool) {
+	if strings.IndexByte(v, '%') < 0 && strings.IndexByte(v, '+') < 0 {
+		return v, true
+	}
+	return unescapeCache.get(v)
+}
+
+// commenterValue finds key='value (keyEq is "key='") as a whole key of a sqlcommenter body and
+// returns the value as written ("" when the key is absent). ok is false when the body does not
+// look like sqlcommenter or the value needs more than URL decoding.
 func commenterValue(body, keyEq string) (string, bool) {
 	if !strings.Contains(body, "='") {
 		return "", false
@@ -106,13 +142,6 @@ func commenterValue(body, keyEq string) (string, bool) {
 		// keys may overlap (controller='a action='b'), which Classify parses properly.
 		if strings.IndexByte(v, '\\') >= 0 || strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '=') >= 0 {
 			return "", false
-		}
-		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
-			u, ok := unescapeCache.get(v)
-			if !ok {
-				return "", false
-			}
-			v = u
 		}
 		return v, true
 	}

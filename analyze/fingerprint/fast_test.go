@@ -58,3 +58,41 @@ func FuzzTrailingEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestTrailingTagIsRaw: TrailingTag returns the values as the text writes them (substrings of
+// it, still URL-encoded), and Endpoint decodes them into TrailingEndpoint's answer; a value that
+// is not valid URL encoding passes the scan and is refused by Endpoint.
+func TestTrailingTagIsRaw(t *testing.T) {
+	cases := []struct {
+		sql      string
+		tag      Tag
+		endpoint string
+		ok       bool
+	}{
+		{"SELECT 1 /*route='%2Fapi%2Fusers',traceparent='00-1'*/", Tag{Route: "%2Fapi%2Fusers"}, "/api/users", true},
+		{"SELECT 1 /*route='a+b'*/", Tag{Route: "a+b"}, "a b", true},
+		{"SELECT 1 /*action='show',controller='users'*/;", Tag{Controller: "users", Action: "show"}, "users#show", true},
+		{"SELECT 1 /*route='',controller='c%2B',action='a'*/", Tag{Controller: "c%2B", Action: "a"}, "c+#a", true},
+		{"SELECT 1 /*route='%zz'*/", Tag{Route: "%zz"}, "", false},
+		{"SELECT 1 /*controller='c',action='%'*/", Tag{Controller: "c", Action: "%"}, "", false},
+	}
+	for _, c := range cases {
+		tag, ok := TrailingTag(c.sql)
+		if !ok || tag != c.tag {
+			t.Errorf("TrailingTag(%q) = %+v, %v; want %+v", c.sql, tag, ok, c.tag)
+			continue
+		}
+		ep, ok := tag.Endpoint()
+		if ep != c.endpoint || ok != c.ok {
+			t.Errorf("%+v.Endpoint() = %q, %v; want %q, %v", tag, ep, ok, c.endpoint, c.ok)
+		}
+		if ep2, ok2 := TrailingEndpoint(c.sql); ep2 != ep || ok2 != ok {
+			t.Errorf("TrailingEndpoint(%q) = %q, %v; TrailingTag+Endpoint %q, %v", c.sql, ep2, ok2, ep, ok)
+		}
+	}
+	for _, sql := range []string{"SELECT 1", "SELECT 1 /*controller='users'*/", "SELECT 1 -- /*route='x'*/", "SELECT 1 /*route='a b'*/"} {
+		if tag, ok := TrailingTag(sql); ok {
+			t.Errorf("TrailingTag(%q) = %+v, want no answer", sql, tag)
+		}
+	}
+}
