@@ -79,18 +79,16 @@ func TrailingTag(sql string) (t Tag, ok bool) {
 	if strings.Count(head, "'")%2 != 0 || strings.IndexByte(head, '"') >= 0 || strings.IndexByte(head, '`') >= 0 {
 		return Tag{}, false
 	}
-	if t.Route, ok = commenterValue(body, "route='"); !ok {
+	if t, ok = commenterTags(body); !ok {
 		return Tag{}, false
 	}
 	if t.Route != "" {
-		return t, true
+		return Tag{Route: t.Route}, true
 	}
-	c, ok1 := commenterValue(body, "controller='")
-	a, ok2 := commenterValue(body, "action='")
-	if !ok1 || !ok2 || c == "" || a == "" {
-		return Tag{}, false // controller alone, Marginalia, rules: Classify decides
+	if t.Controller == "" || t.Action == "" {
+		return Tag{}, false // controller alone, no endpoint key, rules: Classify decides
 	}
-	return Tag{Controller: c, Action: a}, true
+	return t, true
 }
 
 // Endpoint decodes t's values into the endpoint's name: the route, else controller#action. ok is
@@ -115,34 +113,36 @@ func urlValue(v string) (string, bool) {
 	return unescapeCache.get(v)
 }
 
-// commenterValue finds key='value (keyEq is "key='") as a whole key of a sqlcommenter body and
-// returns the value as written ("" when the key is absent). ok is false when the body does not
-// look like sqlcommenter or the value needs more than URL decoding.
-func commenterValue(body, keyEq string) (string, bool) {
-	if !strings.Contains(body, "='") {
-		return "", false
+// commenterTags reads a sqlcommenter body the way parseSQLCommenter does (key='value pairs in
+// order, a later key overriding an earlier one) without building a map, and keeps the endpoint
+// keys' raw values. ok is false, and Classify must decide, wherever the body is not plainly that
+// shape: no pair at all, an escape or an unclosed quote, a key that URL decoding could change or
+// that parseSQLCommenter refuses, or anything after the last pair.
+func commenterTags(body string) (t Tag, ok bool) {
+	rest := strings.TrimSpace(body)
+	if rest == "" {
+		return Tag{}, false
 	}
-	for i := 0; ; {
-		j := strings.Index(body[i:], keyEq)
-		if j < 0 {
-			return "", true
+	for rest != "" {
+		eq := strings.Index(rest, "='")
+		if eq <= 0 {
+			return Tag{}, false
 		}
-		j += i
-		if j > 0 && body[j-1] != ',' && body[j-1] != ' ' {
-			i = j + len(keyEq)
-			continue
+		key := strings.TrimSpace(rest[:eq])
+		rest = rest[eq+2:]
+		end := strings.IndexByte(rest, '\'') // IndexAny(`'\`) is a byte loop; two searches are not
+		if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 || strings.ContainsAny(key, " :'%+") {
+			return Tag{}, false
 		}
-		v := body[j+len(keyEq):]
-		end := strings.IndexByte(v, '\'')
-		if end < 0 {
-			return "", false
+		switch v := rest[:end]; key {
+		case "route":
+			t.Route = v
+		case "controller":
+			t.Controller = v
+		case "action":
+			t.Action = v
 		}
-		v = v[:end]
-		// Values are URL-encoded: a raw backslash, space or '=' means a malformed body whose
-		// keys may overlap (controller='a action='b'), which Classify parses properly.
-		if strings.IndexByte(v, '\\') >= 0 || strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '=') >= 0 {
-			return "", false
-		}
-		return v, true
+		rest = strings.TrimPrefix(strings.TrimLeft(rest[end+1:], " "), ",")
 	}
+	return t, true
 }

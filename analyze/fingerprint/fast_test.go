@@ -49,6 +49,8 @@ func FuzzTrailingEndpoint(f *testing.F) {
 	f.Add("SELECT 1 /*route='%2Fa',traceparent='00-1'*/")
 	f.Add("SELECT '/*' /*controller='c',action='a'*/;")
 	f.Add("/* x */ SELECT 1 /*route='y'*/ -- z")
+	f.Add("SELECT 1 /*a='x'y,route='z', controller='c',action='a b'*/")
+	f.Add("SELECT 1 /* route='%2F' ,route='q+r',x='\\''*/")
 	f.Fuzz(func(t *testing.T, sql string) {
 		if ep, ok := TrailingEndpoint(sql); ok {
 			var rs *Rules
@@ -74,6 +76,8 @@ func TestTrailingTagIsRaw(t *testing.T) {
 		{"SELECT 1 /*action='show',controller='users'*/;", Tag{Controller: "users", Action: "show"}, "users#show", true},
 		{"SELECT 1 /*route='',controller='c%2B',action='a'*/", Tag{Controller: "c%2B", Action: "a"}, "c+#a", true},
 		{"SELECT 1 /*route='%zz'*/", Tag{Route: "%zz"}, "", false},
+		{"SELECT 1 /*route='a b', controller='c'*/", Tag{Route: "a b"}, "a b", true},
+		{"SELECT 1 /*route='x',route='y'*/", Tag{Route: "y"}, "y", true},
 		{"SELECT 1 /*controller='c',action='%'*/", Tag{Controller: "c", Action: "%"}, "", false},
 	}
 	for _, c := range cases {
@@ -90,7 +94,8 @@ func TestTrailingTagIsRaw(t *testing.T) {
 			t.Errorf("TrailingEndpoint(%q) = %q, %v; TrailingTag+Endpoint %q, %v", c.sql, ep2, ok2, ep, ok)
 		}
 	}
-	for _, sql := range []string{"SELECT 1", "SELECT 1 /*controller='users'*/", "SELECT 1 -- /*route='x'*/", "SELECT 1 /*route='a b'*/"} {
+	for _, sql := range []string{"SELECT 1", "SELECT 1 /*controller='users'*/", "SELECT 1 -- /*route='x'*/",
+		"/*,route='0'*/", "SELECT 1 /*x,route='y'*/", "SELECT 1 /*a='x'y,route='z'*/", "SELECT 1 /*rou%74e='x'*/"} {
 		if tag, ok := TrailingTag(sql); ok {
 			t.Errorf("TrailingTag(%q) = %+v, want no answer", sql, tag)
 		}
