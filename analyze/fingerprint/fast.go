@@ -67,7 +67,8 @@ func TrailingTag(sql string) (t Tag, ok bool) {
 		return Tag{}, false
 	}
 	body := s[open+2 : len(s)-2]
-	if strings.HasPrefix(body, "+") || strings.Contains(body, "/*") {
+	// A "*/" inside would close the comment early (what follows it is SQL, not tags).
+	if strings.HasPrefix(body, "+") || strings.Contains(body, "/*") || strings.Contains(body, "*/") {
 		return Tag{}, false
 	}
 	head := sql[:open]

@@ -95,7 +95,7 @@ func TestTrailingTagIsRaw(t *testing.T) {
 		}
 	}
 	for _, sql := range []string{"SELECT 1", "SELECT 1 /*controller='users'*/", "SELECT 1 -- /*route='x'*/",
-		"/*,route='0'*/", "SELECT 1 /*x,route='y'*/", "SELECT 1 /*a='x'y,route='z'*/", "SELECT 1 /*rou%74e='x'*/"} {
+		"/*,route='0'*/", "SELECT 1 /*x,route='y'*/", "SELECT 1 /*a='x'y,route='z'*/", "SELECT 1 /*rou%74e='x'*/", "/*route='*/'*/"} {
 		if tag, ok := TrailingTag(sql); ok {
 			t.Errorf("TrailingTag(%q) = %+v, want no answer", sql, tag)
 		}
