@@ -132,7 +132,7 @@ func commenterTags(body string) (t Tag, ok bool) {
 		key := strings.TrimSpace(rest[:eq])
 		rest = rest[eq+2:]
 		end := strings.IndexByte(rest, '\'') // IndexAny(`'\`) is a byte loop; two searches are not
-		if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 || strings.ContainsAny(key, " :'%+") {
+		if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 || !plainKey(key) {
 			return Tag{}, false
 		}
 		switch v := rest[:end]; key {
@@ -146,4 +146,17 @@ func commenterTags(body string) (t Tag, ok bool) {
 		rest = strings.TrimPrefix(strings.TrimLeft(rest[end+1:], " "), ",")
 	}
 	return t, true
+}
+
+// plainKey reports that parseSQLCommenter takes key as it is: none of the characters it refuses
+// (space, ':', a quote) or that URL decoding would change ('%', '+'). A loop: keys are a few
+// bytes, and strings.ContainsAny builds its character set on every call.
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		switch key[i] {
+		case ' ', ':', '\'', '%', '+':
+			return false
+		}
+	}
+	return true
 }
