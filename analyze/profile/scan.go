@@ -23,6 +23,36 @@ const (
 	kDCWrite
 )
 
+// scanKeysByFirst lists, for each first byte, the scanKeys that start with it.
+var scanKeysByFirst = func() (t [256][]uint8) {
+	for k, name := range scanKeys {
+		t[name[0]] = append(t[name[0]], uint8(k))
+	}
+	return t
+}()
+
+// operatorKey reports which of scanKeys an entry's body has as its key (the text before its
+// first ": ", or all of it), and the value after ": " ("" when there is none): what
+// strings.Cut(body, ": ") and a comparison with every key would find, without the search.
+func operatorKey(body string) (k int, val string, ok bool) {
+	if body == "" {
+		return 0, "", false
+	}
+	for _, c := range scanKeysByFirst[body[0]] {
+		name := scanKeys[c]
+		if len(body) < len(name) || body[:len(name)] != name {
+			continue
+		}
+		switch rest := body[len(name):]; {
+		case rest == "":
+			return int(c), "", true
+		case len(rest) >= 2 && rest[0] == ':' && rest[1] == ' ':
+			return int(c), rest[2:], true
+		}
+	}
+	return 0, "", false
+}
+
 // scanScratch holds ScanHeadlines' working slices between calls: the collector scans thousands
 // of profiles a second, each with a hundred or more operator blocks, and growing these slices
 // afresh each time was half of the scan's CPU and most of the collector's garbage.
@@ -188,24 +218,25 @@ func ScanHeadlines(text string) Headline {
 				h.PlannerNS, _ = parseValue(val).NS()
 			}
 		case secExecution:
-			key, val, _ := strings.Cut(body, ": ")
 			if cur >= 0 {
+				// Most of a profile's lines are operator metrics, few of them read here: the key's
+				// first byte rules out nearly all of them before any search for ": ".
+				k, val, ok := operatorKey(body)
+				if !ok || ops[cur].seen&(1<<k) != 0 {
+					continue
+				}
 				op := &ops[cur]
-				for k, name := range scanKeys {
-					if key != name || op.seen&(1<<k) != 0 {
-						continue
-					}
-					op.seen |= 1 << k
-					read := amountValue
-					if k == kOperatorTotalTime {
-						read = durationValue
-					}
-					if n, ok := read(val); ok {
-						op.vals[k], op.valid = n, op.valid|1<<k
-					}
+				op.seen |= 1 << k
+				read := amountValue
+				if k == kOperatorTotalTime {
+					read = durationValue
+				}
+				if n, ok := read(val); ok {
+					op.vals[k], op.valid = n, op.valid|1<<k
 				}
 				continue
 			}
+			key, val, _ := strings.Cut(body, ": ")
 			if execLevel < 0 && !execHasNode {
 				execLevel = indent
 			}

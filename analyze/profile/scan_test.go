@@ -2,6 +2,7 @@ package profile
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +37,26 @@ func BenchmarkScanHeadlines1MB(b *testing.B) {
 
 func BenchmarkScanHeadlinesSample3_4_4(b *testing.B) {
 	benchSample(b, func(text string) { _ = ScanHeadlines(text) })
+}
+
+// FuzzOperatorKey holds operatorKey to what it replaces: strings.Cut(body, ": ") and a
+// comparison of the key with every scanKeys name.
+func FuzzOperatorKey(f *testing.F) {
+	for _, s := range []string{"BytesRead: 1.2 MB", "BytesRead", "BytesRead:1", "BytesReadX: 1", "RowsRead: 3: 4",
+		"RawRowsRead: 5", "DataCacheWriteBytes: 0", "OperatorTotalTime: 1ms", "Other: 1", "", "R", "BytesRead: "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		key, val, _ := strings.Cut(body, ": ")
+		wantK, wantOK := 0, false
+		for k, name := range scanKeys {
+			if key == name {
+				wantK, wantOK = k, true
+			}
+		}
+		k, v, ok := operatorKey(body)
+		if ok != wantOK || ok && (k != wantK || v != val) {
+			t.Errorf("operatorKey(%q) = %d, %q, %v; want %d, %q, %v", body, k, v, ok, wantK, val, wantOK)
+		}
+	})
 }
