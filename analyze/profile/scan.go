@@ -236,13 +236,13 @@ func ScanHeadlines(text string) Headline {
 				}
 				continue
 			}
-			key, val, _ := strings.Cut(body, ": ")
 			if execLevel < 0 && !execHasNode {
 				execLevel = indent
 			}
 			if execHasNode || indent != execLevel {
-				continue
+				continue // fragment and pipeline counters: not query-level
 			}
+			key, val, _ := strings.Cut(body, ": ")
 			for k, q := range execKeys {
 				if key != q.name || execSeen&(1<<k) != 0 {
 					continue
