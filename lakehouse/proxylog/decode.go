@@ -137,9 +137,10 @@ func Decode(line []byte, r *Row) error {
 	if d.eat('}') {
 		return d.finish(r)
 	}
+	prev := fieldOther
 	for {
 		d.ws()
-		f := d.knownKey()
+		f := d.knownKey(prev)
 		var key []byte
 		if f == fieldOther {
 			k, esc, ok := d.str()
@@ -159,6 +160,7 @@ func Decode(line []byte, r *Row) error {
 		if err := d.field(f, key, r); err != nil {
 			return err
 		}
+		prev = f
 		d.ws()
 		if d.eat(',') {
 			continue
@@ -396,20 +398,23 @@ const fieldKnownIgnored = fieldCount + 1
 
 var ignoredKeys = []string{"sql_state", "affected_rows", "started_at", "endpoint", "fingerprint", "role", "conn_id"}
 
-var fieldByName, keyLits = func() (map[string]int, [256][]keyLit) {
+var fieldByName, keyLits, litByField = func() (map[string]int, [256][]keyLit, [fieldCount + 1]keyLit) {
 	byName := map[string]int{}
 	for _, k := range ignoredKeys {
 		byName[k] = fieldKnownIgnored
 	}
 	var lits [256][]keyLit
+	var byField [fieldCount + 1]keyLit // n == 0: no literal (fieldOther, long keys, the end)
 	for f := fieldTS; f < fieldCount; f++ {
 		name := fieldNames[f]
 		byName[name] = f
 		if len(name)+3 <= 16 { // longer keys take the general path
-			lits[name[0]] = append(lits[name[0]], newKeyLit(`"`+name+`":`, f))
+			lit := newKeyLit(`"`+name+`":`, f)
+			lits[name[0]] = append(lits[name[0]], lit)
+			byField[f] = lit
 		}
 	}
-	return byName, lits
+	return byName, lits, byField
 }()
 
 // keyLit is a key literal of at most 16 bytes as two masked little-endian words, so that
@@ -437,12 +442,22 @@ func newKeyLit(lit string, field int) keyLit {
 // knownKey consumes a known key and its colon when they are written compactly at d.i (as the
 // proxy's encoder does), sparing the scan for the closing quote and the switch on the key; it
 // returns fieldOther and consumes nothing otherwise, and the caller takes the general path.
-func (d *decoder) knownKey() int {
+//
+// prev is the field read before (fieldOther at the start): the proxy writes its keys in the
+// order of the field constants, so the next one is tried first, one compare that nearly always
+// succeeds, before the keys that share its first letter.
+func (d *decoder) knownKey(prev int) int {
 	rest := d.b[d.i:]
 	if len(rest) < 16 || rest[0] != '"' {
 		return fieldOther // near the end of a line: no room for a key and a value anyway
 	}
 	lo, hi := binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint64(rest[8:])
+	if prev < fieldCount {
+		if k := &litByField[prev+1]; k.n != 0 && lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
+			d.i += k.n
+			return k.field
+		}
+	}
 	for _, k := range keyLits[rest[1]] {
 		if lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
 			d.i += k.n
