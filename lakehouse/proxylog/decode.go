@@ -226,8 +226,10 @@ func printableASCII(b []byte) bool {
 	return (bad0|bad1|bad2|bad3)&highs == 0
 }
 
+// ws skips white space. Compact JSON has none, and all four white space bytes are <= ' ': one
+// compare settles the usual case (ws runs three times per field).
 func (d *decoder) ws() {
-	for d.i < len(d.b) {
+	for d.i < len(d.b) && d.b[d.i] <= ' ' {
 		switch d.b[d.i] {
 		case ' ', '\t', '\r', '\n':
 			d.i++
