@@ -376,10 +376,13 @@ func mergeSinks(rep *Report, sinks []*sink) map[uint32]*groupAcc {
 		}
 		rep.lastNS = max(rep.lastNS, sk.lastNS)
 		for g, a := range sk.accs {
-			if dst := accs[g]; dst != nil {
+			if a == nil {
+				continue
+			}
+			if dst := accs[uint32(g)]; dst != nil {
 				dst.merge(a)
 			} else {
-				accs[g] = a
+				accs[uint32(g)] = a
 			}
 		}
 	}

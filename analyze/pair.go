@@ -267,7 +267,7 @@ func probe(t []uint64, k uint64) bool {
 // at the end, so that no lock is taken per pair.
 type sink struct {
 	window        lakehouse.Window
-	accs          map[uint32]*groupAcc
+	accs          []*groupAcc // by group id (ids are small and dense: a slice, not a map)
 	sum           Summary
 	firstNS       int64
 	lastNS        int64
@@ -288,7 +288,7 @@ func (sk *sink) textOf(h *half) string {
 }
 
 func newSink(w lakehouse.Window, drillID uint32, drillSet bool) *sink {
-	return &sink{window: w, accs: map[uint32]*groupAcc{}, sum: Summary{FilteredBy: map[string]int64{}},
+	return &sink{window: w, sum: Summary{FilteredBy: map[string]int64{}},
 		drillID: drillID, drillSet: drillSet, shadowClients: map[uint64]struct{}{}}
 }
 
@@ -326,6 +326,9 @@ func (sk *sink) pair(a, b *half) {
 	}
 	sk.lastNS = max(sk.lastNS, p.ts)
 	sk.sum.Pairs++
+	if int(p.group) >= len(sk.accs) {
+		sk.accs = append(sk.accs, make([]*groupAcc, int(p.group)+1-len(sk.accs))...)
+	}
 	acc := sk.accs[p.group]
 	if acc == nil {
 		acc = &groupAcc{failures: map[failKey]*FailureGroup{}}
