@@ -446,8 +446,8 @@ func newKeyLit(lit string, field int) keyLit {
 // returns fieldOther and consumes nothing otherwise, and the caller takes the general path.
 //
 // prev is the field read before (fieldOther at the start): the proxy writes its keys in the
-// order of the field constants, so the next one is tried first, one compare that nearly always
-// succeeds, before the keys that share its first letter.
+// order of the field constants, so the next one is tried first, one compare that succeeds unless
+// an optional key (error, filtered...) is absent, before the keys that share its first letter.
 func (d *decoder) knownKey(prev int) int {
 	rest := d.b[d.i:]
 	if len(rest) < 16 || rest[0] != '"' {
