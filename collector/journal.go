@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/srctl/srctl/internal/jsonstr"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -427,16 +426,9 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 // recordEnd closes a record line.
 var recordEnd = []byte("}\n")
 
-// emptyProfileText is how encoding/json writes the record's profile text when it is empty; the
-// key cannot occur inside an encoded string (a quote there is always escaped), so its first
-// occurrence is the field.
-var emptyProfileText = []byte(`,"profile_text":""`)
-
 // recordEncoder encodes one record at a time; appenders take one with getRecordEncoder.
 type recordEncoder struct {
-	out   bytes.Buffer  // the record's JSON
-	shell bytes.Buffer  // the record without its profile text
-	enc   *json.Encoder // writes into shell; HTML left unescaped, as the JSONL writer
+	out []byte // the record's JSON
 }
 
 // recordEncoders keeps idle encoders for the fetch workers. Not a sync.Pool: that is emptied
@@ -455,16 +447,13 @@ func getRecordEncoder() *recordEncoder {
 		return e
 	default:
 	}
-	e := &recordEncoder{}
-	e.enc = json.NewEncoder(&e.shell)
-	e.enc.SetEscapeHTML(false)
-	return e
+	return &recordEncoder{}
 }
 
-// release gives e back, unless a large record grew its buffers (they must not stay pinned) or
+// release gives e back, unless a large record grew its buffer (it must not stay pinned) or
 // enough encoders are idle.
 func (e *recordEncoder) release() {
-	if e.out.Cap() > keptEncoderBytes || e.shell.Cap() > keptEncoderBytes/2 {
+	if cap(e.out) > keptEncoderBytes {
 		return
 	}
 	select {
@@ -474,31 +463,20 @@ func (e *recordEncoder) release() {
 }
 
 // encode returns rec's JSON (valid until e's next use), exactly as a json.Encoder with HTML
-// escaping off writes it, but with the profile text (tens of KB a record) escaped by jsonstr,
-// eight bytes at a time: the rest of the record goes through encoding/json without its text,
-// and the text is put in its place.
+// escaping off writes it (ProfileRecord.AppendJSON, without reflection; its profile text is
+// escaped eight bytes at a time), so that the JSONL sink can copy it as it is.
 func (e *recordEncoder) encode(rec *lakehouse.ProfileRecord) ([]byte, error) {
-	shell := *rec
-	shell.ProfileText = ""
-	e.shell.Reset()
-	if err := e.enc.Encode(&shell); err != nil {
+	// Room for the text as escaped in the usual case (a newline per line of a profile, a few
+	// quotes) and the rest of the record: the escaping appends in place instead of growing a copy.
+	if need := len(rec.ProfileText) + len(rec.ProfileText)/8 + len(rec.SQLText) + 2048; cap(e.out) < need {
+		e.out = make([]byte, 0, need)
+	}
+	out, err := rec.AppendJSON(e.out[:0])
+	if err != nil {
 		return nil, fmt.Errorf("encoding a journal record: %w", err)
 	}
-	b := bytes.TrimSuffix(e.shell.Bytes(), []byte{'\n'})
-	i := bytes.Index(b, emptyProfileText)
-	if i < 0 {
-		return nil, fmt.Errorf("encoding a journal record: no profile_text field in %.80q", b)
-	}
-	cut := i + len(emptyProfileText) - 2 // before the empty string's quotes
-	e.out.Reset()
-	// Room for the text as escaped in the usual case (a newline per line of a profile, a few
-	// quotes): the escaping appends in place instead of growing a copy.
-	text := len(rec.ProfileText)
-	e.out.Grow(len(b) + text + text/8 + 64)
-	e.out.Write(b[:cut])
-	e.out.Write(jsonstr.AppendString(e.out.AvailableBuffer(), rec.ProfileText))
-	e.out.Write(b[cut+2:])
-	return e.out.Bytes(), nil
+	e.out = out
+	return out, nil
 }
 
 // afterSync runs fn once everything appended so far is durable.

@@ -1,7 +1,6 @@
 package shadowproxy
 
 import (
-	"math"
 	"strconv"
 	"time"
 
@@ -89,24 +88,10 @@ func optString(b []byte, key, v string) []byte {
 // appendJSONFloat formats like encoding/json: shortest representation, exponent form outside
 // [1e-6, 1e21).
 func appendJSONFloat(b []byte, f float64) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(b, '0') // encoding/json refuses these; a row must still be written
+	if b, ok := jsonstr.AppendFloat(b, f); ok {
+		return b
 	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	start := len(b)
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' { // clean up e-09 to e-9, as encoding/json does
-		n := len(b) - start
-		if n >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
-			b[len(b)-2] = b[len(b)-1]
-			b = b[:len(b)-1]
-		}
-	}
-	return b
+	return append(b, '0') // encoding/json refuses NaN and Inf; a row must still be written
 }
 
 // appendJSONString quotes s as encoding/json does (HTML-safe, as the Go proxy whose logs these

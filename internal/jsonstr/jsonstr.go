@@ -1,4 +1,4 @@
-// Package jsonstr appends Go strings as JSON string literals, byte for byte as encoding/json
+// Package jsonstr appends Go strings (and floats and times) as JSON, byte for byte as encoding/json
 // does (with HTML escaping off, json.Encoder.SetEscapeHTML(false), or on, json.Marshal's
 // default), eight bytes at a time where nothing needs escaping. The collector writes every
 // profile text (tens of KB, hundreds of MB/s) into its journal this way; srctl shadow writes its
@@ -6,7 +6,11 @@
 package jsonstr
 
 import (
+	"fmt"
+	"math"
 	"math/bits"
+	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -112,4 +116,46 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendFloat appends f as encoding/json writes a float64: the shortest representation that
+// reads back the same, in exponent form outside [1e-6, 1e21) ("1e-7", not "1e-07"). ok is false
+// for NaN and the infinities, which encoding/json refuses (nothing is appended).
+func AppendFloat(dst []byte, f float64) (_ []byte, ok bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' { // e-09 -> e-9, as encoding/json does
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, true
+}
+
+// AppendTime appends t quoted, as encoding/json writes a time.Time (its MarshalJSON: RFC 3339
+// with nanoseconds), and refuses what MarshalJSON refuses: a year outside [0,9999] or a zone
+// offset of 24 hours or more, which RFC 3339 cannot write. On error dst is returned unchanged.
+func AppendTime(dst []byte, t time.Time) ([]byte, error) {
+	n0 := len(dst)
+	dst = append(dst, '"')
+	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	s := dst[n0+1:]
+	switch {
+	case len(s) <= len("9999") || s[len("9999")] != '-': // the year must be exactly 4 digits
+		return dst[:n0], fmt.Errorf("time %s: year outside of range [0,9999]", s)
+	case s[len(s)-1] != 'Z':
+		c := s[len(s)-len("Z07:00")]
+		if '0' <= c && c <= '9' || 10*(s[len(s)-5]-'0')+(s[len(s)-4]-'0') >= 24 {
+			return dst[:n0], fmt.Errorf("time %s: timezone hour outside of range [0,23]", s)
+		}
+	}
+	return append(dst, '"'), nil
 }

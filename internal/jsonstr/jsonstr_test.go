@@ -3,8 +3,10 @@ package jsonstr
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
@@ -74,6 +76,29 @@ func BenchmarkAppendString(b *testing.B) {
 		for b.Loop() {
 			buf.Reset()
 			enc.Encode(text)
+		}
+	})
+}
+
+// FuzzAppendFloatAndTime holds AppendFloat and AppendTime to encoding/json: the same bytes, and
+// a refusal exactly where encoding/json refuses.
+func FuzzAppendFloatAndTime(f *testing.F) {
+	f.Add(12.5, int64(1772668800), int64(123456789), 0)
+	f.Add(1e-7, int64(-62135596800), int64(0), 3600)
+	f.Add(1e21, int64(253402300800), int64(1), -86400)
+	f.Add(math.NaN(), int64(0), int64(0), 24*3600)
+	f.Add(-0.0, int64(-62135596801), int64(999999999), 23*3600+59*60+59)
+	f.Fuzz(func(t *testing.T, v float64, sec, nsec int64, offset int) {
+		want, err := json.Marshal(v)
+		got, ok := AppendFloat([]byte("x"), v)
+		if ok != (err == nil) || ok && string(got) != "x"+string(want) || !ok && string(got) != "x" {
+			t.Errorf("AppendFloat(%v) = %q, %v; encoding/json %q, %v", v, got, ok, want, err)
+		}
+		tm := time.Unix(sec, nsec).In(time.FixedZone("z", offset))
+		want, err = json.Marshal(tm)
+		got, terr := AppendTime([]byte("x"), tm)
+		if (terr == nil) != (err == nil) || terr == nil && string(got) != "x"+string(want) || terr != nil && string(got) != "x" {
+			t.Errorf("AppendTime(%v) = %q, %v; encoding/json %q, %v", tm, got, terr, want, err)
 		}
 	})
 }
