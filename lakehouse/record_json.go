@@ -43,7 +43,8 @@ func (r *ProfileRecord) AppendJSON(b []byte) ([]byte, error) {
 	w.optStr(`,"endpoint_source":`, r.EndpointSource)
 	if len(r.Tags) > 0 {
 		w.raw(`,"tags":{`)
-		keys := make([]string, 0, len(r.Tags))
+		var few [8]string // records carry a few tags: no allocation for their keys
+		keys := few[:0]
 		for k := range r.Tags {
 			keys = append(keys, k)
 		}
