@@ -407,9 +407,9 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	}
 }
 
-// TestJournalRecordJSONIsEncodingJSON: a journaled record (its profile text escaped by jsonstr,
-// spliced into the rest encoded by encoding/json) is byte for byte what a json.Encoder with HTML
-// escaping off writes: the JSONL sink copies these bytes as they are.
+// TestJournalRecordJSONIsEncodingJSON: a journaled record (ProfileRecord.AppendJSON, its profile
+// text escaped by jsonstr) is byte for byte what a json.Encoder with HTML escaping off writes: the
+// JSONL sink copies these bytes as they are.
 func TestJournalRecordJSONIsEncodingJSON(t *testing.T) {
 	e := getRecordEncoder() // one encoder for all: its buffers are reused
 	for _, rec := range []*lakehouse.ProfileRecord{

@@ -87,7 +87,7 @@ func FuzzAppendFloatAndTime(f *testing.F) {
 	f.Add(1e-7, int64(-62135596800), int64(0), 3600)
 	f.Add(1e21, int64(253402300800), int64(1), -86400)
 	f.Add(math.NaN(), int64(0), int64(0), 24*3600)
-	f.Add(-0.0, int64(-62135596801), int64(999999999), 23*3600+59*60+59)
+	f.Add(math.Copysign(0, -1), int64(-62135596801), int64(999999999), 23*3600+59*60+59)
 	f.Fuzz(func(t *testing.T, v float64, sec, nsec int64, offset int) {
 		want, err := json.Marshal(v)
 		got, ok := AppendFloat([]byte("x"), v)
