@@ -125,17 +125,11 @@ func commenterTags(body string) (t Tag, ok bool) {
 		return Tag{}, false
 	}
 	for rest != "" {
-		eq := strings.Index(rest, "='")
-		if eq <= 0 {
+		key, v, escaped, next, ok := commenterPair(rest)
+		if !ok || escaped || !plainKey(key) {
 			return Tag{}, false
 		}
-		key := strings.TrimSpace(rest[:eq])
-		rest = rest[eq+2:]
-		end := strings.IndexByte(rest, '\'') // IndexAny(`'\`) is a byte loop; two searches are not
-		if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 || !plainKey(key) {
-			return Tag{}, false
-		}
-		switch v := rest[:end]; key {
+		switch key {
 		case "route":
 			t.Route = v
 		case "controller":
@@ -143,7 +137,7 @@ func commenterTags(body string) (t Tag, ok bool) {
 		case "action":
 			t.Action = v
 		}
-		rest = strings.TrimPrefix(strings.TrimLeft(rest[end+1:], " "), ",")
+		rest = next
 	}
 	return t, true
 }

@@ -75,36 +75,12 @@ func parseSQLCommenter(body string) map[string]string {
 	tags := map[string]string{}
 	rest := strings.TrimSpace(body)
 	for rest != "" {
-		eq := strings.Index(rest, "='")
-		if eq <= 0 {
+		key, v, escaped, next, ok := commenterPair(rest)
+		if !ok || strings.ContainsAny(key, " :'") {
 			break
 		}
-		key := strings.TrimSpace(rest[:eq])
-		rest = rest[eq+2:]
-		var v string
-		closed := false
-		if j := strings.IndexAny(rest, `'\`); j >= 0 && rest[j] == '\'' {
-			// No escape in the value (the rule): the text itself, not a copy built byte by byte.
-			v, rest, closed = rest[:j], strings.TrimLeft(rest[j+1:], " "), true
-		} else {
-			var val strings.Builder
-			for j := 0; j < len(rest); j++ {
-				if rest[j] == '\\' && j+1 < len(rest) {
-					val.WriteByte(rest[j+1])
-					j++
-					continue
-				}
-				if rest[j] == '\'' {
-					rest = strings.TrimLeft(rest[j+1:], " ")
-					closed = true
-					break
-				}
-				val.WriteByte(rest[j])
-			}
-			v = val.String()
-		}
-		if !closed || strings.ContainsAny(key, " :'") {
-			break
+		if escaped {
+			v = unescapeCommenter(v)
 		}
 		if k, err := url.QueryUnescape(key); err == nil {
 			key = k
@@ -113,9 +89,52 @@ func parseSQLCommenter(body string) map[string]string {
 			v = u
 		}
 		tags[key] = v
-		rest = strings.TrimPrefix(rest, ",")
+		rest = next
 	}
 	return tags
+}
+
+// commenterPair reads the key='value' pair that starts a sqlcommenter body's rest, as
+// parseSQLCommenter and the fast path (commenterTags) both read it: key is the text before the
+// first "='", trimmed; raw is the value as written up to its closing quote, a backslash escaping
+// the byte after it (escaped says there is one: raw keeps them); next is what follows the quote,
+// spaces and one comma skipped. ok is false when no key or no closing quote is there.
+func commenterPair(rest string) (key, raw string, escaped bool, next string, ok bool) {
+	eq := strings.Index(rest, "='")
+	if eq <= 0 {
+		return "", "", false, "", false
+	}
+	key, rest = strings.TrimSpace(rest[:eq]), rest[eq+2:]
+	end := strings.IndexByte(rest, '\'')
+	if bs := strings.IndexByte(rest, '\\'); bs >= 0 && (end < 0 || bs < end) {
+		escaped, end = true, -1 // the quote may be escaped: walk from the first backslash
+		for j := bs; j < len(rest); j++ {
+			if rest[j] == '\\' && j+1 < len(rest) {
+				j++
+				continue
+			}
+			if rest[j] == '\'' {
+				end = j
+				break
+			}
+		}
+	}
+	if end < 0 {
+		return "", "", false, "", false
+	}
+	return key, rest[:end], escaped, strings.TrimPrefix(strings.TrimLeft(rest[end+1:], " "), ","), true
+}
+
+// unescapeCommenter drops the backslash of each escape in a raw value (commenterPair's).
+func unescapeCommenter(raw string) string {
+	var val strings.Builder
+	for j := 0; j < len(raw); j++ {
+		if raw[j] == '\\' && j+1 < len(raw) {
+			j++
+		}
+		val.WriteByte(raw[j])
+	}
+	return val.String()
 }
 
 func parseMarginalia(body string) map[string]string {
