@@ -216,13 +216,17 @@ type feState struct {
 	carried map[string]struct{}
 }
 
-// observe updates the finish rate with a poll that returned fresh terminal entries.
-func (fe *feState) observe(now time.Time, fresh, kept int) {
+// observe updates the finish rate with a poll that returned fresh terminal entries. The first
+// poll of a run has no previous one to measure from: seen (the rate its entries' event times
+// show, 0 when they are too few to tell) stands in, so that a restart does not poll at
+// --poll-interval, blind to the FE's pace, while the profiles of the queries it missed age.
+func (fe *feState) observe(now time.Time, fresh, kept int, seen float64) {
 	fe.mu.Lock()
 	defer fe.mu.Unlock()
 	fe.profilesKept = kept
 	if fe.lastObserved.IsZero() {
 		fe.lastObserved = now
+		fe.finishRate = max(fe.finishRate, seen)
 		return
 	}
 	dt := now.Sub(fe.lastObserved).Seconds()
@@ -231,9 +235,14 @@ func (fe *feState) observe(now time.Time, fresh, kept int) {
 	}
 	fe.lastObserved = now
 	rate := float64(fresh) / dt
-	// Weighted by the time covered, with a ~20 s memory: a burst shortens the lifetime at once.
+	// Weighted by the time covered, with a ~20 s memory: a burst shortens the lifetime at once,
+	// and the first rate measured is taken whole (averaging it with "idle" would make the
+	// lifetime look twice as long as it is, and the polls too far apart, for the next ~20 s).
 	w := min(1, dt/20)
-	if rate > fe.finishRate {
+	switch {
+	case fe.finishRate == 0:
+		w = 1
+	case rate > fe.finishRate:
 		w = max(w, 0.5)
 	}
 	fe.finishRate += w * (rate - fe.finishRate)

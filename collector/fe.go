@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -188,7 +189,7 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 	fe.dropCarried()
 	fe.tracker.seen(maxET)
 	fe.polled.seen(maxET)
-	fe.observe(now, fresh, c.cfg.ProfilesKept)
+	fe.observe(now, fresh, c.cfg.ProfilesKept, finishRateOf(entries))
 	life, lag := fe.lifetimeAndLag()
 	c.m.profileLifetime.WithLabelValues(host).Set(life.Seconds())
 	c.m.fetchLag.WithLabelValues(host).Set(lag.Seconds())
@@ -206,6 +207,28 @@ func (c *Collector) process(fe *feState, q *fetchQueue, cursor int64, entries []
 	}
 	return maxET
 }
+
+// finishRateOf is how many queries per second a poll's entries show ending: terminal entries
+// over the span of their event times, 0 when fewer than minRateSample of them (or less than a
+// second) cannot tell a pace from a burst. It seeds a run's first lifetime estimate: the first
+// poll after a restart returns every query since the durable cursor, a sample of the FE's pace.
+func finishRateOf(entries []QueryDetail) float64 {
+	n, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range entries {
+		if d := &entries[i]; d.Terminal() {
+			n++
+			lo, hi = min(lo, d.EventTime), max(hi, d.EventTime)
+		}
+	}
+	span := time.Duration(hi - lo).Seconds()
+	if n < minRateSample || span < 1 {
+		return 0
+	}
+	return float64(n-1) / span
+}
+
+// minRateSample is the fewest terminal entries a poll needs to seed the finish rate.
+const minRateSample = 20
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {

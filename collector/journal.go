@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/srctl/srctl/internal/jsonscan"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -57,7 +58,10 @@ type journal struct {
 	synced      int64 // the last sequence number known to be durable
 	// outstanding are the sequence numbers of records not yet uploaded (the writer acks them).
 	outstanding map[int64]struct{}
-	waiting     []func() // run, in append order, after the next fsync
+	waiting     []func()   // run, in append order, after the next fsync
+	syncMu      sync.Mutex // held by syncNow, so that callbacks run in append order
+	retired     []*os.File // segments closed by a rotation, written but not yet fsynced
+	newFile     bool       // a segment was created since the last fsync of the directory
 	syncErr     error
 	line        bytes.Buffer // reused to build a record line's header
 	readers     map[int64]*os.File
@@ -71,6 +75,9 @@ type journal struct {
 // journalSyncEvery is the longest an append waits for its fsync: a SIGKILL loses at most the
 // entries of this window (their queries are polled again if the FE still has them).
 const journalSyncEvery = 100 * time.Millisecond
+
+// fsyncFile makes a segment durable; a variable so that tests can play a slow disk.
+var fsyncFile = (*os.File).Sync
 
 // journalSegmentBytes is the size at which a new segment is started, so that uploaded ones can
 // be deleted while the collector runs.
@@ -241,6 +248,8 @@ func (j *journal) recover(through int64) (*recovered, error) {
 	out := &recovered{ids: map[string][]string{}}
 	details := map[string]recoveredDetail{}
 	var order []string
+	sc := jsonscan.New(nil)
+	var long []byte // a line longer than the read buffer is assembled here
 	for _, first := range segs {
 		info := &segmentInfo{}
 		j.segs[first] = info
@@ -251,52 +260,46 @@ func (j *journal) recover(through int64) (*recovered, error) {
 		r := bufio.NewReaderSize(f, 1<<20)
 		off := int64(0)
 		for {
-			line, err := r.ReadBytes('\n')
+			line, err := readLine(r, &long)
 			if len(line) == 0 || (err != nil && !errors.Is(err, io.EOF)) {
 				break
 			}
 			if line[len(line)-1] != '\n' {
 				break // a torn last line: never acknowledged
 			}
-			var e journalEntry
-			if json.Unmarshal(line, &e) != nil {
+			e, ok := scanJournalLine(sc, line)
+			if !ok {
 				off += int64(len(line))
 				continue // damaged line: skip it, keep the rest
 			}
-			j.seq = max(j.seq, e.Seq)
+			j.seq = max(j.seq, e.seq)
 			switch {
-			case e.Kind == "detail" && e.Detail != nil:
-				key := e.FE + "/" + e.Detail.QueryID
+			case e.kind == "detail" && e.detail != nil:
+				key := e.fe + "/" + e.detail.QueryID
 				if _, ok := details[key]; !ok {
 					order = append(order, key)
 				}
-				details[key] = recoveredDetail{fe: e.FE, detail: *e.Detail}
+				details[key] = recoveredDetail{fe: e.fe, detail: *e.detail}
 				if at, ok := j.openDetails[key]; ok {
 					j.segs[at.seg].open-- // carried forward: the later copy is the one that counts
 				}
-				i := bytes.Index(line, detailKey)
-				if i < 0 {
-					return nil, fmt.Errorf("journal segment %d at %d: a detail line without %s", first, off, detailKey)
-				}
-				start := i + len(detailKey)
-				j.openDetails[key] = journalLoc{seg: first, off: off + int64(start), n: int32(len(line) - start - 2)}
+				j.openDetails[key] = journalLoc{seg: first, off: off + int64(e.detailAt), n: int32(e.detailN)}
 				info.open++
-				out.ids[e.FE] = append(out.ids[e.FE], e.Detail.QueryID)
-			case e.Kind == "record" && e.Record != nil:
-				key := e.FE + "/" + e.Record.QueryID
+				out.ids[e.fe] = append(out.ids[e.fe], e.detail.QueryID)
+			case e.kind == "record" && e.record:
+				key := e.fe + "/" + e.queryID
 				if at, ok := j.openDetails[key]; ok {
 					j.segs[at.seg].open--
 					delete(j.openDetails, key)
 				}
 				delete(details, key)
-				info.maxRecordSeq = max(info.maxRecordSeq, e.Seq)
-				out.ids[e.FE] = append(out.ids[e.FE], e.Record.QueryID)
-				if i := bytes.Index(line, recordKey); e.Seq > through && i > 0 {
-					j.outstanding[e.Seq] = struct{}{}
-					start := i + len(recordKey)
-					out.records = append(out.records, recoveredRecord{fe: e.FE, queryID: e.Record.QueryID,
-						eventTime: e.Record.EventTime, seq: e.Seq,
-						loc: journalLoc{seg: first, off: off + int64(start), n: int32(len(line) - start - 2), part: e.Part}})
+				info.maxRecordSeq = max(info.maxRecordSeq, e.seq)
+				out.ids[e.fe] = append(out.ids[e.fe], e.queryID)
+				if e.seq > through {
+					j.outstanding[e.seq] = struct{}{}
+					out.records = append(out.records, recoveredRecord{fe: e.fe, queryID: e.queryID,
+						eventTime: e.eventTime, seq: e.seq,
+						loc: journalLoc{seg: first, off: off + int64(e.recordAt), n: int32(e.recordN), part: e.part}})
 				}
 			}
 			off += int64(len(line))
@@ -319,11 +322,11 @@ func (j *journal) startSegment() error {
 		return fmt.Errorf("opening a journal segment: %w", err)
 	}
 	if j.f != nil {
-		if err := j.flushLocked(); err != nil {
+		if err := j.bw.Flush(); err != nil {
 			f.Close()
-			return err
+			return fmt.Errorf("appending to the journal: %w", err)
 		}
-		j.f.Close()
+		j.retired = append(j.retired, j.f) // the next syncNow makes it durable and closes it
 		if info, ok := j.segs[j.segFirst]; ok {
 			info.bytes = j.segBytes
 		}
@@ -337,7 +340,7 @@ func (j *journal) startSegment() error {
 	if _, ok := j.segs[first]; !ok {
 		j.segs[first] = &segmentInfo{}
 	}
-	syncDir(j.dir)
+	j.newFile = true // its directory entry is made durable by the next syncNow
 	return nil
 }
 
@@ -542,13 +545,6 @@ func (j *journal) hostJSON(fe string) []byte {
 	return b
 }
 
-func (j *journal) flushLocked() error {
-	if err := j.bw.Flush(); err != nil {
-		return err
-	}
-	return j.f.Sync()
-}
-
 // syncLoop makes appends durable every journalSyncEvery (when there are any) and then runs
 // their callbacks in order. A failed fsync keeps the callbacks for the next try: nothing is
 // acknowledged that is not on disk.
@@ -571,16 +567,41 @@ func (j *journal) syncLoop() {
 	}
 }
 
+// The fsync runs without j.mu: on a busy disk it can take seconds, and every fetcher appends
+// its record under j.mu, so holding it there stopped all profile fetches for as long (profiles
+// aged out of the FE meanwhile). Appends made during the fsync wait for the next one. syncMu
+// keeps two syncs (the loop's and the collector's last one) from running callbacks out of order.
 func (j *journal) syncNow() {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
 	start := time.Now()
 	j.mu.Lock()
-	fns := j.waiting
-	err := j.flushLocked()
-	if err == nil {
-		j.waiting = nil
-		j.synced = j.seq
+	fns, seq, f, retired, newFile := j.waiting, j.seq, j.f, j.retired, j.newFile
+	j.waiting, j.retired, j.newFile = nil, nil, false
+	err := j.bw.Flush()
+	j.mu.Unlock()
+	// Segments closed by a rotation first: their entries precede the open segment's.
+	for len(retired) > 0 && err == nil {
+		if err = fsyncFile(retired[0]); err == nil {
+			retired[0].Close()
+			retired = retired[1:]
+		}
 	}
+	if err == nil {
+		err = fsyncFile(f)
+	}
+	if err == nil && newFile {
+		syncDir(j.dir)
+	}
+	j.mu.Lock()
 	j.syncErr = err
+	if err == nil {
+		j.synced = max(j.synced, seq)
+	} else { // kept, in order, for the next try
+		j.waiting = append(fns, j.waiting...)
+		j.retired = append(retired, j.retired...)
+		j.newFile = j.newFile || newFile
+	}
 	j.mu.Unlock()
 	if err != nil {
 		// Retry soon; the entries stay unacknowledged meanwhile.
@@ -605,6 +626,9 @@ func (j *journal) close() error {
 		r.Close()
 	}
 	j.readers = nil
+	for _, r := range j.retired { // only after a failed fsync
+		r.Close()
+	}
 	err := j.syncErr
 	if cerr := j.f.Close(); err == nil {
 		err = cerr

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,7 +239,7 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 	}
 	// 60 queries/s for a minute: 500 profiles last 8.3 s; half of it minus the profile delay.
 	for i := range 61 {
-		fe.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500)
+		fe.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500, 0)
 	}
 	life, _ := fe.lifetimeAndLag()
 	if life < 8*time.Second || life > 9*time.Second {
@@ -247,14 +249,28 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 		t.Errorf("poll wait %s, want about 3.2s (8.3s/2 - 1s)", got)
 	}
 	// A burst to 400/s shortens the lifetime at once; the wait hits the floor.
-	fe.observe(start.Add(62*time.Second), 800, 500) // 400/s over 2 s
+	fe.observe(start.Add(62*time.Second), 800, 500, 0) // 400/s over 2 s
 	if got := c.pollWait(fe); got != minPollInterval {
 		t.Errorf("poll wait %s during a burst, want the %s floor", got, minPollInterval)
+	}
+	// A run's first poll seeds the rate from its entries' event times (a restart returns every
+	// query since its cursor): the wait fits the FE's pace at once, not --poll-interval.
+	seeded := &feState{}
+	seeded.observe(start, 0, 500, 60)
+	if got := c.pollWait(seeded); got < 3*time.Second || got > 3300*time.Millisecond {
+		t.Errorf("poll wait %s after a first poll showing 60 queries/s, want about 3.2s", got)
+	}
+	// Without a seed, the first rate measured is taken whole, not averaged with "idle".
+	fresh := &feState{}
+	fresh.observe(start, 0, 500, 0)
+	fresh.observe(start.Add(5*time.Second), 300, 500, 0)
+	if life, _ := fresh.lifetimeAndLag(); life < 8*time.Second || life > 9*time.Second {
+		t.Errorf("lifetime %s after a first 5 s at 60 queries/s, want about 8.3s", life)
 	}
 	// Fetchers running late eat into the wait as well.
 	fe2 := &feState{}
 	for i := range 61 {
-		fe2.observe(start.Add(time.Duration(i)*time.Second), 50*min(i, 1), 500)
+		fe2.observe(start.Add(time.Duration(i)*time.Second), 50*min(i, 1), 500, 0)
 	}
 	before := c.pollWait(fe2)
 	for range 50 {
@@ -262,6 +278,32 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 	}
 	if after := c.pollWait(fe2); before-after < 1900*time.Millisecond {
 		t.Errorf("poll wait %s with 2 s of fetch lag, was %s", after, before)
+	}
+}
+
+// TestFinishRateOfAPoll: the pace a poll's terminal entries show, and no guess from too few.
+func TestFinishRateOfAPoll(t *testing.T) {
+	at := func(n int, every time.Duration, state string) []QueryDetail {
+		var ds []QueryDetail
+		for i := range n {
+			ds = append(ds, QueryDetail{QueryID: fmt.Sprint(i), EventTime: 1_700_000_000_000_000_000 + int64(i)*int64(every), State: state})
+		}
+		return ds
+	}
+	steady := append(at(301, time.Second/60, "FINISHED"), at(50, time.Millisecond, "RUNNING")...)
+	for _, tc := range []struct {
+		name    string
+		entries []QueryDetail
+		lo, hi  float64
+	}{
+		{"60/s over 5 s, running entries ignored", steady, 59.9, 60.1},
+		{"too few entries", at(minRateSample-1, time.Second, "FINISHED"), 0, 0},
+		{"a burst shorter than a second", at(100, time.Millisecond, "FAILED"), 0, 0},
+		{"no entries", nil, 0, 0},
+	} {
+		if got := finishRateOf(tc.entries); got < tc.lo || got > tc.hi {
+			t.Errorf("%s: %.2f/s, want [%v, %v]", tc.name, got, tc.lo, tc.hi)
+		}
 	}
 }
 
@@ -497,5 +539,74 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	defer j.close()
 	if len(rec.details) != 1 || rec.details[0].detail.QueryID != "waiting" || *rec.details[0].detail.Latency != 7 {
 		t.Fatalf("after the carry, recovered %+v", rec.details)
+	}
+}
+
+// TestAppendsDoNotWaitForFsync: while an fsync is stuck (a busy disk), fetchers still append
+// their records, segments still rotate, and nothing is acknowledged before it is durable. The
+// fsync used to run under the journal's lock: every fetcher waited on it.
+func TestAppendsDoNotWaitForFsync(t *testing.T) {
+	oldSeg, oldSync := journalSegmentBytes, fsyncFile
+	journalSegmentBytes = 4000 // a rotation every few records
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	fsyncFile = func(f *os.File) error {
+		once.Do(func() { close(stuck); <-release })
+		return f.Sync()
+	}
+	t.Cleanup(func() { journalSegmentBytes, fsyncFile = oldSeg, oldSync })
+
+	j, _, err := openJournal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acked atomic.Int64
+	ack := func(int64, journalLoc) { acked.Add(1) }
+	rec := func(i int) *lakehouse.ProfileRecord {
+		return &lakehouse.ProfileRecord{QueryID: fmt.Sprintf("q%d", i), FEHost: "fe-0:8030", ProfileText: strings.Repeat("x", 1500)}
+	}
+	if err := j.appendRecord("fe-0:8030", rec(0), ack); err != nil {
+		t.Fatal(err)
+	}
+	syncDone := make(chan struct{})
+	go func() { defer close(syncDone); j.syncNow() }()
+	<-stuck
+	appended := make(chan error)
+	go func() {
+		for i := 1; i <= 10; i++ { // ~15 KB: rotates the 4,000-byte segments three times
+			if err := j.appendRecord("fe-0:8030", rec(i), ack); err != nil {
+				appended <- err
+				return
+			}
+		}
+		appended <- nil
+	}()
+	select {
+	case err := <-appended:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("appends waited for a stuck fsync")
+	}
+	if n := acked.Load(); n != 0 {
+		t.Fatalf("%d records acknowledged while their fsync was stuck", n)
+	}
+	close(release)
+	<-syncDone
+	j.syncNow()
+	if n := acked.Load(); n != 11 {
+		t.Fatalf("%d of 11 records acknowledged after the fsync came back", n)
+	}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	j2, got, err := openJournal(j.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.close()
+	if len(got.records) != 11 {
+		t.Errorf("the reopened journal holds %d records, want 11", len(got.records))
 	}
 }
