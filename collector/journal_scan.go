@@ -33,15 +33,7 @@ func scanJournalLine(r *jsonscan.Reader, line []byte) (journalLine, bool) {
 	if r.Null() { // encoding/json reads it, as nothing
 		return e, r.End() == nil
 	}
-	if r.BeginObject() != nil {
-		return e, false
-	}
-	for first := true; ; first = false {
-		key, ok := r.NextKey(first)
-		if !ok {
-			break
-		}
-		var err error
+	err := eachKey(r, func(key []byte) (err error) {
 		switch {
 		case jsonscan.KeyIs(key, "seq"):
 			e.seq, err = nullableInt(r, "seq", e.seq)
@@ -54,23 +46,24 @@ func scanJournalLine(r *jsonscan.Reader, line []byte) (journalLine, bool) {
 		case jsonscan.KeyIs(key, "detail"):
 			if r.Null() {
 				e.detail = nil
-				break
+				return nil
 			}
 			e.detailAt = r.Offset()
-			var raw []byte
-			if raw, err = r.Raw(); err == nil {
-				if e.detail == nil {
-					e.detail = new(QueryDetail)
-				}
-				// A detail is a kilobyte or two: encoding/json keeps its decoding exactly what
-				// json.Marshal wrote (and, for a repeated key, fills the same detail as it would).
-				err = json.Unmarshal(raw, e.detail)
-				e.detailN = len(raw)
+			raw, err := r.Raw()
+			if err != nil {
+				return err
 			}
+			if e.detail == nil {
+				e.detail = new(QueryDetail)
+			}
+			// A detail is a kilobyte or two: encoding/json keeps its decoding exactly what
+			// json.Marshal wrote (and, for a repeated key, fills the same detail as it would).
+			e.detailN = len(raw)
+			return json.Unmarshal(raw, e.detail)
 		case jsonscan.KeyIs(key, "record"):
 			if r.Null() {
 				e.record, e.queryID, e.eventTime = false, "", 0
-				break
+				return nil
 			}
 			e.recordAt = r.Offset()
 			err = scanRecordKey(r, &e)
@@ -78,25 +71,15 @@ func scanJournalLine(r *jsonscan.Reader, line []byte) (journalLine, bool) {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
-			return e, false
-		}
-	}
-	return e, r.End() == nil
+		return err
+	})
+	return e, err == nil && r.End() == nil
 }
 
 // scanRecordKey reads a ProfileRecord's object for its sr_query_id and event_time, skipping
 // (and validating) the rest.
 func scanRecordKey(r *jsonscan.Reader, e *journalLine) error {
-	if err := r.BeginObject(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok := r.NextKey(first)
-		if !ok {
-			break
-		}
-		var err error
+	return eachKey(r, func(key []byte) (err error) {
 		switch {
 		case jsonscan.KeyIs(key, "sr_query_id"):
 			e.queryID, err = nullableString(r, "sr_query_id", e.queryID)
@@ -105,11 +88,25 @@ func scanRecordKey(r *jsonscan.Reader, e *journalLine) error {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
+		return err
+	})
+}
+
+// eachKey reads an object, calling field with each key and the reader at its value, which field
+// reads or skips.
+func eachKey(r *jsonscan.Reader, field func(key []byte) error) error {
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, ok := r.NextKey(first)
+		if !ok {
+			return r.Err()
+		}
+		if err := field(key); err != nil {
 			return err
 		}
 	}
-	return r.Err()
 }
 
 // nullableInt and nullableString read a value as encoding/json does into a Go int64 or
