@@ -354,10 +354,12 @@ func (c *Collector) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	readStart := time.Now()
 	j, rec, err := openJournal(filepath.Join(c.cfg.StateDir, "journal"), local.Journal, cp.Journal)
 	if err != nil {
 		return err
 	}
+	journalRead := time.Since(readStart) // the FEs are not polled meanwhile: worth a look when long
 	c.j, c.w.j = j, j
 	j.onSync = func(d time.Duration) { c.m.journalSyncs.Observe(d.Seconds()) }
 	// Polling resumes from the journal's cursors when this journal is the one the local
@@ -409,7 +411,8 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	if len(cp.FEs) > 0 || len(rec.details) > 0 || len(rec.records) > 0 {
 		c.log.Info("resuming", "state_dir", c.cfg.StateDir, "fes", len(c.fes), "from_journal", journalOK,
-			"profile_fetches_resumed", len(rec.details), "records_to_upload", len(rec.records))
+			"profile_fetches_resumed", len(rec.details), "records_to_upload", len(rec.records),
+			"journal_read_seconds", journalRead.Round(time.Millisecond).Seconds())
 	}
 	if err := c.w.openSpill(); err != nil {
 		c.j.close()
