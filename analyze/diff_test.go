@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,52 @@ func TestReportIsTheSameWhateverTheWorkers(t *testing.T) {
 			}
 			t.Fatalf("workers=%d: the report differs from workers=1 at byte %d:\n1: %.300s\n%d: %.300s", workers, i, a[max(0, i-100):], workers, b[max(0, i-100):])
 		}
+	}
+}
+
+// TestKeySetAddAllIsAdd: adding keys in groups (with early loads) keeps the same set as adding
+// them one at a time, through the table's growth and a generation turn.
+func TestKeySetAddAllIsAdd(t *testing.T) {
+	one, all := newKeySet(), newKeySet()
+	const mul = uint64(0x9E3779B97F4A7C15)
+	var keys []uint64
+	for k := uint64(0); k <= doneGeneration+1000; k++ {
+		keys = append(keys, k*mul, (k/3)*mul) // repeats too
+	}
+	for _, k := range keys {
+		one.add(k)
+	}
+	for len(keys) > 0 { // uneven slices, as batches come
+		n := min(len(keys), 1+len(keys)%37)
+		all.addAll(keys[:n])
+		keys = keys[n:]
+	}
+	if one.n != all.n || !slices.Equal(one.cur, all.cur) || !slices.Equal(one.old, all.old) {
+		t.Fatalf("addAll's set differs from add's: %d vs %d keys in the current generation", all.n, one.n)
+	}
+}
+
+func BenchmarkKeySetCompleted(b *testing.B) {
+	const mul = uint64(0x9E3779B97F4A7C15)
+	keys := make([]uint64, 256)
+	for _, grouped := range []bool{false, true} {
+		b.Run(fmt.Sprintf("grouped=%v", grouped), func(b *testing.B) {
+			ks := newKeySet()
+			next := uint64(1)
+			for range b.N {
+				for i := range keys {
+					keys[i] = next * mul
+					next++
+				}
+				if grouped {
+					ks.addAll(keys)
+				} else {
+					for _, k := range keys {
+						ks.add(k)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
+		})
 	}
 }

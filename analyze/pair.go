@@ -196,6 +196,7 @@ func unhex(c byte) (byte, bool) {
 type keySet struct {
 	cur, old []uint64
 	n        int
+	touched  uint64 // keeps addAll's early loads from being optimised away
 }
 
 const doneGeneration = 1 << 20
@@ -228,6 +229,33 @@ func (ks *keySet) add(k uint64) {
 		ks.n = 0
 	}
 	ks.insert(k)
+}
+
+// addAll adds keys. The full table (16 MiB) is far larger than the CPU's caches, so an insert
+// waits for a cache and TLB miss at its key's slot; one at a time, those misses queue behind each
+// other. addAll first reads the slots of a group of keys, independent loads whose misses overlap,
+// and then inserts them from the cache.
+func (ks *keySet) addAll(keys []uint64) {
+	const group = 16
+	for len(keys) > 0 {
+		g := keys[:min(group, len(keys))]
+		keys = keys[len(g):]
+		if ks.n+len(g) >= doneGeneration || 2*(ks.n+len(g)) >= len(ks.cur) {
+			for _, k := range g { // the table grows or turns a generation: one at a time
+				ks.add(k)
+			}
+			continue
+		}
+		mask := uint64(len(ks.cur) - 1)
+		var t uint64
+		for _, k := range g {
+			t |= ks.cur[max(k, 1)&mask]
+		}
+		ks.touched |= t
+		for _, k := range g {
+			ks.insert(max(k, 1)) // 0 marks an empty slot
+		}
+	}
 }
 
 func (ks *keySet) insert(k uint64) {
@@ -391,13 +419,15 @@ func newGlobalPairer(sk *sink) *globalPairer {
 
 // completed records pairs completed in a batch; a pending half with the same key is a duplicate.
 func (g *globalPairer) completed(keys []uint64) {
-	for _, k := range keys {
-		if _, ok := g.pending[k]; ok {
-			delete(g.pending, k)
-			g.sink.sum.Duplicates++
+	if len(g.pending) > 0 {
+		for _, k := range keys {
+			if _, ok := g.pending[k]; ok {
+				delete(g.pending, k)
+				g.sink.sum.Duplicates++
+			}
 		}
-		g.done.add(k)
 	}
+	g.done.addAll(keys)
 }
 
 func (g *globalPairer) add(h *half) {
