@@ -220,8 +220,11 @@ func finishRateOf(entries []QueryDetail) float64 {
 			lo, hi = min(lo, d.EventTime), max(hi, d.EventTime)
 		}
 	}
+	if n < minRateSample {
+		return 0
+	}
 	span := time.Duration(hi - lo).Seconds()
-	if n < minRateSample || span < 1 {
+	if span < 1 {
 		return 0
 	}
 	return float64(n-1) / span
