@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/srctl/srctl/internal/jsonscan"
 	"github.com/srctl/srctl/lakehouse"
 )
 
@@ -248,8 +247,8 @@ func (j *journal) recover(through int64) (*recovered, error) {
 	out := &recovered{ids: map[string][]string{}}
 	details := map[string]recoveredDetail{}
 	var order []string
-	sc := jsonscan.New(nil)
-	var long []byte // a line longer than the read buffer is assembled here
+	var dd detailDecoder // its reader scans the lines; it decodes their details
+	var long []byte      // a line longer than the read buffer is assembled here
 	for _, first := range segs {
 		info := &segmentInfo{}
 		j.segs[first] = info
@@ -267,7 +266,7 @@ func (j *journal) recover(through int64) (*recovered, error) {
 			if line[len(line)-1] != '\n' {
 				break // a torn last line: never acknowledged
 			}
-			e, ok := scanJournalLine(sc, line)
+			e, ok := scanJournalLine(&dd, line)
 			if !ok {
 				off += int64(len(line))
 				continue // damaged line: skip it, keep the rest

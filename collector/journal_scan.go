@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 
 	"github.com/srctl/srctl/internal/jsonscan"
@@ -27,8 +26,11 @@ type journalLine struct {
 // this machine's core, a third of a second a full segment) before the restarted collector could
 // poll, while the FE evicted the profiles of the queries it had missed. It reports false for a
 // line that is not valid JSON or whose known fields have the wrong types (damaged: skipped).
-func scanJournalLine(r *jsonscan.Reader, line []byte) (journalLine, bool) {
+// A journaled detail is a QueryDetail as json.Marshal wrote it, with the keys of the FE's own
+// answers: dd, the FE answers' decoder (held to encoding/json by its fuzz test), reads it.
+func scanJournalLine(dd *detailDecoder, line []byte) (journalLine, bool) {
 	var e journalLine
+	r := &dd.r
 	r.Reset(line)
 	if r.Null() { // encoding/json reads it, as nothing
 		return e, r.End() == nil
@@ -49,17 +51,11 @@ func scanJournalLine(r *jsonscan.Reader, line []byte) (journalLine, bool) {
 				return nil
 			}
 			e.detailAt = r.Offset()
-			raw, err := r.Raw()
-			if err != nil {
-				return err
-			}
 			if e.detail == nil {
-				e.detail = new(QueryDetail)
+				e.detail = new(QueryDetail) // a repeated key fills the same detail, as encoding/json does
 			}
-			// A detail is a kilobyte or two: encoding/json keeps its decoding exactly what
-			// json.Marshal wrote (and, for a repeated key, fills the same detail as it would).
-			e.detailN = len(raw)
-			return json.Unmarshal(raw, e.detail)
+			err = dd.entry(r, e.detail)
+			e.detailN = r.Offset() - e.detailAt
 		case jsonscan.KeyIs(key, "record"):
 			if r.Null() {
 				e.record, e.queryID, e.eventTime = false, "", 0

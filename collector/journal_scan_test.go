@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srctl/srctl/internal/jsonscan"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
@@ -54,13 +53,13 @@ func TestScanJournalLineReadsWhatTheJournalWrites(t *testing.T) {
 	for _, line := range lines {
 		checkScanAgainstUnmarshal(t, line, true)
 	}
-	e, _ := scanJournalLine(jsonscan.New(nil), lines[1])
+	e, _ := scanJournalLine(new(detailDecoder), lines[1])
 	if e.kind != "record" || e.queryID != `6f0c-"q"-1` || e.eventTime != 1_700_000_000_123_000_001 || e.fe != "fe-0:8030" {
 		t.Errorf("record line read as %+v", e)
 	}
 	// A torn line and a damaged one are refused.
 	for _, bad := range [][]byte{lines[1][:len(lines[1])/2], bytes.Replace(lines[0], []byte(`"kind"`), []byte(`"kind`), 1)} {
-		if _, ok := scanJournalLine(jsonscan.New(nil), bad); ok {
+		if _, ok := scanJournalLine(new(detailDecoder), bad); ok {
 			t.Errorf("damaged line accepted: %.80q", bad)
 		}
 	}
@@ -87,7 +86,7 @@ func checkScanAgainstUnmarshal(t *testing.T, line []byte, full bool) {
 	t.Helper()
 	var want journalKeyEntry
 	werr := json.Unmarshal(line, &want)
-	got, ok := scanJournalLine(jsonscan.New(nil), line)
+	got, ok := scanJournalLine(new(detailDecoder), line)
 	if (werr == nil) != ok {
 		t.Fatalf("%q: scanner read it: %v; encoding/json: %v", line, ok, werr)
 	}
@@ -139,6 +138,9 @@ func FuzzScanJournalLine(f *testing.F) {
 		`{"seq":1,"kind":"record","fe":"a","record":{"sr_query_id":"x"},"record":null,"record":{"event_time":3}}`,
 		`{"seq":1,"kind":"detail","fe":"a","detail":{"queryId":"x"},"detail":{"state":"FAILED"}}`,
 		`{"SEQ":2,"Kind":"record","FE":"a","part":null,"record":{"SR_QUERY_ID":"y","event_time":1e3}}`,
+		`{"seq":1,"kind":"detail","detail":{"QUERYID":"a","latency":1e3}}`,
+		`{"seq":1,"kind":"detail","detail":{"queryId":"a","isQuery":true,"isQuery":null,"cacheMissRatio":-0.5,"connId":null}}`,
+		`{"seq":1,"kind":"detail","detail":[]}`,
 		`{"seq":"1","kind":"record","record":{}}`,
 		`{"seq":1,"kind":"record","record":{"profile_text":5}}`,
 		` {"seq" : 1 , "kind":"record","record" : { "sr_query_id" : "\u0041" } } ` + "\n",
