@@ -100,7 +100,8 @@ type segmentInfo struct {
 	carriedTo int64
 }
 
-// journalEntry is one line of the journal.
+// journalEntry is one line of the journal: the format appendDetailLocked and appendRecord write
+// without reflection and scanJournalLine reads; tests hold both to encoding/json of this type.
 type journalEntry struct {
 	Seq    int64                    `json:"seq"`
 	Kind   string                   `json:"kind"` // "detail" or "record"
@@ -119,11 +120,10 @@ type journalLoc struct {
 	part     int64 // the record's partition hour, unix seconds
 }
 
-// recordKey precedes a record's JSON in its line; nothing before it can contain it (the header's
-// only string is a JSON-escaped host name, in which a bare quote cannot appear).
+// recordKey precedes a record's JSON in its line.
 var recordKey = []byte(`,"record":`)
 
-// detailKey precedes a detail's JSON in its line, found the same way.
+// detailKey precedes a detail's JSON in its line.
 var detailKey = []byte(`,"detail":`)
 
 // journalPos is the checkpoint's reference into the journal: every record with a sequence number
