@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -300,6 +301,9 @@ func TestFinishRateOfAPoll(t *testing.T) {
 		{"too few entries", at(minRateSample-1, time.Second, "FINISHED"), 0, 0},
 		{"a burst shorter than a second", at(100, time.Millisecond, "FAILED"), 0, 0},
 		{"no entries", nil, 0, 0},
+		// An FE's event times are outside input: extremes must not overflow into a rate.
+		{"event times at int64's ends", append(at(minRateSample, time.Second, "FINISHED"),
+			QueryDetail{EventTime: math.MinInt64, State: "FINISHED"}, QueryDetail{EventTime: math.MaxInt64, State: "FINISHED"}), 0, 1e-6},
 	} {
 		if got := finishRateOf(tc.entries); got < tc.lo || got > tc.hi {
 			t.Errorf("%s: %.2f/s, want [%v, %v]", tc.name, got, tc.lo, tc.hi)
