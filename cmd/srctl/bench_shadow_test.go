@@ -317,6 +317,16 @@ func BenchmarkShadow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", mirrored.Process.Pid)); err == nil {
+		for _, l := range strings.Split(string(st), "\n") {
+			if strings.HasPrefix(l, "Rss") || strings.HasPrefix(l, "VmHWM") {
+				fmt.Fprintln(os.Stderr, "DIAG", l)
+			}
+		}
+	}
+	for _, m := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_sys_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_next_gc_bytes", "go_memstats_sys_bytes"} {
+		fmt.Fprintln(os.Stderr, "DIAG", m, scrapeCounter(metrics, m)>>20)
+	}
 	relayRSS, err := testenv.ProcessPeakRSS(relay.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
