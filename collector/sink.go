@@ -13,10 +13,11 @@ import (
 )
 
 // Record is a profile record on its way to the sink: decoded (Profile), or as the JSON line the
-// journal holds (JSON: a JSONL sink copies it without decoding it), or both.
+// journal holds (JSON: a JSONL sink stores it without decoding it), or both.
 type Record struct {
 	Profile *lakehouse.ProfileRecord
 	JSON    []byte
+	line    []byte // JSON and its newline, when the writer loaded it into its arena
 	hour    time.Time
 }
 
@@ -34,7 +35,8 @@ func CheckpointKey(cluster string) string { return "srctl.collector-checkpoint."
 
 // JSONLSink stores batches as Hive-partitioned JSONL objects in b (see sink.JSONL).
 func JSONLSink(b objstore.Bucket) Sink {
-	return &sink.JSONL[*Record]{Bucket: b, Hour: (*Record).Hour, Append: appendRecordJSON}
+	return &sink.JSONL[*Record]{Bucket: b, Hour: (*Record).Hour, Append: appendRecordJSON,
+		Line: func(r *Record) []byte { return r.line }}
 }
 
 // appendRecordJSON appends r's JSON line: the journal's bytes when it has them, else r.Profile

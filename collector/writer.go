@@ -116,6 +116,12 @@ func (w *writer) maxBatchBytes() int64 { return min(w.cfg.MaxBufferedBytes/4, 32
 // their JSON bytes (into the writer's arena, valid until the next load) for a JSONL sink. A
 // record that cannot be read (a damaged journal) is dropped with an error log: it is returned
 // apart so that it is acknowledged and does not hold the journal forever.
+//
+// The arena holds the records as a JSONL object does, each followed by its newline, in batch
+// order, and each record's line is a view of the arena up to its end: the sink sees that an
+// hour's lines follow one another and puts them from the arena as they are (sink.JSONL.Line).
+// Copying them into an object body was a second batch-sized buffer (up to 32 MiB more heap, less
+// room under the GC's memory limit when the collector falls behind) and a copy of every byte.
 func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	_, decode := w.cfg.Sink.(sink.CheckpointStore)
 	ok = batch[:0:0]
@@ -133,6 +139,7 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 			} else {
 				start := w.arena.Len()
 				if err = w.j.readInto(&w.arena, p.loc); err == nil {
+					w.arena.WriteByte('\n')
 					spans = append(spans, span{p, start, w.arena.Len()})
 				}
 			}
@@ -146,7 +153,8 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	}
 	data := w.arena.Bytes() // sliced once every read is in: the arena may have grown meanwhile
 	for _, sp := range spans {
-		sp.p.raw = data[sp.start:sp.end:sp.end]
+		sp.p.line = data[sp.start:sp.end] // not capped: the next record's line follows in it
+		sp.p.raw = sp.p.line[: len(sp.p.line)-1 : len(sp.p.line)-1]
 	}
 	return ok, lost
 }
@@ -155,7 +163,7 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 // load arena (reused by the next batch).
 func unload(batch []*pending) {
 	for _, p := range batch {
-		p.raw = nil
+		p.raw, p.line = nil, nil
 		if p.seq > 0 && !p.inMemory {
 			p.rec = nil
 		}
@@ -284,7 +292,7 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) er
 	hours := map[time.Time]bool{}
 	size := 0
 	for i, p := range batch {
-		recs[i] = &Record{Profile: p.rec, JSON: p.raw, hour: p.partition()}
+		recs[i] = &Record{Profile: p.rec, JSON: p.raw, line: p.line, hour: p.partition()}
 		hours[recs[i].hour] = true
 		if p.raw != nil {
 			size += len(p.raw) + 1

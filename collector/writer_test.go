@@ -2,11 +2,15 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/sink"
 )
 
@@ -199,4 +204,100 @@ func TestWriterReplaysASpillFileOfAnyName(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(w.spillDir, "*.jsonl")); len(left) != 0 || len(s.stored()) != 5 {
 		t.Fatalf("spill files left %v, %d records stored; want none left and 5 stored", left, len(s.stored()))
 	}
+}
+
+// arenaBucket notes, for every Put, whether its data is a view of the writer's load arena
+// rather than an object body the sink built.
+type arenaBucket struct {
+	objstore.Bucket
+	arena     func() []byte
+	fromArena map[string]bool
+}
+
+func (a *arenaBucket) Put(ctx context.Context, key string, data []byte) error {
+	arena := a.arena()
+	in := false
+	for i := range arena {
+		in = in || &arena[i] == &data[0]
+	}
+	a.fromArena[key] = in
+	return a.Bucket.Put(ctx, key, data)
+}
+
+// TestJSONLObjectsArePutFromTheArena: records read back from the journal reach a JSONL sink as
+// one view of the writer's arena per hour (no second batch-sized buffer, no copy), and the
+// objects hold the records, a line each, in order. An hour whose records are not adjacent in the
+// batch is encoded as before, to the same bytes.
+func TestJSONLObjectsArePutFromTheArena(t *testing.T) {
+	mem := objstore.NewMem(fmt.Sprintf("arena-%d", time.Now().UnixNano()))
+	var w *writer
+	b := &arenaBucket{Bucket: mem, arena: func() []byte { return w.arena.Bytes() }}
+	w = testWriter(t, JSONLSink(b))
+	h14 := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
+	h15 := h14.Add(time.Hour)
+	n := 0
+	// batch journals records filed under hours, hands them to the writer and flushes them; it
+	// returns the query ids of each hour, in order.
+	batch := func(hours ...time.Time) map[time.Time][]string {
+		b.fromArena = map[string]bool{}
+		ids := map[time.Time][]string{}
+		for _, h := range hours {
+			id := fmt.Sprintf("q%04d", n)
+			rec := &lakehouse.ProfileRecord{Cluster: "test", FEHost: "fe1:8030", QueryID: id,
+				StartTime: h.Add(time.Duration(n) * time.Second), State: "FINISHED",
+				ProfileText: "Query:\n  Summary:\n     - Query ID: " + id + "\n     - Sql Statement: SELECT \"x\" < 1\n"}
+			n++
+			ids[h] = append(ids[h], id)
+			err := w.j.appendRecord(rec.FEHost, rec, func(seq int64, loc journalLoc) {
+				w.submit(&pending{seq: seq, loc: loc, fe: rec.FEHost, queryID: rec.QueryID, bytes: int64(loc.n)})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.j.syncNow() // durable: the callbacks hand the records to the writer
+		if !w.flushOnce(t.Context()) {
+			t.Fatal("the batch was not written")
+		}
+		return ids
+	}
+	// check finds the object of hour h and holds it to the ids and to where it was put from.
+	check := func(h time.Time, ids []string, wantFromArena bool) {
+		t.Helper()
+		var key string
+		for k := range b.fromArena {
+			if strings.HasPrefix(k, lakehouse.PartitionDir(h)+"/") {
+				key = k
+			}
+		}
+		if key == "" {
+			t.Fatalf("no object for hour %s among %v", h, b.fromArena)
+		}
+		if b.fromArena[key] != wantFromArena {
+			t.Errorf("%s put from the arena: %v, want %v", key, b.fromArena[key], wantFromArena)
+		}
+		r, err := mem.Get(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		data, _ := io.ReadAll(r)
+		var got []string
+		for line := range strings.Lines(string(data)) {
+			var rec lakehouse.ProfileRecord
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || !strings.HasSuffix(line, "}\n") {
+				t.Fatalf("%s: line %q: %v", key, line, err)
+			}
+			got = append(got, rec.QueryID)
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s holds %v, want %v", key, got, ids)
+		}
+	}
+
+	ids := batch(h14, h14, h14)
+	check(h14, ids[h14], true)
+	ids = batch(h14, h15, h15, h14) // hour 14's records are apart: encoded
+	check(h14, ids[h14], false)
+	check(h15, ids[h15], true)
 }

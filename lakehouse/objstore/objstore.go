@@ -20,7 +20,8 @@ import (
 // Bucket is the read-write view of one store. All methods are safe for concurrent use and honour
 // ctx cancellation; a cancelled Put leaves no object behind (or the previous one).
 type Bucket interface {
-	// Put stores data under key, replacing any object there, atomically. Idempotent.
+	// Put stores data under key, replacing any object there, atomically. Idempotent. data is
+	// the caller's again when Put returns (writers put views of buffers they reuse).
 	Put(ctx context.Context, key string, data []byte) error
 	// Get opens the object at key; the error satisfies IsNotExist when there is none.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)

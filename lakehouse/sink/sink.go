@@ -80,9 +80,35 @@ type JSONL[R any] struct {
 	Hour func(R) time.Time
 	// Append appends a record's JSON line, without the newline, to dst.
 	Append func(dst []byte, r R) ([]byte, error)
+	// Line, when set, returns a record's line already encoded (its JSON and the newline), or nil.
+	// When the lines of an object's records lie one after another in one array (a view of the
+	// same buffer, in order: see contiguousLines), the object is put from that array as it is,
+	// without copying the records into an object body; otherwise they are encoded with Append.
+	Line func(R) []byte
 
 	buf []byte // kept between writes: objects of one batch reuse it
 }
+
+// contiguousLines returns the lines as one slice when each ends with a newline and starts where
+// the one before it ends, inside the first line's capacity (views of one buffer, in order), else
+// false. The span is a reslice of the first line: it stays inside that line's array, whatever
+// lies around it.
+func contiguousLines(lines [][]byte) ([]byte, bool) {
+	if len(lines) == 0 || !isLine(lines[0]) {
+		return nil, false
+	}
+	span := lines[0]
+	for _, l := range lines[1:] {
+		n := len(span)
+		if !isLine(l) || cap(span)-n < len(l) || &span[:n+1][n] != &l[0] {
+			return nil, false
+		}
+		span = span[:n+len(l)]
+	}
+	return span, true
+}
+
+func isLine(l []byte) bool { return len(l) > 1 && l[len(l)-1] == '\n' }
 
 func (j *JSONL[R]) String() string { return j.Bucket.String() }
 
@@ -104,16 +130,27 @@ func (j *JSONL[R]) Write(ctx context.Context, b Batch[R]) error {
 		hours[h] = append(hours[h], i)
 	}
 	slices.SortFunc(order, time.Time.Compare)
+	var lines [][]byte
 	for _, h := range order {
-		data := j.buf[:0]
-		var err error
-		for _, i := range hours[h] {
-			if data, err = j.Append(data, b.Records[i]); err != nil {
-				return fmt.Errorf("encoding a record of batch %s: %w", b.ID, err)
+		data, ok := []byte(nil), false
+		if j.Line != nil {
+			lines = lines[:0]
+			for _, i := range hours[h] {
+				lines = append(lines, j.Line(b.Records[i]))
 			}
-			data = append(data, '\n')
+			data, ok = contiguousLines(lines)
 		}
-		j.buf = data
+		if !ok {
+			data = j.buf[:0]
+			var err error
+			for _, i := range hours[h] {
+				if data, err = j.Append(data, b.Records[i]); err != nil {
+					return fmt.Errorf("encoding a record of batch %s: %w", b.ID, err)
+				}
+				data = append(data, '\n')
+			}
+			j.buf = data
+		}
 		key := ObjectKey(h, b.ID)
 		if err := j.Bucket.Put(ctx, key, data); err != nil {
 			return fmt.Errorf("writing %s: %w", key, err)

@@ -144,3 +144,130 @@ func TestBatchIDs(t *testing.T) {
 		}
 	}
 }
+
+// lineRec is a record whose line (its JSON and a newline) a writer already holds, as the
+// collector's records read back from its journal.
+type lineRec struct {
+	ID   string    `json:"id"`
+	TS   time.Time `json:"ts"`
+	line []byte
+}
+
+// putRecorder keeps the data of every Put as it was passed, not a copy, to tell a view of the
+// records' own buffer from an object body the sink built.
+type putRecorder struct {
+	objstore.Bucket
+	data map[string][]byte
+}
+
+func (p *putRecorder) Put(ctx context.Context, key string, data []byte) error {
+	p.data[key] = data
+	return p.Bucket.Put(ctx, key, data)
+}
+
+// TestJSONLPutsAdjacentLinesFromTheirBuffer: an hour whose records' lines lie one after another
+// in one buffer is put from that buffer; every other case (lines out of order, apart, capped, a
+// record without a line or with one missing its newline) is encoded with Append, and every
+// object holds the same bytes either way.
+func TestJSONLPutsAdjacentLinesFromTheirBuffer(t *testing.T) {
+	h10 := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	h11 := h10.Add(time.Hour)
+	// layout encodes recs into one buffer in the given order and gives each its view (up to the
+	// buffer's end, as the collector's arena does).
+	layout := func(recs []*lineRec, order []int) []byte {
+		var buf []byte
+		at := make([]int, len(recs))
+		for _, i := range order {
+			at[i] = len(buf)
+			b, _ := json.Marshal(recs[i])
+			buf = append(append(buf, b...), '\n')
+		}
+		for i, r := range recs {
+			b, _ := json.Marshal(r)
+			r.line = buf[at[i] : at[i]+len(b)+1]
+		}
+		return buf
+	}
+	mk := func(hours ...time.Time) []*lineRec {
+		out := make([]*lineRec, len(hours))
+		for i, h := range hours {
+			out[i] = &lineRec{ID: fmt.Sprintf("r%d", i), TS: h.Add(time.Duration(i) * time.Minute)}
+		}
+		return out
+	}
+	inOrder := func(n int) []int {
+		o := make([]int, n)
+		for i := range o {
+			o[i] = i
+		}
+		return o
+	}
+	cases := []struct {
+		name     string
+		recs     []*lineRec
+		order    []int                 // the lines' order in the buffer
+		mangle   func(recs []*lineRec) // after the layout
+		fromBuf  map[time.Time]bool    // hours whose object must be a view of the buffer
+		wantObjs int
+	}{
+		{name: "one hour, lines in order", recs: mk(h10, h10, h10, h10), fromBuf: map[time.Time]bool{h10: true}, wantObjs: 1},
+		{name: "hours interleaved: the split hour is encoded, the adjacent one put from the buffer",
+			recs: mk(h10, h10, h11, h11, h10), fromBuf: map[time.Time]bool{h10: false, h11: true}, wantObjs: 2},
+		{name: "lines out of order", recs: mk(h10, h10, h10), order: []int{1, 0, 2}, fromBuf: map[time.Time]bool{h10: false}, wantObjs: 1},
+		{name: "capped views", recs: mk(h10, h10), mangle: func(rs []*lineRec) {
+			for _, r := range rs {
+				r.line = r.line[:len(r.line):len(r.line)]
+			}
+		}, fromBuf: map[time.Time]bool{h10: false}, wantObjs: 1},
+		{name: "a record without a line", recs: mk(h10, h10, h10), mangle: func(rs []*lineRec) { rs[1].line = nil },
+			fromBuf: map[time.Time]bool{h10: false}, wantObjs: 1},
+		{name: "a line without its newline", recs: mk(h10, h10), mangle: func(rs []*lineRec) {
+			rs[1].line = rs[1].line[:len(rs[1].line)-1]
+		}, fromBuf: map[time.Time]bool{h10: false}, wantObjs: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			order := c.order
+			if order == nil {
+				order = inOrder(len(c.recs))
+			}
+			buf := layout(c.recs, order)
+			if c.mangle != nil {
+				c.mangle(c.recs)
+			}
+			rb := &putRecorder{Bucket: objstore.NewMem(fmt.Sprintf("lines-%d", memStores.Add(1))), data: map[string][]byte{}}
+			w := &sink.JSONL[*lineRec]{Bucket: rb, Hour: func(r *lineRec) time.Time { return r.TS },
+				Append: appendJSON[*lineRec], Line: func(r *lineRec) []byte { return r.line }}
+			if err := w.Write(t.Context(), sink.Batch[*lineRec]{ID: "b1", Records: c.recs}); err != nil {
+				t.Fatal(err)
+			}
+			if len(rb.data) != c.wantObjs {
+				t.Fatalf("%d objects, want %d", len(rb.data), c.wantObjs)
+			}
+			for h, want := range c.fromBuf {
+				key := sink.ObjectKey(h, "b1")
+				data, ok := rb.data[key]
+				if !ok {
+					t.Fatalf("no object %s", key)
+				}
+				inBuf := &data[0] == &buf[0]
+				for i := range buf {
+					inBuf = inBuf || &data[0] == &buf[i]
+				}
+				if inBuf != want {
+					t.Errorf("%s: put from the records' buffer: %v, want %v", key, inBuf, want)
+				}
+				var wantBody []byte
+				for _, r := range c.recs {
+					if r.TS.Truncate(time.Hour).Equal(h) {
+						b, _ := json.Marshal(r)
+						wantBody = append(append(wantBody, b...), '\n')
+					}
+				}
+				if string(data) != string(wantBody) {
+					t.Errorf("%s holds\n%s\nwant\n%s", key, data, wantBody)
+				}
+			}
+		})
+	}
+}
