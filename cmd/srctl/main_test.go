@@ -21,9 +21,10 @@ const childEnv = "SRCTL_TEST_AS_SRCTL"
 // connections spread their descriptors over processes.
 const fakeMySQLEnv = "SRCTL_TEST_AS_FAKE_MYSQL"
 
-// plainRelayEnv ("LISTEN,TARGET") makes the test binary a plain TCP relay (io.Copy both ways,
-// nothing parsed, nothing logged): BenchmarkShadow's floor, what any user-space proxy costs on
-// the machine. It prints its address and serves until SIGTERM.
+// plainRelayEnv ("LISTEN,TARGET") makes the test binary a plain TCP relay (every byte copied
+// through the process both ways, nothing parsed, nothing logged): BenchmarkShadow's floor, what
+// any proxy that reads what it relays costs on the machine. It prints its address and serves
+// until SIGTERM.
 const plainRelayEnv = "SRCTL_TEST_AS_PLAIN_RELAY"
 
 func TestMain(m *testing.M) {
