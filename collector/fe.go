@@ -445,8 +445,7 @@ func ownRecord(rec *lakehouse.ProfileRecord) *lakehouse.ProfileRecord {
 // failed or for spill replays, in memory.
 type pending struct {
 	rec       *lakehouse.ProfileRecord
-	raw       []byte // the record's JSON read back from the journal (JSONL sinks)
-	line      []byte // raw and its newline, a view of the load arena up to its end (see load)
+	line      []byte // the record's JSON and newline read back from the journal (JSONL sinks; see load)
 	seq       int64  // journal sequence number; 0 for records not from the journal
 	loc       journalLoc
 	tracker   *cursorTracker

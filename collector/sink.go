@@ -13,12 +13,24 @@ import (
 )
 
 // Record is a profile record on its way to the sink: decoded (Profile), or as the JSON line the
-// journal holds (JSON: a JSONL sink stores it without decoding it), or both.
+// journal holds (a JSONL sink stores it without decoding it), or both.
 type Record struct {
 	Profile *lakehouse.ProfileRecord
-	JSON    []byte
-	line    []byte // JSON and its newline, when the writer loaded it into its arena
+	line    []byte // the record's JSON and its newline, when the writer loaded it into its arena
 	hour    time.Time
+}
+
+// JSON is the record's JSON as the journal holds it, without the newline; nil when the record
+// was not read back from the journal.
+func (r *Record) JSON() []byte { return lineJSON(r.line) }
+
+// lineJSON is a JSON line without its newline (nil for none), capped so that an append to it
+// cannot write over the line that follows it in the arena.
+func lineJSON(line []byte) []byte {
+	if len(line) == 0 {
+		return nil
+	}
+	return line[: len(line)-1 : len(line)-1]
 }
 
 // Hour is the partition hour the record is filed under.
@@ -42,8 +54,8 @@ func JSONLSink(b objstore.Bucket) Sink {
 // appendRecordJSON appends r's JSON line: the journal's bytes when it has them, else r.Profile
 // encoded as the journal encodes it (no HTML escaping).
 func appendRecordJSON(dst []byte, r *Record) ([]byte, error) {
-	if r.JSON != nil {
-		return append(dst, r.JSON...), nil
+	if j := r.JSON(); j != nil {
+		return append(dst, j...), nil
 	}
 	buf := bytes.NewBuffer(dst)
 	enc := json.NewEncoder(buf)
@@ -77,7 +89,7 @@ func (t tableSink) Write(ctx context.Context, b sink.Batch[*Record]) error {
 	for i, r := range b.Records {
 		if recs[i] = r.Profile; recs[i] == nil {
 			var p lakehouse.ProfileRecord
-			if err := json.Unmarshal(r.JSON, &p); err != nil {
+			if err := json.Unmarshal(r.JSON(), &p); err != nil {
 				return fmt.Errorf("decoding a journaled record: %w", err)
 			}
 			recs[i] = &p

@@ -132,7 +132,7 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	var spans []span
 	w.arena.Reset()
 	for _, p := range batch {
-		if p.rec == nil && p.raw == nil {
+		if p.rec == nil && p.line == nil {
 			var err error
 			if decode {
 				p.rec, err = w.j.read(p.loc)
@@ -154,7 +154,6 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 	data := w.arena.Bytes() // sliced once every read is in: the arena may have grown meanwhile
 	for _, sp := range spans {
 		sp.p.line = data[sp.start:sp.end] // not capped: the next record's line follows in it
-		sp.p.raw = sp.p.line[: len(sp.p.line)-1 : len(sp.p.line)-1]
 	}
 	return ok, lost
 }
@@ -163,7 +162,7 @@ func (w *writer) load(batch []*pending) (ok, lost []*pending) {
 // load arena (reused by the next batch).
 func unload(batch []*pending) {
 	for _, p := range batch {
-		p.raw, p.line = nil, nil
+		p.line = nil
 		if p.seq > 0 && !p.inMemory {
 			p.rec = nil
 		}
@@ -292,10 +291,10 @@ func (w *writer) writeBatch(ctx context.Context, batch []*pending, id string) er
 	hours := map[time.Time]bool{}
 	size := 0
 	for i, p := range batch {
-		recs[i] = &Record{Profile: p.rec, JSON: p.raw, line: p.line, hour: p.partition()}
+		recs[i] = &Record{Profile: p.rec, line: p.line, hour: p.partition()}
 		hours[recs[i].hour] = true
-		if p.raw != nil {
-			size += len(p.raw) + 1
+		if p.line != nil {
+			size += len(p.line)
 		} else {
 			size += int(p.bytes)
 		}
@@ -424,7 +423,7 @@ func (w *writer) spill(records []*pending) error {
 	w.spillBuf = w.spillBuf[:0]
 	for _, p := range records {
 		var err error
-		if w.spillBuf, err = appendRecordJSON(w.spillBuf, &Record{Profile: p.rec, JSON: p.raw}); err != nil {
+		if w.spillBuf, err = appendRecordJSON(w.spillBuf, &Record{Profile: p.rec, line: p.line}); err != nil {
 			return err
 		}
 		w.spillBuf = append(w.spillBuf, '\n')
