@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The process tests that measure srctl's memory and CPU (the collector's chaos test, the collect
@@ -15,45 +17,74 @@ import (
 // builds it (static, stripped). The test binary acting as srctl (childEnv) links every test
 // dependency too (Kubernetes types, browsers' protocol, fake S3...), which once added 40 MB to
 // the collector's measured peak RSS.
+// productBuild is one build of srctl made for the process tests.
+type productBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
 var (
-	productOnce sync.Once
-	productBin  string
-	productErr  error
-	productDir  string
+	productMu     sync.Mutex
+	productBuilds = map[string]*productBuild{} // by build tags
+	productDir    string
 )
 
 // productBinary returns the path of srctl built from this package's source, or the binary named
 // by SRCTL_BENCH_SRCTL (to measure another commit's srctl under the same benchmark).
 func productBinary(tb testing.TB) string {
+	return productBinaryTagged(tb, "", "SRCTL_BENCH_SRCTL")
+}
+
+// shadowOnlyBinary is the shadow-only build (-tags shadowonly, commands_shadowonly.go), or the
+// binary named by SRCTL_BENCH_SRCTL_SHADOW.
+func shadowOnlyBinary(tb testing.TB) string {
+	return productBinaryTagged(tb, "shadowonly", "SRCTL_BENCH_SRCTL_SHADOW")
+}
+
+func productBinaryTagged(tb testing.TB, tags, overrideEnv string) string {
 	tb.Helper()
-	productOnce.Do(func() {
-		if bin := os.Getenv("SRCTL_BENCH_SRCTL"); bin != "" {
-			productBin = bin
+	productMu.Lock()
+	pb := productBuilds[tags]
+	if pb == nil {
+		pb = &productBuild{}
+		productBuilds[tags] = pb
+	}
+	productMu.Unlock()
+	pb.once.Do(func() {
+		if bin := os.Getenv(overrideEnv); bin != "" {
+			pb.bin = bin
 			return
 		}
-		dir, err := os.MkdirTemp("", "srctl-product-")
-		if err != nil {
-			productErr = err
+		productMu.Lock()
+		if productDir == "" {
+			productDir, pb.err = os.MkdirTemp("", "srctl-product-")
+		}
+		dir := productDir
+		productMu.Unlock()
+		if pb.err != nil {
 			return
 		}
-		productDir = dir
 		bin := filepath.Join(dir, "srctl")
-		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, ".")
+		if tags != "" {
+			bin += "-" + tags
+		}
+		cmd := exec.Command("go", "build", "-tags="+tags, "-ldflags=-s -w", "-o", bin, ".")
 		// This file's directory (the package's source), so a test binary run from elsewhere
 		// (a benchmark compiled with go test -c) builds the same package.
 		_, self, _, _ := runtime.Caller(0)
 		cmd.Dir = filepath.Dir(self)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			productErr = fmt.Errorf("%w: %s", err, out)
+			pb.err = fmt.Errorf("%w: %s", err, out)
 			return
 		}
-		productBin = bin
+		pb.bin = bin
 	})
-	if productErr != nil {
-		tb.Fatalf("building srctl for a process test: %v", productErr)
+	if pb.err != nil {
+		tb.Fatalf("building srctl (tags %q) for a process test: %v", tags, pb.err)
 	}
-	return productBin
+	return pb.bin
 }
 
 // srctlCommand is `srctl argv...` as a process of the product binary.
@@ -63,7 +94,25 @@ func srctlCommand(tb testing.TB, argv ...string) *exec.Cmd {
 
 // removeProductBinary is called by TestMain when the tests end.
 func removeProductBinary() {
+	productMu.Lock()
+	defer productMu.Unlock()
 	if productDir != "" {
 		os.RemoveAll(productDir)
+	}
+}
+
+// waitListening waits up to 20 s for a process started by a test to accept connections on addr.
+func waitListening(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

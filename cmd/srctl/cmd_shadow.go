@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
-	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/shadowproxy"
 )
@@ -58,7 +57,7 @@ type shadowOptions struct {
 	maxHandshakes   int
 	handshakeTime   time.Duration
 	drainTimeout    time.Duration
-	lake            lakeOptions
+	lake            icebergLogSink // iceberg:// log sinks; the shadow-only build has none
 	store           objstore.Options
 }
 
@@ -252,16 +251,8 @@ func shadowPassword(file string) (string, error) {
 
 // openLogWriter opens the store the log rows go to.
 func (o *shadowOptions) openLogWriter(ctx context.Context) (shadowproxy.LogWriter, func(), error) {
-	if icelake.IsURI(o.logSink) {
-		u, err := icelake.ParseURI(o.logSink)
-		if err != nil {
-			return nil, nil, usageErrorf("--log-sink: %v", err)
-		}
-		lake, err := o.lake.open(ctx, u)
-		if err != nil {
-			return nil, nil, err
-		}
-		return icelake.NewProxyLogWriter(lake, u, "srctl shadow"), func() { lake.Close() }, nil
+	if isIcebergURI(o.logSink) {
+		return o.lake.open(ctx, o.logSink)
 	}
 	b, err := objstore.Open(ctx, o.logSink, o.store)
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build !shadowonly
+
 package main
 
 import (
@@ -334,22 +336,6 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("srctl shadow did not stop within 30s of SIGTERM")
-	}
-}
-
-// waitListening waits up to 20 s for a process started by a test to accept connections on addr.
-func waitListening(t testing.TB, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -1,12 +1,7 @@
 // Exit codes and the errors that carry them: the one place main.go turns an error into a status.
 package main
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/srctl/srctl/lakehouse/source"
-)
+import "fmt"
 
 // Exit codes, stable for scripts and CI.
 const (
@@ -39,12 +34,3 @@ type exitCodeError struct {
 }
 
 func (e *exitCodeError) Error() string { return e.msg }
-
-// asUsageError makes a mistake in what the user named (*source.InputError) a usage error.
-func asUsageError(err error) error {
-	var ie *source.InputError
-	if errors.As(err, &ie) {
-		return &usageError{err}
-	}
-	return err
-}

@@ -1,9 +1,12 @@
+//go:build !shadowonly
+
 // The lake flags (--lake-dir, --lake-catalog-dsn, --lake-config) every command that reads or
 // writes Iceberg tables shares.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -100,4 +103,13 @@ func (o *lakeOptions) resolve(ctx context.Context, inputs []string, kind source.
 func readDocument(ctx context.Context, name string, stdin io.Reader, limit int64) ([]byte, error) {
 	data, err := source.ReadDocument(ctx, name, stdin, objstore.Options{}, limit)
 	return data, asUsageError(err)
+}
+
+// asUsageError makes a mistake in what the user named (*source.InputError) a usage error.
+func asUsageError(err error) error {
+	var ie *source.InputError
+	if errors.As(err, &ie) {
+		return &usageError{err}
+	}
+	return err
 }

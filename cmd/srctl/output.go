@@ -1,3 +1,5 @@
+//go:build !shadowonly
+
 // Writing reports to files or standard output.
 package main
 

@@ -1,3 +1,5 @@
+//go:build !shadowonly
+
 // Progress on long reads, printed while stderr is a terminal.
 package main
 

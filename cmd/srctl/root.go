@@ -22,26 +22,9 @@ type globals struct {
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:   "srctl",
-		Short: "Upgrade, reconfigure or rewrite SQL for StarRocks without hurting customers",
-		Long: `srctl closes the loop data -> diagnosis -> change -> validation for StarRocks in production:
-
-  srctl collect        poll every FE for query details and execution profiles into a lake
-                       (Hive-partitioned JSONL on local disk, GCS or S3), losing nothing
-  srctl profile show   a profile's headline metrics, hot operators and operator tree
-  srctl profile diff   what moved between two profiles, operator by operator
-  srctl plan show      an EXPLAIN's scans, joins, exchanges and normalised plan
-  srctl plan diff      what changed structurally between two EXPLAINs ("same plan" if nothing)
-  srctl diff           rank per-endpoint regressions, shadow-only failures and result divergence
-                       between primary and shadow from the shadow proxy's logs
-  srctl lake           load logs and profiles into Apache Iceberg tables; compact and expire them
-  srctl compare-baseline  gate a SQL change in CI: baseline vs candidate on a real server
-                       (rows, latency statistics, EXPLAIN structure, StarRocks profiles)
-  srctl shadow         MySQL-protocol proxy: primary answers the client, a copy goes to the
-                       shadow; logs tell slowdowns, errors and wrong results apart
-
-Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
-underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`,
+		Use:           "srctl",
+		Short:         "Upgrade, reconfigure or rewrite SQL for StarRocks without hurting customers",
+		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -65,7 +48,7 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (one object per line, for log pipelines)")
 
-	root.AddCommand(newVersionCmd(g), newCollectCmd(g), newProfileCmd(g), newPlanCmd(g), newDiffCmd(g), newValidateCmd(g), newReplayCmd(g), newCaptureCmd(g), newCompareBaselineCmd(g), newLakeCmd(g), newShadowCmd(g), newHealthcheckCmd(g))
+	root.AddCommand(subcommands(g)...)
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		documentEnv(c)
@@ -76,6 +59,10 @@ underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 	walk(root)
 	return root
 }
+
+// envHelp ends the root command's help in every build.
+const envHelp = `Every flag can also be set with an environment variable SRCTL_<FLAG> (dashes become
+underscores, e.g. SRCTL_POLL_INTERVAL=2s); flags given on the command line win.`
 
 func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var lv slog.Level

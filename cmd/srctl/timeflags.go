@@ -1,3 +1,5 @@
+//go:build !shadowonly
+
 // Time flags: RFC 3339 instants or ages.
 package main
 

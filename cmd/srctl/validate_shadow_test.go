@@ -1,3 +1,5 @@
+//go:build !shadowonly
+
 package main
 
 import (

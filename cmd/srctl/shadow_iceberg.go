@@ -1,0 +1,31 @@
+//go:build !shadowonly
+
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/pflag"
+
+	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/shadowproxy"
+)
+
+// icebergLogSink opens srctl shadow's iceberg:// log sinks: the --lake-* flags name the catalog.
+type icebergLogSink struct{ lake lakeOptions }
+
+func (s *icebergLogSink) addFlags(f *pflag.FlagSet) { s.lake.addFlags(f) }
+
+func isIcebergURI(s string) bool { return icelake.IsURI(s) }
+
+func (s *icebergLogSink) open(ctx context.Context, uri string) (shadowproxy.LogWriter, func(), error) {
+	u, err := icelake.ParseURI(uri)
+	if err != nil {
+		return nil, nil, usageErrorf("--log-sink: %v", err)
+	}
+	lake, err := s.lake.open(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	return icelake.NewProxyLogWriter(lake, u, "srctl shadow"), func() { lake.Close() }, nil
+}
