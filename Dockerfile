@@ -2,6 +2,7 @@
 #
 #   make image                          (docker build -t srctl:VERSION .)
 #   make image-offline                  (no registry: builds the binary on this machine)
+#   make image-shadow                   (srctl:VERSION-shadow: the shadow-only build, less memory)
 #
 # The build stage needs a Go image; the final stage is `scratch` plus CA certificates, /etc/passwd
 # with user 65532, /tmp and /var/lib/srctl (mount a volume there for `srctl collect --state-dir`).
@@ -13,7 +14,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN sh deploy/image/rootfs.sh /rootfs "${VERSION}"
+# BUILD_TAGS=shadowonly: the shadow-only srctl (make image-shadow).
+ARG BUILD_TAGS=
+RUN SRCTL_BUILD_TAGS="${BUILD_TAGS}" sh deploy/image/rootfs.sh /rootfs "${VERSION}"
 
 # The final stage. make image-offline and the image test build this stage alone from a rootfs
 # assembled on the host (the line "COPY --from=build /rootfs/ /" becomes "COPY rootfs/ /").

@@ -6,10 +6,10 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/... ./shadowproxy/... ./testdouble/...
 
-.PHONY: help build test soak bench bench-reference bench-lake lint image image-offline image-size deploy-rules demo demo-validate demo-collect demo-compare demo-shadow clean
+.PHONY: help build test soak bench bench-reference bench-lake lint image image-offline image-shadow image-size deploy-rules demo demo-validate demo-collect demo-compare demo-shadow clean
 
 help:
-	@echo "make build  - build bin/srctl and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
+	@echo "make build  - build bin/srctl, bin/srctl-shadow (the shadow-only build: srctl shadow without the lake's code, for memory) and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
 	@echo "make soak   - the collector's defaults scenario (issue 16) three times per poll interval: about 8 minutes"
 	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, srctl validate vs diff (2M queries), compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make image  - the container image srctl:VERSION (Dockerfile: Go build stage, static binary on scratch); prints its size"
 	@echo "make image-offline - the same image without a registry: the binary is built on this machine"
+	@echo "make image-shadow - the image srctl:VERSION-shadow: the shadow-only build (srctl shadow and healthcheck, ~50 MB less RSS)"
 	@echo "make deploy-rules - regenerate deploy/kubernetes/monitoring/prometheusrule.yaml from deploy/prometheus/srctl-alerts.yaml"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them (and write srctl-demo/report.html)"
 	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
@@ -27,6 +28,7 @@ help:
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/srctl ./cmd/srctl
+	$(GO) build -tags shadowonly -ldflags '$(LDFLAGS)' -o $(BIN)/srctl-shadow ./cmd/srctl
 	$(GO) build -o $(BIN)/srctl-fe-double ./cmd/srctl-fe-double
 	$(GO) build -o $(BIN)/srctl-traffic-gen ./cmd/srctl-traffic-gen
 	$(GO) build -o $(BIN)/srctl-sql-double ./cmd/srctl-sql-double
@@ -76,6 +78,11 @@ image-offline:
 	sh deploy/image/build-offline.sh $(IMAGE) $(VERSION)
 	@$(MAKE) --no-print-directory image-size
 
+# The shadow-only build in an image of its own (same Dockerfile, BUILD_TAGS=shadowonly).
+image-shadow:
+	docker build --build-arg VERSION=$(VERSION) --build-arg BUILD_TAGS=shadowonly -t $(IMAGE)-shadow .
+	@$(MAKE) --no-print-directory image-size IMAGE=$(IMAGE)-shadow
+
 image-size:
 	@docker image inspect -f '{{.Size}}' $(IMAGE) | awk '{printf "image $(IMAGE): %.1f MB\n", $$1/1e6}'
 	@docker run --rm $(IMAGE) version
@@ -93,6 +100,7 @@ MAX_TRACKED_KB ?= 2048
 
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags shadowonly ./cmd/srctl/
 	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r du -k 2>/dev/null | awk '$$1 > $(MAX_TRACKED_KB) {print $$2 " (" $$1 " KB)"}'); \
 	  if [ -n "$$big" ]; then echo "tracked files over $(MAX_TRACKED_KB) KB (binaries or generated data?):"; echo "$$big"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -131,10 +131,10 @@ func procSyscalls(b *testing.B, pid int) int64 {
 	return n
 }
 
-// benchShadowProcess starts srctl shadow (the product binary) and waits until it listens; it
-// is stopped with SIGTERM when the benchmark ends. SRCTL_BENCH_SHADOW_ARGS adds flags and
+// benchShadowProcess starts srctl shadow (bin: a product binary, full or shadow-only build) and
+// waits until it listens; it is stopped with SIGTERM when the benchmark ends. SRCTL_BENCH_SHADOW_ARGS adds flags and
 // SRCTL_BENCH_SHADOW_ENV environment variables (e.g. GOMAXPROCS=1) to the proxy only.
-func benchShadowProcess(b *testing.B, primary, shadow, metrics string, extra ...string) (string, *exec.Cmd) {
+func benchShadowProcess(b *testing.B, bin, primary, shadow, metrics string, extra ...string) (string, *exec.Cmd) {
 	b.Helper()
 	listen := testenv.FreeAddr(b)
 	argv := []string{"shadow", "--listen", listen, "--primary", primary, "--shadow", shadow,
@@ -148,7 +148,7 @@ func benchShadowProcess(b *testing.B, primary, shadow, metrics string, extra ...
 	}
 	argv = append(argv, extra...)
 	argv = append(argv, strings.Fields(os.Getenv("SRCTL_BENCH_SHADOW_ARGS"))...)
-	proxy := srctlCommand(b, argv...) // the product binary, as the image ships it
+	proxy := exec.Command(bin, argv...) // a product binary, as the image ships it
 	startBenchProxy(b, proxy, listen)
 	return listen, proxy
 }
@@ -264,16 +264,18 @@ func medianRange(xs []float64, format string) string {
 
 // BenchmarkShadow measures what srctl shadow costs a client, run as deployed: its own
 // process (the product binary), in front of the local MariaDB, logging every row as JSONL.
-// Two proxies: one mirroring every SELECT (to a MySQL-protocol test double in this process,
+// Three proxies: one mirroring every SELECT (to a MySQL-protocol test double in this process,
 // answering with a row: a second database would take the two cores the comparison runs on),
-// one relaying only (SELECTs excluded by policy: logged, not mirrored). In each of
-// SRCTL_BENCH_ROUNDS rounds (5) the three sides take turns, so the machine's drift hits all:
+// the same in the shadow-only build (-tags shadowonly: same code, less linked), and one relaying
+// only (SELECTs excluded by policy: logged, not mirrored); and a plain relay, the floor. In each
+// of SRCTL_BENCH_ROUNDS rounds (5) the sides take turns, so the machine's drift hits all:
 // the latency added at 2,000 queries/s on one connection (P50, P99), the throughput kept with 16
 // connections, the proxy's CPU per query. Reported as medians over rounds with [min-max], each
-// round's figure taken against direct's in the same round. Then the mirroring proxy's peak RSS,
-// the copies it dropped, and memory per idle connection. The issue's goals: added P50 < 40 us and
+// round's figure taken against direct's in the same round. Then each proxy's peak RSS, the
+// copies dropped, and memory per idle connection. The issue's goals: added P50 < 40 us and
 // P99 < 150 us, <= 55 us of CPU per mirrored query, relay-only >= 55% of direct's q/s, 0 copies
-// dropped, peak RSS <= 100 MiB. SRCTL_BENCH_SRCTL=PATH measures another commit's binary.
+// dropped, peak RSS <= 100 MiB. SRCTL_BENCH_SRCTL=PATH (and SRCTL_BENCH_SRCTL_SHADOW=PATH for
+// the shadow-only build) measures another commit's binary.
 func BenchmarkShadow(b *testing.B) {
 	pcfg, err := mysql.ParseDSN(testenv.MySQLDSN(b))
 	if err != nil {
@@ -297,14 +299,18 @@ func BenchmarkShadow(b *testing.B) {
 	setup.Close()
 
 	metrics := testenv.FreeAddr(b)
-	mirroredAddr, mirrored := benchShadowProcess(b, pcfg.Addr, shadow.Addr(), metrics)
+	full, slim := productBinary(b), shadowOnlyBinary(b)
+	mirroredAddr, mirrored := benchShadowProcess(b, full, pcfg.Addr, shadow.Addr(), metrics)
+	slimMetrics := testenv.FreeAddr(b)
+	slimAddr, slimProxy := benchShadowProcess(b, slim, pcfg.Addr, shadow.Addr(), slimMetrics)
 	relayMetrics := testenv.FreeAddr(b)
-	relayAddr, relay := benchShadowProcess(b, pcfg.Addr, shadow.Addr(), relayMetrics, "--exclude-types", "select")
+	relayAddr, relay := benchShadowProcess(b, full, pcfg.Addr, shadow.Addr(), relayMetrics, "--exclude-types", "select")
 	plainAddr, plain := benchPlainRelay(b, pcfg.Addr)
 	dsn := func(addr string) string { return "root@tcp(" + addr + ")/" + pcfg.DBName }
 	sides := []*benchSide{
 		{name: "direct", dsn: dsn(pcfg.Addr)},
 		{name: "mirrored", dsn: dsn(mirroredAddr), pid: mirrored.Process.Pid, metrics: metrics},
+		{name: "shadow-only", dsn: dsn(slimAddr), pid: slimProxy.Process.Pid, metrics: slimMetrics},
 		{name: "relay-only", dsn: dsn(relayAddr), pid: relay.Process.Pid, metrics: relayMetrics},
 		{name: "plain relay", dsn: dsn(plainAddr), pid: plain.Process.Pid},
 	}
@@ -347,12 +353,20 @@ func BenchmarkShadow(b *testing.B) {
 			sd.throughput = append(sd.throughput, 100*sd.qps[round]/sides[0].qps[round])
 		}
 	}
-	dropped, executed := float64(scrapeCounter(metrics, "srctl_shadow_mirror_dropped_total")), float64(scrapeCounter(metrics, "srctl_shadow_mirror_executed_total"))
+	var dropped, executed float64
+	for _, m := range []string{metrics, slimMetrics} {
+		dropped += float64(scrapeCounter(m, "srctl_shadow_mirror_dropped_total"))
+		executed += float64(scrapeCounter(m, "srctl_shadow_mirror_executed_total"))
+	}
 	peakRSS, err := testenv.ProcessPeakRSS(mirrored.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
 	relayRSS, err := testenv.ProcessPeakRSS(relay.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	slimRSS, err := testenv.ProcessPeakRSS(slimProxy.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -364,7 +378,7 @@ func BenchmarkShadow(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer fakePrimary.Close()
-	listen, proxy := benchShadowProcess(b, fakePrimary.Addr(), shadow.Addr(), "")
+	listen, proxy := benchShadowProcess(b, full, fakePrimary.Addr(), shadow.Addr(), "")
 	const idle = 2000
 	rss0 := testenv.ProcessRSS(b, proxy.Process.Pid)
 	conns := make([]net.Conn, 0, idle)
@@ -384,7 +398,7 @@ func BenchmarkShadow(b *testing.B) {
 		c.Close()
 	}
 
-	mir, rel := sides[1], sides[2]
+	mir, rel := sides[1], sides[3]
 	b.ReportMetric(median(mir.added50), "p50-added-us")
 	b.ReportMetric(median(mir.added99), "p99-added-us")
 	b.ReportMetric(median(mir.throughput)/100, "throughput-ratio")
@@ -394,6 +408,7 @@ func BenchmarkShadow(b *testing.B) {
 	b.ReportMetric(perConn/1024, "KiB/idle-conn")
 	b.ReportMetric(dropped, "copies-dropped")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(float64(slimRSS)/(1<<20), "shadow-only-peak-RSS-MiB")
 	fmt.Fprintf(os.Stderr, "\nsrctl shadow (own process) on loopback, primary = local MariaDB, shadow = test double, JSONL logs; %d rounds, medians [min-max]\n", rounds)
 	fmt.Fprintf(os.Stderr, "  latency at %d q/s on 1 connection (added: against direct in the same round); throughput with %d connections\n", rate, workers)
 	for _, sd := range sides {
@@ -415,7 +430,7 @@ func BenchmarkShadow(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "  (plain relay: every byte copied through a Go process of its own, nothing parsed or logged: the floor of\n  any proxy that reads what it relays, on this machine; syscalls: reads and writes, EAGAIN included)\n")
 	fmt.Fprintf(os.Stderr, `  goals: added P50 < 40 us, P99 < 150 us; <= 55 us CPU per mirrored query; relay-only >= 55%% of direct
   copies: %.0f executed on the shadow, %.0f dropped (default queue bounds; goal 0)
-  peak RSS: mirroring proxy %.0f MiB, relay-only proxy %.0f MiB (goal <= 100 MiB)
+  peak RSS: mirroring proxy %.0f MiB, the same in the shadow-only build %.0f MiB, relay-only proxy %.0f MiB (goal <= 100 MiB)
   memory: %.1f KiB RSS per idle connection (%d connections)
-`, executed, dropped, float64(peakRSS)/(1<<20), float64(relayRSS)/(1<<20), perConn/1024, idle)
+`, executed, dropped, float64(peakRSS)/(1<<20), float64(slimRSS)/(1<<20), float64(relayRSS)/(1<<20), perConn/1024, idle)
 }

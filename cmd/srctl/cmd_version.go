@@ -17,7 +17,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Short: "Print srctl's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(g.stdout, "srctl %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(g.stdout, "srctl %s (%s, %s/%s%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH, buildNote)
 			return nil
 		},
 	}

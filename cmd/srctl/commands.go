@@ -7,6 +7,9 @@ import "github.com/spf13/cobra"
 // This is the full srctl. Built with -tags shadowonly, the binary holds srctl shadow alone
 // (commands_shadowonly.go): see that file for why.
 
+// buildNote ends the platform in srctl version's output: nothing for the full build.
+const buildNote = ""
+
 const rootLong = `srctl closes the loop data -> diagnosis -> change -> validation for StarRocks in production:
 
   srctl collect        poll every FE for query details and execution profiles into a lake

@@ -12,6 +12,9 @@ import "github.com/spf13/cobra"
 // never uses it carries ~50 MB more RSS from its first second (README: "Measured"). Its log sink
 // is JSONL only (a directory, gs:// or s3://); srctl lake import loads those logs into Iceberg.
 
+// buildNote ends the platform in srctl version's output, so an operator can tell the builds apart.
+const buildNote = ", shadow-only build"
+
 const rootLong = `This srctl is the shadow-only build: the MySQL-protocol shadow proxy alone, for deployments where
 its memory matters (the full srctl has every other command and Iceberg log sinks).
 

@@ -77,6 +77,9 @@ func TestShadowOnlyBuild(t *testing.T) {
 		!strings.Contains(out, "shadow      MySQL-protocol proxy") || strings.Contains(out, "collect") {
 		t.Errorf("--help (exit %d) should present the shadow-only build, srctl shadow and no collect:\n%s", code, out)
 	}
+	if out, code := runBin("version"); code != 0 || !strings.Contains(out, "shadow-only build)") {
+		t.Errorf("version (exit %d) should name the shadow-only build: %s", code, out)
+	}
 	if out, code := runBin("collect", "--help"); code == 0 || !strings.Contains(out, `unknown command "collect"`) {
 		t.Errorf("collect in the shadow-only build: exit %d, want an unknown command:\n%s", code, out)
 	}

@@ -5,13 +5,15 @@
 # image-offline` and the image test run it on the host, so that no registry is needed.
 #
 #   deploy/image/rootfs.sh DIR [VERSION]     (from the repository's root)
+#
+# SRCTL_BUILD_TAGS=shadowonly builds the shadow-only srctl (srctl shadow and healthcheck only).
 set -eu
 out=${1:?usage: deploy/image/rootfs.sh DIR [VERSION]}
 version=${2:-dev}
 ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 mkdir -p "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/srctl"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/srctl" ./cmd/srctl
+CGO_ENABLED=0 go build -trimpath -tags "${SRCTL_BUILD_TAGS:-}" -ldflags "-s -w -X main.version=$version" -o "$out/srctl" ./cmd/srctl
 cp "$ca" "$out/etc/ssl/certs/ca-certificates.crt"
 printf 'srctl:x:65532:65532:srctl:/var/lib/srctl:/sbin/nologin\n' > "$out/etc/passwd"
 printf 'srctl:x:65532:\n' > "$out/etc/group"
