@@ -267,14 +267,7 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 		"--log-sink", t.TempDir(), "--metrics-addr", metrics, "--log-level", "warn", "--drain-timeout", "20s"})
 	proxy := exec.Command(os.Args[0], "-test.run=^$")
 	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
-	var perr bytes.Buffer
-	proxy.Stderr = &perr
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- proxy.Wait() }()
-	t.Cleanup(func() { proxy.Process.Kill() })
+	exited, perr := startProcess(t, proxy)
 	waitListening(t, listen)
 	waitListening(t, metrics)
 	goroutines0 := scrapeCounter(metrics, "go_goroutines")
@@ -345,14 +338,7 @@ func startShadowProcess(t *testing.T, args ...string) (cmd *exec.Cmd, exited cha
 	argv, _ := json.Marshal(append([]string{"shadow", "--log-level", "warn"}, args...))
 	cmd = exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
-	stderr = &bytes.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited = make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
+	exited, stderr = startProcess(t, cmd)
 	return cmd, exited, stderr
 }
 

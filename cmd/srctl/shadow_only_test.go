@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -99,14 +98,7 @@ func TestShadowOnlyBuild(t *testing.T) {
 	logs, listen := t.TempDir(), testenv.FreeAddr(t)
 	proxy := exec.Command(bin, "shadow", "--listen", listen, "--primary", pcfg.Addr, "--shadow", shadow.Addr(),
 		"--log-sink", logs, "--metrics-addr", "", "--log-level", "warn")
-	var stderr bytes.Buffer
-	proxy.Stderr = &stderr
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- proxy.Wait() }()
-	t.Cleanup(func() { proxy.Process.Kill() })
+	exited, stderr := startProcess(t, proxy)
 	waitListening(t, listen)
 	rss := testenv.ProcessRSS(t, proxy.Process.Pid)
 
