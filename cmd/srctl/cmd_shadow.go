@@ -92,7 +92,7 @@ error_code, sql_state (success=false on a server error), rows, affected_rows, re
 byte written to last answer byte read, the same on both sides), endpoint, fingerprint, dropped,
 drop_reason, role, conn_id. Written every --log-flush-interval to --log-sink: a directory,
 gs://bucket/prefix or s3://bucket/prefix (Hive-partitioned JSONL, what srctl diff reads), or
-an Iceberg table iceberg://CATALOG/NAMESPACE.TABLE.
+(not in the shadow-only build) an Iceberg table iceberg://CATALOG/NAMESPACE.TABLE.
 
 Metrics port (--metrics-addr, loopback by default): /metrics, /healthz, /readyz, and /source: GET
 shows whose answers clients get; POST /source?to=shadow makes the shadow the source of answers
@@ -141,7 +141,7 @@ on the first when it closes.`,
 	f.StringVar(&o.shadow, "shadow", "", "shadow MySQL-protocol address HOST:PORT; gets a copy of the traffic (required)")
 	f.StringVar(&o.shadowUser, "shadow-user", "root", "user of the shadow sessions")
 	f.StringVar(&o.passwordFile, "shadow-password-file", "", "file holding the shadow user's password (else SRCTL_SHADOW_PASSWORD)")
-	f.StringVar(&o.logSink, "log-sink", defaultShadowLogSink, "where log rows go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix or iceberg://CATALOG/NAMESPACE.TABLE")
+	f.StringVar(&o.logSink, "log-sink", defaultShadowLogSink, "where log rows go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix"+icebergSinkForm)
 	f.DurationVar(&o.flushInterval, "log-flush-interval", time.Second, "longest time a log row waits in memory")
 	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules for SQL without sqlcommenter or Marginalia tags (the endpoint key of the logs)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "mirror writes too (INSERT, UPDATE, DELETE, DDL...): only for a shadow whose data may change")

@@ -16,6 +16,9 @@ type icebergLogSink struct{ lake lakeOptions }
 
 func (s *icebergLogSink) addFlags(f *pflag.FlagSet) { s.lake.addFlags(f) }
 
+// icebergSinkForm ends --log-sink's help: the forms this build also takes.
+const icebergSinkForm = " or iceberg://CATALOG/NAMESPACE.TABLE"
+
 func isIcebergURI(s string) bool { return icelake.IsURI(s) }
 
 func (s *icebergLogSink) open(ctx context.Context, uri string) (shadowproxy.LogWriter, func(), error) {

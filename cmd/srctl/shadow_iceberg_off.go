@@ -17,6 +17,9 @@ type icebergLogSink struct{}
 
 func (icebergLogSink) addFlags(*pflag.FlagSet) {}
 
+// icebergSinkForm ends --log-sink's help: this build takes no other form.
+const icebergSinkForm = ""
+
 func isIcebergURI(s string) bool { return strings.HasPrefix(s, "iceberg://") }
 
 func (icebergLogSink) open(context.Context, string) (shadowproxy.LogWriter, func(), error) {
