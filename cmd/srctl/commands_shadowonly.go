@@ -11,6 +11,8 @@ import "github.com/spf13/cobra"
 // pages and allocates (iceberg-go's substrait extensions alone: 32 MB, 90 ms), so a proxy that
 // never uses it carries ~50 MB more RSS from its first second (README: "Measured"). Its log sink
 // is JSONL only (a directory, gs:// or s3://); srctl lake import loads those logs into Iceberg.
+// This package's tests run with the full build: TestShadowOnlyBuild builds this one and runs it as
+// a process, and make lint vets it (test files that need other commands are !shadowonly).
 
 // buildNote ends the platform in srctl version's output, so an operator can tell the builds apart.
 const buildNote = ", shadow-only build"
