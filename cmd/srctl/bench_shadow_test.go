@@ -132,8 +132,9 @@ func procSyscalls(b *testing.B, pid int) int64 {
 }
 
 // benchShadowProcess starts srctl shadow (bin: a product binary, full or shadow-only build) and
-// waits until it listens; it is stopped with SIGTERM when the benchmark ends. SRCTL_BENCH_SHADOW_ARGS adds flags and
-// SRCTL_BENCH_SHADOW_ENV environment variables (e.g. GOMAXPROCS=1) to the proxy only.
+// waits until it listens; it is stopped with SIGTERM when the benchmark ends.
+// SRCTL_BENCH_SHADOW_ARGS adds flags and SRCTL_BENCH_SHADOW_ENV environment variables (e.g.
+// GOMAXPROCS=1) to the proxy only.
 func benchShadowProcess(b *testing.B, bin, primary, shadow, metrics string, extra ...string) (string, *exec.Cmd) {
 	b.Helper()
 	listen := testenv.FreeAddr(b)
