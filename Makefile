@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Packages whose code starts goroutines run under the race detector.
 RACE_PKGS := ./collector/... ./lakehouse/... ./analyze/... ./cmd/... ./harness/... ./internal/... ./shadowproxy/... ./testdouble/...
 
-.PHONY: help build test soak bench bench-reference bench-lake lint image image-offline image-shadow image-size deploy-rules demo demo-validate demo-collect demo-compare demo-shadow clean
+.PHONY: help build test soak bench bench-reference bench-lake lint image image-offline image-shadow image-shadow-offline image-size deploy-rules demo demo-validate demo-collect demo-compare demo-shadow clean
 
 help:
 	@echo "make build  - build bin/srctl, bin/srctl-shadow (the shadow-only build: srctl shadow without the lake's code, for memory) and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
@@ -18,7 +18,7 @@ help:
 	@echo "make lint   - go vet and gofmt check"
 	@echo "make image  - the container image srctl:VERSION (Dockerfile: Go build stage, static binary on scratch); prints its size"
 	@echo "make image-offline - the same image without a registry: the binary is built on this machine"
-	@echo "make image-shadow - the image srctl:VERSION-shadow: the shadow-only build (srctl shadow and healthcheck, ~50 MB less RSS)"
+	@echo "make image-shadow - the image srctl:VERSION-shadow: the shadow-only build (srctl shadow and healthcheck, ~50 MB less RSS); image-shadow-offline without a registry"
 	@echo "make deploy-rules - regenerate deploy/kubernetes/monitoring/prometheusrule.yaml from deploy/prometheus/srctl-alerts.yaml"
 	@echo "make demo   - generate shadow-proxy logs and profiles with planted regressions, run srctl diff on them (and write srctl-demo/report.html)"
 	@echo "make demo-validate - generate four hours of logs with a fix planted at noon, run srctl validate before vs after"
@@ -81,6 +81,10 @@ image-offline:
 # The shadow-only build in an image of its own (same Dockerfile, BUILD_TAGS=shadowonly).
 image-shadow:
 	docker build --build-arg VERSION=$(VERSION) --build-arg BUILD_TAGS=shadowonly -t $(IMAGE)-shadow .
+	@$(MAKE) --no-print-directory image-size IMAGE=$(IMAGE)-shadow
+
+image-shadow-offline:
+	SRCTL_BUILD_TAGS=shadowonly sh deploy/image/build-offline.sh $(IMAGE)-shadow $(VERSION)
 	@$(MAKE) --no-print-directory image-size IMAGE=$(IMAGE)-shadow
 
 image-size:

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -57,5 +58,33 @@ func TestContainerImage(t *testing.T) {
 	}
 	if out, err := docker("run", "--rm", "--entrypoint", "/bin/sh", tag, "-c", "true"); err == nil || !strings.Contains(out, "no such file or directory") {
 		t.Errorf("the image has a shell, or docker failed for another reason: %v: %s", err, out)
+	}
+
+	// The shadow-only image (make image-shadow-offline): the same script with the build tag.
+	shadowTag := tag + "-shadow"
+	build = exec.Command("sh", "deploy/image/build-offline.sh", shadowTag, "v0.0.0-imagetest")
+	build.Dir = "../.."
+	build.Env = append(os.Environ(), "SRCTL_BUILD_TAGS=shadowonly")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build-offline.sh with SRCTL_BUILD_TAGS=shadowonly: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", shadowTag).Run() })
+	if out, err := docker("run", "--rm", shadowTag, "version"); err != nil || !strings.Contains(out, "shadow-only build") {
+		t.Errorf("srctl version in the shadow-only image: %v: %s", err, out)
+	}
+	if out, err := docker("run", "--rm", shadowTag, "shadow", "--help"); err != nil || !strings.Contains(out, "--primary") {
+		t.Errorf("srctl shadow --help in the shadow-only image: %v: %.400s", err, out)
+	}
+	if out, err := docker("run", "--rm", shadowTag, "collect", "--help"); err == nil {
+		t.Errorf("the shadow-only image runs srctl collect: %.400s", out)
+	}
+	sizeOut, _ = docker("image", "inspect", "-f", "{{.Size}}", shadowTag)
+	shadowSize, err := strconv.ParseInt(strings.TrimSpace(sizeOut), 10, 64)
+	if err != nil {
+		t.Fatalf("image size %q: %v", sizeOut, err)
+	}
+	t.Logf("image %s: %.1f MB", shadowTag, float64(shadowSize)/1e6)
+	if shadowSize > size*2/3 {
+		t.Errorf("the shadow-only image is %.1f MB against %.1f MB for the full one: the lake's code is back in it", float64(shadowSize)/1e6, float64(size)/1e6)
 	}
 }
