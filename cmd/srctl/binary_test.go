@@ -132,3 +132,25 @@ func startProcess(t testing.TB, cmd *exec.Cmd) (exited chan error, stderr *bytes
 	t.Cleanup(func() { cmd.Process.Kill() })
 	return exited, stderr
 }
+
+// waitListeningOrExit waits up to 20 s for addr to accept connections and returns nil, or an
+// error at once if the process whose exit exited reports ends first (a test then shows its
+// stderr instead of waiting out the deadline).
+func waitListeningOrExit(addr string, exited <-chan error) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the process exited before listening on %s: %v", addr, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after 20 s", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -351,30 +352,48 @@ func TestShadowRestartWithoutRefusals(t *testing.T) {
 	if cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t)); err == nil {
 		paddr, db = cfg.Addr, cfg.DBName
 	}
-	listen := testenv.FreeAddr(t)
 	// Successors write to the same stderr: a file, not a pipe, so that waiting for one process
 	// does not wait for the successors holding the pipe.
 	logf, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
 		t.Fatal(err)
 	}
-	argv, _ := json.Marshal([]string{"shadow", "--log-level", "warn", "--listen", listen, "--primary", paddr, "--shadow", paddr,
-		"--metrics-addr", testenv.FreeAddr(t), "--drain-timeout", "20s", "--log-sink", t.TempDir()})
-	first := exec.Command(os.Args[0], "-test.run=^$")
-	first.Env = append(os.Environ(), childEnv+"="+string(argv))
-	first.Stderr = logf
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pids := []int{first.Process.Pid}
+	var pids []int
 	t.Cleanup(func() {
 		for _, pid := range pids {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
-	firstExited := make(chan error, 1)
-	go func() { firstExited <- first.Wait() }()
-	waitListening(t, listen)
+	var listen string
+	var firstExited chan error
+	for attempt := 1; ; attempt++ {
+		listen = testenv.FreeAddr(t)
+		argv, _ := json.Marshal([]string{"shadow", "--log-level", "warn", "--listen", listen, "--primary", paddr, "--shadow", paddr,
+			"--metrics-addr", testenv.FreeAddr(t), "--drain-timeout", "20s", "--log-sink", t.TempDir()})
+		first := exec.Command(os.Args[0], "-test.run=^$")
+		first.Env = append(os.Environ(), childEnv+"="+string(argv))
+		first.Stderr = logf
+		if err := first.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pids = []int{first.Process.Pid}
+		firstExited = make(chan error, 1)
+		go func() { firstExited <- first.Wait() }()
+		err := waitListeningOrExit(listen, firstExited)
+		if err == nil {
+			break
+		}
+		out, _ := os.ReadFile(logf.Name())
+		// A port FreeAddr found free can be taken before the process binds it (by any outgoing
+		// connection on the machine: they draw from the same range): start again on others.
+		if attempt < 3 && strings.Contains(string(out), "address already in use") {
+			t.Logf("a port was taken before srctl shadow bound it; again on others: %s", out)
+			logf.Truncate(0)
+			logf.Seek(0, io.SeekStart) // the children share this file's offset
+			continue
+		}
+		t.Fatalf("srctl shadow did not start: %v\n%s", err, out)
+	}
 
 	stopLoop := make(chan struct{})
 	loopDone := make(chan [2]int)
