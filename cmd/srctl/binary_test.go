@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -105,16 +106,8 @@ func removeProductBinary() {
 // waitListening waits up to 20 s for a process started by a test to accept connections on addr.
 func waitListening(t testing.TB, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitListeningOrExit(addr, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -135,7 +128,7 @@ func startProcess(t testing.TB, cmd *exec.Cmd) (exited chan error, stderr *bytes
 
 // waitListeningOrExit waits up to 20 s for addr to accept connections and returns nil, or an
 // error at once if the process whose exit exited reports ends first (a test then shows its
-// stderr instead of waiting out the deadline).
+// stderr instead of waiting out the deadline). A nil exited waits for the address alone.
 func waitListeningOrExit(addr string, exited <-chan error) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -152,5 +145,17 @@ func waitListeningOrExit(addr string, exited <-chan error) error {
 			return fmt.Errorf("nothing listens on %s after 20 s", addr)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stopProcess sends the process SIGTERM and waits up to within for it to exit: nil when it
+// exited with status 0.
+func stopProcess(cmd *exec.Cmd, exited <-chan error, within time.Duration) error {
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(within):
+		return fmt.Errorf("still running %v after SIGTERM", within)
 	}
 }

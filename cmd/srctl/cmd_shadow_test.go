@@ -269,7 +269,9 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 	proxy := exec.Command(os.Args[0], "-test.run=^$")
 	proxy.Env = append(os.Environ(), childEnv+"="+string(argv))
 	exited, perr := startProcess(t, proxy)
-	waitListening(t, listen)
+	if err := waitListeningOrExit(listen, exited); err != nil {
+		t.Fatalf("srctl shadow: %v\n%s", err, perr)
+	}
 	waitListening(t, metrics)
 	goroutines0 := scrapeCounter(metrics, "go_goroutines")
 	rss0 := testenv.ProcessRSS(t, proxy.Process.Pid)
@@ -322,14 +324,8 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 	if g := scrapeCounter(metrics, "go_goroutines"); g > goroutines0+5 {
 		t.Errorf("goroutines: %d, were %d before the sessions: a leak", g, goroutines0)
 	}
-	proxy.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("srctl shadow after SIGTERM: %v\n%s", err, perr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("srctl shadow did not stop within 30s of SIGTERM")
+	if err := stopProcess(proxy, exited, 30*time.Second); err != nil {
+		t.Fatalf("srctl shadow after SIGTERM: %v\n%s", err, perr)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,7 +98,9 @@ func TestShadowOnlyBuild(t *testing.T) {
 	proxy := exec.Command(bin, "shadow", "--listen", listen, "--primary", pcfg.Addr, "--shadow", shadow.Addr(),
 		"--log-sink", logs, "--metrics-addr", "", "--log-level", "warn")
 	exited, stderr := startProcess(t, proxy)
-	waitListening(t, listen)
+	if err := waitListeningOrExit(listen, exited); err != nil {
+		t.Fatalf("srctl shadow (shadow-only build): %v\n%s", err, stderr)
+	}
 	rss := testenv.ProcessRSS(t, proxy.Process.Pid)
 
 	db, err := sql.Open("mysql", "root@tcp("+listen+")/"+pcfg.DBName)
@@ -111,14 +112,8 @@ func TestShadowOnlyBuild(t *testing.T) {
 		t.Fatalf("a query through the shadow-only proxy: %v (got %d)", err, one)
 	}
 	db.Close()
-	proxy.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("srctl shadow (shadow-only build) did not stop cleanly: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("srctl shadow (shadow-only build) did not stop within 60 s of SIGTERM\n%s", stderr.String())
+	if err := stopProcess(proxy, exited, 60*time.Second); err != nil {
+		t.Fatalf("srctl shadow (shadow-only build) did not stop cleanly: %v\n%s", err, stderr)
 	}
 
 	var targets []string
