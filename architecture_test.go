@@ -38,7 +38,7 @@ var (
 // layers places every package (by path relative to the module). Order within the map is free.
 var layers = map[string]layer{
 	"analyze/fingerprint": leaves, "analyze/stats": leaves, "analyze/profile": leaves, "analyze/plan": leaves,
-	"analyze/sqlclass": leaves, "internal/redact": leaves, "internal/termsafe": leaves, "internal/htmlreport": leaves, "internal/mysqlwire": leaves, "internal/jsonstr": leaves, "internal/jsonscan": leaves, "lakehouse/jsonl": leaves,
+	"analyze/sqlclass": leaves, "internal/redact": leaves, "internal/termsafe": leaves, "internal/htmlreport": leaves, "internal/mysqlwire": leaves, "internal/jsonstr": leaves, "internal/jsonscan": leaves, "internal/hugemem": leaves, "lakehouse/jsonl": leaves,
 
 	"lakehouse": records, "lakehouse/objstore": records,
 

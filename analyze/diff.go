@@ -282,6 +282,7 @@ func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 		})
 	close(toGlobal)
 	<-globalDone
+	global.done.release() // every pair is made: the duplicate set (mapped memory) goes now
 	if err != nil {
 		return nil, fmt.Errorf("reading logs: %w", err)
 	}
@@ -708,6 +709,7 @@ func sortFailures(fs []FailureGroup) {
 }
 
 // baseReport computes what needs only the group's own data: quantiles, the paired test, sizes.
+// It sorts a's latencies (a.pd, a.sd) in place and returns them: a is not read in pair order after.
 func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]float32) {
 	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
 		ImpactMS: float64(a.impactNS) / 1e6, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
@@ -717,7 +719,15 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	if n == 0 {
 		return e, [2][]float32{}
 	}
-	ps, ss := slices.Clone(a.pd), slices.Clone(a.sd)
+	// Paired analysis on log ratios, while pd and sd are still in pair order; a floor keeps 0 ms
+	// rows finite.
+	d := make([]float32, n)
+	for i := range d {
+		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
+	}
+	// Then each side's latencies are sorted where they are: nothing reads them in pair order
+	// after this (copies cost 8 bytes a pair of memory new to the process).
+	ps, ss := a.pd, a.sd
 	stats.SortFloat32(ps)
 	stats.SortFloat32(ss)
 	q := func(s []float32) Quantiles {
@@ -727,11 +737,6 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	e.curve = [2][]float64{curveOf(ps), curveOf(ss)}
 	e.DeltaPct = Quantiles{pct(e.Primary.P50, e.Shadow.P50), pct(e.Primary.P90, e.Shadow.P90), pct(e.Primary.P95, e.Shadow.P95), pct(e.Primary.P99, e.Shadow.P99)}
 
-	// Paired analysis on log ratios; a floor keeps 0 ms rows finite.
-	d := make([]float32, n)
-	for i := range d {
-		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
-	}
 	stats.SortFloat32(d)
 	w := stats.SignedRankSorted(d)
 	e.PValue = w.P
