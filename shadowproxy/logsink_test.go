@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,6 +145,89 @@ func TestLogSinkRetriesStoreOnce(t *testing.T) {
 		}
 		if rows != 500 || len(w.ids) < 3 || w.ids[0] != w.ids[1] || w.ids[1] != w.ids[2] {
 			t.Fatalf("%d rows stored (want 500), batch ids written %v (want the first one three times)", rows, w.ids)
+		}
+	})
+}
+
+// batchWriter records the size of every batch stored, and refuses them while down is set.
+type batchWriter struct {
+	mu    sync.Mutex
+	down  bool
+	sizes []int
+}
+
+func (w *batchWriter) String() string { return "batches" }
+func (w *batchWriter) Write(_ context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.down {
+		return errors.New("store unavailable")
+	}
+	w.sizes = append(w.sizes, len(b.Records))
+	return nil
+}
+
+func (w *batchWriter) stored() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.sizes)
+}
+
+// TestLogSinkWritesFullBatchesBeforeTheInterval: at a high rate a batch is written as soon as it
+// is full (MaxBatch rows), not when the flush interval ends, so the sink holds at most about a
+// batch of rows; the rows short of a batch wait for the interval (here: Close) and are not
+// written as a small batch of their own each time a full one goes.
+func TestLogSinkWritesFullBatchesBeforeTheInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &batchWriter{}
+		s := NewLogSink(w, LogSinkConfig{MaxBatch: 100, FlushInterval: time.Hour})
+		for range 250 {
+			s.Write(&lakehouse.ProxyLogRecord{QueryID: "q"})
+		}
+		time.Sleep(2 * collectEvery) // the sink takes the rows and seals what fills batches
+		synctest.Wait()
+		if got := w.stored(); !slices.Equal(got, []int{100, 100}) {
+			t.Fatalf("batches stored within the interval: %v, want [100 100] (the other 50 wait)", got)
+		}
+		for range 30 {
+			s.Write(&lakehouse.ProxyLogRecord{QueryID: "q"})
+		}
+		time.Sleep(2 * collectEvery)
+		synctest.Wait()
+		if got := w.stored(); len(got) != 2 {
+			t.Fatalf("80 rows, less than a batch, were written before the interval ended: %v", got)
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.stored(); !slices.Equal(got, []int{100, 100, 80}) || s.Written.Load() != 280 {
+			t.Fatalf("batches %v, %d rows written; want [100 100 80], 280", got, s.Written.Load())
+		}
+	})
+}
+
+// TestLogSinkKeepsMaxKeptRowsWhileTheStoreIsDown: batches the store refuses are kept to be retried
+// up to MaxKept rows, however small the batches; the oldest are counted as lost first.
+func TestLogSinkKeepsMaxKeptRowsWhileTheStoreIsDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &batchWriter{down: true}
+		s := NewLogSink(w, LogSinkConfig{MaxBatch: 10, MaxKept: 30, FlushInterval: time.Hour})
+		for i := range 100 {
+			s.Write(&lakehouse.ProxyLogRecord{QueryID: fmt.Sprint(i)})
+		}
+		time.Sleep(2 * collectEvery)
+		synctest.Wait()
+		if d := s.Dropped.Load(); d != 70 {
+			t.Fatalf("%d rows lost with the store down, want 70 (100 rows, 30 kept)", d)
+		}
+		w.mu.Lock()
+		w.down = false
+		w.mu.Unlock()
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.stored(); !slices.Equal(got, []int{10, 10, 10}) || s.Written.Load() != 30 {
+			t.Fatalf("stored %v (%d rows) once the store was back, want the 3 newest batches", got, s.Written.Load())
 		}
 	})
 }

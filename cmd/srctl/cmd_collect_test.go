@@ -43,6 +43,8 @@ func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
 		{nil, []string{"collect", "--cluster", "c", "--fe-hosts", "a:1", "--max-buffered-bytes", "lots"}, "--max-buffered-bytes"},
 		{nil, []string{"collect", "--cluster", "c", "--fe-hosts", "a:1", "--sink", "ftp://x/y"}, "ftp"},
 		{nil, []string{"--log-format", "xml", "version"}, "--log-format"},
+		{nil, []string{"shadow", "--primary", "127.0.0.1:1", "--shadow", "127.0.0.1:2", "--log-batch-rows", "-1"}, "--log-batch-rows -1"},
+		{map[string]string{"SRCTL_LOG_BATCH_ROWS": "200001"}, []string{"shadow", "--primary", "127.0.0.1:1", "--shadow", "127.0.0.1:2"}, "--log-batch-rows 200001"},
 		{nil, []string{"collect", "--cluster", "c", "--fe-hosts", "a:1", "--endpoint-rules", "/no/such/rules.yaml"}, "/no/such/rules.yaml"},
 		{nil, []string{"collect", "--cluster", "c", "--fe-hosts", "a:1", "--endpoint-rules", "testdata/bad-endpoint-rules.yaml"}, "rule 2 (reports): match \"[\""},
 	} {

@@ -32,6 +32,7 @@ type shadowOptions struct {
 	passwordFile    string
 	logSink         string
 	flushInterval   time.Duration
+	logBatchRows    int
 	endpointRules   string
 	mirrorWrites    bool
 	includeTypes    []string
@@ -143,6 +144,7 @@ on the first when it closes.`,
 	f.StringVar(&o.passwordFile, "shadow-password-file", "", "file holding the shadow user's password (else SRCTL_SHADOW_PASSWORD)")
 	f.StringVar(&o.logSink, "log-sink", defaultShadowLogSink, "where log rows go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix"+icebergSinkForm)
 	f.DurationVar(&o.flushInterval, "log-flush-interval", time.Second, "longest time a log row waits in memory")
+	f.IntVar(&o.logBatchRows, "log-batch-rows", 0, fmt.Sprintf("most log rows in one batch (a JSONL object per hour it spans, or an Iceberg commit), written before --log-flush-interval ends when full; 0: %d%s (fewer rows: less memory at high query rates, more objects)", shadowproxy.DefaultLogBatchRows, icebergBatchRows))
 	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules for SQL without sqlcommenter or Marginalia tags (the endpoint key of the logs)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "mirror writes too (INSERT, UPDATE, DELETE, DDL...): only for a shadow whose data may change")
 	f.StringSliceVar(&o.includeTypes, "include-types", nil, "mirror only these statement types: select, show, describe, explain, insert, update, delete, replace, create, drop, alter, truncate, load, call, other")
@@ -176,11 +178,18 @@ on the first when it closes.`,
 	return cmd
 }
 
+// maxLogBatchRows is the largest --log-batch-rows: the log sink's buffer (rows waiting to be
+// batched) holds 200,000.
+const maxLogBatchRows = 200000
+
 // shadowConfig turns the options into the proxy's configuration (no I/O but reading files).
 func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {
 	var cfg shadowproxy.Config
 	if o.primary == "" || o.shadow == "" {
 		return cfg, usageErrorf("--primary and --shadow are both required")
+	}
+	if o.logBatchRows < 0 || o.logBatchRows > maxLogBatchRows {
+		return cfg, usageErrorf("--log-batch-rows %d: want 0 (the default) to %d", o.logBatchRows, maxLogBatchRows)
 	}
 	for flag, addr := range map[string]string{"primary": o.primary, "shadow": o.shadow} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -291,7 +300,11 @@ func runShadow(ctx context.Context, o *shadowOptions, lg *slog.Logger) error {
 		return err
 	}
 	defer closeWriter()
-	sink := shadowproxy.NewLogSink(w, shadowproxy.LogSinkConfig{FlushInterval: o.flushInterval, Rules: rules, Log: lg})
+	batchRows := o.logBatchRows
+	if batchRows == 0 && isIcebergURI(o.logSink) {
+		batchRows = shadowproxy.DefaultIcebergLogBatchRows // each batch is a commit: fewer, larger ones
+	}
+	sink := shadowproxy.NewLogSink(w, shadowproxy.LogSinkConfig{FlushInterval: o.flushInterval, MaxBatch: batchRows, Rules: rules, Log: lg})
 	cfg.Sink, cfg.Log = sink, lg
 	shadowproxy.TuneGC()
 	proxy, err := shadowproxy.New(cfg)

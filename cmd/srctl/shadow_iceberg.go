@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/pflag"
 
@@ -18,6 +19,9 @@ func (s *icebergLogSink) addFlags(f *pflag.FlagSet) { s.lake.addFlags(f) }
 
 // icebergSinkForm ends --log-sink's help: the forms this build also takes.
 const icebergSinkForm = " or iceberg://CATALOG/NAMESPACE.TABLE"
+
+// icebergBatchRows is said in --log-batch-rows' help: an Iceberg table's default batch.
+var icebergBatchRows = fmt.Sprintf(", %d for iceberg://", shadowproxy.DefaultIcebergLogBatchRows)
 
 func isIcebergURI(s string) bool { return icelake.IsURI(s) }
 

@@ -20,6 +20,9 @@ func (icebergLogSink) addFlags(*pflag.FlagSet) {}
 // icebergSinkForm ends --log-sink's help: this build takes no other form.
 const icebergSinkForm = ""
 
+// icebergBatchRows is said in --log-batch-rows' help: nothing in this build.
+const icebergBatchRows = ""
+
 func isIcebergURI(s string) bool { return strings.HasPrefix(s, "iceberg://") }
 
 func (icebergLogSink) open(context.Context, string) (shadowproxy.LogWriter, func(), error) {
