@@ -186,7 +186,15 @@ func (s *LogSink) run() {
 				sealed = s.flush(ctx, sealed, false)
 				lastFlush = time.Now()
 			case len(open) >= s.maxBatch: // a full batch before the interval ends (high rates)
+				// Batches still sealed are ones the store refused: they are retried at the
+				// interval, not at every full batch (a failing store would get ten writes a
+				// second, and the log as many warnings); meanwhile the newest MaxKept rows stay.
+				refused := len(sealed) > 0
 				seal(false)
+				if refused {
+					sealed = s.keepNewest(sealed)
+					break
+				}
 				sealed = s.flush(ctx, sealed, false)
 			}
 		case <-s.stop:
@@ -203,6 +211,21 @@ func (s *LogSink) run() {
 			return
 		}
 	}
+}
+
+// keepNewest drops the oldest batches, counted as lost, while more than MaxKept rows wait: the
+// store is down for long.
+func (s *LogSink) keepNewest(sealed []sink.Batch[*lakehouse.ProxyLogRecord]) []sink.Batch[*lakehouse.ProxyLogRecord] {
+	rows := 0
+	for _, b := range sealed {
+		rows += len(b.Records)
+	}
+	for rows > s.maxKept && len(sealed) > 1 {
+		s.Dropped.Add(int64(len(sealed[0].Records)))
+		rows -= len(sealed[0].Records)
+		sealed = sealed[1:]
+	}
+	return sealed
 }
 
 // flush writes the sealed batches in order and returns those not stored, to be retried as they
@@ -226,16 +249,7 @@ func (s *LogSink) flush(ctx context.Context, sealed []sink.Batch[*lakehouse.Prox
 			return nil
 		}
 		if !final || ctx.Err() != nil {
-			rows := 0
-			for _, b := range sealed {
-				rows += len(b.Records)
-			}
-			for rows > s.maxKept && len(sealed) > 1 { // the store is down for long: keep the newest rows
-				s.Dropped.Add(int64(len(sealed[0].Records)))
-				rows -= len(sealed[0].Records)
-				sealed = sealed[1:]
-			}
-			return sealed
+			return s.keepNewest(sealed)
 		}
 		select {
 		case <-ctx.Done():

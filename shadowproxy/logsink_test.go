@@ -151,15 +151,17 @@ func TestLogSinkRetriesStoreOnce(t *testing.T) {
 
 // batchWriter records the size of every batch stored, and refuses them while down is set.
 type batchWriter struct {
-	mu    sync.Mutex
-	down  bool
-	sizes []int
+	mu       sync.Mutex
+	down     bool
+	sizes    []int
+	attempts int
 }
 
 func (w *batchWriter) String() string { return "batches" }
 func (w *batchWriter) Write(_ context.Context, b sink.Batch[*lakehouse.ProxyLogRecord]) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.attempts++
 	if w.down {
 		return errors.New("store unavailable")
 	}
@@ -220,14 +222,28 @@ func TestLogSinkKeepsMaxKeptRowsWhileTheStoreIsDown(t *testing.T) {
 		if d := s.Dropped.Load(); d != 70 {
 			t.Fatalf("%d rows lost with the store down, want 70 (100 rows, 30 kept)", d)
 		}
+		// More full batches while the store refuses: kept within MaxKept, but not written at
+		// every tick (a failing store is retried at the interval).
+		for i := range 50 {
+			s.Write(&lakehouse.ProxyLogRecord{QueryID: fmt.Sprint(100 + i)})
+			time.Sleep(collectEvery / 5)
+		}
+		time.Sleep(2 * collectEvery)
+		synctest.Wait()
 		w.mu.Lock()
+		attempts := w.attempts
 		w.down = false
 		w.mu.Unlock()
-		if err := s.Close(context.Background()); err != nil {
-			t.Fatal(err)
+		if attempts != 1 || s.Dropped.Load() != 120 {
+			t.Fatalf("%d writes tried and %d rows lost within the interval; want 1 and 120", attempts, s.Dropped.Load())
 		}
+		time.Sleep(time.Hour) // the interval: the kept batches are written
+		synctest.Wait()
 		if got := w.stored(); !slices.Equal(got, []int{10, 10, 10}) || s.Written.Load() != 30 {
 			t.Fatalf("stored %v (%d rows) once the store was back, want the 3 newest batches", got, s.Written.Load())
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
