@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
@@ -329,7 +330,7 @@ func TestGapAfterRestartIsReported(t *testing.T) {
 	runWorkload([]*fedouble.FE{e.fe}, 50, 500*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 3})
 	time.Sleep(3 * time.Second)
 	runWorkload([]*fedouble.FE{e.fe}, 50, 300*time.Millisecond, fedouble.Workload{ProfileBytes: 500, Seed: 4})
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	stop = e.run(t, cfg)
 	// Everything the FE still holds (after the gap) is collected.
@@ -388,24 +389,6 @@ func TestGapAfterRestartIsReported(t *testing.T) {
 		t.Fatal("nothing was lost: the scenario did not evict anything")
 	}
 	t.Logf("gap window %s .. %s (%s) covers the %d lost queries", g.StartTime.Format("15:04:05.000"), g.EndTime.Format("15:04:05.000"), g.EndTime.Sub(g.StartTime), lost)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestFEClockJumpBackIsDetected(t *testing.T) {

@@ -61,7 +61,7 @@ type LogSinkConfig struct {
 	// At high rates it is what the sink holds: the open batch's rows and, while it is written, its
 	// encoding; 20,000 rows of the benchmark's shape held ~40 MB of the proxy's peak heap.
 	MaxBatch int
-	Buffer   int // rows waiting for the writer (200,000)
+	Buffer   int // rows waiting for the writer (DefaultLogBufferRows)
 	MaxKept  int // rows of unstored batches kept while the store refuses them (80,000); the oldest go first
 	Rules    *fingerprint.Rules
 	Log      *slog.Logger
@@ -73,6 +73,7 @@ type LogSinkConfig struct {
 const (
 	DefaultLogBatchRows        = 5000
 	DefaultIcebergLogBatchRows = 20000
+	DefaultLogBufferRows       = 200000 // Buffer's default: no batch can be larger
 )
 
 // NewLogSink starts a sink writing through w.
@@ -87,7 +88,7 @@ func NewLogSink(w LogWriter, c LogSinkConfig) *LogSink {
 		c.MaxKept = 80000
 	}
 	if c.Buffer <= 0 {
-		c.Buffer = 200000
+		c.Buffer = DefaultLogBufferRows
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/srctl/srctl/internal/testenv"
 )
 
 // The process tests that measure srctl's memory and CPU (the collector's chaos test, the collect
@@ -111,11 +112,11 @@ func waitListening(t testing.TB, addr string) {
 	}
 }
 
-// startProcess starts cmd with its stderr captured, kills it when the test ends, and returns a
-// channel that receives its exit.
-func startProcess(t testing.TB, cmd *exec.Cmd) (exited chan error, stderr *bytes.Buffer) {
+// startProcess starts cmd with its stderr captured (readable while it runs), kills it when the
+// test ends, and returns a channel that receives its exit.
+func startProcess(t testing.TB, cmd *exec.Cmd) (exited chan error, stderr *testenv.SyncBuffer) {
 	t.Helper()
-	stderr = &bytes.Buffer{}
+	stderr = &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

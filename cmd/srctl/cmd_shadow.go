@@ -179,8 +179,8 @@ on the first when it closes.`,
 }
 
 // maxLogBatchRows is the largest --log-batch-rows: the log sink's buffer (rows waiting to be
-// batched) holds 200,000.
-const maxLogBatchRows = 200000
+// batched) holds no more.
+const maxLogBatchRows = shadowproxy.DefaultLogBufferRows
 
 // shadowConfig turns the options into the proxy's configuration (no I/O but reading files).
 func (o *shadowOptions) shadowConfig() (shadowproxy.Config, error) {

@@ -330,7 +330,7 @@ func TestShadowTenThousandIdleConnections(t *testing.T) {
 }
 
 // startShadowProcess runs srctl shadow as a child process (the test binary acting as srctl).
-func startShadowProcess(t *testing.T, args ...string) (cmd *exec.Cmd, exited chan error, stderr *bytes.Buffer) {
+func startShadowProcess(t *testing.T, args ...string) (cmd *exec.Cmd, exited chan error, stderr *testenv.SyncBuffer) {
 	t.Helper()
 	argv, _ := json.Marshal(append([]string{"shadow", "--log-level", "warn"}, args...))
 	cmd = exec.Command(os.Args[0], "-test.run=^$")
