@@ -397,16 +397,36 @@ func (c *Comparer) digest(ctx context.Context, s *Session, text string, tol floa
 	return d, err
 }
 
+// crossable reports whether a case's timed runs may swap sessions: neither text changes the
+// session (every statement of both, under every reading, a read).
+func crossable(cs Case) bool {
+	return sqlclass.Classify(cs.Baseline).Kind == sqlclass.Read && sqlclass.Classify(cs.Candidate).Kind == sqlclass.Read
+}
+
 // latency runs the warm-ups and the timed runs, interleaved ABBA so that a drift in time
-// (a neighbour's load, a compaction) falls on both sides alike.
+// (a neighbour's load, a compaction) falls on both sides alike. When neither text changes the
+// session (every statement a read), the sides also cross over between the two sessions, each
+// run on the other one than the last: a connection that is slower than the other for as long as
+// it lives (its server thread on a busier core, another FE behind a load balancer) then weighs on
+// both sides instead of reading as a change. Texts that SET session variables keep their own
+// session, where their settings hold.
 func (c *Comparer) latency(ctx context.Context, cs Case, a, b *Session, threshold float64) (*Latency, error) {
+	cross := crossable(cs)
+	warm := func(s *Session, text string) error {
+		if _, _, err := s.Run(ctx, c.tagged(text, "warm-up"), c.cfg.Timeout, nil, nil); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil
+	}
 	for i := range c.cfg.Warmup {
 		c.progress("%s: warm-up %d/%d", cs.Name, i+1, c.cfg.Warmup)
-		if _, _, err := a.Run(ctx, c.tagged(cs.Baseline, "warm-up"), c.cfg.Timeout, nil, nil); err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := cmp.Or(warm(a, cs.Baseline), warm(b, cs.Candidate)); err != nil {
+			return nil, err
 		}
-		if _, _, err := b.Run(ctx, c.tagged(cs.Candidate, "warm-up"), c.cfg.Timeout, nil, nil); err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
+		if cross { // each text runs timed on both sessions: warm it on both
+			if err := cmp.Or(warm(b, cs.Baseline), warm(a, cs.Candidate)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var base, cand []run
@@ -421,10 +441,14 @@ func (c *Comparer) latency(ctx context.Context, cs Case, a, b *Session, threshol
 		if i%5 == 0 || i == c.cfg.Iterations-1 {
 			c.progress("%s: timed run %d/%d", cs.Name, i+1, c.cfg.Iterations)
 		}
-		if i%2 == 0 {
+		switch {
+		case i%2 == 0:
 			base = append(base, timed(a, cs.Baseline))
 			cand = append(cand, timed(b, cs.Candidate))
-		} else {
+		case cross: // A B, then B A on the same sessions in the same order: the sides swap sessions
+			cand = append(cand, timed(a, cs.Candidate))
+			base = append(base, timed(b, cs.Baseline))
+		default:
 			cand = append(cand, timed(b, cs.Candidate))
 			base = append(base, timed(a, cs.Baseline))
 		}

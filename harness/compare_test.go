@@ -176,6 +176,25 @@ func TestCompareAA(t *testing.T) {
 	}
 }
 
+// TestCrossoverOnlyForReads: the sides swap sessions during the timed runs only when neither
+// text changes the session; a SET of a session variable must stay on its own side's session.
+func TestCrossoverOnlyForReads(t *testing.T) {
+	for _, tc := range []struct {
+		baseline, candidate string
+		want                bool
+	}{
+		{"SELECT 1", "SELECT 2", true},
+		{"SELECT 1", "WITH x AS (SELECT 1) SELECT * FROM x", true},
+		{"SELECT 1", "SET SESSION sql_select_limit = 10; SELECT 1", false},
+		{"SET @a = 1; SELECT @a", "SELECT 1", false},
+		{"SELECT 1", "USE test; SELECT 1", false},
+	} {
+		if got := crossable(Case{Baseline: tc.baseline, Candidate: tc.candidate}); got != tc.want {
+			t.Errorf("crossable(%q, %q) = %v, want %v", tc.baseline, tc.candidate, got, tc.want)
+		}
+	}
+}
+
 // TestCompareValueRules: NULL is not ”, DECIMAL scale does not matter, floats compare within
 // the tolerance, order matters only when both sides ORDER BY.
 func TestCompareValueRules(t *testing.T) {
