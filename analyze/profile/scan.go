@@ -80,6 +80,35 @@ type scanOp struct {
 	vals   [len(scanKeys)]int64 // ns for OperatorTotalTime, else bytes or count
 }
 
+// cutPlanNodeID is strings.Cut(name, " (plan_node_id="), found by the parentheses of name (a
+// search for the whole needle cost more than the rest of reading a node's header).
+func cutPlanNodeID(name string) (op, rest string, ok bool) {
+	const key = "plan_node_id="
+	for at := 0; ; {
+		i := strings.IndexByte(name[at:], '(')
+		if i < 0 {
+			return name, "", false
+		}
+		p := at + i
+		if p > 0 && name[p-1] == ' ' && strings.HasPrefix(name[p+1:], key) {
+			return name[:p-1], name[p+1+len(key):], true
+		}
+		at = p + 1
+	}
+}
+
+// readMetric takes the value of scanKeys[k], the first occurrence of that key in the operator.
+func (op *scanOp) readMetric(k int, val string) {
+	op.seen |= 1 << k
+	read := amountValue
+	if k == kOperatorTotalTime {
+		read = durationValue
+	}
+	if n, ok := read(val); ok {
+		op.vals[k], op.valid = n, op.valid|1<<k
+	}
+}
+
 // execKeys are the query-level counters of Execution and where they go.
 var execKeys = [...]struct {
 	name  string
@@ -142,6 +171,20 @@ func ScanHeadlines(text string) Headline {
 		if content == "" {
 			continue
 		}
+		if cur >= 0 && sec == secExecution && sqlIndent < 0 && len(content) >= 2 && content[0] == '-' && content[1] == ' ' {
+			// An operator's metric: most of a profile's lines. What the general path below does
+			// for them, without classify and the prefix trimming, and leaving at once when the
+			// key's first byte starts none of scanKeys ("__MAX_OF_...", "PullRowNum").
+			body := content[2:]
+			if body == "" || scanKeysByFirst[body[0]] == nil {
+				continue
+			}
+			k, val, ok := operatorKey(body)
+			if ok && ops[cur].seen&(1<<k) == 0 {
+				ops[cur].readMetric(k, val)
+			}
+			continue
+		}
 		isEntry, isNode := classify(content)
 		if sqlIndent >= 0 {
 			if !((isEntry && indent <= sqlIndent) || (isNode && indent < sqlIndent)) {
@@ -172,7 +215,10 @@ func ScanHeadlines(text string) Headline {
 					// A node inside Summary or Planner (e.g. "Reason:") ends neither section.
 					break
 				}
-				if op, rest, ok := strings.Cut(name, " (plan_node_id="); ok && strings.HasSuffix(rest, ")") {
+				if !strings.HasSuffix(name, ")") {
+					break // CommonMetrics, Fragment 3: most nodes are not operators; no search
+				}
+				if op, rest, ok := cutPlanNodeID(name); ok {
 					if id, ok := parseInt(rest[:len(rest)-1]); ok && id >= -1<<31 && id < 1<<31 {
 						ops = append(ops, scanOp{name: op, id: int(id), indent: indent})
 						cur = len(ops) - 1
@@ -222,17 +268,8 @@ func ScanHeadlines(text string) Headline {
 				// Most of a profile's lines are operator metrics, few of them read here: the key's
 				// first byte rules out nearly all of them before any search for ": ".
 				k, val, ok := operatorKey(body)
-				if !ok || ops[cur].seen&(1<<k) != 0 {
-					continue
-				}
-				op := &ops[cur]
-				op.seen |= 1 << k
-				read := amountValue
-				if k == kOperatorTotalTime {
-					read = durationValue
-				}
-				if n, ok := read(val); ok {
-					op.vals[k], op.valid = n, op.valid|1<<k
+				if ok && ops[cur].seen&(1<<k) == 0 {
+					ops[cur].readMetric(k, val)
 				}
 				continue
 			}

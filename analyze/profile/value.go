@@ -151,10 +151,44 @@ func satAdd(a, b int64) int64 {
 	return a + b
 }
 
-var durationUnits = []struct {
-	name string
-	ns   int64
-}{{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}}
+// durationUnit reads the unit at the start of s: its length in bytes and nanoseconds, or n == 0
+// when none is there. Units are ns, us (or µs, μs), ms, s, m and h; a bare "s" followed by a
+// lowercase letter is not a unit (so "5sec" is no duration), and "m" never takes the "m" of "ms".
+// A switch on the first byte, not a loop of prefix tests: the collector reads a duration from
+// every operator of every profile.
+func durationUnit(s string) (ns int64, n int) {
+	if s == "" {
+		return 0, 0
+	}
+	second := func(c byte) bool { return len(s) > 1 && s[1] == c }
+	switch s[0] {
+	case 'n':
+		if second('s') {
+			return 1, 2
+		}
+	case 'u':
+		if second('s') {
+			return 1e3, 2
+		}
+	case 0xC2, 0xCE: // µ (U+00B5) and μ (U+03BC) in UTF-8
+		if len(s) > 2 && (s[0] == 0xC2 && s[1] == 0xB5 || s[0] == 0xCE && s[1] == 0xBC) && s[2] == 's' {
+			return 1e3, 3
+		}
+	case 'm':
+		if second('s') {
+			return 1e6, 2
+		}
+		return 60e9, 1
+	case 's':
+		if len(s) > 1 && s[1] >= 'a' && s[1] <= 'z' {
+			return 0, 0
+		}
+		return 1e9, 1
+	case 'h':
+		return 3600e9, 1
+	}
+	return 0, 0
+}
 
 // parseDuration reads StarRocks' compound durations: a sequence of number+unit pairs with
 // units h, m, s, ms, us, ns (1s54ms, 9m41s, 5h55m, 12.321us, 1.5ms), or a bare 0. Integer
@@ -187,29 +221,16 @@ func parseDuration(s string) (int64, bool) {
 		if j == i || s[i] == '.' && j == i+1 {
 			return 0, false
 		}
-		matched := false
-		for _, u := range durationUnits {
-			if !strings.HasPrefix(s[j:], u.name) {
-				continue
-			}
-			if u.name == "m" && strings.HasPrefix(s[j:], "ms") {
-				continue // "m" must not swallow the "m" of "ms"
-			}
-			if u.name == "s" && j+1 < len(s) && s[j+1] >= 'a' && s[j+1] <= 'z' {
-				continue
-			}
-			part := whole*u.ns + (frac*u.ns+fracScale/2)/fracScale
-			if whole > maxAmount/u.ns || part > maxAmount-total {
-				return 0, false // 99999999h: unreadable, not wrapped around to a negative
-			}
-			total += part
-			j += len(u.name)
-			matched = true
-			break
-		}
-		if !matched {
+		unit, n := durationUnit(s[j:])
+		if n == 0 {
 			return 0, false
 		}
+		part := whole*unit + (frac*unit+fracScale/2)/fracScale
+		if whole > maxAmount/unit || part > maxAmount-total {
+			return 0, false // 99999999h: unreadable, not wrapped around to a negative
+		}
+		total += part
+		j += n
 		i = j
 	}
 	return total, true
@@ -262,7 +283,24 @@ func amountValue(s string) (int64, bool) {
 	return parseSuffixedCount(s)
 }
 
-var byteUnits = map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}
+// byteUnit is the multiplier of a byte-size unit (B, KB, MB, GB, TB, PB), 0 for anything else.
+func byteUnit(unit string) float64 {
+	switch unit {
+	case "B":
+		return 1
+	case "KB":
+		return 1 << 10
+	case "MB":
+		return 1 << 20
+	case "GB":
+		return 1 << 30
+	case "TB":
+		return 1 << 40
+	case "PB":
+		return 1 << 50
+	}
+	return 0
+}
 
 // parseBytes reads "283.000 KB", "0.000 B", "-1.000 B" (unset), "12.50 GB".
 func parseBytes(s string) (int64, bool) {
@@ -270,8 +308,8 @@ func parseBytes(s string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	mult, ok := byteUnits[unit]
-	if !ok {
+	mult := byteUnit(unit)
+	if mult == 0 {
 		return 0, false
 	}
 	f, ok := parseDouble(num)
