@@ -44,9 +44,9 @@ type journal struct {
 	mu       sync.Mutex
 	f        *os.File
 	w        segmentWriter // appends to f
-	segFirst int64 // first sequence number of the open segment
-	segBytes int64 // bytes appended to the open segment
-	seq      int64 // last sequence number given out
+	segFirst int64         // first sequence number of the open segment
+	segBytes int64         // bytes appended to the open segment
+	seq      int64         // last sequence number given out
 	segs     map[int64]*segmentInfo
 	// openDetails maps fe/query id to where the detail entry whose record is not journaled yet
 	// lies (its segment must stay). A carry copies the detail's JSON from there as it is: at
