@@ -18,9 +18,9 @@ const hexDigits = "0123456789abcdef"
 
 // word loads s[i:i+8] little-endian; the compiler turns it into one load.
 func word(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	b := s[i : i+8] // one bounds check; with constant indices below the loads merge
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // special is non-zero when a byte of w needs a look: below 0x20, '"', '\\' or not ASCII. (Only
