@@ -19,6 +19,7 @@ type segmentWriter struct {
 	f   *os.File
 	buf []byte
 	err error
+	iov [4][]byte // the writev's buffers (an array here, not a slice made per write)
 }
 
 // gatherBytes is how much a segmentWriter gathers before writing it out on its own: details
@@ -46,12 +47,14 @@ func (w *segmentWriter) write(parts ...[]byte) error {
 		}
 		return nil
 	}
-	iov := make([][]byte, 0, 1+len(parts))
+	iov := w.iov[:0]
 	if len(w.buf) > 0 {
 		iov = append(iov, w.buf)
 	}
 	iov = append(iov, parts...)
-	if err := writeAll(w.f, iov); err != nil {
+	err := writeAll(w.f, iov)
+	clear(w.iov[:]) // hold no reference to the caller's buffers
+	if err != nil {
 		w.err = fmt.Errorf("appending to the journal: %w", err)
 		return w.err
 	}
@@ -64,7 +67,10 @@ func (w *segmentWriter) flush() error {
 	if w.err != nil || len(w.buf) == 0 {
 		return w.err
 	}
-	if err := writeAll(w.f, [][]byte{w.buf}); err != nil {
+	w.iov[0] = w.buf
+	err := writeAll(w.f, w.iov[:1])
+	w.iov[0] = nil
+	if err != nil {
 		w.err = fmt.Errorf("appending to the journal: %w", err)
 		return w.err
 	}
