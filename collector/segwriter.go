@@ -47,19 +47,7 @@ func (w *segmentWriter) write(parts ...[]byte) error {
 		}
 		return nil
 	}
-	iov := w.iov[:0]
-	if len(w.buf) > 0 {
-		iov = append(iov, w.buf)
-	}
-	iov = append(iov, parts...)
-	err := writeAll(w.f, iov)
-	clear(w.iov[:]) // hold no reference to the caller's buffers
-	if err != nil {
-		w.err = fmt.Errorf("appending to the journal: %w", err)
-		return w.err
-	}
-	w.buf = w.buf[:0]
-	return nil
+	return w.writeOut(parts...)
 }
 
 // flush writes what was gathered.
@@ -67,9 +55,18 @@ func (w *segmentWriter) flush() error {
 	if w.err != nil || len(w.buf) == 0 {
 		return w.err
 	}
-	w.iov[0] = w.buf
-	err := writeAll(w.f, w.iov[:1])
-	w.iov[0] = nil
+	return w.writeOut()
+}
+
+// writeOut writes what was gathered, then parts, in one writeAll.
+func (w *segmentWriter) writeOut(parts ...[]byte) error {
+	iov := w.iov[:0]
+	if len(w.buf) > 0 {
+		iov = append(iov, w.buf)
+	}
+	iov = append(iov, parts...)
+	err := writeAll(w.f, iov)
+	clear(w.iov[:]) // hold no reference to the caller's buffers
 	if err != nil {
 		w.err = fmt.Errorf("appending to the journal: %w", err)
 		return w.err
