@@ -171,11 +171,12 @@ func ScanHeadlines(text string) Headline {
 		if content == "" {
 			continue
 		}
-		if cur >= 0 && sec == secExecution && sqlIndent < 0 && len(content) >= 2 && content[0] == '-' && content[1] == ' ' {
-			// An operator's metric: most of a profile's lines. What the general path below does
-			// for them, without classify and the prefix trimming, and leaving at once when the
-			// key's first byte starts none of scanKeys ("__MAX_OF_...", "PullRowNum").
-			body := content[2:]
+		if cur >= 0 && sec == secExecution && sqlIndent < 0 && content[0] == '-' && (len(content) == 1 || content[1] == ' ') {
+			// An entry inside an operator (classify's test for entries): one of its metrics, most
+			// of a profile's lines, read here and only here. Most are ruled out by the key's first
+			// byte ("__MAX_OF_...", "PullRowNum") before any search for ": ". (sqlIndent is
+			// always -1 in Execution: a Sql Statement's continuation lines end before any node.)
+			body := strings.TrimPrefix(content[1:], " ")
 			if body == "" || scanKeysByFirst[body[0]] == nil {
 				continue
 			}
@@ -265,13 +266,7 @@ func ScanHeadlines(text string) Headline {
 			}
 		case secExecution:
 			if cur >= 0 {
-				// Most of a profile's lines are operator metrics, few of them read here: the key's
-				// first byte rules out nearly all of them before any search for ": ".
-				k, val, ok := operatorKey(body)
-				if ok && ops[cur].seen&(1<<k) == 0 {
-					ops[cur].readMetric(k, val)
-				}
-				continue
+				continue // an operator's metric: read above
 			}
 			if execLevel < 0 && !execHasNode {
 				execLevel = indent
