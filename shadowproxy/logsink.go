@@ -62,7 +62,7 @@ type LogSinkConfig struct {
 	// encoding; 20,000 rows of the benchmark's shape held ~40 MB of the proxy's peak heap.
 	MaxBatch int
 	Buffer   int // rows waiting for the writer (DefaultLogBufferRows)
-	MaxKept  int // rows of unstored batches kept while the store refuses them (80,000); the oldest go first
+	MaxKept  int // rows of unstored batches kept while the store refuses them (DefaultLogKeptRows); the oldest go first
 	Rules    *fingerprint.Rules
 	Log      *slog.Logger
 }
@@ -74,6 +74,7 @@ const (
 	DefaultLogBatchRows        = 5000
 	DefaultIcebergLogBatchRows = 20000
 	DefaultLogBufferRows       = 200000 // Buffer's default: no batch can be larger
+	DefaultLogKeptRows         = 80000  // MaxKept's default
 )
 
 // NewLogSink starts a sink writing through w.
@@ -85,7 +86,7 @@ func NewLogSink(w LogWriter, c LogSinkConfig) *LogSink {
 		c.MaxBatch = DefaultLogBatchRows
 	}
 	if c.MaxKept <= 0 {
-		c.MaxKept = 80000
+		c.MaxKept = DefaultLogKeptRows
 	}
 	if c.Buffer <= 0 {
 		c.Buffer = DefaultLogBufferRows
