@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/srctl/srctl/analyze/fingerprint"
@@ -147,10 +148,15 @@ func MinPairsFor(q float64, minPairs int) int {
 
 // groupAcc accumulates one group's pairs.
 type groupAcc struct {
-	pd, sd   []float32 // latency pairs, ms
-	bdiff    []int32   // shadow - primary bytes_recv of pairs that both succeeded (clamped)
-	impactNS int64     // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
-	large    int64     // pairs with a large primary result
+	// lat (primary, shadow latency pairs, ms) and sizes (shadow - primary bytes_recv of pairs
+	// that both succeeded, clamped) as they are added; join turns them, with those of the
+	// accumulators merged into this one, into pd, sd and bdiff.
+	lat      column[[2]float32]
+	sizes    column[int32]
+	pd, sd   []float32
+	bdiff    []int32
+	impactNS int64 // sum of shadow - primary over latency pairs, in whole ns: exact, so the same in any order
+	large    int64 // pairs with a large primary result
 	// serverTimed counts the latency pairs timed by srctl shadow's server_ms.
 	serverTimed int64
 	collapsed   int64
@@ -172,6 +178,8 @@ type groupAcc struct {
 	both        int64
 	failures    map[failKey]*FailureGroup
 	detail      []pairRef // drill-down group only
+	// parts are the accumulators merged into this one: join appends their columns to its own.
+	parts []*groupAcc
 }
 
 type failKey struct {
@@ -390,11 +398,11 @@ func mergeSinks(rep *Report, sinks []*sink) map[uint32]*groupAcc {
 	return accs
 }
 
-// merge adds o's pairs and counts to a.
+// merge adds o's pairs and counts to a. o's latency and size arrays are only noted: join
+// concatenates them later, once per endpoint and on every core, into arrays of the final size
+// (appending here ran on one core and grew them step by step, into memory new to the process).
 func (a *groupAcc) merge(o *groupAcc) {
-	a.pd = append(a.pd, o.pd...)
-	a.sd = append(a.sd, o.sd...)
-	a.bdiff = append(a.bdiff, o.bdiff...)
+	a.parts = append(a.parts, o)
 	a.impactNS += o.impactNS
 	a.serverTimed += o.serverTimed
 	a.large += o.large
@@ -427,6 +435,39 @@ func (a *groupAcc) merge(o *groupAcc) {
 		}
 	}
 	a.detail = append(a.detail, o.detail...)
+}
+
+// join makes pd, sd and bdiff from the columns of a and of the accumulators merged into it:
+// one array of the final size each.
+func (a *groupAcc) join() {
+	accs := append([]*groupAcc{a}, a.parts...)
+	n, m := 0, 0
+	for _, g := range accs {
+		n += g.lat.len()
+		m += g.sizes.len()
+	}
+	a.pd, a.sd, a.bdiff = make([]float32, 0, n), make([]float32, 0, n), make([]int32, 0, m)
+	for _, g := range accs {
+		g.lat.each(func(b [][2]float32) {
+			for _, v := range b {
+				a.pd = append(a.pd, v[0])
+				a.sd = append(a.sd, v[1])
+			}
+		})
+		g.sizes.each(func(b []int32) { a.bdiff = append(a.bdiff, b...) })
+		g.lat, g.sizes = column[[2]float32]{}, column[int32]{}
+	}
+	a.parts = nil
+}
+
+// pairsAdded counts the latency pairs of a and of the accumulators merged into it, before join
+// as after.
+func (a *groupAcc) pairsAdded() int {
+	n := len(a.pd) + a.lat.len()
+	for _, p := range a.parts {
+		n += p.lat.len()
+	}
+	return n
 }
 
 type rowCounts struct{ query, execute, other int64 }
@@ -493,8 +534,7 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 	if p.flags&s.flags&flagHasServer != 0 {
 		a.serverTimed++
 	}
-	a.pd = append(a.pd, pdur)
-	a.sd = append(a.sd, sdur)
+	a.lat.add([2]float32{pdur, sdur})
 	a.impactNS += int64(math.Round((float64(sdur) - float64(pdur)) * 1e6))
 	if p.bytes >= largeResultBytes && p.flags&s.flags&flagHasServer == 0 {
 		a.large++ // the proxy's primary time includes streaming it; server times do not
@@ -520,7 +560,7 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 		return
 	}
 	diff := max(min(s.bytes-p.bytes, math.MaxInt32), math.MinInt32)
-	a.bdiff = append(a.bdiff, int32(diff))
+	a.sizes.add(int32(diff))
 	if diff != 0 {
 		a.diffEx = offerSizeExample(a.diffEx, p, s, maxDiffCandidates)
 	}
@@ -626,46 +666,60 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	eps := make([]EndpointReport, len(ids))
-	sorted := make([][2][]float32, len(ids))
-	rep.Settings.Timing = correctTiming(table, accs, ids, &cfg)
-	offsets := sizeOffsets(table, accs, ids, cfg.MinPairs)
+	// First, per endpoint on every core: the arrays joined, and the medians the cross-endpoint
+	// estimates below take (O(n) selections, not sorts).
+	meds := make([]endpointMedians, len(ids))
+	eachEndpoint(ids, accs, func(i int, a *groupAcc, sc *scratch) {
+		a.join()
+		meds[i] = medians(a, cfg.MinPairs, sc)
+	})
+	rep.Settings.Timing = correctTiming(table, accs, ids, meds, &cfg)
+	offsets := sizeOffsets(table, ids, meds)
 	// The sign test runs once per endpoint compared: Bonferroni keeps the chance that any endpoint
 	// whose sizes merely vary is suspected at alpha.
-	compared := 0
+	compared, tested := 0, 0
 	for _, id := range ids {
 		if len(accs[id].bdiff) > 0 {
 			compared++
 		}
+		if len(accs[id].pd) >= cfg.MinPairs {
+			tested++ // as e.Pairs >= MinPairs below
+		}
 	}
 	signAlpha := cfg.Alpha / float64(max(1, compared))
-	// Sorting is the expensive part: do the endpoints in parallel.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	for i, id := range ids {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			info := table.info(id)
-			eps[i], sorted[i] = baseReport(info, accs[id], cfg)
-			eps[i].SizeDivergence = sizeDivergence(accs[id], offsets.of(info.Name), cfg.DivergenceShare, signAlpha)
-		})
-	}
-	wg.Wait()
+	gamma := tailGamma(cfg.Alpha, tested)
+	// Then the expensive part, again on every core: sorting, the paired test, and the ranks of
+	// the quantiles' confidence intervals (the same for both sides of an endpoint: one n).
+	eps := make([]EndpointReport, len(ids))
+	sorted := make([][2][]float32, len(ids))
+	ranks := make([][4]stats.Ranks, len(ids))
+	eachEndpoint(ids, accs, func(i int, a *groupAcc, sc *scratch) {
+		info := table.info(ids[i])
+		eps[i], sorted[i] = baseReport(info, a, cfg, sc)
+		eps[i].SizeDivergence = sizeDivergence(a, offsets.of(info.Name), meds[i].bytes, cfg.DivergenceShare, signAlpha)
+		if n := len(a.pd); n >= cfg.MinPairs {
+			for k, q := range quantileLevels {
+				if n >= MinPairsFor(q, cfg.MinPairs) {
+					// Each side's interval at gamma/2 makes the box of ratios cover the true
+					// ratio with probability >= 1-gamma, whatever the dependence between the sides.
+					ranks[i][k] = stats.OrderStatRanks(n, q, gamma/2)
+				}
+			}
+		}
+	})
 
 	var ps []float64
-	var tested []int
+	var testedIdx []int
 	for i := range eps {
 		if eps[i].Pairs >= int64(cfg.MinPairs) {
 			ps = append(ps, eps[i].PValue)
-			tested = append(tested, i)
+			testedIdx = append(testedIdx, i)
 		}
 	}
 	adj := stats.BenjaminiHochberg(ps)
-	gamma := tailGamma(cfg.Alpha, len(tested))
-	for k, i := range tested {
+	for k, i := range testedIdx {
 		eps[i].PAdjusted = adj[k]
-		judge(&eps[i], sorted[i], gamma, cfg)
+		judge(&eps[i], sorted[i], ranks[i], cfg)
 	}
 	for i := range eps {
 		e := &eps[i]
@@ -692,7 +746,58 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	rep.Endpoints = eps
 	Rank(rep.Endpoints, SortImpact)
 	rep.Summary.Endpoints = len(eps)
-	return len(tested)
+	return len(testedIdx)
+}
+
+// scratch is one worker's reusable memory in eachEndpoint: memory new to the process costs a
+// page fault per 4 KiB on a virtual machine, memory reused does not.
+type scratch struct {
+	f64  []float64
+	f32  []float32
+	keys []uint32
+}
+
+func (sc *scratch) float64s(n int) []float64 {
+	if cap(sc.f64) < n {
+		sc.f64 = make([]float64, n)
+	}
+	return sc.f64[:n]
+}
+
+func (sc *scratch) float32s(n int) []float32 {
+	if cap(sc.f32) < n {
+		sc.f32 = make([]float32, n)
+	}
+	return sc.f32[:n]
+}
+
+// eachEndpoint calls f for every endpoint (index i of ids) on GOMAXPROCS goroutines, each with
+// its own scratch. The endpoints with the most pairs go first, so that no core is left with a
+// big one at the end.
+func eachEndpoint(ids []uint32, accs map[uint32]*groupAcc, f func(i int, a *groupAcc, sc *scratch)) {
+	order := make([]int, len(ids))
+	size := make([]int, len(ids))
+	for i, id := range ids {
+		order[i] = i
+		size[i] = accs[id].pairsAdded()
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return size[y] - size[x] })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(1, runtime.GOMAXPROCS(0)), len(ids)) {
+		wg.Go(func() {
+			var sc scratch
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return
+				}
+				i := order[k]
+				f(i, accs[ids[i]], &sc)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func sortFailures(fs []FailureGroup) {
@@ -710,7 +815,7 @@ func sortFailures(fs []FailureGroup) {
 
 // baseReport computes what needs only the group's own data: quantiles, the paired test, sizes.
 // It sorts a's latencies (a.pd, a.sd) in place and returns them: a is not read in pair order after.
-func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]float32) {
+func baseReport(info groupInfo, a *groupAcc, cfg Config, sc *scratch) (EndpointReport, [2][]float32) {
 	e := EndpointReport{Endpoint: info.Name, Source: info.Source, SampleSQL: info.SampleSQL, Pairs: int64(len(a.pd)),
 		ImpactMS: float64(a.impactNS) / 1e6, ShadowOnlyFailures: a.shadowOnly, PrimaryOnlyFailures: a.primOnly, BothFailures: a.both,
 		FilteredPairs: a.filtered, ResultCompared: a.resCmp, ResultMismatches: a.resDiff, ResultOrderOnly: a.resOrder,
@@ -721,15 +826,15 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	}
 	// Paired analysis on log ratios, while pd and sd are still in pair order; a floor keeps 0 ms
 	// rows finite.
-	d := make([]float32, n)
+	d := sc.float32s(n) // sorted and read below, not kept
 	for i := range d {
 		d[i] = float32(math.Log(math.Max(float64(a.sd[i]), 0.001) / math.Max(float64(a.pd[i]), 0.001)))
 	}
 	// Then each side's latencies are sorted where they are: nothing reads them in pair order
 	// after this (copies cost 8 bytes a pair of memory new to the process).
 	ps, ss := a.pd, a.sd
-	stats.SortFloat32(ps)
-	stats.SortFloat32(ss)
+	sc.keys = stats.SortFloat32With(ps, sc.keys)
+	sc.keys = stats.SortFloat32With(ss, sc.keys)
 	q := func(s []float32) Quantiles {
 		return Quantiles{round3(stats.Quantile(s, .5)), round3(stats.Quantile(s, .9)), round3(stats.Quantile(s, .95)), round3(stats.Quantile(s, .99))}
 	}
@@ -737,7 +842,7 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 	e.curve = [2][]float64{curveOf(ps), curveOf(ss)}
 	e.DeltaPct = Quantiles{pct(e.Primary.P50, e.Shadow.P50), pct(e.Primary.P90, e.Shadow.P90), pct(e.Primary.P95, e.Shadow.P95), pct(e.Primary.P99, e.Shadow.P99)}
 
-	stats.SortFloat32(d)
+	sc.keys = stats.SortFloat32With(d, sc.keys)
 	w := stats.SignedRankSorted(d)
 	e.PValue = w.P
 	e.CentreDeltaPct = round1((math.Exp(stats.Quantile(d, .5)) - 1) * 100)
@@ -751,7 +856,8 @@ func baseReport(info groupInfo, a *groupAcc, cfg Config) (EndpointReport, [2][]f
 }
 
 // judge sets the verdicts of a tested endpoint.
-func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
+// ranks are the order statistics of each quantile's interval (zero where n is too small).
+func judge(e *EndpointReport, sorted [2][]float32, ranks [4]stats.Ranks, cfg Config) {
 	ps, ss := sorted[0], sorted[1]
 	n := len(ps)
 	thr := cfg.Threshold * 100
@@ -766,9 +872,7 @@ func judge(e *EndpointReport, sorted [2][]float32, gamma float64, cfg Config) {
 			verdicts[i] = VerdictInsufficient
 			continue
 		}
-		// Each side's interval at gamma/2 makes the box of ratios cover the true ratio with
-		// probability >= 1-gamma, whatever the dependence between the sides.
-		cp, cs := stats.QuantileCI(ps, q, gamma/2), stats.QuantileCI(ss, q, gamma/2)
+		cp, cs := stats.QuantileCIAt(ps, ranks[i]), stats.QuantileCIAt(ss, ranks[i])
 		if !cp.OK || !cs.OK || cp.Lo <= 0 {
 			verdicts[i] = VerdictInsufficient
 			continue
@@ -825,18 +929,16 @@ func (o sizeOffsetSet) of(group string) sizeOffset {
 	return o.text
 }
 
-func sizeOffsets(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, minPairs int) sizeOffsetSet {
+func sizeOffsets(table *groupTable, ids []uint32, meds []endpointMedians) sizeOffsetSet {
 	var text, exec []int32
-	for _, id := range ids {
-		a := accs[id]
-		if len(a.bdiff) < minPairs {
+	for i, id := range ids {
+		if !meds[i].bytesEnough {
 			continue
 		}
-		m := median32(a.bdiff)
 		if table.info(id).Name == StmtExecuteGroup {
-			exec = append(exec, m)
+			exec = append(exec, meds[i].bytes)
 		} else {
-			text = append(text, m)
+			text = append(text, meds[i].bytes)
 		}
 	}
 	est := func(ms []int32) sizeOffset {
@@ -848,11 +950,39 @@ func sizeOffsets(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, min
 	return sizeOffsetSet{text: est(text), execute: est(exec)}
 }
 
-// median32 is the lower median of vs (not changed).
+// endpointMedians are the medians of one endpoint that estimates across endpoints take.
+type endpointMedians struct {
+	bytes       int32 // lower median of the size differences (bdiff), when there are any
+	bytesEnough bool  // at least MinPairs size differences: the endpoint takes part in the offset
+	// timing is the median shadow - primary latency of a fast endpoint timed by the proxy
+	// (correctTiming's voters), when timed says so.
+	timing float64
+	timed  bool
+}
+
+// medians computes an endpoint's endpointMedians; it reorders bdiff (whose order nothing reads).
+func medians(a *groupAcc, minPairs int, sc *scratch) endpointMedians {
+	var m endpointMedians
+	if len(a.bdiff) > 0 {
+		m.bytes, m.bytesEnough = median32(a.bdiff), len(a.bdiff) >= minPairs
+	}
+	if a.serverTimed == 0 && len(a.pd) >= minPairs {
+		var sum float64
+		d := sc.float64s(len(a.pd))
+		for i := range a.pd {
+			sum += float64(a.pd[i])
+			d[i] = float64(a.sd[i]) - float64(a.pd[i])
+		}
+		if sum/float64(len(a.pd)) < fastMeanMS {
+			m.timing, m.timed = stats.Median(d), true
+		}
+	}
+	return m
+}
+
+// median32 is the lower median of vs, which it reorders.
 func median32(vs []int32) int32 {
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	return s[(len(s)-1)/2]
+	return stats.Select(vs, (len(vs)-1)/2)
 }
 
 // sizeDivergence compares a group's response sizes with the proxy's offset (its own median
@@ -860,7 +990,9 @@ func median32(vs []int32) int32 {
 // error-sized answer, or differ from the offset systematically: in one direction more often
 // than chance allows (a sign test at alpha, Bonferroni-corrected by the caller), so that results
 // whose sizes vary naturally, both ways, are not taken for different results.
-func sizeDivergence(a *groupAcc, off sizeOffset, share, alpha float64) SizeDivergence {
+//
+// own is the group's lower median difference, its offset when the proxy's is unknown.
+func sizeDivergence(a *groupAcc, off sizeOffset, own int32, share, alpha float64) SizeDivergence {
 	sd := SizeDivergence{Compared: int64(len(a.bdiff)) + a.collapsed, Collapsed: a.collapsed, Examples: a.collapseEx}
 	if len(a.bdiff) == 0 {
 		sd.Suspected = a.collapsed > 0 && float64(a.collapsed) >= share*float64(sd.Compared)
@@ -868,7 +1000,7 @@ func sizeDivergence(a *groupAcc, off sizeOffset, share, alpha float64) SizeDiver
 	}
 	offset := off.bytes
 	if !off.known {
-		offset = median32(a.bdiff)
+		offset = own
 	}
 	sd.OffsetBytes = int64(offset)
 	var above, below int64

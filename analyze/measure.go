@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/srctl/srctl/analyze/stats"
 )
 
 // Timing says how the two sides' latencies were measured, and how the comparison allows for it
@@ -42,7 +44,7 @@ const (
 // correctTiming measures the proxy's timing asymmetry on accs, adds it back to the proxy-timed
 // shadow durations, and sets cfg's floor when it is automatic. It runs before the groups are
 // summarised.
-func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, cfg *Config) Timing {
+func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, meds []endpointMedians, cfg *Config) Timing {
 	var server, proxy int64
 	for _, id := range ids {
 		a := accs[id]
@@ -61,22 +63,10 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 		med  float64
 	}
 	var votes []vote
-	for _, id := range ids {
-		a := accs[id]
-		if a.serverTimed > 0 || len(a.pd) < cfg.MinPairs {
-			continue
-		}
-		var sum float64
-		d := make([]float64, len(a.pd))
-		for i := range a.pd {
-			sum += float64(a.pd[i])
-			d[i] = float64(a.sd[i]) - float64(a.pd[i])
-		}
-		if sum/float64(len(a.pd)) >= fastMeanMS {
-			continue
-		}
-		if m := median(d); m < 0 {
-			votes = append(votes, vote{table.info(id).Name, m})
+	for i, id := range ids {
+		// meds[i].timed: a fast endpoint timed by the proxy with enough pairs (see medians).
+		if m := meds[i]; m.timed && m.timing < 0 {
+			votes = append(votes, vote{table.info(id).Name, m.timing})
 		}
 	}
 	if len(votes) >= minVoters {
@@ -86,7 +76,7 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 			t.Reference = append(t.Reference, v.name)
 		}
 		slices.Sort(t.Reference)
-		t.AsymmetryMS = -median(meds)
+		t.AsymmetryMS = -stats.Median(meds)
 		t.AsymmetryMS = math.Round(t.AsymmetryMS*1e4) / 1e4
 		t.Measured = true
 		off := float32(t.AsymmetryMS)
@@ -118,12 +108,6 @@ func correctTiming(table *groupTable, accs map[uint32]*groupAcc, ids []uint32, c
 		t.MinDeltaFrom = "none"
 	}
 	return t
-}
-
-// median sorts vs and returns its median.
-func median(vs []float64) float64 {
-	slices.Sort(vs)
-	return (vs[(len(vs)-1)/2] + vs[len(vs)/2]) / 2
 }
 
 // timingLine says in one line how latencies were taken and corrected.

@@ -16,16 +16,23 @@ const radixMin = 512
 // memory, so the sort allocates one scratch array of len(s), not two: on a million pairs diff
 // sorts three such slices per endpoint, and new memory is what costs on a virtual machine (a page
 // fault per 4 KiB touched the first time).
-func SortFloat32(s []float32) {
+func SortFloat32(s []float32) { SortFloat32With(s, nil) }
+
+// SortFloat32With is SortFloat32 with the caller's scratch array, which it returns (grown when
+// too short) for the next sort: a caller sorting many slices allocates it once.
+func SortFloat32With(s []float32, scratch []uint32) []uint32 {
 	if len(s) < radixMin {
 		slices.Sort(s)
-		return
+		return scratch
 	}
 	keys := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(s))), len(s)) // s's memory
 	for i, f := range s {
 		keys[i] = orderedBits(f)
 	}
-	tmp := make([]uint32, len(s))
+	if cap(scratch) < len(s) {
+		scratch = make([]uint32, len(s))
+	}
+	tmp := scratch[:len(s)]
 	var count [1 << 11]int
 	for shift := uint(0); shift < 32; shift += 11 {
 		clear(count[:])
@@ -48,6 +55,7 @@ func SortFloat32(s []float32) {
 	for i, k := range keys {
 		s[i] = fromOrderedBits(k)
 	}
+	return scratch
 }
 
 // orderedBits maps a float32 to a uint32 whose unsigned order is the float's order: negative

@@ -38,11 +38,28 @@ type Interval struct {
 // drawn from, covering it with probability at least 1-gamma: the order statistics X(l), X(u) with
 // P(Binomial(n,q) < l) <= gamma/2 and P(Binomial(n,q) >= u) <= gamma/2.
 func QuantileCI(sorted []float32, q, gamma float64) Interval {
-	l, u, ok := orderStatBounds(len(sorted), q, gamma)
-	if !ok {
+	return QuantileCIAt(sorted, OrderStatRanks(len(sorted), q, gamma))
+}
+
+// QuantileCIAt is QuantileCI with the ranks already computed (for samples of the same size,
+// such as the two sides of paired data: the ranks depend only on n, q and gamma).
+func QuantileCIAt(sorted []float32, r Ranks) Interval {
+	if !r.OK || r.U > len(sorted) {
 		return Interval{}
 	}
-	return Interval{Lo: float64(sorted[l-1]), Hi: float64(sorted[u-1]), OK: true}
+	return Interval{Lo: float64(sorted[r.L-1]), Hi: float64(sorted[r.U-1]), OK: true}
+}
+
+// Ranks are the 1-based order statistics L <= U that bound a quantile's confidence interval.
+type Ranks struct {
+	L, U int
+	OK   bool
+}
+
+// OrderStatRanks returns the ranks of QuantileCI for a sample of n.
+func OrderStatRanks(n int, q, gamma float64) Ranks {
+	l, u, ok := orderStatBounds(n, q, gamma)
+	return Ranks{l, u, ok}
 }
 
 // orderStatBounds returns the 1-based ranks l <= u of QuantileCI.
@@ -80,16 +97,18 @@ func orderStatBounds(n int, q, gamma float64) (l, u int, ok bool) {
 }
 
 // binomialCDF returns P(B <= k) for k = 0..n, computed in log space so that large n does not
-// underflow the first terms.
+// underflow the first terms. log(k!) is computed once per k and read twice (as k! and as
+// (n-k)!): the same values as two Lgamma calls per term, for half the work.
 func binomialCDF(n int, p float64) []float64 {
 	out := make([]float64, n+1)
+	lfact := make([]float64, n+1) // lfact[k] = log(k!)
+	for k := range lfact {
+		lfact[k], _ = math.Lgamma(float64(k + 1))
+	}
 	lp, lq := math.Log(p), math.Log1p(-p)
-	lgN, _ := math.Lgamma(float64(n + 1))
 	sum := 0.0
 	for k := 0; k <= n; k++ {
-		lk, _ := math.Lgamma(float64(k + 1))
-		lnk, _ := math.Lgamma(float64(n - k + 1))
-		sum += math.Exp(lgN - lk - lnk + float64(k)*lp + float64(n-k)*lq)
+		sum += math.Exp(lfact[n] - lfact[k] - lfact[n-k] + float64(k)*lp + float64(n-k)*lq)
 		out[k] = math.Min(sum, 1)
 	}
 	return out

@@ -196,3 +196,47 @@ func cmpAbs(a, b float32) int {
 	}
 	return 0
 }
+
+// TestBinomialCDFMatchesTwoLgammaForm holds binomialCDF, which reads log(k!) from a table, to the
+// form it replaced (two Lgamma calls per term): the same float64 values, bit for bit, so that no
+// confidence interval's ranks move.
+func TestBinomialCDFMatchesTwoLgammaForm(t *testing.T) {
+	ref := func(n int, p float64) []float64 {
+		out := make([]float64, n+1)
+		lp, lq := math.Log(p), math.Log1p(-p)
+		lgN, _ := math.Lgamma(float64(n + 1))
+		sum := 0.0
+		for k := 0; k <= n; k++ {
+			lk, _ := math.Lgamma(float64(k + 1))
+			lnk, _ := math.Lgamma(float64(n - k + 1))
+			sum += math.Exp(lgN - lk - lnk + float64(k)*lp + float64(n-k)*lq)
+			out[k] = math.Min(sum, 1)
+		}
+		return out
+	}
+	for _, n := range []int{1, 2, 7, 20, 99, 500, 2524} {
+		for _, p := range []float64{0.5, 0.9, 0.95, 0.99} {
+			got, want := binomialCDF(n, p), ref(n, p)
+			for k := range want {
+				if math.Float64bits(got[k]) != math.Float64bits(want[k]) {
+					t.Fatalf("n=%d p=%v k=%d: %v, the two-Lgamma form gives %v", n, p, k, got[k], want[k])
+				}
+			}
+		}
+	}
+}
+
+func TestQuantileCIAtMatchesQuantileCI(t *testing.T) {
+	s := make([]float32, 300)
+	for i := range s {
+		s[i] = float32(i) / 3
+	}
+	for _, q := range []float64{0.5, 0.9, 0.99} {
+		if a, b := QuantileCI(s, q, 0.001), QuantileCIAt(s, OrderStatRanks(len(s), q, 0.001)); a != b {
+			t.Errorf("q=%v: QuantileCI %v, QuantileCIAt %v", q, a, b)
+		}
+	}
+	if got := QuantileCIAt(s[:10], OrderStatRanks(len(s), 0.5, 0.001)); got.OK {
+		t.Errorf("ranks of a larger sample applied to 10 values: %v, want not OK", got)
+	}
+}

@@ -1,0 +1,46 @@
+package analyze
+
+// columnBlock is the length of a column's blocks once it has outgrown doubling.
+const columnBlock = 8192
+
+// column is an append-only array kept in blocks, for the latencies and sizes diff accumulates
+// per endpoint while it reads. Growing it never copies what it holds: an append-grown slice is
+// copied at every growth (about five times its final size in all, at Go's 1.25x steps), and on
+// a virtual machine memory new to the process costs a page fault per 4 KiB. A column starts
+// small and doubles up to columnBlock, so that the many rarely seen endpoints hold little.
+type column[T any] struct {
+	blocks [][]T // full blocks, in order
+	cur    []T   // the block being filled
+	n      int   // elements in blocks
+}
+
+func (c *column[T]) add(v T) {
+	if len(c.cur) == cap(c.cur) {
+		c.grow()
+	}
+	c.cur = append(c.cur, v)
+}
+
+func (c *column[T]) grow() {
+	if k := cap(c.cur); k < columnBlock {
+		next := make([]T, len(c.cur), max(16, 2*k))
+		copy(next, c.cur)
+		c.cur = next
+		return
+	}
+	c.blocks = append(c.blocks, c.cur)
+	c.n += len(c.cur)
+	c.cur = make([]T, 0, columnBlock)
+}
+
+func (c *column[T]) len() int { return c.n + len(c.cur) }
+
+// each calls f with the column's elements, block by block in order.
+func (c *column[T]) each(f func([]T)) {
+	for _, b := range c.blocks {
+		f(b)
+	}
+	if len(c.cur) > 0 {
+		f(c.cur)
+	}
+}
