@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -385,30 +386,27 @@ func (sk *sink) pair(a, b *half) {
 // so most pairs complete here, in the parser goroutine, and only the rest (and the keys of
 // completed pairs, for duplicate detection) go to the global pairer.
 type localPairer struct {
-	idx  map[uint64]int32 // key -> index in the batch; -1 once paired
+	idx  batchIndex
 	used []bool
 }
 
 // pairBatch pairs the halves of one batch, feeding completed pairs to sk, and returns the halves
 // left unpaired (copies: hs is reused) and the keys of the pairs completed.
 func (lp *localPairer) pairBatch(hs []half, sk *sink) (left []half, done []uint64) {
-	if lp.idx == nil {
-		lp.idx = map[uint64]int32{}
-	}
-	clear(lp.idx)
+	lp.idx.reset(len(hs))
 	lp.used = append(lp.used[:0], make([]bool, len(hs))...)
 	for i := range hs {
 		h := &hs[i]
-		j, seen := lp.idx[h.key]
-		switch {
-		case !seen:
-			lp.idx[h.key] = int32(i)
+		s := lp.idx.slot(h.key)
+		switch j := s.idx; {
+		case s.gen != lp.idx.gen:
+			*s = batchSlot{key: h.key, gen: lp.idx.gen, idx: int32(i)}
 		case j < 0 || hs[j].target == h.target:
 			sk.sum.Duplicates++
 			lp.used[i] = true
 		default:
 			lp.used[i], lp.used[j] = true, true
-			lp.idx[h.key] = -1
+			s.idx = -1
 			sk.pair(&hs[j], h)
 			done = append(done, h.key)
 		}
@@ -420,6 +418,44 @@ func (lp *localPairer) pairBatch(hs []half, sk *sink) (left []half, done []uint6
 		}
 	}
 	return left, done
+}
+
+// batchIndex maps the query-id hashes of one batch to their index in it (-1 once paired), in
+// place of a Go map (which hashed the hash again, and was cleared for every batch): open
+// addressing on the keys themselves, which are maphash values with a per-process seed and so
+// spread evenly whatever the logs hold, at most half full. Each batch has its own generation: a
+// slot of an older one is empty, so nothing is cleared between batches.
+type batchIndex struct {
+	slots []batchSlot
+	mask  uint64
+	gen   uint32
+}
+
+type batchSlot struct {
+	key uint64
+	gen uint32
+	idx int32
+}
+
+// reset empties the index for a batch of n halves.
+func (t *batchIndex) reset(n int) {
+	if size := max(64, 1<<bits.Len(uint(2*n))); len(t.slots) < size {
+		t.slots, t.mask, t.gen = make([]batchSlot, size), uint64(size-1), 0
+	}
+	t.gen++
+	if t.gen == 0 { // wrapped after 2^32 batches: old stamps could match again
+		clear(t.slots)
+		t.gen = 1
+	}
+}
+
+// slot returns key's slot: the one holding it, or the empty one where it goes.
+func (t *batchIndex) slot(key uint64) *batchSlot {
+	for i := key & t.mask; ; i = (i + 1) & t.mask {
+		if s := &t.slots[i]; s.gen != t.gen || s.key == key {
+			return s
+		}
+	}
 }
 
 // globalPairer matches the halves no batch could pair. It runs in one goroutine.

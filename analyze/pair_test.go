@@ -1,0 +1,54 @@
+package analyze
+
+import (
+	"testing"
+
+	"github.com/srctl/srctl/lakehouse"
+	"github.com/srctl/srctl/lakehouse/proxylog"
+)
+
+// TestLocalPairerBatches pairs batches through one localPairer: pairs complete within a batch,
+// a third row of a key is a duplicate, and nothing of a batch leaks into the next (the index
+// empties by generation, not by clearing).
+func TestLocalPairerBatches(t *testing.T) {
+	var lp localPairer
+	sk := newSink(lakehouse.Window{}, 0, false)
+	mk := func(key uint64, tgt proxylog.Target) half {
+		return half{key: key, target: tgt, flags: flagSuccess, dur: 1, rowIdx: -1}
+	}
+	for batch := range 3 {
+		var hs []half
+		for k := range uint64(500) {
+			key := k*0x9e3779b97f4a7c15 + 1 // spread as maphash values are
+			hs = append(hs, mk(key, proxylog.Primary))
+			if k%5 != 0 {
+				hs = append(hs, mk(key, proxylog.Shadow)) // keys k%5 == 0 stay unpaired here
+			}
+			if k%50 == 1 {
+				hs = append(hs, mk(key, proxylog.Shadow)) // a third row: a duplicate
+			}
+		}
+		before, dups := sk.sum.Pairs, sk.sum.Duplicates
+		left, done := lp.pairBatch(hs, sk)
+		if got := sk.sum.Pairs - before; got != 400 || len(done) != 400 {
+			t.Fatalf("batch %d: %d pairs (%d keys done), want 400", batch, got, len(done))
+		}
+		if got := sk.sum.Duplicates - dups; got != 10 {
+			t.Fatalf("batch %d: %d duplicates, want 10", batch, got)
+		}
+		if len(left) != 100 {
+			t.Fatalf("batch %d: %d halves left, want 100", batch, len(left))
+		}
+	}
+}
+
+func TestBatchIndexGenerationWrap(t *testing.T) {
+	var ix batchIndex
+	ix.reset(10)
+	*ix.slot(42) = batchSlot{key: 42, gen: ix.gen, idx: 7}
+	ix.gen = ^uint32(0) // the next reset wraps
+	ix.reset(10)
+	if s := ix.slot(42); s.gen == ix.gen {
+		t.Fatalf("after the generation wrapped, key 42 is still found: %+v", *s)
+	}
+}
