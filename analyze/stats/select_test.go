@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
@@ -124,17 +125,22 @@ func BenchmarkMedian(b *testing.B) {
 	for i := range src {
 		src[i] = rng.NormFloat64()
 	}
-	s := make([]float64, len(src))
-	b.Run("select", func(b *testing.B) {
-		for range b.N {
-			copy(s, src)
-			Median(s)
-		}
-	})
-	b.Run("sort", func(b *testing.B) {
-		for range b.N {
-			copy(s, src)
-			slices.Sort(s)
-		}
-	})
+	benchAgainstSort(b, src, "select", func(s []float64) { Median(s) }, "sort")
+}
+
+// benchAgainstSort times f and slices.Sort, each on a fresh copy of src, as sub-benchmarks
+// name and sortName.
+func benchAgainstSort[T cmp.Ordered](b *testing.B, src []T, name string, f func([]T), sortName string) {
+	s := make([]T, len(src))
+	for _, c := range []struct {
+		name string
+		f    func([]T)
+	}{{name, f}, {sortName, slices.Sort[[]T]}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				copy(s, src)
+				c.f(s)
+			}
+		})
+	}
 }

@@ -38,17 +38,5 @@ func BenchmarkSortFloat32(b *testing.B) {
 	for i := range src {
 		src[i] = float32(rng.ExpFloat64() * 100)
 	}
-	s := make([]float32, len(src))
-	b.Run("radix", func(b *testing.B) {
-		for range b.N {
-			copy(s, src)
-			SortFloat32(s)
-		}
-	})
-	b.Run("pdqsort", func(b *testing.B) {
-		for range b.N {
-			copy(s, src)
-			slices.Sort(s)
-		}
-	})
+	benchAgainstSort(b, src, "radix", SortFloat32, "pdqsort")
 }
