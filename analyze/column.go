@@ -1,7 +1,7 @@
 package analyze
 
 // columnBlock is the length of a column's blocks once it has outgrown doubling.
-const columnBlock = 8192
+const columnBlock = 1024
 
 // column is an append-only array kept in blocks, for the latencies and sizes diff accumulates
 // per endpoint while it reads. Growing it never copies what it holds: an append-grown slice is

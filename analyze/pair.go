@@ -391,8 +391,9 @@ type localPairer struct {
 }
 
 // pairBatch pairs the halves of one batch, feeding completed pairs to sk, and returns the halves
-// left unpaired (copies: hs is reused) and the keys of the pairs completed.
-func (lp *localPairer) pairBatch(hs []half, sk *sink) (left []half, done []uint64) {
+// left unpaired (copies: hs is reused) and the keys of the pairs completed, appended to left
+// and done.
+func (lp *localPairer) pairBatch(hs []half, sk *sink, left []half, done []uint64) ([]half, []uint64) {
 	lp.idx.reset(len(hs))
 	lp.used = append(lp.used[:0], make([]bool, len(hs))...)
 	for i := range hs {

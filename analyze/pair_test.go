@@ -29,7 +29,7 @@ func TestLocalPairerBatches(t *testing.T) {
 			}
 		}
 		before, dups := sk.sum.Pairs, sk.sum.Duplicates
-		left, done := lp.pairBatch(hs, sk)
+		left, done := lp.pairBatch(hs, sk, nil, nil)
 		if got := sk.sum.Pairs - before; got != 400 || len(done) != 400 {
 			t.Fatalf("batch %d: %d pairs (%d keys done), want 400", batch, got, len(done))
 		}
