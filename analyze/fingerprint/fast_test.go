@@ -101,3 +101,16 @@ func TestTrailingTagIsRaw(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTrailingTag reads the tag of a text shaped like the real-shape bench data's (analytic
+// SQL with a date, a sqlcommenter comment with a route and a trace id).
+func BenchmarkTrailingTag(b *testing.B) {
+	sql := "SELECT count(*) FROM t262 o WHERE o.tenant_id = 63479 AND o.ts >= '2026-03-01' AND (o.flags & 4) = 0 AND " +
+		"(o.c0 >= 344 AND o.c0 < 565) AND (o.m1 & 59) <> 0 AND CASE WHEN o.v2 > 573 THEN 1 WHEN o.v2 <= 286 THEN 2 ELSE 0 END > 0 " +
+		"/*application='shop',route='%2Fapi%2Fv1%2Fresource262%2F%3Aid',traceparent='00-963675cbd16cdf09c962c89dd814496f-05030b62cf0d2711-01'*/"
+	for b.Loop() {
+		if _, ok := TrailingTag(sql); !ok {
+			b.Fatal("no tag")
+		}
+	}
+}
