@@ -23,6 +23,8 @@ func (c *column[T]) add(v T) {
 
 func (c *column[T]) grow() {
 	if k := cap(c.cur); k < columnBlock {
+		// Exact capacities (slices.Grow rounds up to the allocator's size classes): doubling from
+		// 16 reaches columnBlock, and every full block holds exactly columnBlock.
 		next := make([]T, len(c.cur), max(16, 2*k))
 		copy(next, c.cur)
 		c.cur = next

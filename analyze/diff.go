@@ -689,17 +689,19 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	offsets := sizeOffsets(table, ids, meds)
 	// The sign test runs once per endpoint compared: Bonferroni keeps the chance that any endpoint
 	// whose sizes merely vary is suspected at alpha.
-	compared, tested := 0, 0
-	for _, id := range ids {
+	// The endpoints tested are those with MinPairs latency pairs (their report's Pairs).
+	compared := 0
+	var tested []int
+	for i, id := range ids {
 		if len(accs[id].bdiff) > 0 {
 			compared++
 		}
 		if len(accs[id].pd) >= cfg.MinPairs {
-			tested++ // as e.Pairs >= MinPairs below
+			tested = append(tested, i)
 		}
 	}
 	signAlpha := cfg.Alpha / float64(max(1, compared))
-	gamma := tailGamma(cfg.Alpha, tested)
+	gamma := tailGamma(cfg.Alpha, len(tested))
 	// Then the expensive part, again on every core: sorting, the paired test, and the ranks of
 	// the quantiles' confidence intervals (the same for both sides of an endpoint: one n).
 	eps := make([]EndpointReport, len(ids))
@@ -720,16 +722,12 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 		}
 	})
 
-	var ps []float64
-	var testedIdx []int
-	for i := range eps {
-		if eps[i].Pairs >= int64(cfg.MinPairs) {
-			ps = append(ps, eps[i].PValue)
-			testedIdx = append(testedIdx, i)
-		}
+	ps := make([]float64, len(tested))
+	for k, i := range tested {
+		ps[k] = eps[i].PValue
 	}
 	adj := stats.BenjaminiHochberg(ps)
-	for k, i := range testedIdx {
+	for k, i := range tested {
 		eps[i].PAdjusted = adj[k]
 		judge(&eps[i], sorted[i], ranks[i], cfg)
 	}
@@ -758,7 +756,7 @@ func summarise(rep *Report, table *groupTable, accs map[uint32]*groupAcc, cfg Co
 	rep.Endpoints = eps
 	Rank(rep.Endpoints, SortImpact)
 	rep.Summary.Endpoints = len(eps)
-	return len(testedIdx)
+	return len(tested)
 }
 
 // scratch is one worker's reusable memory in eachEndpoint: memory new to the process costs a
@@ -770,16 +768,12 @@ type scratch struct {
 }
 
 func (sc *scratch) float64s(n int) []float64 {
-	if cap(sc.f64) < n {
-		sc.f64 = make([]float64, n)
-	}
+	sc.f64 = slices.Grow(sc.f64[:0], n)
 	return sc.f64[:n]
 }
 
 func (sc *scratch) float32s(n int) []float32 {
-	if cap(sc.f32) < n {
-		sc.f32 = make([]float32, n)
-	}
+	sc.f32 = slices.Grow(sc.f32[:0], n)
 	return sc.f32[:n]
 }
 
