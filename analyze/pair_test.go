@@ -52,3 +52,22 @@ func TestBatchIndexGenerationWrap(t *testing.T) {
 		t.Fatalf("after the generation wrapped, key 42 is still found: %+v", *s)
 	}
 }
+
+// TestLocalPairerOneKey is the worst batch the logs can make: every row with the same query id
+// (empty ids all hash to 0). The first primary and shadow pair, and every other row is a
+// duplicate.
+func TestLocalPairerOneKey(t *testing.T) {
+	var lp localPairer
+	sk := newSink(lakehouse.Window{}, 0, false)
+	hs := make([]half, 20_000)
+	for i := range hs {
+		hs[i] = half{target: proxylog.Primary, flags: flagSuccess, dur: 1, rowIdx: -1}
+		if i%2 == 1 {
+			hs[i].target = proxylog.Shadow
+		}
+	}
+	left, done := lp.pairBatch(hs, sk, nil, nil)
+	if sk.sum.Pairs != 1 || len(done) != 1 || sk.sum.Duplicates != int64(len(hs)-2) || len(left) != 0 {
+		t.Fatalf("%d pairs, %d done, %d duplicates, %d left; want 1, 1, %d, 0", sk.sum.Pairs, len(done), sk.sum.Duplicates, len(left), len(hs)-2)
+	}
+}
