@@ -16,7 +16,7 @@ import (
 
 	"github.com/srctl/srctl/analyze/fingerprint"
 	"github.com/srctl/srctl/collector"
-	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/lakehouse/objstore"
 )
 
@@ -167,17 +167,17 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 		return &usageError{err}
 	}
 	var sinkName string
-	if icelake.IsURI(sinkURI) {
-		u, err := icelake.ParseURI(sinkURI)
+	if lakehouse.IsTableURI(sinkURI) {
+		u, err := lakehouse.ParseTableURI(sinkURI)
 		if err != nil {
 			return usageErrorf("--sink: %v", err)
 		}
-		lake, err := o.lake.open(ctx, u)
+		sink, closeSink, err := openProfileTable(ctx, &o.lake, u)
 		if err != nil {
 			return err
 		}
-		defer lake.Close()
-		cfg.Sink, sinkName = collector.TableSink(icelake.NewProfileWriter(lake, u)), u.String()
+		defer closeSink()
+		cfg.Sink, sinkName = sink, u.String()
 	} else {
 		sink, err := objstore.Open(ctx, sinkURI, o.store)
 		if err != nil {

@@ -3,15 +3,11 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/srctl/srctl/lakehouse/icelake"
-	"github.com/srctl/srctl/lakehouse/source"
+	"github.com/srctl/srctl/lakehouse"
 )
 
 func newLakeCmd(g *globals) *cobra.Command {
@@ -35,20 +31,17 @@ iceberg:// inputs and --profiles; srctl collect --sink iceberg://... writes prof
 	return cmd
 }
 
-// tableURI reads the one iceberg:// argument of a maintenance command and the column its
-// table is partitioned by.
-func tableURI(arg string) (icelake.URI, string, error) {
-	u, err := icelake.ParseURI(arg)
+// tableURI reads the one iceberg:// argument of a maintenance command: a proxy_logs or a
+// profiles table.
+func tableURI(arg string) (lakehouse.TableURI, error) {
+	u, err := lakehouse.ParseTableURI(arg)
 	if err != nil {
-		return u, "", usageErrorf("%v", err)
+		return u, usageErrorf("%v", err)
 	}
-	switch u.Table {
-	case "proxy_logs":
-		return u, icelake.ProxyLogsDef.Partition, nil
-	case "profiles":
-		return u, icelake.ProfilesDef.Partition, nil
+	if u.Table != "proxy_logs" && u.Table != "profiles" {
+		return u, usageErrorf("%s: the table must be proxy_logs or profiles", u)
 	}
-	return u, "", usageErrorf("%s: the table must be proxy_logs or profiles", u)
+	return u, nil
 }
 
 func newLakeCompactCmd(g *globals) *cobra.Command {
@@ -68,7 +61,7 @@ kept (srctl's appends retry after the rewrite).`,
 		Example: `  srctl lake compact iceberg://local/srctl.proxy_logs --since 2d --until 1d`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, col, err := tableURI(args[0])
+			u, err := tableURI(args[0])
 			if err != nil {
 				return err
 			}
@@ -84,18 +77,7 @@ kept (srctl's appends retry after the rewrite).`,
 			if target < 1<<20 {
 				return usageErrorf("--target-file-size %d: want at least 1 MiB", target)
 			}
-			l, err := lo.open(cmd.Context(), u)
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			res, err := l.Compact(cmd.Context(), u.Ident(), col, from, to, target)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%s: %d data files -> %d (%d groups rewritten, %d -> %d bytes)\n",
-				u, res.FilesBefore, res.FilesAfter, res.Groups, res.BytesBefore, res.BytesAfter)
-			return nil
+			return runLakeCompact(cmd.Context(), g, &lo, u, from, to, target)
 		},
 	}
 	lo.addFlags(cmd.Flags())
@@ -124,7 +106,7 @@ properties).`,
 		Example: `  srctl lake expire iceberg://local/srctl.profiles --older-than 7d --retain-last 100`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, _, err := tableURI(args[0])
+			u, err := tableURI(args[0])
 			if err != nil {
 				return err
 			}
@@ -136,17 +118,7 @@ properties).`,
 			if retainLast < 1 {
 				return usageErrorf("--retain-last %d: want at least 1", retainLast)
 			}
-			l, err := lo.open(cmd.Context(), u)
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			before, after, err := l.Expire(cmd.Context(), u.Ident(), now.Sub(cut), retainLast)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%s: %d snapshots -> %d\n", u, before, after)
-			return nil
+			return runLakeExpire(cmd.Context(), g, &lo, u, now.Sub(cut), retainLast)
 		},
 	}
 	lo.addFlags(cmd.Flags())
@@ -179,7 +151,7 @@ Lines that are not records (bad JSON, missing keys) are counted and skipped;
   srctl lake import gs://lake/starrocks-query-profiles iceberg://local/srctl.profiles
   srctl diff iceberg://local/srctl.proxy_logs --profiles iceberg://local/srctl.profiles --since 6h`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 2 || !icelake.IsURI(args[len(args)-1]) {
+			if len(args) < 2 || !lakehouse.IsTableURI(args[len(args)-1]) {
 				return usageErrorf("want SRC_URI... then an iceberg://<catalog>/<namespace>.<table> target")
 			}
 			return nil
@@ -188,7 +160,7 @@ Lines that are not records (bad JSON, missing keys) are counted and skipped;
 			if batchRows < 1 {
 				return usageErrorf("--batch-rows %d: want at least 1", batchRows)
 			}
-			u, err := icelake.ParseURI(args[len(args)-1])
+			u, err := lakehouse.ParseTableURI(args[len(args)-1])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -199,49 +171,7 @@ Lines that are not records (bad JSON, missing keys) are counted and skipped;
 		},
 	}
 	lo.addFlags(cmd.Flags())
-	cmd.Flags().IntVar(&batchRows, "batch-rows", icelake.DefaultImportBatchRows, "rows per committed batch (one snapshot each)")
+	cmd.Flags().IntVar(&batchRows, "batch-rows", lakehouse.DefaultImportBatchRows, "rows per committed batch (one snapshot each)")
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when any input line was not a log row (what was valid is still imported)")
 	return cmd
-}
-
-func runLakeImport(ctx context.Context, g *globals, lo *lakeOptions, srcs []string, u icelake.URI, batchRows int, strict bool, stdin io.Reader) error {
-	// The sources of an import are files: a table is not copied into another through here.
-	for _, in := range srcs {
-		if icelake.IsURI(in) {
-			return usageErrorf("%s: lake import reads JSONL files, gs:// or s3:// objects, not tables", in)
-		}
-	}
-	res, err := source.Resolve(ctx, srcs, source.ProxyLogs, source.Options{Stdin: stdin})
-	if err != nil {
-		return asUsageError(err)
-	}
-	if len(res.Objects) == 0 {
-		return usageErrorf("no log files (.jsonl, .jsonl.gz) in %v", srcs)
-	}
-	l, err := lo.open(ctx, u)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	start := time.Now()
-	importFn := l.ImportProxyLogs
-	if u.Table == "profiles" {
-		importFn = l.ImportProfiles
-	}
-	st, err := importFn(ctx, u.Ident(), res.Objects, batchRows, func(s icelake.ImportStats) {
-		g.logger.Info("batch committed", "rows", s.Rows, "batches", s.Batches, "already_there", s.Skipped)
-	})
-	if err != nil {
-		return err
-	}
-	took := time.Since(start)
-	fmt.Fprintf(g.stdout, "imported %d rows from %d files into %s in %d batches (%d already there) in %.1fs (%.0f rows/s)\n",
-		st.Rows, st.Objects, u, st.Batches, st.Skipped, took.Seconds(), float64(st.Rows)/took.Seconds())
-	if st.BadLines > 0 {
-		fmt.Fprintf(g.stdout, "%d bad lines skipped; first: %s\n", st.BadLines, st.FirstBadLine)
-		if strict {
-			return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("--strict: %d bad lines", st.BadLines)}
-		}
-	}
-	return nil
 }

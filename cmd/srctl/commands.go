@@ -4,11 +4,9 @@ package main
 
 import "github.com/spf13/cobra"
 
-// This is the full srctl. Built with -tags shadowonly, the binary holds srctl shadow alone
-// (commands_shadowonly.go): see that file for why.
-
-// buildNote ends the platform in srctl version's output: nothing for the full build.
-const buildNote = ""
+// This is the full srctl: every command. Built with -tags shadowonly, the binary holds srctl
+// shadow alone (commands_shadowonly.go): see that file for why. Built with -tags splitlake, it has
+// every command but links no Iceberg code, and runs srctl-lake for what needs it (lake_split.go).
 
 const rootLong = `srctl closes the loop data -> diagnosis -> change -> validation for StarRocks in production:
 

@@ -29,3 +29,7 @@ its memory matters (the full srctl has every other command and Iceberg log sinks
 func subcommands(g *globals) []*cobra.Command {
 	return []*cobra.Command{newVersionCmd(g), newShadowCmd(g), newHealthcheckCmd(g)}
 }
+
+// lakeHandoff has nothing to hand off: this build has no lake commands, and refuses an Iceberg
+// log sink itself (shadow_iceberg_off.go).
+func lakeHandoff(*cobra.Command, []string) error { return nil }

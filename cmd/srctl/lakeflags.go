@@ -7,14 +7,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
-	"github.com/srctl/srctl/internal/redact"
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/source"
 )
@@ -52,50 +49,11 @@ func (o *lakeOptions) ioProps() (map[string]string, error) {
 	return props, nil
 }
 
-// open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
-// --lake-catalog-dsn a catalog of that name in PostgreSQL.
-func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
-	if o.config != "" {
-		fc, err := icelake.LoadFileConfig(o.config)
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		cfg, ok := fc.Config(u.Catalog)
-		if !ok {
-			return nil, usageErrorf("%s: no catalog %q in --lake-config %s", u, u.Catalog, o.config)
-		}
-		l, err := icelake.Open(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("catalog %s of --lake-config %s: %w", u.Catalog, o.config, redact.Error(err, cfg.Secrets()...))
-		}
-		return l, nil
-	}
-	props, err := o.ioProps()
-	if err != nil {
-		return nil, err
-	}
-	if o.catalogDSN != "" {
-		l, err := icelake.Open(ctx, icelake.Config{Name: u.Catalog, PostgresDSN: o.catalogDSN, Warehouse: o.warehouse, IOProps: props})
-		if err != nil {
-			return nil, fmt.Errorf("catalog %s in --lake-catalog-dsn %s: %w", u.Catalog, redact.DSN(o.catalogDSN), redact.Error(err, redact.Secrets(o.catalogDSN)...))
-		}
-		return l, nil
-	}
-	if u.Catalog != "local" {
-		return nil, usageErrorf("%s: catalog %q is not configured (the embedded catalog is \"local\"; others live in --lake-catalog-dsn)", u, u.Catalog)
-	}
-	l, err := icelake.Open(ctx, icelake.Config{Name: "local", Dir: o.dir, Warehouse: o.warehouse, IOProps: props})
-	if err != nil {
-		return nil, fmt.Errorf("--lake-dir %s: %w", o.dir, err)
-	}
-	return l, nil
-}
-
 // resolve turns command-line inputs of kind into a source.Set through the one scheme switch
 // (source.Resolve), opening iceberg:// tables with these lake flags. A mistake in the inputs is
 // a usage error (exit 2). The caller closes the Set.
 func (o *lakeOptions) resolve(ctx context.Context, inputs []string, kind source.Kind, w lakehouse.Window, stdin io.Reader) (*source.Set, error) {
-	set, err := source.Resolve(ctx, inputs, kind, source.Options{Window: w, Stdin: stdin, OpenLake: o.open})
+	set, err := source.Resolve(ctx, inputs, kind, source.Options{Window: w, Stdin: stdin, OpenLake: o.openCatalog})
 	return set, asUsageError(err)
 }
 

@@ -31,6 +31,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
+			if err := lakeHandoff(cmd, args); err != nil {
+				return err
+			}
 			lg, err := newLogger(g.logLevel, g.logFormat, stderr)
 			if err != nil {
 				return err

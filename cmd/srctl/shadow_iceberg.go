@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/srctl/srctl/lakehouse/icelake"
+	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/shadowproxy"
 )
 
@@ -23,16 +23,12 @@ const icebergSinkForm = " or iceberg://CATALOG/NAMESPACE.TABLE"
 // icebergBatchRows is said in --log-batch-rows' help: an Iceberg table's default batch.
 var icebergBatchRows = fmt.Sprintf(", %d for iceberg://", shadowproxy.DefaultIcebergLogBatchRows)
 
-func isIcebergURI(s string) bool { return icelake.IsURI(s) }
+func isIcebergURI(s string) bool { return lakehouse.IsTableURI(s) }
 
 func (s *icebergLogSink) open(ctx context.Context, uri string) (shadowproxy.LogWriter, func(), error) {
-	u, err := icelake.ParseURI(uri)
+	u, err := lakehouse.ParseTableURI(uri)
 	if err != nil {
 		return nil, nil, usageErrorf("--log-sink: %v", err)
 	}
-	lake, err := s.lake.open(ctx, u)
-	if err != nil {
-		return nil, nil, err
-	}
-	return icelake.NewProxyLogWriter(lake, u, "srctl shadow"), func() { lake.Close() }, nil
+	return openProxyLogTable(ctx, &s.lake, u)
 }

@@ -23,7 +23,7 @@ type ImportStats struct {
 }
 
 // DefaultImportBatchRows is the rows per committed batch of an import.
-const DefaultImportBatchRows = 200_000
+const DefaultImportBatchRows = lakehouse.DefaultImportBatchRows
 
 // ImportProxyLogs loads shadow-proxy JSONL objects (.jsonl or .jsonl.gz) into the proxy_logs
 // table ident, in batches of batchRows. A batch's id is a hash of its rows' content, so

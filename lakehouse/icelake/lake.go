@@ -35,36 +35,18 @@ import (
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver, pure Go
 
 	"github.com/srctl/srctl/internal/redact"
+	"github.com/srctl/srctl/lakehouse"
 )
 
-// URI names a table: iceberg://<catalog>/<namespace>.<table>.
-type URI struct {
-	Catalog   string
-	Namespace string
-	Table     string
-}
-
-func (u URI) String() string { return "iceberg://" + u.Catalog + "/" + u.Namespace + "." + u.Table }
-
-// Ident is the table's identifier in its catalog.
-func (u URI) Ident() table.Identifier { return table.Identifier{u.Namespace, u.Table} }
+// URI names a table: iceberg://<catalog>/<namespace>.<table> (defined in lakehouse, which
+// code that must not link Iceberg can import).
+type URI = lakehouse.TableURI
 
 // IsURI says whether s names an Iceberg table.
-func IsURI(s string) bool { return strings.HasPrefix(s, "iceberg://") }
+func IsURI(s string) bool { return lakehouse.IsTableURI(s) }
 
 // ParseURI reads iceberg://<catalog>/<namespace>.<table>.
-func ParseURI(s string) (URI, error) {
-	rest, ok := strings.CutPrefix(s, "iceberg://")
-	if !ok {
-		return URI{}, fmt.Errorf("%q: an Iceberg table is iceberg://<catalog>/<namespace>.<table>", s)
-	}
-	cat, name, ok := strings.Cut(rest, "/")
-	ns, tbl, ok2 := strings.Cut(name, ".")
-	if !ok || !ok2 || cat == "" || ns == "" || tbl == "" || strings.ContainsAny(tbl, "./") {
-		return URI{}, fmt.Errorf("%q: want iceberg://<catalog>/<namespace>.<table>, e.g. iceberg://local/srctl.proxy_logs", s)
-	}
-	return URI{Catalog: cat, Namespace: ns, Table: tbl}, nil
-}
+func ParseURI(s string) (URI, error) { return lakehouse.ParseTableURI(s) }
 
 // Config says where a catalog lives.
 type Config struct {

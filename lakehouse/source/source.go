@@ -20,9 +20,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/srctl/srctl/lakehouse"
-	"github.com/srctl/srctl/lakehouse/icelake"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/lakehouse/proxylog"
 )
@@ -58,13 +58,25 @@ type Options struct {
 	Store  objstore.Options // gs:// and s3:// client settings
 	// OpenLake opens the catalog of an iceberg:// input (the CLI's --lake-* flags); nil refuses
 	// such inputs. The Set closes what it returns.
-	OpenLake func(ctx context.Context, u icelake.URI) (*icelake.Lake, error)
+	OpenLake func(ctx context.Context, u lakehouse.TableURI) (Catalog, error)
+}
+
+// Catalog reads srctl's Iceberg tables: an open lakehouse/icelake.Lake. It is an interface so
+// that this package, which every command goes through, does not link the Iceberg code (srctl's
+// split build leaves it out: cmd/srctl/lake_split.go).
+type Catalog interface {
+	// ScanProxyLogs calls fn with the rows of a proxy_logs table between since and until, in
+	// batches, and returns the bytes of data files read.
+	ScanProxyLogs(ctx context.Context, ident []string, since, until time.Time, fn func([]lakehouse.ProxyLogRecord) error) (int64, error)
+	// ReadProfiles calls fn with the records of a profiles table between since and until.
+	ReadProfiles(ctx context.Context, ident []string, since, until time.Time, fn func([]lakehouse.ProfileRecord) error) error
+	Close() error
 }
 
 // Table is an Iceberg table input.
 type Table struct {
-	URI  icelake.URI
-	Lake *icelake.Lake
+	URI  lakehouse.TableURI
+	Lake Catalog
 }
 
 // Set is what Resolve found: JSONL objects and Iceberg tables, read in that order.
@@ -111,7 +123,7 @@ func Resolve(ctx context.Context, inputs []string, kind Kind, opts Options) (*Se
 			s.Objects = append(s.Objects, lakehouse.Object{Name: "stdin", Size: -1, Open: func(context.Context) (io.ReadCloser, error) {
 				return io.NopCloser(stdin), nil
 			}})
-		case icelake.IsURI(in):
+		case lakehouse.IsTableURI(in):
 			err = s.addTable(ctx, in, opts)
 		case strings.HasPrefix(in, "gs://") || strings.HasPrefix(in, "s3://"):
 			err = s.addBucket(ctx, in, opts)
@@ -127,7 +139,7 @@ func Resolve(ctx context.Context, inputs []string, kind Kind, opts Options) (*Se
 }
 
 func (s *Set) addTable(ctx context.Context, in string, opts Options) error {
-	u, err := icelake.ParseURI(in)
+	u, err := lakehouse.ParseTableURI(in)
 	if err != nil {
 		return &InputError{in, err}
 	}

@@ -239,7 +239,7 @@ func TestReadIcebergTable(t *testing.T) {
 	}
 	l.Close()
 	set, err := Resolve(context.Background(), []string{u.String()}, ProxyLogs, Options{
-		OpenLake: func(ctx context.Context, _ icelake.URI) (*icelake.Lake, error) {
+		OpenLake: func(ctx context.Context, _ lakehouse.TableURI) (Catalog, error) {
 			return icelake.Open(ctx, icelake.Config{Dir: dir})
 		},
 	})
