@@ -6,14 +6,25 @@
 #
 #   deploy/image/rootfs.sh DIR [VERSION]     (from the repository's root)
 #
-# SRCTL_BUILD_TAGS=shadowonly builds the shadow-only srctl (srctl shadow and healthcheck only).
+# By default /srctl is the split build (-tags splitlake: every command, no Iceberg code, so every
+# start, the probes' included, is ~0.13 s and ~35 MB lighter) and /srctl-lake the standard build,
+# which /srctl runs in its own place for what reads or writes an Iceberg table.
+# SRCTL_BUILD_TAGS=shadowonly builds the shadow-only srctl alone (srctl shadow and healthcheck).
 set -eu
 out=${1:?usage: deploy/image/rootfs.sh DIR [VERSION]}
 version=${2:-dev}
 ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 mkdir -p "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/srctl"
-CGO_ENABLED=0 go build -trimpath -tags "${SRCTL_BUILD_TAGS:-}" -ldflags "-s -w -X main.version=$version" -o "$out/srctl" ./cmd/srctl
+build() { # TAGS NAME
+  CGO_ENABLED=0 go build -trimpath -tags "$1" -ldflags "-s -w -X main.version=$version" -o "$out/$2" ./cmd/srctl
+}
+if [ -n "${SRCTL_BUILD_TAGS:-}" ]; then
+  build "$SRCTL_BUILD_TAGS" srctl
+else
+  build splitlake srctl
+  build "" srctl-lake
+fi
 cp "$ca" "$out/etc/ssl/certs/ca-certificates.crt"
 printf 'srctl:x:65532:65532:srctl:/var/lib/srctl:/sbin/nologin\n' > "$out/etc/passwd"
 printf 'srctl:x:65532:\n' > "$out/etc/group"
