@@ -103,15 +103,7 @@ func TestShadowOnlyBuild(t *testing.T) {
 	}
 	rss := testenv.ProcessRSS(t, proxy.Process.Pid)
 
-	db, err := sql.Open("mysql", "root@tcp("+listen+")/"+pcfg.DBName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var one int
-	if err := db.QueryRow("SELECT 1 /*route='/shadow-only'*/").Scan(&one); err != nil || one != 1 {
-		t.Fatalf("a query through the shadow-only proxy: %v (got %d)", err, one)
-	}
-	db.Close()
+	selectOneThrough(t, listen, pcfg.DBName, "/shadow-only")
 	if err := stopProcess(proxy, exited, 60*time.Second); err != nil {
 		t.Fatalf("srctl shadow (shadow-only build) did not stop cleanly: %v\n%s", err, stderr)
 	}
@@ -146,4 +138,18 @@ func TestShadowOnlyBuild(t *testing.T) {
 		t.Errorf("log rows of the query, by target: %q, want one answered by the primary and its copy on the shadow\n%s", targets, stderr.String())
 	}
 	t.Logf("shadow-only build: RSS %.1f MiB once listening", float64(rss)/(1<<20))
+}
+
+// selectOneThrough runs SELECT 1, tagged with route, through a proxy listening on listen.
+func selectOneThrough(t *testing.T, listen, dbName, route string) {
+	t.Helper()
+	db, err := sql.Open("mysql", "root@tcp("+listen+")/"+dbName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var one int
+	if err := db.QueryRow("SELECT 1 /*route='" + route + "'*/").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("a query through the proxy on %s: %v (got %d)", listen, err, one)
+	}
 }

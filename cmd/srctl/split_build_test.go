@@ -3,7 +3,6 @@
 package main
 
 import (
-	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -156,15 +155,7 @@ func TestSplitBuildShadowToIceberg(t *testing.T) {
 	if exe, err := os.Readlink("/proc/" + strconv.Itoa(proxy.Process.Pid) + "/exe"); err != nil || filepath.Base(exe) != "srctl-lake" {
 		t.Errorf("process %d runs %q (%v), want srctl-lake", proxy.Process.Pid, exe, err)
 	}
-	db, err := sql.Open("mysql", "root@tcp("+listen+")/"+pcfg.DBName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var one int
-	if err := db.QueryRow("SELECT 1 /*route='/split-build'*/").Scan(&one); err != nil || one != 1 {
-		t.Fatalf("a query through the handed-off proxy: %v (got %d)", err, one)
-	}
-	db.Close()
+	selectOneThrough(t, listen, pcfg.DBName, "/split-build")
 	if err := stopProcess(proxy, exited, 60*time.Second); err != nil {
 		t.Fatalf("the handed-off srctl shadow did not stop cleanly: %v\n%s", err, stderr)
 	}
