@@ -78,18 +78,6 @@ func readAll(t *testing.T, l *Lake, u URI, since, until time.Time) []lakehouse.P
 	return out
 }
 
-func TestParseURI(t *testing.T) {
-	u, err := ParseURI("iceberg://local/srctl.proxy_logs")
-	if err != nil || u != (URI{"local", "srctl", "proxy_logs"}) || u.String() != "iceberg://local/srctl.proxy_logs" {
-		t.Errorf("%+v %v", u, err)
-	}
-	for _, bad := range []string{"iceberg://local/proxy_logs", "iceberg:///srctl.t", "s3://b/k", "iceberg://local/a.b.c"} {
-		if _, err := ParseURI(bad); err == nil || !strings.Contains(err.Error(), bad) {
-			t.Errorf("%q: %v", bad, err)
-		}
-	}
-}
-
 // TestAppendReadBack: rows go in typed, partitioned by day, and come back equal; the data
 // files are Parquet with Iceberg field ids; a batch appended twice is there once.
 func TestAppendReadBack(t *testing.T) {
