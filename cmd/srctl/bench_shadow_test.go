@@ -131,7 +131,7 @@ func procSyscalls(b *testing.B, pid int) int64 {
 	return n
 }
 
-// benchShadowProcess starts srctl shadow (bin: a product binary, full or shadow-only build) and
+// benchShadowProcess starts srctl shadow (bin: a product binary, split or shadow-only build) and
 // waits until it listens; it is stopped with SIGTERM when the benchmark ends.
 // SRCTL_BENCH_SHADOW_ARGS adds flags and SRCTL_BENCH_SHADOW_ENV environment variables (e.g.
 // GOMAXPROCS=1) to the proxy only.
@@ -300,7 +300,7 @@ func BenchmarkShadow(b *testing.B) {
 	setup.Close()
 
 	metrics := testenv.FreeAddr(b)
-	full, slim := productBinary(b), shadowOnlyBinary(b)
+	full, slim := productBinary(b), shadowOnlyBinary(b) // full: every command (the split build, as installed)
 	mirroredAddr, mirrored := benchShadowProcess(b, full, pcfg.Addr, shadow.Addr(), metrics)
 	slimMetrics := testenv.FreeAddr(b)
 	slimAddr, slimProxy := benchShadowProcess(b, slim, pcfg.Addr, shadow.Addr(), slimMetrics)

@@ -33,10 +33,22 @@ var (
 	productDir    string
 )
 
-// productBinary returns the path of srctl built from this package's source, or the binary named
-// by SRCTL_BENCH_SRCTL (to measure another commit's srctl under the same benchmark).
+// productBinary returns the path of srctl built from this package's source as make build and the
+// image install it: the split build (-tags splitlake) named srctl, with the standard build beside
+// it as srctl-lake for what reads or writes Iceberg tables (lakehandoff.go). SRCTL_BENCH_SRCTL
+// names another binary instead (to measure another commit's srctl under the same benchmark).
 func productBinary(tb testing.TB) string {
-	return productBinaryTagged(tb, "", "SRCTL_BENCH_SRCTL")
+	if bin := os.Getenv("SRCTL_BENCH_SRCTL"); bin != "" {
+		return bin
+	}
+	standardBinary(tb) // srctl-lake, beside srctl
+	return productBinaryTagged(tb, "splitlake", "")
+}
+
+// standardBinary is the standard build (every command, Iceberg linked: go build ./cmd/srctl),
+// named srctl-lake.
+func standardBinary(tb testing.TB) string {
+	return productBinaryTagged(tb, "", "")
 }
 
 // shadowOnlyBinary is the shadow-only build (-tags shadowonly, commands_shadowonly.go), or the
@@ -45,6 +57,8 @@ func shadowOnlyBinary(tb testing.TB) string {
 	return productBinaryTagged(tb, "shadowonly", "SRCTL_BENCH_SRCTL_SHADOW")
 }
 
+// productBinaryTagged builds srctl with tags once per test process (overrideEnv, if set and not
+// empty in the environment, names a binary to use instead).
 func productBinaryTagged(tb testing.TB, tags, overrideEnv string) string {
 	tb.Helper()
 	productMu.Lock()
@@ -68,10 +82,12 @@ func productBinaryTagged(tb testing.TB, tags, overrideEnv string) string {
 		if pb.err != nil {
 			return
 		}
-		bin := filepath.Join(dir, "srctl")
-		if tags != "" {
-			bin += "-" + tags
+		// The names an install gives them: srctl-lake must be beside the split srctl.
+		name := map[string]string{"": lakeBinaryName, "splitlake": "srctl"}[tags]
+		if name == "" {
+			name = "srctl-" + tags
 		}
+		bin := filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-tags="+tags, "-ldflags=-s -w", "-o", bin, ".")
 		// This file's directory (the package's source), so a test binary run from elsewhere
 		// (a benchmark compiled with go test -c) builds the same package.

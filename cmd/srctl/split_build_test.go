@@ -20,10 +20,9 @@ import (
 	"github.com/srctl/srctl/testdouble/trafficgen"
 )
 
-// splitBinary is the split build (-tags splitlake, lake_split.go), or the binary named by
-// SRCTL_BENCH_SRCTL_SPLIT.
+// splitBinary is the split build (-tags splitlake, lake_split.go), as productBinary builds it.
 func splitBinary(tb testing.TB) string {
-	return productBinaryTagged(tb, "splitlake", "SRCTL_BENCH_SRCTL_SPLIT")
+	return productBinaryTagged(tb, "splitlake", "")
 }
 
 // install puts the binaries of files (name -> built binary) in a new directory, as an install
@@ -80,7 +79,7 @@ func TestSplitBuild(t *testing.T) {
 	if heavy := linkedHeavy(t, "splitlake"); len(heavy) > 0 {
 		t.Errorf("the split build links %d packages of the lake, e.g. %s", len(heavy), heavy[0])
 	}
-	split, full := splitBinary(t), productBinary(t)
+	split, full := splitBinary(t), standardBinary(t)
 	alone := filepath.Join(install(t, map[string]string{"srctl": split}), "srctl")
 	paired := filepath.Join(install(t, map[string]string{"srctl": split, "srctl-lake": full}), "srctl")
 	looping := filepath.Join(install(t, map[string]string{"srctl": split, "srctl-lake": split}), "srctl")
@@ -138,7 +137,7 @@ func TestSplitBuildShadowToIceberg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paired := filepath.Join(install(t, map[string]string{"srctl": splitBinary(t), "srctl-lake": productBinary(t)}), "srctl")
+	paired := filepath.Join(install(t, map[string]string{"srctl": splitBinary(t), "srctl-lake": standardBinary(t)}), "srctl")
 	shadow, err := mysqlwire.StartFakeRows(1)
 	if err != nil {
 		t.Fatal(err)
