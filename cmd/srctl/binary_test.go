@@ -83,7 +83,7 @@ func productBinaryTagged(tb testing.TB, tags, overrideEnv string) string {
 			return
 		}
 		// The names an install gives them: srctl-lake must be beside the split srctl.
-		name := map[string]string{"": lakeBinaryName, "splitlake": "srctl"}[tags]
+		name := map[string]string{"": "srctl-lake", "splitlake": "srctl"}[tags]
 		if name == "" {
 			name = "srctl-" + tags
 		}
