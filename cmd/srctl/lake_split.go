@@ -42,6 +42,7 @@ func lakeHandoff(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	self, _ := os.Executable()
+	// os.Args, not cobra's view of them: srctl-lake must parse exactly what the user typed.
 	return execLake(bin, os.Args[1:], append(os.Environ(), lakeHandoffEnv+"="+self))
 }
 
