@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,19 @@ const buildNote = ""
 
 // lakeHandoff has nothing to hand off: this build reads and writes Iceberg tables itself.
 func lakeHandoff(*cobra.Command, []string) error { return nil }
+
+// ioProps parses --lake-io.
+func (o *lakeOptions) ioProps() (map[string]string, error) {
+	props := map[string]string{}
+	for _, kv := range o.io {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("--lake-io %q: want key=value", kv)
+		}
+		props[k] = v
+	}
+	return props, nil
+}
 
 // open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
 // --lake-catalog-dsn a catalog of that name in PostgreSQL.

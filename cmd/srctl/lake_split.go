@@ -21,6 +21,14 @@ import (
 	"github.com/srctl/srctl/shadowproxy"
 )
 
+// lakeBinaryName is the standard build's name beside a split srctl.
+const lakeBinaryName = "srctl-lake"
+
+// lakeHandoffEnv is set, to the split srctl's own path, in the environment of the srctl-lake it
+// runs: a split build that finds it set and still lacks the lake was handed to another split
+// build, and says so instead of handing on forever.
+const lakeHandoffEnv = "SRCTL_LAKE_HANDOFF_FROM"
+
 // buildNote ends the platform in srctl version's output, so an operator can tell the builds apart.
 const buildNote = ", split build: Iceberg work runs " + lakeBinaryName
 

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/srctl/srctl/lakehouse"
@@ -34,19 +33,6 @@ func (o *lakeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.catalogDSN, "lake-catalog-dsn", "", "hold Iceberg catalogs in PostgreSQL instead (postgres://user@host/db): any catalog name of an iceberg:// URI is then one in that database")
 	f.StringVar(&o.warehouse, "lake-warehouse", "", "where table files go: file:///path, gs://bucket/prefix or s3://bucket/prefix (default for the embedded catalog: --lake-dir/warehouse)")
 	f.StringArrayVar(&o.io, "lake-io", nil, "warehouse file-system setting key=value, iceberg-go's keys (s3.endpoint, s3.region, gcs.endpoint, ...); credentials come from the cloud SDKs' usual chains")
-}
-
-// ioProps parses --lake-io.
-func (o *lakeOptions) ioProps() (map[string]string, error) {
-	props := map[string]string{}
-	for _, kv := range o.io {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, usageErrorf("--lake-io %q: want key=value", kv)
-		}
-		props[k] = v
-	}
-	return props, nil
 }
 
 // resolve turns command-line inputs of kind into a source.Set through the one scheme switch

@@ -17,14 +17,6 @@ import (
 // An invocation that reads or writes an Iceberg table is handed, before it does anything, to
 // srctl-lake: the standard build of the same source, found next to srctl or on PATH.
 
-// lakeBinaryName is the standard build's name beside a split srctl.
-const lakeBinaryName = "srctl-lake"
-
-// lakeHandoffEnv is set, to the split srctl's own path, in the environment of the srctl-lake it
-// runs: a split build that finds it set and still lacks the lake was handed to another split
-// build, and says so instead of handing on forever.
-const lakeHandoffEnv = "SRCTL_LAKE_HANDOFF_FROM"
-
 // needsLake says whether an invocation, its flags parsed and the environment applied, reads or
 // writes an Iceberg table: a srctl lake command, or any argument or flag value that is an
 // iceberg:// URI (diff's and validate's inputs and --profiles, collect's --sink, shadow's
