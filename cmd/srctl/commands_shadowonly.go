@@ -2,7 +2,11 @@
 
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+)
 
 // The shadow-only build (go build -tags shadowonly ./cmd/srctl; make build writes it to
 // bin/srctl-shadow; the image srctl:VERSION-shadow): srctl shadow, healthcheck and version, the
@@ -33,3 +37,6 @@ func subcommands(g *globals) []*cobra.Command {
 // lakeHandoff has nothing to hand off: this build has no lake commands, and refuses an Iceberg
 // log sink itself (shadow_iceberg_off.go).
 func lakeHandoff(*cobra.Command, []string) error { return nil }
+
+// warnVersionSkew: this build is never handed an invocation.
+func warnVersionSkew(*slog.Logger) {}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,14 +21,6 @@ import (
 	"github.com/srctl/srctl/lakehouse/source"
 	"github.com/srctl/srctl/shadowproxy"
 )
-
-// lakeBinaryName is the standard build's name beside a split srctl.
-const lakeBinaryName = "srctl-lake"
-
-// lakeHandoffEnv is set, to the split srctl's own path, in the environment of the srctl-lake it
-// runs: a split build that finds it set and still lacks the lake was handed to another split
-// build, and says so instead of handing on forever.
-const lakeHandoffEnv = "SRCTL_LAKE_HANDOFF_FROM"
 
 // buildNote ends the platform in srctl version's output, so an operator can tell the builds apart.
 const buildNote = ", split build: Iceberg work runs " + lakeBinaryName
@@ -51,7 +44,10 @@ func lakeHandoff(cmd *cobra.Command, args []string) error {
 	}
 	self, _ := os.Executable()
 	// os.Args, not cobra's view of them: srctl-lake must parse exactly what the user typed.
-	return execLake(bin, os.Args[1:], append(os.Environ(), lakeHandoffEnv+"="+self))
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { // a child reads the first of duplicates
+		return strings.HasPrefix(kv, lakeHandoffEnv+"=") || strings.HasPrefix(kv, lakeHandoffVersionEnv+"=")
+	})
+	return execLake(bin, os.Args[1:], append(env, lakeHandoffEnv+"="+self, lakeHandoffVersionEnv+"="+versionString()))
 }
 
 // findLakeBinary finds srctl-lake: beside this srctl (as invoked, then with symlinks resolved),

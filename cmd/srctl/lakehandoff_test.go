@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -99,5 +101,27 @@ func TestNeedsLakeSeesEveryFlag(t *testing.T) {
 	walk(newRootCmd(io.Discard, io.Discard))
 	if checked < 50 {
 		t.Fatalf("only %d text flags checked: the walk is broken", checked)
+	}
+}
+
+// TestWarnVersionSkew: srctl-lake warns when the split srctl that handed it the command is of
+// another version, and says nothing when they match or when nobody handed it anything.
+func TestWarnVersionSkew(t *testing.T) {
+	for _, tc := range []struct {
+		from, theirs string
+		warn         bool
+	}{
+		{"", "", false},
+		{"/usr/local/bin/srctl", versionString(), false},
+		{"/usr/local/bin/srctl", "v0.0.1-older", true},
+	} {
+		t.Setenv(lakeHandoffEnv, tc.from)
+		t.Setenv(lakeHandoffVersionEnv, tc.theirs)
+		var buf bytes.Buffer
+		warnVersionSkew(slog.New(slog.NewTextHandler(&buf, nil)))
+		if got := strings.Contains(buf.String(), "another version"); got != tc.warn ||
+			(tc.warn && !strings.Contains(buf.String(), "v0.0.1-older")) {
+			t.Errorf("from %q version %q: warned %v, want %v: %s", tc.from, tc.theirs, got, tc.warn, buf.String())
+		}
 	}
 }

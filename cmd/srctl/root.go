@@ -39,6 +39,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			g.logger = lg
+			warnVersionSkew(lg)
 			return nil
 		},
 	}

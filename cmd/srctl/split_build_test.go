@@ -73,8 +73,8 @@ func runIn(t *testing.T, env []string, bin string, args ...string) (stdout, stde
 
 // TestSplitBuild: the split build links no Iceberg code; it runs what needs none itself, hands
 // what needs Iceberg to srctl-lake beside it (same arguments, environment, exit code and process),
-// says what to install when srctl-lake is missing, and refuses a split srctl-lake instead of
-// handing on forever.
+// says what to install when srctl-lake is missing, warns when the two are of different versions,
+// and refuses a split srctl-lake instead of handing on forever.
 func TestSplitBuild(t *testing.T) {
 	if heavy := linkedHeavy(t, "splitlake"); len(heavy) > 0 {
 		t.Errorf("the split build links %d packages of the lake, e.g. %s", len(heavy), heavy[0])
@@ -117,6 +117,24 @@ func TestSplitBuild(t *testing.T) {
 	if tableCode != filesCode || withoutInputAccounting(fromTable) != withoutInputAccounting(fromFiles) {
 		t.Errorf("diff of the table through the split build: exit %d (files: %d)\n%s\n--- from files\n%s\n--- from the table\n%s",
 			tableCode, filesCode, errOut, withoutInputAccounting(fromFiles), withoutInputAccounting(fromTable))
+	}
+
+	if strings.Contains(errOut, "another version") {
+		t.Errorf("srctl-lake of the same build warned of another version:\n%s", errOut)
+	}
+
+	// A split srctl of another version: srctl-lake runs the command, and says that it is not the
+	// srctl the user ran.
+	other := filepath.Join(t.TempDir(), "srctl")
+	build := exec.Command("go", "build", "-tags=splitlake", "-ldflags=-s -w -X main.version=v0.0.0-skew", "-o", other, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building a split srctl of another version: %v\n%s", err, out)
+	}
+	skewed := filepath.Join(install(t, map[string]string{"srctl": other, "srctl-lake": full}), "srctl")
+	if out, errOut, code := runIn(t, []string{"SRCTL_LAKE_DIR=" + lake}, skewed, append(diffArgs, table)...); code != tableCode ||
+		withoutInputAccounting(out) != withoutInputAccounting(fromTable) || !strings.Contains(errOut, "another version") || !strings.Contains(errOut, "v0.0.0-skew") {
+		t.Errorf("a split srctl of another version: exit %d (want %d), want the same report and a warning naming its version:\n%s", code, tableCode, errOut)
 	}
 
 	start := time.Now()
