@@ -50,8 +50,8 @@ func lakeHandoff(cmd *cobra.Command, args []string) error {
 	return execLake(bin, os.Args[1:], append(env, lakeHandoffEnv+"="+self, lakeHandoffVersionEnv+"="+versionString()))
 }
 
-// findLakeBinary finds srctl-lake: beside this srctl (as invoked, then with symlinks resolved),
-// then on PATH (never in the current directory by a relative PATH entry: exec.LookPath refuses).
+// findLakeBinary finds srctl-lake: beside this srctl's executable (os.Executable: on Linux the
+// real path already; elsewhere also beside the link's target), then on PATH (never in the current directory by a relative PATH entry: exec.LookPath refuses).
 func findLakeBinary() (string, error) {
 	var tried []string
 	if self, err := os.Executable(); err == nil {
