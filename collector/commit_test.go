@@ -17,7 +17,7 @@ import (
 // checkpoint in the table. No commit is lost, none doubled, every cluster's queries are there.
 func TestFourCollectorsOneIcebergTable(t *testing.T) {
 	lakeDir := t.TempDir()
-	u, _ := icelake.ParseURI("iceberg://local/srctl.profiles")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.profiles")
 	const clusters, perCluster = 4, 40
 	type run struct {
 		env  *testEnv

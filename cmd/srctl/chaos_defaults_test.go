@@ -110,7 +110,7 @@ func defaultsScenario(t *testing.T, poll time.Duration, sink string, seed uint64
 				t.Fatal(err)
 			}
 			defer lake.Close()
-			u, _ := icelake.ParseURI(table)
+			u, _ := lakehouse.ParseTableURI(table)
 			if err := lake.ReadProfiles(context.Background(), u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error {
 				recs = append(recs, rs...)
 				return nil

@@ -68,7 +68,7 @@ func TestChaosIcebergExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lake.Close()
-	u, _ := icelake.ParseURI(table)
+	u, _ := lakehouse.ParseTableURI(table)
 	read := func() []lakehouse.ProfileRecord {
 		var out []lakehouse.ProfileRecord
 		err := lake.ReadProfiles(context.Background(), u.Ident(), time.Time{}, time.Time{}, func(rs []lakehouse.ProfileRecord) error {

@@ -43,7 +43,7 @@ func (o *lakeOptions) ioProps() (map[string]string, error) {
 
 // open opens the catalog a URI names: the embedded "local" one under --lake-dir, or with
 // --lake-catalog-dsn a catalog of that name in PostgreSQL.
-func (o *lakeOptions) open(ctx context.Context, u icelake.URI) (*icelake.Lake, error) {
+func (o *lakeOptions) open(ctx context.Context, u lakehouse.TableURI) (*icelake.Lake, error) {
 	if o.config != "" {
 		fc, err := icelake.LoadFileConfig(o.config)
 		if err != nil {

@@ -38,15 +38,10 @@ import (
 	"github.com/srctl/srctl/lakehouse"
 )
 
-// URI names a table: iceberg://<catalog>/<namespace>.<table> (defined in lakehouse, which
-// code that must not link Iceberg can import).
+// URI names a table: iceberg://<catalog>/<namespace>.<table>. It is lakehouse.TableURI (parse
+// it with lakehouse.ParseTableURI), defined there so that code which must not link Iceberg can
+// name tables.
 type URI = lakehouse.TableURI
-
-// IsURI says whether s names an Iceberg table.
-func IsURI(s string) bool { return lakehouse.IsTableURI(s) }
-
-// ParseURI reads iceberg://<catalog>/<namespace>.<table>.
-func ParseURI(s string) (URI, error) { return lakehouse.ParseTableURI(s) }
 
 // Config says where a catalog lives.
 type Config struct {

@@ -83,7 +83,7 @@ func readAll(t *testing.T, l *Lake, u URI, since, until time.Time) []lakehouse.P
 func TestAppendReadBack(t *testing.T) {
 	dir := t.TempDir()
 	l := openLake(t, dir)
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	recs := sampleLogs(120, "q")
 	res, err := l.AppendProxyLogs(context.Background(), u.Ident(), recs, "batch-1", map[string]string{"srctl.source": "test"})
 	if err != nil {
@@ -160,7 +160,7 @@ func sameLog(a, b lakehouse.ProxyLogRecord) bool {
 // collector processes would have), append to one table at once; no commit is lost.
 func TestConcurrentWriters(t *testing.T) {
 	dir := t.TempDir()
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	openLake(t, dir) // create the catalog once, before the race
 	const writers, batches, rows = 4, 5, 30
 	var wg sync.WaitGroup
@@ -205,7 +205,7 @@ func TestConcurrentWriters(t *testing.T) {
 func TestSchemaEvolves(t *testing.T) {
 	dir := t.TempDir()
 	l := openLake(t, dir)
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	old := Def{Doc: ProxyLogsDef.Doc, Partition: "ts", Schema: iceberg.NewSchema(0, ProxyLogsDef.Schema.Fields()[:14]...)}
 	tbl, err := l.Table(context.Background(), u.Ident(), old)
 	if err != nil {
@@ -245,7 +245,7 @@ func TestSchemaEvolves(t *testing.T) {
 // table (times to the microsecond).
 func TestProfilesRoundTrip(t *testing.T) {
 	l := openLake(t, t.TempDir())
-	u, _ := ParseURI("iceberg://local/srctl.profiles")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.profiles")
 	isQuery, conn, rows, ratio := true, int64(42), int64(1000), 12.5
 	start := time.Date(2026, 3, 5, 23, 59, 59, 999999000, time.UTC)
 	full := &lakehouse.ProfileRecord{TS: start.Add(time.Minute), FEHost: "fe1:8030", Cluster: "prod", QueryID: "q-1", State: "FINISHED",
@@ -323,7 +323,7 @@ func TestS3Warehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	recs := sampleLogs(50, "s3")
 	res, err := l.AppendProxyLogs(context.Background(), u.Ident(), recs, "s3-1", nil)
 	if err != nil {
@@ -351,7 +351,7 @@ func TestGCSWarehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	res, err := l.AppendProxyLogs(context.Background(), u.Ident(), sampleLogs(50, "gcs"), "gcs-1", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +372,7 @@ func TestGCSWarehouse(t *testing.T) {
 // expiring old snapshots keeps the rows and the collector checkpoint.
 func TestCompactAndExpire(t *testing.T) {
 	l := openLake(t, t.TempDir())
-	u, _ := ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	for i := range 8 {
 		id := fmt.Sprintf("small-%d", i)
 		// 8 batches of the same two days: two small files per batch.
@@ -403,7 +403,7 @@ func TestCompactAndExpire(t *testing.T) {
 	}
 
 	// Profiles with a collector checkpoint, then expiry of everything but the newest snapshot.
-	pu, _ := ParseURI("iceberg://local/srctl.profiles")
+	pu, _ := lakehouse.ParseTableURI("iceberg://local/srctl.profiles")
 	pw := NewProfileWriter(l, pu)
 	for i := range 3 {
 		rec := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "prod", QueryID: fmt.Sprintf("q%d", i), StartTime: time.Now().UTC()}

@@ -220,7 +220,7 @@ func TestReadIcebergTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := icelake.ParseURI("iceberg://local/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://local/srctl.proxy_logs")
 	ts := time.Date(2026, 3, 5, 14, 0, 0, 0, time.UTC)
 	want := 0
 	for b, n := range []int{1, 7, 2, 30} { // one append (and file) each

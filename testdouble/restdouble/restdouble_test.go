@@ -36,7 +36,7 @@ func TestRESTCatalog(t *testing.T) {
 		return l
 	}
 	a, b := open(), open()
-	u, _ := icelake.ParseURI("iceberg://rest/srctl.proxy_logs")
+	u, _ := lakehouse.ParseTableURI("iceberg://rest/srctl.proxy_logs")
 	var wg sync.WaitGroup
 	for i, l := range []*icelake.Lake{a, b} {
 		wg.Go(func() {
@@ -63,7 +63,7 @@ func TestRESTCatalog(t *testing.T) {
 	if c := srvCat.Commits.Load(); c < 8 {
 		t.Errorf("%d commits reached the server, want at least 8", c)
 	}
-	pu, _ := icelake.ParseURI("iceberg://rest/srctl.profiles")
+	pu, _ := lakehouse.ParseTableURI("iceberg://rest/srctl.profiles")
 	pw := icelake.NewProfileWriter(a, pu)
 	rec := &lakehouse.ProfileRecord{TS: time.Now().UTC(), Cluster: "prod", QueryID: "q1", StartTime: time.Now().UTC()}
 	if err := pw.Write(context.Background(), sink.Batch[*lakehouse.ProfileRecord]{ID: "b1", Records: []*lakehouse.ProfileRecord{rec},
