@@ -33,28 +33,29 @@ func lakeHandoff(cmd *cobra.Command, args []string) error {
 	if !needsLake(cmd, args) {
 		return nil
 	}
+	self, _ := os.Executable()
 	if from := os.Getenv(lakeHandoffEnv); from != "" {
-		self, _ := os.Executable()
 		return fmt.Errorf("%s ran %s, which is also a split build of srctl (without Iceberg): "+
 			"build %s without -tags splitlake (make build does)", from, self, lakeBinaryName)
 	}
-	bin, err := findLakeBinary()
+	bin, err := findLakeBinary(self)
 	if err != nil {
 		return err
 	}
-	self, _ := os.Executable()
-	// os.Args, not cobra's view of them: srctl-lake must parse exactly what the user typed.
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { // a child reads the first of duplicates
 		return strings.HasPrefix(kv, lakeHandoffEnv+"=") || strings.HasPrefix(kv, lakeHandoffVersionEnv+"=")
 	})
-	return execLake(bin, os.Args[1:], append(env, lakeHandoffEnv+"="+self, lakeHandoffVersionEnv+"="+versionString()))
+	env = append(env, lakeHandoffEnv+"="+self, lakeHandoffVersionEnv+"="+versionString())
+	// os.Args, not cobra's view of them: srctl-lake must parse exactly what the user typed.
+	return execLake(bin, os.Args[1:], env)
 }
 
-// findLakeBinary finds srctl-lake: beside this srctl's executable (os.Executable: on Linux the
-// real path already; elsewhere also beside the link's target), then on PATH (never in the current directory by a relative PATH entry: exec.LookPath refuses).
-func findLakeBinary() (string, error) {
+// findLakeBinary finds srctl-lake: beside self, this srctl's executable (os.Executable: on Linux
+// the real path already; elsewhere also beside a link's target), then on PATH (never in the
+// current directory through a relative PATH entry: exec.LookPath refuses).
+func findLakeBinary(self string) (string, error) {
 	var tried []string
-	if self, err := os.Executable(); err == nil {
+	if self != "" {
 		dirs := []string{filepath.Dir(self)}
 		if real, err := filepath.EvalSymlinks(self); err == nil && filepath.Dir(real) != dirs[0] {
 			dirs = append(dirs, filepath.Dir(real))
@@ -67,8 +68,7 @@ func findLakeBinary() (string, error) {
 			tried = append(tried, p)
 		}
 	}
-	p, err := exec.LookPath(lakeBinaryName)
-	if err == nil {
+	if p, err := exec.LookPath(lakeBinaryName); err == nil {
 		return p, nil
 	}
 	return "", fmt.Errorf("this srctl is the split build, without Iceberg code, and this command reads or writes an "+
