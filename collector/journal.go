@@ -193,6 +193,11 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	if err != nil {
 		return nil, nil, err
 	}
+	// Sequence numbers never go back, even when no segment holds an entry any more (an idle
+	// collector restarted twice: its first restart's segment stays empty while the one before is
+	// uploaded and deleted). A number given out again would be at or below a checkpoint that
+	// names this journal, and its record taken for uploaded by the next recovery: lost.
+	j.seq = max(j.seq, through)
 	if err := j.startSegment(); err != nil {
 		return nil, nil, err
 	}
@@ -252,6 +257,7 @@ func (j *journal) recover(through int64) (*recovered, error) {
 	for _, first := range segs {
 		info := &segmentInfo{}
 		j.segs[first] = info
+		j.seq = max(j.seq, first-1) // an empty segment still says which numbers were given out
 		f, err := os.Open(j.segName(first))
 		if err != nil {
 			return nil, fmt.Errorf("reading journal segment: %w", err)

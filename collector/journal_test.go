@@ -614,3 +614,45 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 		t.Errorf("the reopened journal holds %d records, want 11", len(got.records))
 	}
 }
+
+// TestJournalSequenceSurvivesEmptyRestarts: an idle collector restarted twice finds only the
+// empty segment its first restart opened (the one before was uploaded and deleted). Its sequence
+// must go on from there: numbered from 1 again, new records were at or below the checkpoint and
+// the next recovery took them for uploaded.
+func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: "q1", EventTime: 100, State: "FINISHED"}, nil)
+	last := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q1", EventTime: 100})
+	j.uploaded([]int64{last})
+	pos := &journalPos{ID: j.id, Through: j.through()}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	for restart := range 2 {
+		j, rec, err := openJournal(dir, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.details)+len(rec.records) != 0 {
+			t.Fatalf("restart %d recovered %+v from an uploaded journal", restart, rec)
+		}
+		j.uploaded(nil) // the writer's first ack: the uploaded segment before the open one goes
+		j.syncNow()
+		if err := j.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	j, _, err = openJournal(dir, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if s := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q2", EventTime: 200}); s <= last {
+		t.Fatalf("sequence went back to %d after %d (segments before this restart: %v): a checkpoint at %d covers it", s, last, segs, pos.Through)
+	}
+}
