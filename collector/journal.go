@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/srctl/srctl/lakehouse"
@@ -34,9 +36,19 @@ import (
 //     sink has them (journalPos.Through), so a restart uploads the rest once.
 //
 // Entries carry a sequence number that grows across segments. A segment (a file of JSON lines,
-// named by the first sequence number it holds) is deleted when every record in it is uploaded
+// named by the first sequence number it holds) is done with when every record in it is uploaded
 // and every detail in it has its record in the journal. A torn last line (a crash mid-append) is
 // ignored on recovery: it was never acknowledged.
+//
+// A segment done with is kept as a spare (up to journalSpareSegments) and the next segment is
+// written over it, as databases recycle their write-ahead log files: the journal writes every
+// profile once more, hundreds of MB/s at thousands of queries/s, and writing into pages the file
+// already has spares the kernel a fresh page for every 4 KiB (on a virtual machine that returns
+// freed memory to its host, a fault in the host too). A recycled segment holds its previous
+// life's lines after the new ones, so every line carries a CRC-32C of everything after its
+// "crc" value, and recovery stops reading a segment at the first line numbered below the
+// segment's own first sequence number (its old life: numbers only grow). A line cut short by a
+// crash and continued by old bytes fails its CRC.
 type journal struct {
 	dir string
 	id  string // names this journal in checkpoints: a position in another journal means nothing here
@@ -63,8 +75,11 @@ type journal struct {
 	newFile     bool       // a segment was created since the last fsync of the directory
 	syncErr     error
 	line        bytes.Buffer // reused to build a record line's header
+	head        []byte       // reused to build a detail line after its crc (j.mu)
 	readers     map[int64]*os.File
-	hosts       map[string][]byte // FE host -> its JSON string (hostJSON)
+	hosts       sync.Map // FE host -> its JSON string (hostJSON), read without j.mu
+	hostCount   atomic.Int32
+	spares      []string // segment files done with, to be written over (journalSpareSegments)
 	wake        chan struct{}
 	stop        chan struct{}
 	stopped     chan struct{}
@@ -91,6 +106,17 @@ var journalSegmentBytes int64 = 64 << 20 // a variable for tests
 // holding the disk.
 var journalHoldBytes int64 = 4 * 64 << 20 // a variable for tests
 
+// journalSpareSegments is how many segments done with are kept to be written over: two cover the
+// usual turnover (one segment being uploaded while the next fills) and hold at most 128 MiB of
+// --state-dir beyond the segments in use.
+var journalSpareSegments = 2 // a variable for tests
+
+// spareSegmentPrefix names spare segment files; they are not *.jsonl, so recovery never reads them.
+const spareSegmentPrefix = "spare-"
+
+// journalCRC is CRC-32C (Castagnoli), which amd64 and arm64 compute in hardware.
+var journalCRC = crc32.MakeTable(crc32.Castagnoli)
+
 type segmentInfo struct {
 	bytes        int64 // the segment's size once closed (0 while it is the open one)
 	maxRecordSeq int64
@@ -104,6 +130,7 @@ type segmentInfo struct {
 // without reflection and scanJournalLine reads; tests hold both to encoding/json of this type.
 type journalEntry struct {
 	Seq    int64                    `json:"seq"`
+	CRC    uint32                   `json:"crc"`  // CRC-32C of the line after this value, up to its closing brace
 	Kind   string                   `json:"kind"` // "detail" or "record"
 	FE     string                   `json:"fe"`
 	Part   int64                    `json:"part,omitempty"` // records: partition hour, unix seconds
@@ -198,11 +225,31 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	// uploaded and deleted). A number given out again would be at or below a checkpoint that
 	// names this journal, and its record taken for uploaded by the next recovery: lost.
 	j.seq = max(j.seq, through)
+	if err := j.findSpares(); err != nil {
+		return nil, nil, err
+	}
 	if err := j.startSegment(); err != nil {
 		return nil, nil, err
 	}
 	go j.syncLoop()
 	return j, rec, nil
+}
+
+// findSpares takes up the spare segments a previous run left, up to journalSpareSegments, and
+// deletes the others.
+func (j *journal) findSpares() error {
+	names, err := filepath.Glob(filepath.Join(j.dir, spareSegmentPrefix+"*"))
+	if err != nil {
+		return fmt.Errorf("listing spare journal segments: %w", err)
+	}
+	for _, n := range names {
+		if len(j.spares) < journalSpareSegments {
+			j.spares = append(j.spares, n)
+		} else {
+			os.Remove(n)
+		}
+	}
+	return nil
 }
 
 func writeFileSync(name string, data []byte) error {
@@ -273,7 +320,10 @@ func (j *journal) recover(through int64) (*recovered, error) {
 				break // a torn last line: never acknowledged
 			}
 			e, ok := scanJournalLine(&dd, line)
-			if !ok {
+			if ok && e.seq < first {
+				break // a recycled segment's previous life: nothing of this one follows
+			}
+			if !ok || !lineCRCMatches(line) {
 				off += int64(len(line))
 				continue // damaged line: skip it, keep the rest
 			}
@@ -322,7 +372,13 @@ func (j *journal) recover(through int64) (*recovered, error) {
 
 func (j *journal) startSegment() error {
 	first := j.seq + 1
-	f, err := os.OpenFile(j.segName(first), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := j.reuseSpare(first)
+	if f == nil && err == nil {
+		// A file of this name can exist only without an entry of its own (nothing numbered
+		// first or above was given out): empty, or a recycled segment's old life. Appended
+		// after that, new entries would follow the stale ones that recovery stops at.
+		f, err = os.OpenFile(j.segName(first), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("opening a journal segment: %w", err)
 	}
@@ -343,6 +399,21 @@ func (j *journal) startSegment() error {
 	}
 	j.newFile = true // its directory entry is made durable by the next syncNow
 	return nil
+}
+
+// reuseSpare renames a spare segment to the segment first and opens it to be written from its
+// start; nil, nil when there is no spare (or it went missing). Its directory entry is made
+// durable with the next fsync, like a new file's.
+func (j *journal) reuseSpare(first int64) (*os.File, error) {
+	for len(j.spares) > 0 {
+		spare := j.spares[len(j.spares)-1]
+		j.spares = j.spares[:len(j.spares)-1]
+		if err := os.Rename(spare, j.segName(first)); err != nil {
+			continue // removed by hand: try the next, or make a new file
+		}
+		return os.OpenFile(j.segName(first), os.O_WRONLY, 0o644)
+	}
+	return nil, nil
 }
 
 func syncDir(dir string) {
@@ -389,24 +460,24 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	}
 	part := rec.PartitionTime().UTC().Truncate(time.Hour).Unix()
 	key := fe + "/" + rec.QueryID // the detail this record closes
+	// The header after the crc, and the checksum over it, the record and the closing brace,
+	// before the lock too (a few microseconds for tens of KB).
+	e.head = append(e.head[:0], `,"kind":"record","fe":`...)
+	e.head = append(e.head, j.hostJSON(fe)...)
+	e.head = append(e.head, `,"part":`...)
+	e.head = strconv.AppendInt(e.head, part, 10)
+	e.head = append(e.head, recordKey...)
+	crc := crc32.Update(crc32.Checksum(e.head, journalCRC), journalCRC, body)
+	crc = crc32.Update(crc, journalCRC, recordEnd[:1])
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.rotateIfFull(); err != nil {
 		return err
 	}
 	seq := j.seq + 1
-	host := j.hostJSON(fe)
 	j.line.Reset()
-	// What fmt.Fprintf(`{"seq":%d,"kind":"record","fe":%s,"part":%d`) wrote, without boxing the
-	// three arguments of every record.
-	var num [20]byte
-	j.line.WriteString(`{"seq":`)
-	j.line.Write(strconv.AppendInt(num[:0], seq, 10))
-	j.line.WriteString(`,"kind":"record","fe":`)
-	j.line.Write(host)
-	j.line.WriteString(`,"part":`)
-	j.line.Write(strconv.AppendInt(num[:0], part, 10))
-	j.line.Write(recordKey)
+	j.line.Write(appendLinePrefix(j.line.AvailableBuffer(), seq, crc))
+	j.line.Write(e.head)
 	start := j.line.Len()
 	off := j.segBytes
 	if err := j.w.write(j.line.Bytes(), body, recordEnd); err != nil {
@@ -430,7 +501,8 @@ var recordEnd = []byte("}\n")
 
 // recordEncoder encodes one record at a time; appenders take one with getRecordEncoder.
 type recordEncoder struct {
-	out []byte // the record's JSON
+	out  []byte // the record's JSON
+	head []byte // its line's header after the "crc" value
 }
 
 // recordEncoders keeps idle encoders for the fetch workers. Not a sync.Pool: that is emptied
@@ -516,16 +588,16 @@ func (j *journal) rotateIfFull() error {
 // because details are appended again when carried forward. It returns where the detail's JSON
 // lies. j.mu is held.
 func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, error) {
-	host := j.hostJSON(fe)
+	j.head = append(j.head[:0], `,"kind":"detail","fe":`...)
+	j.head = append(j.head, j.hostJSON(fe)...)
+	j.head = append(j.head, detailKey...)
+	j.head = append(j.head, detailJSON...)
+	j.head = append(j.head, '}')
 	j.line.Reset()
-	j.line.WriteString(`{"seq":`)
-	j.line.Write(strconv.AppendInt(j.line.AvailableBuffer(), j.seq+1, 10))
-	j.line.WriteString(`,"kind":"detail","fe":`)
-	j.line.Write(host)
-	j.line.Write(detailKey)
-	at := journalLoc{seg: j.segFirst, off: j.segBytes + int64(j.line.Len()), n: int32(len(detailJSON))}
-	j.line.Write(detailJSON)
-	j.line.WriteString("}\n")
+	j.line.Write(appendLinePrefix(j.line.AvailableBuffer(), j.seq+1, crc32.Checksum(j.head, journalCRC)))
+	at := journalLoc{seg: j.segFirst, off: j.segBytes + int64(j.line.Len()+len(j.head)-1-len(detailJSON)), n: int32(len(detailJSON))}
+	j.line.Write(j.head)
+	j.line.WriteByte('\n')
 	if err := j.w.write(j.line.Bytes()); err != nil {
 		return journalLoc{}, err
 	}
@@ -536,15 +608,56 @@ func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, 
 
 // hostJSON is fe as a JSON string (encoding/json's bytes), encoded once per FE; j.mu is held.
 func (j *journal) hostJSON(fe string) []byte {
-	if b, ok := j.hosts[fe]; ok {
-		return b
+	if b, ok := j.hosts.Load(fe); ok {
+		return b.([]byte)
 	}
-	b, _ := json.Marshal(fe) // a string always encodes
-	if j.hosts == nil || len(j.hosts) >= 1024 {
-		j.hosts = map[string][]byte{} // FEs come from configuration or discovery: a handful
+	b, _ := json.Marshal(fe)       // a string always encodes
+	if j.hostCount.Add(1) > 1024 { // FEs come from configuration or discovery: a handful
+		j.hosts.Clear()
+		j.hostCount.Store(1)
 	}
-	j.hosts[fe] = b
+	j.hosts.Store(fe, b)
 	return b
+}
+
+// Each journal line is {"seq":N,"crc":C,...} where C is the CRC-32C of what follows C up to and
+// including the line's closing brace (its newline excluded). The sequence number is given out
+// under j.mu, the checksum can be taken before.
+
+// appendLinePrefix appends a line's start up to its crc value.
+func appendLinePrefix(b []byte, seq int64, crc uint32) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, `,"crc":`...)
+	return strconv.AppendUint(b, uint64(crc), 10)
+}
+
+// lineCRCMatches checks a journal line's CRC; a line without one (written before the journal
+// had them) passes, as it did then: recycled segments, whose stale bytes a crash could splice to
+// a new line, only ever hold lines with one in front.
+func lineCRCMatches(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"seq":`))
+	if !ok {
+		return true
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"crc":`))
+	if !ok {
+		return true
+	}
+	i = 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	want, err := strconv.ParseUint(string(rest[:i]), 10, 32)
+	if err != nil {
+		return false
+	}
+	body := bytes.TrimSuffix(rest[i:], []byte("\n"))
+	return crc32.Checksum(body, journalCRC) == uint32(want)
 }
 
 // syncLoop makes appends durable every journalSyncEvery (when there are any) and then runs
@@ -750,12 +863,29 @@ func (j *journal) uploaded(seqs []int64) {
 			r.Close()
 			delete(j.readers, first)
 		}
-		if err := os.Remove(j.segName(first)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := j.retire(first); err != nil {
 			return
 		}
 		held -= info.bytes
 		delete(j.segs, first)
 	}
+}
+
+// retire keeps a segment done with as a spare, or deletes it when there are enough; j.mu is held.
+// (The rename need not be durable: a crash that undoes it leaves an uploaded segment, which
+// recovery reads as such, as it would one whose deletion was undone.)
+func (j *journal) retire(first int64) error {
+	if len(j.spares) < journalSpareSegments {
+		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, first))
+		if err := os.Rename(j.segName(first), spare); err == nil {
+			j.spares = append(j.spares, spare)
+			return nil
+		}
+	}
+	if err := os.Remove(j.segName(first)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // carryForward appends again the open details of segment first; j.mu is held.
@@ -821,12 +951,16 @@ func (j *journal) throughLocked() int64 {
 	return lowest - 1
 }
 
-// diskBytes is the size of the journal's segments, for the metrics.
+// diskBytes is the size of the journal's segments and spares, for the metrics.
 func (j *journal) diskBytes() int64 {
 	segs, _ := j.segments()
-	var n int64
+	names, _ := filepath.Glob(filepath.Join(j.dir, spareSegmentPrefix+"*"))
 	for _, first := range segs {
-		if st, err := os.Stat(j.segName(first)); err == nil {
+		names = append(names, j.segName(first))
+	}
+	var n int64
+	for _, name := range names {
+		if st, err := os.Stat(name); err == nil {
 			n += st.Size()
 		}
 	}

@@ -408,9 +408,12 @@ func TestJournalDetailLinesAreEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		seqs[e.Seq] = true
-		want, _ := json.Marshal(journalEntry{Seq: e.Seq, Kind: "detail", FE: "fe-0:8030", Detail: d})
+		want, _ := json.Marshal(journalEntry{Seq: e.Seq, CRC: e.CRC, Kind: "detail", FE: "fe-0:8030", Detail: d})
 		if l != string(want)+"\n" {
 			t.Errorf("detail line\n got %s\nwant %s", l, want)
+		}
+		if !lineCRCMatches([]byte(l)) {
+			t.Errorf("detail line's crc %d does not match", e.CRC)
 		}
 	}
 	if len(seqs) < 2 {
@@ -655,4 +658,105 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 	if s := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "q2", EventTime: 200}); s <= last {
 		t.Fatalf("sequence went back to %d after %d (segments before this restart: %v): a checkpoint at %d covers it", s, last, segs, pos.Through)
 	}
+}
+
+// TestJournalRecyclesSegments: segments done with are written over (kept as spares, at most
+// journalSpareSegments), and what a recycled segment still holds of its old life is never
+// recovered: not its old lines, and not a new line that a crash cut short and old bytes
+// continued (it is valid JSON; its CRC is what tells).
+func TestJournalRecyclesSegments(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes = 4000 // a few records a segment
+	journalHoldBytes = 0
+	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := func(c byte) string { return strings.Repeat(string(c), 900) }
+	var seqs []int64
+	for i := range 12 { // first life: three segments or so, all uploaded
+		id := fmt.Sprintf("old%02d", i)
+		appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: id, EventTime: 100}, nil)
+		seqs = append(seqs, appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: id, EventTime: 100, ProfileText: profile('o')}))
+	}
+	j.uploaded(seqs)
+	spares, _ := filepath.Glob(filepath.Join(dir, spareSegmentPrefix+"*"))
+	if len(spares) != journalSpareSegments {
+		t.Fatalf("spares %v after uploading every segment but the open one, want %d", spares, journalSpareSegments)
+	}
+	var last int64
+	for i := range 4 { // second life: fills the open segment and goes on in a recycled one
+		id := fmt.Sprintf("new%02d", i)
+		appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: id, EventTime: 200}, nil)
+		last = appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: id, EventTime: 200, ProfileText: profile('n')})
+	}
+	pos := &journalPos{ID: j.id, Through: j.through()}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, spareSegmentPrefix+"*")); len(left) >= len(spares) {
+		t.Fatalf("no spare was written over: %v", left)
+	}
+	// The recycled segment: the newest, with old lines after the new ones.
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	slices.Sort(segs)
+	name := segs[len(segs)-1]
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEnd := bytes.LastIndex(b, []byte(`"sr_query_id":"new`))
+	oldAt := bytes.Index(b, []byte(`"sr_query_id":"old`))
+	if newEnd < 0 || oldAt < newEnd {
+		t.Fatalf("%s is not a recycled segment with its old life after the new one", name)
+	}
+
+	check := func(wantRecords []string, wantDetails []string) {
+		t.Helper()
+		j, rec, err := openJournal(dir, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.close()
+		var gotRecords, gotDetails []string
+		for _, r := range rec.records {
+			gotRecords = append(gotRecords, r.queryID)
+		}
+		for _, d := range rec.details {
+			gotDetails = append(gotDetails, d.detail.QueryID)
+		}
+		if !slices.Equal(gotRecords, wantRecords) || !slices.Equal(gotDetails, wantDetails) {
+			t.Fatalf("recovered records %v and details %v, want %v and %v", gotRecords, gotDetails, wantRecords, wantDetails)
+		}
+		if s := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "next"}); s <= last {
+			t.Fatalf("sequence %d after %d", s, last)
+		}
+	}
+	check([]string{"new00", "new01", "new02", "new03"}, nil)
+
+	// A crash cut the last new line inside its profile and the page after it still held an old
+	// line's profile: spliced, they make a valid line of the new number (only the CRC tells).
+	b, _ = os.ReadFile(name)
+	lastLine := bytes.LastIndex(b[:newEnd], []byte("\n")) + 1
+	cut := newEnd + bytes.Index(b[newEnd:], []byte("nnnn")) + 2
+	oldAt = bytes.Index(b[cut:], []byte(`"sr_query_id":"old`)) + cut
+	oldText := oldAt + bytes.Index(b[oldAt:], []byte("oooo")) + 2
+	spliced := append(append([]byte(nil), b[lastLine:cut]...), b[oldText:]...)
+	spliced = spliced[:bytes.IndexByte(spliced, '\n')+1]
+	var dd detailDecoder
+	if e, ok := scanJournalLine(&dd, spliced); !ok || e.seq != last {
+		t.Fatalf("the spliced line does not read as record %d: %.200s", last, spliced)
+	}
+	if lineCRCMatches(spliced) {
+		t.Fatal("the spliced line's CRC matches")
+	}
+	damaged := append(append(b[:lastLine:lastLine], spliced...), b[lastLine+len(spliced):]...)
+	if err := os.WriteFile(name, damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// new03's record is gone (it was never acknowledged after such a crash); its detail is
+	// fetched again. Nothing of the old life comes back.
+	check([]string{"new00", "new01", "new02", "next"}, []string{"new03"})
 }
