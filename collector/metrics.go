@@ -64,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		feWritten:      cv("fe_records_written_total", "Records in the sink, by FE.", "fe"),
 		journalSyncs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "journal_sync_seconds",
 			Help: "Time of one journal fsync (one per batch of appends).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
-		journalBytes:    g("journal_bytes", "Bytes of journal segments on disk (records not yet uploaded, fetches not yet done)."),
+		journalBytes:    g("journal_bytes", "Bytes of journal segments on disk (records not yet uploaded, fetches not yet done) and of spare segments (at most two, written over next)."),
 		profileLifetime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "profile_lifetime_seconds", Help: "Estimated time the FE keeps a profile: --fe-profiles-kept / queries finished per second."}, []string{"fe"}),
 		fetchLag:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "fetch_lag_seconds", Help: "How late first profile attempts start after they are due (moving average)."}, []string{"fe"}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "flush_duration_seconds",
