@@ -235,6 +235,12 @@ func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, er
 	return j, rec, nil
 }
 
+// spareBound is the number a spare file is named by (see retire).
+func spareBound(name string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(name), spareSegmentPrefix), 10, 64)
+	return n, err == nil
+}
+
 // findSpares takes up the spare segments a previous run left, up to journalSpareSegments, and
 // deletes the others.
 func (j *journal) findSpares() error {
@@ -408,6 +414,12 @@ func (j *journal) reuseSpare(first int64) (*os.File, error) {
 	for len(j.spares) > 0 {
 		spare := j.spares[len(j.spares)-1]
 		j.spares = j.spares[:len(j.spares)-1]
+		if bound, ok := spareBound(spare); !ok || bound > first {
+			// Old lines numbered at or above first would pass for new ones (a journal started
+			// again beside an older one's spares): not written over.
+			os.Remove(spare)
+			continue
+		}
 		if err := os.Rename(spare, j.segName(first)); err != nil {
 			continue // removed by hand: try the next, or make a new file
 		}
@@ -840,7 +852,7 @@ func (j *journal) uploaded(seqs []int64) {
 		held += info.bytes
 	}
 	slices.Sort(firsts)
-	for _, first := range firsts {
+	for i, first := range firsts {
 		info := j.segs[first]
 		if first == j.segFirst || info.maxRecordSeq > through {
 			return
@@ -863,7 +875,9 @@ func (j *journal) uploaded(seqs []int64) {
 			r.Close()
 			delete(j.readers, first)
 		}
-		if err := j.retire(first); err != nil {
+		// Every entry of the segment is numbered below the next segment's first (it is not the
+		// open one, so there is a next).
+		if err := j.retire(first, firsts[i+1]); err != nil {
 			return
 		}
 		held -= info.bytes
@@ -872,11 +886,13 @@ func (j *journal) uploaded(seqs []int64) {
 }
 
 // retire keeps a segment done with as a spare, or deletes it when there are enough; j.mu is held.
-// (The rename need not be durable: a crash that undoes it leaves an uploaded segment, which
-// recovery reads as such, as it would one whose deletion was undone.)
-func (j *journal) retire(first int64) error {
+// bound is above every sequence number in the segment: the spare is named by it, and written
+// over only as a segment whose first number is at least bound, so that recovery can tell all of
+// its old lines by their numbers. (The rename need not be durable: a crash that undoes it leaves
+// an uploaded segment, which recovery reads as such, as it would one whose deletion was undone.)
+func (j *journal) retire(first, bound int64) error {
 	if len(j.spares) < journalSpareSegments {
-		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, first))
+		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, bound))
 		if err := os.Rename(j.segName(first), spare); err == nil {
 			j.spares = append(j.spares, spare)
 			return nil

@@ -760,3 +760,53 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	// fetched again. Nothing of the old life comes back.
 	check([]string{"new00", "new01", "new02", "next"}, []string{"new03"})
 }
+
+// TestJournalSparesOfAnotherJournalAreNotReused: a spare whose old lines are numbered above the
+// segment it would become (a journal started again in a directory that kept an older one's
+// spares) is deleted, not written over: recovery could not tell its old lines from new ones.
+func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
+	older := t.TempDir()
+	j, _, err := openJournal(older, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.close()
+	// Numbered from a million on: a journal that ran for long.
+	j, _, err = openJournal(older, &journalPos{ID: j.id, Through: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: "stale", EventTime: 100}, nil)
+	high := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "stale", EventTime: 100})
+	j.close()
+	segs, _ := filepath.Glob(filepath.Join(older, "*.jsonl"))
+	slices.Sort(segs)
+	b, err := os.ReadFile(segs[len(segs)-1])
+	if err != nil || !bytes.Contains(b, []byte(`"stale"`)) {
+		t.Fatalf("no stale lines to plant: %v", err)
+	}
+	dir := t.TempDir()
+	spare := filepath.Join(dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, high+1))
+	if err := os.WriteFile(spare, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	j, _, err = openJournal(dir) // a new journal: its first segment is numbered 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: "new", EventTime: 200})
+	pos := &journalPos{ID: j.id, Through: 0}
+	j.close()
+	if _, err := os.Stat(spare); err == nil {
+		t.Errorf("the spare numbered above the new journal is still there")
+	}
+	j, rec, err := openJournal(dir, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if len(rec.records) != 1 || rec.records[0].queryID != "new" || rec.records[0].seq != s || len(rec.details) != 0 {
+		t.Fatalf("recovered records %+v and details %+v, want record %d (new) only", rec.records, rec.details, s)
+	}
+}
