@@ -47,8 +47,9 @@ import (
 // freed memory to its host, a fault in the host too). A recycled segment holds its previous
 // life's lines after the new ones, so every line carries a CRC-32C of everything after its
 // "crc" value, and recovery stops reading a segment at the first line numbered below the
-// segment's own first sequence number (its old life: numbers only grow). A line cut short by a
-// crash and continued by old bytes fails its CRC.
+// segment's own first sequence number (its old life: numbers only grow, and a spare is written
+// over only as a segment numbered above all of its old lines). A line cut short by a crash and
+// continued by old bytes fails its CRC.
 type journal struct {
 	dir string
 	id  string // names this journal in checkpoints: a position in another journal means nothing here
