@@ -121,15 +121,10 @@ var errTruncated = &DecodeError{KindSyntax, "truncated or invalid JSON"}
 // Decode parses one JSONL line into r (reset first). It accepts exactly one JSON object with
 // optional surrounding white space.
 func Decode(line []byte, r *Row) error {
-	return decode(line, printableASCII(line), r)
-}
-
-// decode is Decode told whether line is all printable ASCII (parseChunk learns it while it
-// looks for the line's end).
-func decode(line []byte, printable bool, r *Row) error {
 	*r = Row{}
 	// Proxy logs are nearly always printable ASCII: one pass proves it, and then neither the
 	// UTF-8 check nor the strings' control-character checks need to look again.
+	printable := printableASCII(line)
 	if !printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}
@@ -229,65 +224,6 @@ func printableASCII(b []byte) bool {
 		}
 	}
 	return (bad0|bad1|bad2|bad3)&highs == 0
-}
-
-// lineEnd finds the end of data's first line, the index of its newline (len(data) without one),
-// and reports whether the bytes before it are all printable ASCII as printableASCII means it:
-// one pass for both, where a search for the newline and printableASCII each read the line. The
-// first byte outside 0x20..0x7f settles it: the newline (or a CR before it: the caller drops the
-// CR) means printable; any other ends the scan and the newline is searched for from there.
-func lineEnd(data []byte) (end int, printable bool) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+32 <= len(data); i += 32 {
-		w := data[i : i+32 : i+32]
-		w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-		w2, w3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-		b0, b1 := (w0-ones*0x20|w0)&highs, (w1-ones*0x20|w1)&highs
-		b2, b3 := (w2-ones*0x20|w2)&highs, (w3-ones*0x20|w3)&highs
-		if b0|b1|b2|b3 == 0 {
-			continue
-		}
-		// The lowest mark of a word is exact (a borrow only marks bytes above a marked one).
-		switch {
-		case b0 != 0:
-			return settleLine(data, i+bits.TrailingZeros64(b0)/8)
-		case b1 != 0:
-			return settleLine(data, i+8+bits.TrailingZeros64(b1)/8)
-		case b2 != 0:
-			return settleLine(data, i+16+bits.TrailingZeros64(b2)/8)
-		default:
-			return settleLine(data, i+24+bits.TrailingZeros64(b3)/8)
-		}
-	}
-	for ; i+8 <= len(data); i += 8 {
-		w := binary.LittleEndian.Uint64(data[i:])
-		if b := (w - ones*0x20 | w) & highs; b != 0 {
-			return settleLine(data, i+bits.TrailingZeros64(b)/8)
-		}
-	}
-	for ; i < len(data); i++ {
-		if c := data[i]; c < 0x20 || c >= 0x80 {
-			return settleLine(data, i)
-		}
-	}
-	return len(data), true
-}
-
-// settleLine is lineEnd once it has found the first byte of data outside 0x20..0x7f at i.
-func settleLine(data []byte, i int) (end int, printable bool) {
-	switch {
-	case data[i] == '\n':
-		return i, true
-	case data[i] == '\r' && i+1 == len(data): // a last line without newline
-		return i + 1, true
-	case data[i] == '\r' && data[i+1] == '\n':
-		return i + 1, true
-	}
-	if k := bytes.IndexByte(data[i:], '\n'); k >= 0 {
-		return i + k, false
-	}
-	return len(data), false
 }
 
 // ws skips white space. Compact JSON has none, and all four white space bytes are <= ' ': one

@@ -297,28 +297,3 @@ func TestDecodeJSONNumbers(t *testing.T) {
 		}
 	}
 }
-
-// FuzzLineEnd holds lineEnd to what parseChunk did before it: the first newline's index, and
-// printableASCII of the line without a trailing CR.
-func FuzzLineEnd(f *testing.F) {
-	for _, s := range []string{"", "\n", "abc", "abc\n", "abc\r\n", "abc\r", "a\rb\n", "a\r\r\n", "é\n",
-		`{"ts":"2026-03-05T17:00:03Z","query_text":"SELECT 1 \u003e 0"}` + "\n{}\n",
-		strings.Repeat("x", 31) + "\n" + strings.Repeat("y", 70), strings.Repeat("z", 33) + "\x7f\x80\n",
-		strings.Repeat("q", 40) + "\t" + strings.Repeat("q", 40) + "\r\n"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		end, printable := lineEnd(data)
-		want := bytes.IndexByte(data, '\n')
-		if want < 0 {
-			want = len(data)
-		}
-		line := data[:want]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		if end != want || printable != printableASCII(line) {
-			t.Fatalf("lineEnd(%q) = %d, %v; want %d, %v", data, end, printable, want, printableASCII(line))
-		}
-	})
-}

@@ -345,9 +345,9 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 	}
 	data, line := c.data, c.firstLine
 	for len(data) > 0 {
-		nl, printable := lineEnd(data)
+		nl := bytes.IndexByte(data, '\n')
 		var l []byte
-		if nl >= len(data) {
+		if nl < 0 {
 			l, data = data, nil
 		} else {
 			l, data = data[:nl], data[nl+1:]
@@ -363,7 +363,7 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 			// The slot is not zeroed here: Decode resets it first.
 			b.Rows = slices.Grow(b.Rows, 1)[:len(b.Rows)+1]
 			row := &b.Rows[len(b.Rows)-1]
-			if err := decode(l, printable, row); err != nil {
+			if err := Decode(l, row); err != nil {
 				b.Rows = b.Rows[:len(b.Rows)-1]
 				kind, msg := KindSyntax, err.Error()
 				var de *DecodeError
