@@ -619,7 +619,8 @@ func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, 
 	return at, nil
 }
 
-// hostJSON is fe as a JSON string (encoding/json's bytes), encoded once per FE; j.mu is held.
+// hostJSON is fe as a JSON string (encoding/json's bytes), encoded once per FE; safe without j.mu
+// (appendRecord takes it before the lock).
 func (j *journal) hostJSON(fe string) []byte {
 	if b, ok := j.hosts.Load(fe); ok {
 		return b.([]byte)
