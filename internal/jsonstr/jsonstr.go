@@ -6,9 +6,11 @@
 package jsonstr
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -53,7 +55,13 @@ func AppendStringHTML(dst []byte, s string) []byte { return appendString(dst, s,
 
 func appendString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
-	start, i := 0, 0
+	// The bytes are copied a word at a time as they are scanned, into room made ahead: a memmove
+	// call per run of plain bytes (a profile's every line, which ends in an escaped newline) cost
+	// more than the scan. Invariant: buf has room for the rest of s as is, a word's overrun and
+	// the closing quote; an escape makes room for its own growth first.
+	dst = slices.Grow(dst, len(s)+slack)
+	buf, n := dst[:cap(dst)], len(dst)
+	i := 0
 	for i < len(s) {
 		for i+8 <= len(s) {
 			w := word(s, i)
@@ -61,13 +69,14 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 			if escapeHTML {
 				m |= html(w)
 			}
+			binary.LittleEndian.PutUint64(buf[n:n+8], w) // whole, even when only its start is plain
 			if m != 0 {
-				// The lowest mark is exact: go straight to that byte instead of stepping
-				// through the plain bytes before it one at a time.
-				i += bits.TrailingZeros64(m) >> 3
+				// The lowest mark is exact: go straight to that byte.
+				k := bits.TrailingZeros64(m) >> 3
+				i, n = i+k, n+k
 				break
 			}
-			i += 8
+			i, n = i+8, n+8
 		}
 		if i >= len(s) {
 			break
@@ -75,48 +84,68 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
-				i++
+				buf[n] = c
+				i, n = i+1, n+1
 				continue
 			}
-			dst = append(dst, s[start:i]...)
+			if cap(buf)-n < len(s)-i+slack+6 {
+				buf = grow(buf, n, len(s)-i+slack+6)
+			}
 			switch c {
 			case '"', '\\':
-				dst = append(dst, '\\', c)
+				buf[n], buf[n+1] = '\\', c
+				n += 2
 			case '\n':
-				dst = append(dst, '\\', 'n')
+				buf[n], buf[n+1] = '\\', 'n'
+				n += 2
 			case '\r':
-				dst = append(dst, '\\', 'r')
+				buf[n], buf[n+1] = '\\', 'r'
+				n += 2
 			case '\t':
-				dst = append(dst, '\\', 't')
+				buf[n], buf[n+1] = '\\', 't'
+				n += 2
 			case '\b':
-				dst = append(dst, '\\', 'b')
+				buf[n], buf[n+1] = '\\', 'b'
+				n += 2
 			case '\f':
-				dst = append(dst, '\\', 'f')
+				buf[n], buf[n+1] = '\\', 'f'
+				n += 2
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				n += copy(buf[n:], []byte{'\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]})
 			}
 			i++
-			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			if cap(buf)-n < len(s)-i+slack+6 {
+				buf = grow(buf, n, len(s)-i+slack+6)
+			}
+			n += copy(buf[n:], `\ufffd`)
 		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			if cap(buf)-n < len(s)-i+slack+6 {
+				buf = grow(buf, n, len(s)-i+slack+6)
+			}
+			n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hexDigits[r&0xf]})
 		default:
-			i += size
-			continue
+			n += copy(buf[n:], s[i:i+size])
 		}
 		i += size
-		start = i
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	buf[n] = '"'
+	return buf[:n+1]
 }
+
+// grow returns buf (its first n bytes kept) with room for more bytes after them, at full length.
+func grow(buf []byte, n, more int) []byte {
+	buf = slices.Grow(buf[:n], more)
+	return buf[:cap(buf)]
+}
+
+// slack is the room appendString keeps beyond the rest of the string: a whole word stored where
+// fewer of its bytes are kept, and the closing quote.
+const slack = 8 + 1
 
 // AppendFloat appends f as encoding/json writes a float64: the shortest representation that
 // reads back the same, in exponent form outside [1e-6, 1e21) ("1e-7", not "1e-07"). ok is false
