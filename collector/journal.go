@@ -40,8 +40,9 @@ import (
 // and every detail in it has its record in the journal. A torn last line (a crash mid-append) is
 // ignored on recovery: it was never acknowledged.
 //
-// A segment done with is kept as a spare (up to journalSpareSegments) and the next segment is
-// written over it, as databases recycle their write-ahead log files: the journal writes every
+// With recycling on (Config.JournalRecycle), a segment done with is kept as a spare (up to
+// journalSpareSegments) and the next segment is written over it, as databases recycle their
+// write-ahead log files: the journal writes every
 // profile once more, hundreds of MB/s at thousands of queries/s, and writing into pages the file
 // already has spares the kernel a fresh page for every 4 KiB (on a virtual machine that returns
 // freed memory to its host, a fault in the host too). A recycled segment holds its previous
@@ -49,7 +50,9 @@ import (
 // "crc" value, and recovery stops reading a segment at the first line numbered below the
 // segment's own first sequence number (its old life: numbers only grow, and a spare is written
 // over only as a segment numbered above all of its old lines). A line cut short by a crash and
-// continued by old bytes fails its CRC.
+// continued by old bytes fails its CRC. Recovery reads recycled segments whether or not recycling
+// is on: a version that can read them must be running before one that writes them by default,
+// since a version before them (2026-12-06) would take their old lines for entries.
 type journal struct {
 	dir string
 	id  string // names this journal in checkpoints: a position in another journal means nothing here
@@ -81,6 +84,7 @@ type journal struct {
 	hosts       sync.Map // FE host -> its JSON string (hostJSON), read without j.mu
 	hostCount   atomic.Int32
 	spares      []string // segment files done with, to be written over (journalSpareSegments)
+	spareMax    int      // journalSpareSegments when recycling, else 0
 	wake        chan struct{}
 	stop        chan struct{}
 	stopped     chan struct{}
@@ -107,10 +111,11 @@ var journalSegmentBytes int64 = 64 << 20 // a variable for tests
 // holding the disk.
 var journalHoldBytes int64 = 4 * 64 << 20 // a variable for tests
 
-// journalSpareSegments is how many segments done with are kept to be written over: two cover the
+// journalSpareSegments is how many segments done with are kept to be written over when the
+// journal recycles them: two cover the
 // usual turnover (one segment being uploaded while the next fills) and hold at most 128 MiB of
 // --state-dir beyond the segments in use.
-var journalSpareSegments = 2 // a variable for tests
+const journalSpareSegments = 2
 
 // spareSegmentPrefix names spare segment files; they are not *.jsonl, so recovery never reads them.
 const spareSegmentPrefix = "spare-"
@@ -190,13 +195,19 @@ const journalIDFile = "id"
 // the furthest of the positions that name this journal count as uploaded: the local checkpoint
 // can be ahead of a committed one (spilled records), a commit ahead of the local one (a crash
 // right after it).
-func openJournal(dir string, positions ...*journalPos) (*journal, *recovered, error) {
+//
+// recycle keeps segments done with to be written over; without it they are deleted (and spares
+// left by a run with it are deleted too).
+func openJournal(dir string, recycle bool, positions ...*journalPos) (*journal, *recovered, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
 	}
 	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]journalLoc{},
 		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
+	if recycle {
+		j.spareMax = journalSpareSegments
+	}
 	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
 	switch {
 	case err == nil && len(bytes.TrimSpace(idb)) > 0:
@@ -242,15 +253,15 @@ func spareBound(name string) (int64, bool) {
 	return n, err == nil
 }
 
-// findSpares takes up the spare segments a previous run left, up to journalSpareSegments, and
-// deletes the others.
+// findSpares takes up the spare segments a previous run left, up to spareMax, and deletes the
+// others.
 func (j *journal) findSpares() error {
 	names, err := filepath.Glob(filepath.Join(j.dir, spareSegmentPrefix+"*"))
 	if err != nil {
 		return fmt.Errorf("listing spare journal segments: %w", err)
 	}
 	for _, n := range names {
-		if len(j.spares) < journalSpareSegments {
+		if len(j.spares) < j.spareMax {
 			j.spares = append(j.spares, n)
 		} else {
 			os.Remove(n)
@@ -893,7 +904,7 @@ func (j *journal) uploaded(seqs []int64) {
 // its old lines by their numbers. (The rename need not be durable: a crash that undoes it leaves
 // an uploaded segment, which recovery reads as such, as it would one whose deletion was undone.)
 func (j *journal) retire(first, bound int64) error {
-	if len(j.spares) < journalSpareSegments {
+	if len(j.spares) < j.spareMax {
 		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, bound))
 		if err := os.Rename(j.segName(first), spare); err == nil {
 			j.spares = append(j.spares, spare)

@@ -47,7 +47,7 @@ func appendAndWait(t *testing.T, j *journal, fe string, detail *QueryDetail, rec
 // damaged one.
 func TestJournalRecovery(t *testing.T) {
 	dir := t.TempDir()
-	j, rec, err := openJournal(dir)
+	j, rec, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestJournalRecovery(t *testing.T) {
 	f.WriteString("{garbage}\n{\"seq\":99,\"kind\":\"record\",\"fe\":\"fe-0:8030\",\"record\":{\"sr_query_id\":\"q3\"")
 	f.Close()
 
-	j2, rec, err := openJournal(dir, pos, &journalPos{ID: "another-journal", Through: 1 << 40})
+	j2, rec, err := openJournal(dir, true, pos, &journalPos{ID: "another-journal", Through: 1 << 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +109,17 @@ func TestJournalRecovery(t *testing.T) {
 // (Deleting a record's segment while its detail's earlier segment stayed made a restart fetch
 // and commit 260 queries again.)
 // It runs with open details carried forward as soon as their segment's records are uploaded,
-// and with a few segments held for them first (the default holds 256 MiB).
+// and with a few segments held for them first (the default holds 256 MiB); with segments
+// deleted, recycled, and recycled in every other run only (a rollout and its rollback).
 func TestJournalRecoversExactlyWhatIsOpen(t *testing.T) {
 	for _, hold := range []int64{0, 3 * 2000} {
-		t.Run(fmt.Sprintf("hold=%d", hold), func(t *testing.T) { testJournalRecoversExactlyWhatIsOpen(t, hold) })
+		for _, recycle := range []string{"off", "on", "alternating"} {
+			t.Run(fmt.Sprintf("hold=%d/recycle=%s", hold, recycle), func(t *testing.T) { testJournalRecoversExactlyWhatIsOpen(t, hold, recycle) })
+		}
 	}
 }
 
-func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64) {
+func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64, recycle string) {
 	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
 	journalSegmentBytes = 2000 // two to four entries a segment: details and records share them
 	journalHoldBytes = hold
@@ -126,8 +129,10 @@ func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64) {
 	open := map[string]bool{}         // details without a record
 	notUploaded := map[int64]string{} // record seq -> query id
 	var j *journal
+	runs := 0
 	reopen := func() {
 		t.Helper()
+		runs++
 		var pos *journalPos
 		if j != nil {
 			pos = &journalPos{ID: j.id, Through: j.through()}
@@ -137,7 +142,7 @@ func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64) {
 		}
 		var rec *recovered
 		var err error
-		if j, rec, err = openJournal(dir, pos); err != nil {
+		if j, rec, err = openJournal(dir, recycle == "on" || recycle == "alternating" && runs%2 == 0, pos); err != nil {
 			t.Fatal(err)
 		}
 		gotOpen := map[string]bool{}
@@ -366,7 +371,7 @@ func TestJournalDetailLinesAreEntries(t *testing.T) {
 	journalHoldBytes = 0
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir)
+	j, _, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +435,7 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	journalHoldBytes = 1 << 20
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir)
+	j, _, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +498,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	journalHoldBytes = 0
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir)
+	j, _, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +507,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	j, rec, err := openJournal(dir)
+	j, rec, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +544,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no detail line left")
 	}
-	j, rec, err = openJournal(dir)
+	j, rec, err = openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +568,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 	}
 	t.Cleanup(func() { journalSegmentBytes, fsyncFile = oldSeg, oldSync })
 
-	j, _, err := openJournal(t.TempDir())
+	j, _, err := openJournal(t.TempDir(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +613,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	j2, got, err := openJournal(j.dir)
+	j2, got, err := openJournal(j.dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,7 +629,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 // the next recovery took them for uploaded.
 func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 	dir := t.TempDir()
-	j, _, err := openJournal(dir)
+	j, _, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -636,7 +641,7 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for restart := range 2 {
-		j, rec, err := openJournal(dir, pos)
+		j, rec, err := openJournal(dir, true, pos)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,7 +655,7 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 		}
 	}
 	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	j, _, err = openJournal(dir, pos)
+	j, _, err = openJournal(dir, true, pos)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +675,7 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	journalHoldBytes = 0
 	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
 	dir := t.TempDir()
-	j, _, err := openJournal(dir)
+	j, _, err := openJournal(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +720,7 @@ func TestJournalRecyclesSegments(t *testing.T) {
 
 	check := func(wantRecords []string, wantDetails []string) {
 		t.Helper()
-		j, rec, err := openJournal(dir, pos)
+		j, rec, err := openJournal(dir, true, pos)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -766,13 +771,13 @@ func TestJournalRecyclesSegments(t *testing.T) {
 // spares) is deleted, not written over: recovery could not tell its old lines from new ones.
 func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 	older := t.TempDir()
-	j, _, err := openJournal(older, nil)
+	j, _, err := openJournal(older, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j.close()
 	// Numbered from a million on: a journal that ran for long.
-	j, _, err = openJournal(older, &journalPos{ID: j.id, Through: 1_000_000})
+	j, _, err = openJournal(older, true, &journalPos{ID: j.id, Through: 1_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -791,7 +796,7 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j, _, err = openJournal(dir) // a new journal: its first segment is numbered 1
+	j, _, err = openJournal(dir, true) // a new journal: its first segment is numbered 1
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -801,12 +806,43 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 	if _, err := os.Stat(spare); err == nil {
 		t.Errorf("the spare numbered above the new journal is still there")
 	}
-	j, rec, err := openJournal(dir, pos)
+	j, rec, err := openJournal(dir, true, pos)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.close()
 	if len(rec.records) != 1 || rec.records[0].queryID != "new" || rec.records[0].seq != s || len(rec.details) != 0 {
 		t.Fatalf("recovered records %+v and details %+v, want record %d (new) only", rec.records, rec.details, s)
+	}
+}
+
+// TestJournalWithoutRecyclingDeletes: with recycling off (the default), segments done with are
+// deleted, and spares a run with it left behind are deleted when the journal opens.
+func TestJournalWithoutRecyclingDeletes(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes, journalHoldBytes = 2000, 0
+	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	dir := t.TempDir()
+	left := filepath.Join(dir, spareSegmentPrefix+"00000000000000000001")
+	if err := os.WriteFile(left, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := openJournal(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	var seqs []int64
+	for i := range 12 {
+		id := fmt.Sprintf("q%02d", i)
+		appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: id, EventTime: 100}, nil)
+		seqs = append(seqs, appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: id, ProfileText: strings.Repeat("p", 900)}))
+	}
+	j.uploaded(seqs)
+	if spares, _ := filepath.Glob(filepath.Join(dir, spareSegmentPrefix+"*")); len(spares) != 0 {
+		t.Fatalf("spares %v with recycling off", spares)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl")); len(segs) != 1 {
+		t.Fatalf("segments %v after every record was uploaded, want the open one", segs)
 	}
 }

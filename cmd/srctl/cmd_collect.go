@@ -119,6 +119,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.BoolVar(&c.ProfileMetrics, "profile-metrics", c.ProfileMetrics, "add each profile's headline metrics (CPU, memory, scan, top operators) to its record under \"metrics\"; costs about a core per 600 MB/s of profiles")
 	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules (name + regular expression) for SQL without sqlcommenter or Marginalia tags; see README")
 	f.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for cursor checkpoints and spill files (a persistent volume in Kubernetes)")
+	f.BoolVar(&c.JournalRecycle, "journal-recycle", c.JournalRecycle, "write journal segments done with over again instead of deleting them (two spares, 128 MiB of --state-dir): less CPU on virtual machines that hand freed memory back to the host; srctl before 2026-12-06 cannot read such a journal, so do not roll back past this version once it is on")
 	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix or an Iceberg table iceberg://local/NAMESPACE.profiles")
 	o.lake.addFlags(f)
 	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
