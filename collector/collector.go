@@ -67,6 +67,9 @@ type Config struct {
 	// default for one release: versions before 2026-12-06 cannot read a recycled journal, so a
 	// rollback to one would re-fetch old queries.
 	JournalRecycle bool
+	// JournalSegmentBytes is the size at which the journal starts a new segment (64 MiB): a
+	// segment is deleted, or recycled, only when all of it is done with.
+	JournalSegmentBytes int64
 	// EndpointRules name the endpoint of statements whose SQL carries no sqlcommenter or
 	// Marginalia tags (nil: such records have no endpoint).
 	EndpointRules *fingerprint.Rules
@@ -86,7 +89,7 @@ func DefaultConfig() Config {
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
-		StateDir: "./srctl-state", ProfileMetrics: true,
+		StateDir: "./srctl-state", ProfileMetrics: true, JournalSegmentBytes: 64 << 20,
 	}
 }
 
@@ -134,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBufferedBytes < 1<<20 {
 		bad("--max-buffered-bytes %d is below 1 MiB", c.MaxBufferedBytes)
+	}
+	if c.JournalSegmentBytes != 0 && c.JournalSegmentBytes < 1<<20 {
+		bad("--journal-segment-bytes %d is below 1 MiB", c.JournalSegmentBytes)
 	}
 	if c.StateDir == "" {
 		bad("--state-dir is required (cursor checkpoints and spill files live there)")
@@ -306,6 +312,9 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.MaxDetailBytes == 0 {
 		cfg.MaxDetailBytes = def.MaxDetailBytes
 	}
+	if cfg.JournalSegmentBytes == 0 {
+		cfg.JournalSegmentBytes = def.JournalSegmentBytes
+	}
 	if cfg.MaxProfileBytes == 0 {
 		cfg.MaxProfileBytes = def.MaxProfileBytes
 	}
@@ -362,7 +371,8 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 	}
 	readStart := time.Now()
-	j, rec, err := openJournal(filepath.Join(c.cfg.StateDir, "journal"), c.cfg.JournalRecycle, local.Journal, cp.Journal)
+	j, rec, err := openJournal(filepath.Join(c.cfg.StateDir, "journal"),
+		journalOptions{recycle: c.cfg.JournalRecycle, segmentBytes: c.cfg.JournalSegmentBytes}, local.Journal, cp.Journal)
 	if err != nil {
 		return err
 	}

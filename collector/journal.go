@@ -3,6 +3,7 @@ package collector
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -85,6 +86,7 @@ type journal struct {
 	hostCount   atomic.Int32
 	spares      []string // segment files done with, to be written over (journalSpareSegments)
 	spareMax    int      // journalSpareSegments when recycling, else 0
+	segMax      int64    // segment size at which rotateIfFull starts a new one
 	wake        chan struct{}
 	stop        chan struct{}
 	stopped     chan struct{}
@@ -99,8 +101,14 @@ const journalSyncEvery = 100 * time.Millisecond
 var fsyncFile = (*os.File).Sync
 
 // journalSegmentBytes is the size at which a new segment is started, so that uploaded ones can
-// be deleted while the collector runs.
+// be deleted while the collector runs, when journalOptions does not say.
 var journalSegmentBytes int64 = 64 << 20 // a variable for tests
+
+// journalOptions are the journal's settings from Config.
+type journalOptions struct {
+	recycle      bool  // keep segments done with to be written over (else delete them)
+	segmentBytes int64 // start a new segment past this size; 0: journalSegmentBytes
+}
 
 // journalHoldBytes is how much of the journal (closed segments) may be kept for details still
 // waiting for their profiles before the oldest segment's are appended again at the end so that it
@@ -196,18 +204,18 @@ const journalIDFile = "id"
 // can be ahead of a committed one (spilled records), a commit ahead of the local one (a crash
 // right after it).
 //
-// recycle keeps segments done with to be written over; without it they are deleted (and spares
-// left by a run with it are deleted too).
-func openJournal(dir string, recycle bool, positions ...*journalPos) (*journal, *recovered, error) {
+// Without opts.recycle, segments done with are deleted, and so are spares a run with it left.
+func openJournal(dir string, opts journalOptions, positions ...*journalPos) (*journal, *recovered, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("creating the journal directory under --state-dir: %w", err)
 	}
 	j := &journal{dir: dir, segs: map[int64]*segmentInfo{}, openDetails: map[string]journalLoc{},
 		outstanding: map[int64]struct{}{}, readers: map[int64]*os.File{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
-	if recycle {
+	if opts.recycle {
 		j.spareMax = journalSpareSegments
 	}
+	j.segMax = cmp.Or(opts.segmentBytes, journalSegmentBytes)
 	idb, err := os.ReadFile(filepath.Join(dir, journalIDFile))
 	switch {
 	case err == nil && len(bytes.TrimSpace(idb)) > 0:
@@ -601,7 +609,7 @@ func (j *journal) later(fn func()) {
 // rotateIfFull starts a new segment when the open one is full. It runs before a sequence
 // number is given out: a segment is named by the first one it holds.
 func (j *journal) rotateIfFull() error {
-	if j.segBytes >= journalSegmentBytes {
+	if j.segBytes >= j.segMax {
 		return j.startSegment()
 	}
 	return nil

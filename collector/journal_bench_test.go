@@ -13,7 +13,7 @@ import (
 // collect issue's defaults scenario (60 queries/s).
 func BenchmarkJournalRecover(b *testing.B) {
 	dir := b.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkJournalRecover(b *testing.B) {
 	b.SetBytes(bytes)
 	b.ResetTimer()
 	for range b.N {
-		j, rec, err := openJournal(dir, true)
+		j, rec, err := openJournal(dir, journalOptions{recycle: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 // journalLines are lines as the journal writes them: a detail, a record with a profile and its
 // metrics, a record without a profile.
 func journalLines(t testing.TB) [][]byte {
-	j, _, err := openJournal(t.TempDir(), true)
+	j, _, err := openJournal(t.TempDir(), journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func appendAndWait(t *testing.T, j *journal, fe string, detail *QueryDetail, rec
 // damaged one.
 func TestJournalRecovery(t *testing.T) {
 	dir := t.TempDir()
-	j, rec, err := openJournal(dir, true)
+	j, rec, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestJournalRecovery(t *testing.T) {
 	f.WriteString("{garbage}\n{\"seq\":99,\"kind\":\"record\",\"fe\":\"fe-0:8030\",\"record\":{\"sr_query_id\":\"q3\"")
 	f.Close()
 
-	j2, rec, err := openJournal(dir, true, pos, &journalPos{ID: "another-journal", Through: 1 << 40})
+	j2, rec, err := openJournal(dir, journalOptions{recycle: true}, pos, &journalPos{ID: "another-journal", Through: 1 << 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64, recycle stri
 		}
 		var rec *recovered
 		var err error
-		if j, rec, err = openJournal(dir, recycle == "on" || recycle == "alternating" && runs%2 == 0, pos); err != nil {
+		if j, rec, err = openJournal(dir, journalOptions{recycle: recycle == "on" || recycle == "alternating" && runs%2 == 0}, pos); err != nil {
 			t.Fatal(err)
 		}
 		gotOpen := map[string]bool{}
@@ -371,7 +371,7 @@ func TestJournalDetailLinesAreEntries(t *testing.T) {
 	journalHoldBytes = 0
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	journalHoldBytes = 1 << 20
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +498,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	journalHoldBytes = 0
 	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
 	dir := t.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +507,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	j, rec, err := openJournal(dir, true)
+	j, rec, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +544,7 @@ func TestJournalCarriesARecoveredDetail(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no detail line left")
 	}
-	j, rec, err = openJournal(dir, true)
+	j, rec, err = openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -568,7 +568,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 	}
 	t.Cleanup(func() { journalSegmentBytes, fsyncFile = oldSeg, oldSync })
 
-	j, _, err := openJournal(t.TempDir(), true)
+	j, _, err := openJournal(t.TempDir(), journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +613,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	j2, got, err := openJournal(j.dir, true)
+	j2, got, err := openJournal(j.dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +629,7 @@ func TestAppendsDoNotWaitForFsync(t *testing.T) {
 // the next recovery took them for uploaded.
 func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 	dir := t.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,7 +641,7 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for restart := range 2 {
-		j, rec, err := openJournal(dir, true, pos)
+		j, rec, err := openJournal(dir, journalOptions{recycle: true}, pos)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -655,7 +655,7 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 		}
 	}
 	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	j, _, err = openJournal(dir, true, pos)
+	j, _, err = openJournal(dir, journalOptions{recycle: true}, pos)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -675,7 +675,7 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	journalHoldBytes = 0
 	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
 	dir := t.TempDir()
-	j, _, err := openJournal(dir, true)
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -720,7 +720,7 @@ func TestJournalRecyclesSegments(t *testing.T) {
 
 	check := func(wantRecords []string, wantDetails []string) {
 		t.Helper()
-		j, rec, err := openJournal(dir, true, pos)
+		j, rec, err := openJournal(dir, journalOptions{recycle: true}, pos)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -771,13 +771,13 @@ func TestJournalRecyclesSegments(t *testing.T) {
 // spares) is deleted, not written over: recovery could not tell its old lines from new ones.
 func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 	older := t.TempDir()
-	j, _, err := openJournal(older, true, nil)
+	j, _, err := openJournal(older, journalOptions{recycle: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j.close()
 	// Numbered from a million on: a journal that ran for long.
-	j, _, err = openJournal(older, true, &journalPos{ID: j.id, Through: 1_000_000})
+	j, _, err = openJournal(older, journalOptions{recycle: true}, &journalPos{ID: j.id, Through: 1_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -796,7 +796,7 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j, _, err = openJournal(dir, true) // a new journal: its first segment is numbered 1
+	j, _, err = openJournal(dir, journalOptions{recycle: true}) // a new journal: its first segment is numbered 1
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -806,7 +806,7 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 	if _, err := os.Stat(spare); err == nil {
 		t.Errorf("the spare numbered above the new journal is still there")
 	}
-	j, rec, err := openJournal(dir, true, pos)
+	j, rec, err := openJournal(dir, journalOptions{recycle: true}, pos)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -827,7 +827,7 @@ func TestJournalWithoutRecyclingDeletes(t *testing.T) {
 	if err := os.WriteFile(left, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	j, _, err := openJournal(dir, false)
+	j, _, err := openJournal(dir, journalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

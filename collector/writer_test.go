@@ -76,7 +76,7 @@ func testWriter(t *testing.T, s Sink) *writer {
 	if err := w.openSpill(); err != nil {
 		t.Fatal(err)
 	}
-	j, _, err := openJournal(filepath.Join(cfg.StateDir, "journal"), cfg.JournalRecycle)
+	j, _, err := openJournal(filepath.Join(cfg.StateDir, "journal"), journalOptions{recycle: cfg.JournalRecycle})
 	if err != nil {
 		t.Fatal(err)
 	}

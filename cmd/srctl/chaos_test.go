@@ -54,10 +54,20 @@ type interval struct{ from, to time.Time }
 // restarted, and S3 is down for 20 s. Afterwards every ended query must be in the bucket, FAILED
 // ones with their error, and FINISHED ones with their profile when that profile was available
 // for at least 2 s while a collector process was running.
+//
+// It runs twice: with the defaults, and with the journal recycling 1 MiB segments (a dozen
+// segments written over, across the kills).
 func TestChaosCollectorLosesNothing(t *testing.T) {
 	if testing.Short() {
 		testenv.SkipOrFail(t, "-short: the chaos test takes about a minute")
 	}
+	t.Run("defaults", func(t *testing.T) { testChaosCollectorLosesNothing(t, false) })
+	t.Run("journal-recycled", func(t *testing.T) {
+		testChaosCollectorLosesNothing(t, true, "--journal-recycle", "--journal-segment-bytes", "1MiB")
+	})
+}
+
+func testChaosCollectorLosesNothing(t *testing.T, recycles bool, extraArgs ...string) {
 	const (
 		qps          = 200
 		workloadFor  = 36 * time.Second
@@ -94,10 +104,10 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	argv, _ := json.Marshal([]string{"collect", "--cluster", "chaos", "--fe-hosts", feSrv.URL, "--fe-user", "collector",
+	argv, _ := json.Marshal(append([]string{"collect", "--cluster", "chaos", "--fe-hosts", feSrv.URL, "--fe-user", "collector",
 		"--sink", "s3://lake/starrocks-query-profiles", "--s3-endpoint", s3Srv.URL, "--s3-path-style",
 		"--state-dir", stateDir, "--poll-interval", "500ms", "--flush-interval", "1s", "--spill-after", "2s",
-		"--request-timeout", "5s", "--metrics-addr", "", "--log-format", "json"})
+		"--request-timeout", "5s", "--metrics-addr", "", "--log-format", "json"}, extraArgs...))
 	runs := &collectorRuns{t: t, argv: argv, log: logFile, env: []string{"SRCTL_FE_PASSWORD=chaos-pw",
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}}
 
@@ -118,6 +128,17 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 		s3h.down.Store(false)
 	}()
 
+	// Spare segments come and go (a rotation takes one up): whether one was ever seen says that
+	// the journal recycled.
+	var sawSpare atomic.Bool
+	wg.Go(func() { // ends with the workload, at the latest
+		for wctx.Err() == nil && !sawSpare.Load() {
+			if m, _ := filepath.Glob(filepath.Join(stateDir, "journal", "spare-*")); len(m) > 0 {
+				sawSpare.Store(true)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 	cmd := runs.killAndRestart(t0, killAt)
 	wg.Wait()
 	ended := fe.Stats().Ended
@@ -198,6 +219,9 @@ func TestChaosCollectorLosesNothing(t *testing.T) {
 	}
 	if !strings.Contains(readFile(logPath), "spilled") {
 		t.Error("the S3 outage never made the collector spill")
+	}
+	if sawSpare.Load() != recycles {
+		t.Errorf("spare journal segments seen: %v, want %v (%v)", sawSpare.Load(), recycles, extraArgs)
 	}
 	if strings.Contains(readFile(logPath), "chaos-pw") {
 		t.Error("the FE password appears in the collector's log")

@@ -36,12 +36,14 @@ type collectOptions struct {
 	duration         time.Duration
 	maxBufferedBytes byteSize
 	maxProfileBytes  byteSize
+	journalSegBytes  byteSize
 }
 
 func newCollectCmd(g *globals) *cobra.Command {
 	o := &collectOptions{cfg: collector.DefaultConfig()}
 	o.maxBufferedBytes = byteSize(o.cfg.MaxBufferedBytes)
 	o.maxProfileBytes = byteSize(o.cfg.MaxProfileBytes)
+	o.journalSegBytes = byteSize(o.cfg.JournalSegmentBytes)
 	cmd := &cobra.Command{
 		Use:   "collect --cluster NAME --fe-hosts HOST:PORT,... [--sink URI]",
 		Short: "Collect query details and execution profiles from every FE into a lake",
@@ -120,6 +122,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.StringVar(&o.endpointRules, "endpoint-rules", "", "YAML file of endpoint rules (name + regular expression) for SQL without sqlcommenter or Marginalia tags; see README")
 	f.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for cursor checkpoints and spill files (a persistent volume in Kubernetes)")
 	f.BoolVar(&c.JournalRecycle, "journal-recycle", c.JournalRecycle, "write journal segments done with over again instead of deleting them (two spares, 128 MiB of --state-dir): less CPU on virtual machines that hand freed memory back to the host; srctl before 2026-12-06 cannot read such a journal, so do not roll back past this version once it is on")
+	f.Var(&o.journalSegBytes, "journal-segment-bytes", "size at which the journal in --state-dir starts a new file; a file is deleted (or recycled) once all of it is uploaded, so smaller ones free the disk sooner, at more files (at least 1MiB)")
 	f.StringVar(&o.sink, "sink", "", "where records go: DIR, file://DIR, gs://bucket/prefix, s3://bucket/prefix or an Iceberg table iceberg://local/NAMESPACE.profiles")
 	o.lake.addFlags(f)
 	f.StringVar(&o.store.S3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible stores (MinIO, ...)")
@@ -141,6 +144,7 @@ func runCollect(ctx context.Context, o *collectOptions, lg *slog.Logger) error {
 	cfg.API = collector.API(o.api)
 	cfg.MaxBufferedBytes = int64(o.maxBufferedBytes)
 	cfg.MaxProfileBytes = int64(o.maxProfileBytes)
+	cfg.JournalSegmentBytes = int64(o.journalSegBytes)
 	cfg.Logger = lg
 	pw, err := fePassword(o.passwordFile)
 	if err != nil {
