@@ -61,7 +61,7 @@ type Config struct {
 	// analyze/profile.ScanHeadlines); it costs about a core per 600 MB/s of profiles.
 	ProfileMetrics bool
 	// JournalRecycle writes journal segments done with over again instead of deleting them (up
-	// to two spares, 128 MiB of StateDir): no fresh page-cache pages for the journal, which writes
+	// to two spare segments, 128 MiB of StateDir at the default JournalSegmentBytes): no fresh page-cache pages for the journal, which writes
 	// every profile once more (10-25% less CPU at thousands of queries/s on a virtual machine that
 	// hands freed memory back to its host; no difference measured on one that does not). Off by
 	// default for one release: versions before 2026-12-06 cannot read a recycled journal, so a

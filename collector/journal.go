@@ -121,8 +121,8 @@ var journalHoldBytes int64 = 4 * 64 << 20 // a variable for tests
 
 // journalSpareSegments is how many segments done with are kept to be written over when the
 // journal recycles them: two cover the
-// usual turnover (one segment being uploaded while the next fills) and hold at most 128 MiB of
-// --state-dir beyond the segments in use.
+// usual turnover (one segment being uploaded while the next fills) and hold two segments' worth
+// of --state-dir beyond the segments in use (128 MiB at the default segment size).
 const journalSpareSegments = 2
 
 // spareSegmentPrefix names spare segment files; they are not *.jsonl, so recovery never reads them.
@@ -673,24 +673,26 @@ func lineCRCMatches(line []byte) bool {
 	if !ok {
 		return true
 	}
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"crc":`))
+	rest, ok = bytes.CutPrefix(rest[digits(rest):], []byte(`,"crc":`))
 	if !ok {
 		return true
 	}
-	i = 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	want, err := strconv.ParseUint(string(rest[:i]), 10, 32)
+	n := digits(rest)
+	want, err := strconv.ParseUint(string(rest[:n]), 10, 32)
 	if err != nil {
 		return false
 	}
-	body := bytes.TrimSuffix(rest[i:], []byte("\n"))
+	body := bytes.TrimSuffix(rest[n:], []byte("\n"))
 	return crc32.Checksum(body, journalCRC) == uint32(want)
+}
+
+// digits counts the decimal digits b starts with.
+func digits(b []byte) int {
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // syncLoop makes appends durable every journalSyncEvery (when there are any) and then runs

@@ -88,9 +88,7 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 				i, n = i+1, n+1
 				continue
 			}
-			if cap(buf)-n < len(s)-i+slack+6 {
-				buf = grow(buf, n, len(s)-i+slack+6)
-			}
+			buf = room(buf, n, len(s)-i+slack+6)
 			switch c {
 			case '"', '\\':
 				buf[n], buf[n+1] = '\\', c
@@ -119,14 +117,10 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			if cap(buf)-n < len(s)-i+slack+6 {
-				buf = grow(buf, n, len(s)-i+slack+6)
-			}
+			buf = room(buf, n, len(s)-i+slack+6)
 			n += copy(buf[n:], `\ufffd`)
 		case r == '\u2028' || r == '\u2029':
-			if cap(buf)-n < len(s)-i+slack+6 {
-				buf = grow(buf, n, len(s)-i+slack+6)
-			}
+			buf = room(buf, n, len(s)-i+slack+6)
 			n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hexDigits[r&0xf]})
 		default:
 			n += copy(buf[n:], s[i:i+size])
@@ -137,8 +131,12 @@ func appendString(dst []byte, s string, escapeHTML bool) []byte {
 	return buf[:n+1]
 }
 
-// grow returns buf (its first n bytes kept) with room for more bytes after them, at full length.
-func grow(buf []byte, n, more int) []byte {
+// room returns buf (its first n bytes kept, at full length) with at least more bytes after them:
+// buf itself when it has them.
+func room(buf []byte, n, more int) []byte {
+	if cap(buf)-n >= more {
+		return buf
+	}
 	buf = slices.Grow(buf[:n], more)
 	return buf[:cap(buf)]
 }
