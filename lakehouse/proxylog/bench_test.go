@@ -46,9 +46,10 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run("shape="+shape.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			var r Row
+			var dec Decoder
 			for b.Loop() {
 				for _, l := range lines {
-					if err := Decode(l, &r); err != nil {
+					if err := dec.Decode(l, &r); err != nil {
 						b.Fatalf("%s: %v", l, err)
 					}
 				}

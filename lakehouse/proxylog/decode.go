@@ -119,16 +119,42 @@ func (e *DecodeError) Error() string { return e.Msg }
 var errTruncated = &DecodeError{KindSyntax, "truncated or invalid JSON"}
 
 // Decode parses one JSONL line into r (reset first). It accepts exactly one JSON object with
-// optional surrounding white space.
+// optional surrounding white space. To decode many lines, use a Decoder: this allocates one.
 func Decode(line []byte, r *Row) error {
+	return new(Decoder).Decode(line, r)
+}
+
+// Decoder decodes lines with scratch space that it reuses from line to line: the structural
+// scan's marks, one word per 64 bytes of the longest line yet. The zero value is ready to use; a
+// Decoder is not safe for concurrent use.
+type Decoder struct {
+	marks []uint64
+	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
+	byteSearch bool
+}
+
+// Decode is the package's Decode with dc's scratch space.
+func (dc *Decoder) Decode(line []byte, r *Row) error {
 	*r = Row{}
 	// Proxy logs are nearly always printable ASCII: one pass proves it, and then neither the
-	// UTF-8 check nor the strings' control-character checks need to look again.
-	printable := printableASCII(line)
-	if !printable && !utf8.Valid(line) {
+	// UTF-8 check nor the strings' control-character checks need to look again. Where the
+	// structural scan is fast, the same pass marks the quotes and backslashes for str.
+	d := decoder{b: line}
+	if structureScan && !dc.byteSearch {
+		words := (len(line) + 63) / 64
+		if cap(dc.marks) < words {
+			dc.marks = make([]uint64, max(words, 2*cap(dc.marks), 64))
+		}
+		m := dc.marks[:words]
+		if d.printable = scanStructure(line, m); d.printable {
+			d.qb = m
+		}
+	} else {
+		d.printable = printableASCII(line)
+	}
+	if !d.printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}
-	d := decoder{b: line, printable: printable}
 	d.ws()
 	if !d.eat('{') {
 		return &DecodeError{KindSyntax, "not a JSON object"}
@@ -192,6 +218,9 @@ type decoder struct {
 	b         []byte
 	i         int
 	printable bool // b has no byte below 0x20 or above 0x7f: strings hold no control characters
+	// qb marks b's quotes and backslashes (scanStructure) when b is printable and the scan ran;
+	// nil otherwise.
+	qb []uint64
 	// otherEscapes says that the last escaped string str read has an escape other than \u003c,
 	// \u003e and \u0026.
 	otherEscapes bool
@@ -252,6 +281,9 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 	if !d.eat('"') {
 		return nil, false, false
 	}
+	if d.qb != nil {
+		return d.strMarked()
+	}
 	start := d.i
 	// Keys and most values are short: a SWAR scan of the first words (8 bytes per step, no
 	// call) beats the vectorised search, which pays off on long values (the SQL text).
@@ -307,6 +339,39 @@ slow:
 			d.otherEscapes = true
 		}
 		d.i += bs + n // past the escape (an escaped quote moves d.i past q: the quote is searched again)
+	}
+}
+
+// strMarked is str after the opening quote on a line with quote and backslash marks: each step
+// jumps to the next mark. The line is printable, so the string holds no control character.
+func (d *decoder) strMarked() (body []byte, escaped, ok bool) {
+	start, i := d.i, d.i
+	for {
+		k := i >> 6
+		if k >= len(d.qb) {
+			return nil, false, false // no closing quote
+		}
+		m := d.qb[k] >> (i & 63)
+		if m == 0 {
+			i = (k + 1) << 6
+			continue
+		}
+		i += bits.TrailingZeros64(m)
+		if d.b[i] == '"' {
+			d.i = i + 1
+			return d.b[start:i], escaped, true
+		}
+		if !escaped {
+			escaped, d.otherEscapes = true, false
+		}
+		n := jsonscan.EscapeLen(d.b[i:])
+		if n == 0 {
+			return nil, false, false // not one of JSON's escapes
+		}
+		if n != 6 || !htmlEscape(d.b[i:]) {
+			d.otherEscapes = true
+		}
+		i += n // past the escape, and past its marks when it is \\ or \"
 	}
 }
 
@@ -450,18 +515,24 @@ func newKeyLit(lit string, field int) keyLit {
 // an optional key (error, filtered...) is absent, before the keys that share its first letter.
 func (d *decoder) knownKey(prev int) int {
 	rest := d.b[d.i:]
-	if len(rest) < 16 || rest[0] != '"' {
+	if len(rest) < 16 {
 		return fieldOther // near the end of a line: no room for a key and a value anyway
 	}
+	// The words are loaded before any byte of them is tested: a byte loaded first is reused,
+	// and the compiler then builds the word from single bytes instead of one load.
 	lo, hi := binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint64(rest[8:])
+	if byte(lo) != '"' {
+		return fieldOther
+	}
 	if prev < fieldCount {
 		if k := &litByField[prev+1]; k.n != 0 && lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
 			d.i += k.n
 			return k.field
 		}
 	}
-	for _, k := range keyLits[rest[1]] {
-		if lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
+	lits := keyLits[byte(lo>>8)]
+	for j := range lits {
+		if k := &lits[j]; lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
 			d.i += k.n
 			return k.field
 		}

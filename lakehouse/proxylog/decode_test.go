@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ const examplePrimary = `{"ts":"2026-02-05T14:30:25.123Z","query_id":"550e8400-e2
 
 func TestDecodeExample(t *testing.T) {
 	var r Row
-	if err := Decode([]byte(examplePrimary), &r); err != nil {
+	if err := decodeBothWays(t, []byte(examplePrimary), &r); err != nil {
 		t.Fatal(err)
 	}
 	want := time.Date(2026, 2, 5, 14, 30, 25, 123e6, time.UTC).UnixNano()
@@ -62,7 +63,7 @@ func TestDecodeBadLines(t *testing.T) {
 		{"{\"query_text\":\"SELECT * FROM t WHERE a \\u003c 1 AND b = 'x\x01z' OR c > 2\",\"query_id\":\"a\",\"target\":\"primary\",\"command\":\"COM_QUERY\",\"duration_ms\":1}", KindSyntax},
 	} {
 		var r Row
-		err := Decode([]byte(c.line), &r)
+		err := decodeBothWays(t, []byte(c.line), &r)
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Kind != c.kind {
 			t.Errorf("Decode(%.60q) = %v, want kind %s", c.line, err, c.kind)
@@ -73,7 +74,7 @@ func TestDecodeBadLines(t *testing.T) {
 func TestDecodeLenient(t *testing.T) {
 	line := `{ "query_id" : "a", "target":"shadow", "command":"COM_STMT_EXECUTE", "duration_ms":1.5e2, "extra":{"nested":[1,"x\"y",{"z":null}]}, "error":null, "success":false, "ts":"2026-02-05T15:30:25.5+01:00" }`
 	var r Row
-	if err := Decode([]byte(line), &r); err != nil {
+	if err := decodeBothWays(t, []byte(line), &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.DurationMS != 150 || r.Target != Shadow || string(r.UnknownKey) != "extra" || r.Has&HasError != 0 ||
@@ -109,7 +110,7 @@ func TestDecodeAgreesWithEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		var r Row
-		if err := Decode(line, &r); err != nil {
+		if err := decodeBothWays(t, line, &r); err != nil {
 			t.Fatalf("%s: %v", line, err)
 		}
 		if r.TS != rec.TS.UnixNano() || string(r.QueryID) != rec.QueryID || r.Target.String() != rec.Target ||
@@ -137,7 +138,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("{\"query_id\":\"a\",\"target\":\"shadow\",\"command\":\"COM_QUERY\",\"duration_ms\":1,\"query_text\":\"SELECT 1 WHERE a \\u003c 2 AND b = '\t'\"}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var r Row
-		err := Decode(line, &r)
+		err := decodeBothWays(t, line, &r)
 		if err == nil && !json.Valid(line) {
 			t.Errorf("accepted invalid JSON %q", line)
 		}
@@ -169,7 +170,7 @@ func TestTextHTMLEscapes(t *testing.T) {
 	} {
 		line := `{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":1,"query_text":"` + text + `"}`
 		var r Row
-		if err := Decode([]byte(line), &r); err != nil {
+		if err := decodeBothWays(t, []byte(line), &r); err != nil {
 			t.Fatalf("%s: %v", line, err)
 		}
 		if r.TextHTMLEscapes != want {
@@ -184,7 +185,7 @@ func TestServerMSBounds(t *testing.T) {
 	const head = `{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1,"server_ms":`
 	for v, ok := range map[string]bool{"0.25": true, "0": true, "1e9": true, "null": true, "1e400": false, "-1": false, `"1"`: false, "1e10": false} {
 		var r Row
-		err := Decode([]byte(head+v+"}"), &r)
+		err := decodeBothWays(t, []byte(head+v+"}"), &r)
 		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "server_ms") {
 			t.Errorf("server_ms %s: err %v, want ok=%v", v, err, ok)
 		}
@@ -210,24 +211,24 @@ func TestUnescape(t *testing.T) {
 // known ones stay unknown.
 func TestDecodeKeyPaths(t *testing.T) {
 	var compact, spaced Row
-	if err := Decode([]byte(examplePrimary), &compact); err != nil {
+	if err := decodeBothWays(t, []byte(examplePrimary), &compact); err != nil {
 		t.Fatal(err)
 	}
-	if err := Decode([]byte(strings.ReplaceAll(examplePrimary, `":`, `" : `)), &spaced); err != nil {
+	if err := decodeBothWays(t, []byte(strings.ReplaceAll(examplePrimary, `":`, `" : `)), &spaced); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(compact) != fmt.Sprint(spaced) {
 		t.Errorf("compact %+v\nspaced  %+v", compact, spaced)
 	}
 	var escaped Row // "ts" spelt with an escape: a known key written unusually
-	if err := Decode([]byte(strings.Replace(examplePrimary, `"ts"`, `"t\u0073"`, 1)), &escaped); err != nil ||
+	if err := decodeBothWays(t, []byte(strings.Replace(examplePrimary, `"ts"`, `"t\u0073"`, 1)), &escaped); err != nil ||
 		fmt.Sprint(escaped) != fmt.Sprint(compact) {
 		t.Errorf("escaped ts key: %v %+v", err, escaped)
 	}
 	for _, key := range []string{"tsx", "rows_returned", "errors", "query_text_v2"} {
 		line := strings.Replace(examplePrimary, `"client_addr"`, `"`+key+`"`, 1)
 		var r Row
-		if err := Decode([]byte(line), &r); err != nil {
+		if err := decodeBothWays(t, []byte(line), &r); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
 		if string(r.UnknownKey) != key || r.Has&HasClientAddr != 0 {
@@ -292,8 +293,54 @@ func TestDecodeJSONNumbers(t *testing.T) {
 		"1e-7": 1e-7, "12.5e3": 12500, "0e0": 0, "123456789.5": 123456789.5, "0.1234567890123456789": 0.1234567890123456789} {
 		line := `{"query_id":"a","target":"primary","command":"COM_QUERY","duration_ms":` + text + `}`
 		var r Row
-		if err := Decode([]byte(line), &r); err != nil || r.DurationMS != want {
+		if err := decodeBothWays(t, []byte(line), &r); err != nil || r.DurationMS != want {
 			t.Errorf("duration_ms %s: %v, %v (want %v)", text, r.DurationMS, err, want)
+		}
+	}
+}
+
+// decodeBothWays decodes line into r with the structural scan and again with the byte search
+// (the path of lines that are not printable ASCII, and of architectures without the vector
+// scan), and fails the test unless both give the same row and the same error.
+func decodeBothWays(t testing.TB, line []byte, r *Row) error {
+	t.Helper()
+	scanned := new(Decoder).Decode(line, r)
+	var searched Row
+	err := (&Decoder{byteSearch: true}).Decode(line, &searched)
+	if fmt.Sprint(scanned) != fmt.Sprint(err) {
+		t.Fatalf("%q: structural scan says %v, byte search %v", line, scanned, err)
+	}
+	if !reflect.DeepEqual(*r, searched) {
+		t.Fatalf("%q: structural scan decoded\n%+v\nbyte search\n%+v", line, *r, searched)
+	}
+	return scanned
+}
+
+// TestDecodeEscapesAtEveryOffset moves escapes (\", \\, \u003c, \n) and the closing quote across
+// the structural scan's 64-byte block boundaries and its padded last block, and lines across
+// lengths that end on and off a boundary.
+func TestDecodeEscapesAtEveryOffset(t *testing.T) {
+	for _, tail := range []string{`a"b`, `a\b`, "a<b", "a\nb", `\"`, `\\`, `"\`} {
+		for pad := range 200 {
+			rec := lakehouse.ProxyLogRecord{QueryID: "q", Target: "shadow", Command: "COM_QUERY",
+				QueryText: strings.Repeat("x", pad) + tail + strings.Repeat("y", pad%7), DurationMS: 1}
+			line, err := json.Marshal(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r Row
+			if err := decodeBothWays(t, line, &r); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if got := text(r.QueryText, r.TextEscaped); got != rec.QueryText {
+				t.Fatalf("%s: query_text %q, want %q", line, got, rec.QueryText)
+			}
+			// Cut short anywhere in the text or after it: never a row.
+			for cut := bytes.Index(line, []byte(`"query_text"`)); cut < len(line); cut++ {
+				if decodeBothWays(t, line[:cut], &r) == nil {
+					t.Fatalf("%s cut at %d decoded", line, cut)
+				}
+			}
 		}
 	}
 }

@@ -344,6 +344,7 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 		return
 	}
 	data, line := c.data, c.firstLine
+	var dec Decoder
 	for len(data) > 0 {
 		nl := bytes.IndexByte(data, '\n')
 		var l []byte
@@ -363,7 +364,7 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 			// The slot is not zeroed here: Decode resets it first.
 			b.Rows = slices.Grow(b.Rows, 1)[:len(b.Rows)+1]
 			row := &b.Rows[len(b.Rows)-1]
-			if err := Decode(l, row); err != nil {
+			if err := dec.Decode(l, row); err != nil {
 				b.Rows = b.Rows[:len(b.Rows)-1]
 				kind, msg := KindSyntax, err.Error()
 				var de *DecodeError

@@ -1,0 +1,55 @@
+package proxylog
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestScanStructureAgreesWithGeneric holds the vector scan to the byte-at-a-time reference on
+// every length up to 300 (every tail), with quotes, backslashes, control and non-ASCII bytes at
+// every position of a block.
+func TestScanStructureAgreesWithGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab \"\\\x00\x1f\x20\x7e\x7f\x80\xff\n{}")
+	for n := range 300 {
+		for range 20 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = 'x'
+				if rng.IntN(8) == 0 {
+					b[i] = alphabet[rng.IntN(len(alphabet))]
+				}
+			}
+			if rng.IntN(2) == 0 { // half the lines printable, so that the flag's both answers occur
+				for i, c := range b {
+					if c < 0x20 || c >= 0x80 {
+						b[i] = 'y'
+					}
+				}
+			}
+			words := (n + 63) / 64
+			got, want := make([]uint64, words), make([]uint64, words)
+			printable := scanStructure(b, got)
+			padded := append(bytes.Clone(b), bytes.Repeat([]byte(" "), words*64-n)...)
+			bad := structureBlocksGeneric(padded, want)
+			if printable == bad {
+				t.Fatalf("len %d: printable %v for %q", n, printable, b)
+			}
+			for k := range want {
+				if got[k] != want[k] {
+					t.Fatalf("len %d word %d: %064b, want %064b for %q", n, k, got[k], want[k], b)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkScanStructure(b *testing.B) {
+	line := bytes.Repeat([]byte(`SELECT a FROM t WHERE x \u003c 3 AND "y" = 'z' `), 13)[:600]
+	m := make([]uint64, 16)
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		scanStructure(line, m)
+	}
+}
