@@ -263,12 +263,15 @@ func TestQuoteOrBackslash(t *testing.T) {
 // path must hand to time.Parse to be rejected.
 func TestParseTime(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
+	var hc hourCache // shared, as a Decoder shares it: every check after the first can hit it
 	check := func(s string) {
 		t.Helper()
-		got, ok := parseTime([]byte(s))
-		want, err := time.Parse(time.RFC3339Nano, s)
-		if ok != (err == nil) || (ok && got != want.UnixNano()) {
-			t.Fatalf("parseTime(%s) = %d %v, time.Parse says %d %v", s, got, ok, want.UnixNano(), err)
+		for _, c := range []*hourCache{{}, &hc} {
+			got, ok := parseTime([]byte(s), c)
+			want, err := time.Parse(time.RFC3339Nano, s)
+			if ok != (err == nil) || (ok && got != want.UnixNano()) {
+				t.Fatalf("parseTime(%s) = %d %v, time.Parse says %d %v", s, got, ok, want.UnixNano(), err)
+			}
 		}
 	}
 	for _, year := range []int{1970, 1999, 2000, 2024, 2026, 2100, 2199} {
@@ -283,6 +286,20 @@ func TestParseTime(t *testing.T) {
 		"2026-13-01T00:00:00Z", "2026-03-05T24:00:00Z", "2026-03-05T10:60:00Z", "2026-03-05T10:00:60Z",
 		"1969-12-31T23:59:59.999999999Z", "2300-01-01T00:00:00Z", "2026-03-05T10:00:00.Z", "2026-03-05T10:00:00+01:00"} {
 		check(s)
+	}
+	// Within one hour, then the same minutes and seconds in the next hour, day, month and year
+	// (where a stale cached hour would give the wrong time), and invalid minutes after a valid hour.
+	for _, s := range []string{"2026-03-05T10:00:00Z", "2026-03-05T10:59:59.5Z", "2026-03-05T11:59:59.5Z",
+		"2026-03-06T11:59:59.5Z", "2026-04-06T11:59:59.5Z", "2027-04-06T11:59:59.5Z", "2027-04-06T11:60:00Z",
+		"2027-04-06T11:00:60Z", "2027-04-06T11:0a:00Z", "2027-04-06T11:00:00.1x3Z", "2027-04-06T11x00:00Z"} {
+		check(s)
+	}
+	// RFC 3339 allows a lower-case t (time.Parse does not): the same instant, cached hour or not.
+	upper, _ := parseTime([]byte("2027-04-06T11:00:00Z"), &hourCache{})
+	for _, c := range []*hourCache{{}, &hc} {
+		if got, ok := parseTime([]byte("2027-04-06t11:00:00Z"), c); !ok || got != upper {
+			t.Errorf("lower-case t: %d %v, want %d", got, ok, upper)
+		}
 	}
 }
 
