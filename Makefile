@@ -111,6 +111,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags shadowonly ./cmd/srctl/
 	$(GO) vet -tags splitlake ./cmd/srctl/
+	GOOS=windows $(GO) vet ./...
 	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r du -k 2>/dev/null | awk '$$1 > $(MAX_TRACKED_KB) {print $$2 " (" $$1 " KB)"}'); \
 	  if [ -n "$$big" ]; then echo "tracked files over $(MAX_TRACKED_KB) KB (binaries or generated data?):"; echo "$$big"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
