@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -198,6 +199,17 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 	}
 	*slot = textCacheEntry{hash: h, size: size, id: id}
 	return id
+}
+
+// groupAfter is group for a row logged right after prev (nil at a batch's start), whose group is
+// prevGroup. A mirrored query's two rows are usually adjacent and carry the same text; as the
+// group depends on the text alone (outside query-hash grouping), an equal text takes prev's group
+// and is compared instead of hashed: on texts that embed a trace id, every shadow row.
+func (c *classifier) groupAfter(r, prev *proxylog.Row, prevGroup uint32) uint32 {
+	if prev != nil && c.groupBy != GroupByQueryHash && len(r.QueryText) > 0 && bytes.Equal(r.QueryText, prev.QueryText) {
+		return prevGroup
+	}
+	return c.group(r)
 }
 
 // classify is group without the cache. tagged says that the sqlcommenter fast path named the row.

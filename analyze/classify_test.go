@@ -42,3 +42,32 @@ func TestClassifierKeepsRepeatedTextsCached(t *testing.T) {
 		t.Errorf("%d full classifications, want 1: the untagged statement left the cache, or a tagged text missed the fast path", c.full)
 	}
 }
+
+// TestGroupAfterReusesTheTwinsGroup: a row whose text equals the row before it takes that row's
+// group without classifying (a sentinel group shows it was not recomputed); any other row, the
+// first of a batch, an empty text or query-hash grouping is classified.
+func TestGroupAfterReusesTheTwinsGroup(t *testing.T) {
+	const sentinel = 999
+	row := func(sql, hash string) *proxylog.Row {
+		return &proxylog.Row{Command: []byte("COM_QUERY"), QueryText: []byte(sql), QueryHash: []byte(hash), Target: proxylog.Shadow}
+	}
+	tagged := "SELECT 1 /*route='%2Fapi%2Fa'*/"
+	c := newClassifier(nil, GroupByEndpoint, newGroupTable())
+	want := c.group(row(tagged, ""))
+	if got := c.groupAfter(row(tagged, ""), row(tagged, ""), sentinel); got != sentinel {
+		t.Errorf("equal text: group %d, want the previous row's %d", got, sentinel)
+	}
+	for name, prev := range map[string]*proxylog.Row{"batch start": nil, "other text": row("SELECT 2 /*route='%2Fapi%2Fb'*/", "")} {
+		if got := c.groupAfter(row(tagged, ""), prev, sentinel); got != want {
+			t.Errorf("%s: group %d, want %d", name, got, want)
+		}
+	}
+	if got := c.groupAfter(row("", ""), row("", ""), sentinel); got == sentinel {
+		t.Error("empty texts (statements srctl shadow did not log): the previous group was reused")
+	}
+	byHash := newClassifier(nil, GroupByQueryHash, newGroupTable())
+	wantHash := byHash.group(row(tagged, "aaaa"))
+	if got := byHash.groupAfter(row(tagged, "aaaa"), row(tagged, "bbbb"), sentinel); got != wantHash {
+		t.Errorf("query-hash grouping: group %d, want its own hash's %d", got, wantHash)
+	}
+}

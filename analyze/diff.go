@@ -262,6 +262,8 @@ func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 		func(wi int, b *proxylog.Batch) error {
 			w := ws[wi]
 			hs := w.halves[:0]
+			var prev *proxylog.Row // the last query row, for groupAfter
+			var prevGroup uint32
 			for i := range b.Rows {
 				r := &b.Rows[i]
 				switch string(r.Command) {
@@ -277,7 +279,8 @@ func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 					w.counts.other++
 					continue
 				}
-				g := w.cl.group(r)
+				g := w.cl.groupAfter(r, prev, prevGroup)
+				prev, prevGroup = r, g
 				w.sample.offer(g, r)
 				hs = append(hs, reduce(r, i, g, drillSet && g == drillID))
 				if r.Target == proxylog.Shadow {
