@@ -72,7 +72,7 @@ type chunk struct {
 	data      []byte
 	marks     []uint64  // data's structural marks (marks.go), when the scan is fast
 	pooled    *chunkBuf // returned to the pool after parsing; nil for oversize buffers
-	issue     *Issue  // a reader-found issue travelling in order with the data (data is nil)
+	issue     *Issue    // a reader-found issue travelling in order with the data (data is nil)
 }
 
 // bufferPool hands out at most n chunk buffers of one size and takes them back, so that a read
