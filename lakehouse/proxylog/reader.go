@@ -70,7 +70,7 @@ type chunk struct {
 	name      string
 	firstLine int
 	data      []byte
-	marks     []uint64  // data's structural marks (marks.go), when the scan is fast
+	marks     []uint64  // data's structural marks (structure.go), when the scan is fast
 	pooled    *chunkBuf // returned to the pool after parsing; nil for oversize buffers
 	issue     *Issue    // a reader-found issue travelling in order with the data (data is nil)
 }
