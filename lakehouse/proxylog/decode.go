@@ -125,8 +125,8 @@ func Decode(line []byte, r *Row) error {
 }
 
 // Decoder decodes lines with scratch space that it reuses from line to line: the structural
-// scan's marks (structure.go) of the longest line yet, and the last timestamp's hour. The zero
-// value is ready to use; a Decoder is not safe for concurrent use.
+// scan's marks, one word per 64 bytes of the longest line yet. The zero value is ready to use; a
+// Decoder is not safe for concurrent use.
 type Decoder struct {
 	marks []uint64
 	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
@@ -136,27 +136,19 @@ type Decoder struct {
 
 // Decode is the package's Decode with dc's scratch space.
 func (dc *Decoder) Decode(line []byte, r *Row) error {
-	if !structureScan || dc.byteSearch {
-		return dc.decode(line, nil, 0, r)
-	}
-	n := marksLen(len(line))
-	if cap(dc.marks) < n {
-		dc.marks = make([]uint64, max(n, 2*cap(dc.marks), 64))
-	}
-	scanMarks(line, dc.marks[:n])
-	return dc.decode(line, dc.marks[:n], 0, r)
-}
-
-// decode decodes line, which starts at byte off of the bytes that marks were made of (nil: no
-// marks, search bytes).
-func (dc *Decoder) decode(line []byte, marks []uint64, off int, r *Row) error {
 	*r = Row{}
-	// Proxy logs are nearly always printable ASCII: the marks or one pass prove it, and then
-	// neither the UTF-8 check nor the strings' control-character checks need to look again.
+	// Proxy logs are nearly always printable ASCII: one pass proves it, and then neither the
+	// UTF-8 check nor the strings' control-character checks need to look again. Where the
+	// structural scan is fast, the same pass marks the quotes and backslashes for str.
 	d := decoder{b: line, hours: &dc.hours}
-	if marks != nil {
-		if d.printable = !anyBad(marks, off, off+len(line)); d.printable {
-			d.marks, d.off = marks, off
+	if structureScan && !dc.byteSearch {
+		words := (len(line) + 63) / 64
+		if cap(dc.marks) < words {
+			dc.marks = make([]uint64, max(words, 2*cap(dc.marks), 64))
+		}
+		m := dc.marks[:words]
+		if d.printable = scanStructure(line, m); d.printable {
+			d.qb = m
 		}
 	} else {
 		d.printable = printableASCII(line)
@@ -227,10 +219,9 @@ type decoder struct {
 	b         []byte
 	i         int
 	printable bool // b has no byte below 0x20 or above 0x7f: strings hold no control characters
-	// marks are the structural marks (structure.go) of the bytes b starts at byte off of, when b
-	// is printable and they were made; nil otherwise.
-	marks []uint64
-	off   int
+	// qb marks b's quotes and backslashes (scanStructure) when b is printable and the scan ran;
+	// nil otherwise.
+	qb    []uint64
 	hours *hourCache // the Decoder's
 	// otherEscapes says that the last escaped string str read has an escape other than \u003c,
 	// \u003e and \u0026.
@@ -292,7 +283,7 @@ func (d *decoder) str() (body []byte, escaped, ok bool) {
 	if !d.eat('"') {
 		return nil, false, false
 	}
-	if d.marks != nil {
+	if d.qb != nil {
 		return d.strMarked()
 	}
 	start := d.i
@@ -353,41 +344,37 @@ slow:
 	}
 }
 
-// strMarked is str after the opening quote on a line with marks: each step jumps to the next
-// quote or backslash. The line is printable, so the string holds no control character. The marks
-// go on past the line (into the next one, in a chunk): a mark found there ends the search.
+// strMarked is str after the opening quote on a line with quote and backslash marks: each step
+// jumps to the next mark. The line is printable, so the string holds no control character.
 func (d *decoder) strMarked() (body []byte, escaped, ok bool) {
 	start, i := d.i, d.i
-	for i < len(d.b) {
-		p := d.off + i
-		k, sh := p>>6*markKinds, uint(p&63)
-		q, bs := d.marks[k+markQuote]>>sh, d.marks[k+markBackslash]>>sh
-		if bs == 0 || q != 0 && bits.TrailingZeros64(q) < bits.TrailingZeros64(bs) {
-			if q == 0 {
-				i += 64 - int(sh) // nothing in the rest of this block
-				continue
-			}
-			i += bits.TrailingZeros64(q)
-			if i >= len(d.b) {
-				break
-			}
+	for {
+		k := i >> 6
+		if k >= len(d.qb) {
+			return nil, false, false // no closing quote
+		}
+		m := d.qb[k] >> (i & 63)
+		if m == 0 {
+			i = (k + 1) << 6
+			continue
+		}
+		i += bits.TrailingZeros64(m)
+		if d.b[i] == '"' {
 			d.i = i + 1
 			return d.b[start:i], escaped, true
 		}
-		i += bits.TrailingZeros64(bs)
 		if !escaped {
 			escaped, d.otherEscapes = true, false
 		}
-		n := jsonscan.EscapeLen(d.b[min(i, len(d.b)):])
+		n := jsonscan.EscapeLen(d.b[i:])
 		if n == 0 {
-			break // not one of JSON's escapes, or past the line
+			return nil, false, false // not one of JSON's escapes
 		}
 		if n != 6 || !htmlEscape(d.b[i:]) {
 			d.otherEscapes = true
 		}
 		i += n // past the escape, and past its marks when it is \\ or \"
 	}
-	return nil, false, false // no closing quote on the line
 }
 
 // htmlEscape reports whether the \u escape at the start of b is \u003c, \u003e or \u0026.

@@ -70,9 +70,8 @@ type chunk struct {
 	name      string
 	firstLine int
 	data      []byte
-	marks     []uint64  // data's structural marks (structure.go), when the scan is fast
-	pooled    *chunkBuf // returned to the pool after parsing; nil for oversize buffers
-	issue     *Issue    // a reader-found issue travelling in order with the data (data is nil)
+	pooled    *[]byte // returned to the pool after parsing; nil for oversize buffers
+	issue     *Issue  // a reader-found issue travelling in order with the data (data is nil)
 }
 
 // bufferPool hands out at most n chunk buffers of one size and takes them back, so that a read
@@ -81,35 +80,26 @@ type chunk struct {
 // more than the read itself.)
 type bufferPool struct {
 	size int
-	free chan *chunkBuf
+	free chan *[]byte
 	made atomic.Int32
 	n    int32
 }
 
-// chunkBuf is a chunk's buffer and the room for its marks.
-type chunkBuf struct {
-	data  []byte
-	marks []uint64
-}
-
 func newBufferPool(size, n int) *bufferPool {
-	return &bufferPool{size: size, free: make(chan *chunkBuf, n), n: int32(n)}
+	return &bufferPool{size: size, free: make(chan *[]byte, n), n: int32(n)}
 }
 
 // get returns a free buffer, a new one while fewer than n exist, or waits for one to be put back;
 // it returns nil when ctx ends first.
-func (p *bufferPool) get(ctx context.Context) *chunkBuf {
+func (p *bufferPool) get(ctx context.Context) *[]byte {
 	select {
 	case b := <-p.free:
 		return b
 	default:
 	}
 	if p.made.Add(1) <= p.n {
-		b := &chunkBuf{data: make([]byte, p.size)}
-		if structureScan {
-			b.marks = make([]uint64, marksLen(p.size))
-		}
-		return b
+		b := make([]byte, p.size)
+		return &b
 	}
 	p.made.Add(-1)
 	select {
@@ -121,7 +111,7 @@ func (p *bufferPool) get(ctx context.Context) *chunkBuf {
 }
 
 // put gives b back; nil (an oversize buffer) is ignored.
-func (p *bufferPool) put(b *chunkBuf) {
+func (p *bufferPool) put(b *[]byte) {
 	if b != nil {
 		p.free <- b // never blocks: at most n buffers exist
 	}
@@ -239,22 +229,9 @@ func readObject(ctx context.Context, o lakehouse.Object, opts Options, pool *buf
 	defer r.Close()
 	var carry []byte
 	var total int64
-	emit := func(data []byte, pooled *chunkBuf) bool {
+	emit := func(data []byte, pooled *[]byte) bool {
 		c := chunk{name: o.Name, firstLine: lines + 1, data: data, pooled: pooled}
-		if structureScan {
-			// The marks are made here, where the read left the data in the cache, and give the
-			// line count with them.
-			if pooled != nil && len(pooled.marks) >= marksLen(len(data)) {
-				c.marks = pooled.marks
-			} else {
-				c.marks = make([]uint64, marksLen(len(data)))
-			}
-			c.marks = c.marks[:marksLen(len(data))]
-			scanMarks(data, c.marks)
-			lines += countNewlines(c.marks)
-		} else {
-			lines += bytes.Count(data, []byte{'\n'})
-		}
+		lines += bytes.Count(data, []byte{'\n'})
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			lines++ // a last line without newline
 		}
@@ -270,7 +247,7 @@ func readObject(ctx context.Context, o lakehouse.Object, opts Options, pool *buf
 		if bufp == nil {
 			return lines, ctx.Err()
 		}
-		buf := bufp.data
+		buf := *bufp
 		var pooled = bufp
 		if len(carry) >= len(buf) {
 			buf, pooled = make([]byte, 2*len(carry)), nil
@@ -368,18 +345,14 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 	}
 	data, line := c.data, c.firstLine
 	var dec Decoder
-	for pos := 0; pos < len(data); line++ {
-		start := pos
-		var end int
-		if c.marks != nil {
-			end = nextNewline(c.marks, pos, len(data))
-		} else if end = bytes.IndexByte(data[pos:], '\n'); end < 0 {
-			end = len(data)
+	for len(data) > 0 {
+		nl := bytes.IndexByte(data, '\n')
+		var l []byte
+		if nl < 0 {
+			l, data = data, nil
 		} else {
-			end += pos
+			l, data = data[:nl], data[nl+1:]
 		}
-		l := data[start:end]
-		pos = end + 1
 		if len(l) > 0 && l[len(l)-1] == '\r' {
 			l = l[:len(l)-1]
 		}
@@ -391,13 +364,7 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 			// The slot is not zeroed here: Decode resets it first.
 			b.Rows = slices.Grow(b.Rows, 1)[:len(b.Rows)+1]
 			row := &b.Rows[len(b.Rows)-1]
-			var err error
-			if c.marks != nil {
-				err = dec.decode(l, c.marks, start, row)
-			} else {
-				err = dec.Decode(l, row)
-			}
-			if err != nil {
+			if err := dec.Decode(l, row); err != nil {
 				b.Rows = b.Rows[:len(b.Rows)-1]
 				kind, msg := KindSyntax, err.Error()
 				var de *DecodeError
@@ -412,5 +379,6 @@ func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
 				b.Lines = append(b.Lines, line)
 			}
 		}
+		line++
 	}
 }

@@ -1,7 +1,6 @@
 package proxylog
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -70,69 +69,4 @@ func TestLineNumbersAcrossChunks(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestParseChunkMarksAgreeWithByteSearch parses chunks of awkward lines (CRLF endings, blank and
-// white-space lines, bad JSON, strings cut at the line's end whose next line holds quotes,
-// non-ASCII and control bytes, escapes across 64-byte blocks, a last line without newline, a
-// line over the limit) with the structural marks and by searching bytes: the same rows, line
-// numbers and issues.
-func TestParseChunkMarksAgreeWithByteSearch(t *testing.T) {
-	good := func(i int, text string) string {
-		return fmt.Sprintf(`{"query_id":"q%d","target":"shadow","command":"COM_QUERY","duration_ms":%d,"query_text":%q}`, i, i, text)
-	}
-	lines := []string{
-		good(1, "SELECT 1"), good(2, `SELECT "x" \ y`) + "\r", "", "   ", `{"query_id":"q3","target":`,
-		`{"query_id":"cut`, `"a":"b"}`, good(4, "é中 SELECT"), "{\"query_id\":\"q5\x01\"}",
-		good(6, strings.Repeat("<", 61)+`"\`), `{"query_id":"q7","target":"primary","command":"COM_QUERY","duration_ms":1,"x":"\q"}`,
-		good(8, strings.Repeat("y", 9000)), good(9, "no newline at the end"),
-	}
-	data := []byte(strings.Join(lines, "\n"))
-	for cut := 0; cut < 3; cut++ { // the chunk starting mid-file, at a line other than 1
-		withMarks := chunk{name: "f", firstLine: 10, data: data, marks: make([]uint64, marksLen(len(data)))}
-		scanMarks(data, withMarks.marks)
-		searched := withMarks
-		searched.marks = nil
-		var bm, bs Batch
-		var qm, qs Quality
-		parseChunk(withMarks, &bm, &qm, 8192)
-		parseChunk(searched, &bs, &qs, 8192)
-		if fmt.Sprint(bm.Lines) != fmt.Sprint(bs.Lines) || fmt.Sprint(qm) != fmt.Sprint(qs) {
-			t.Fatalf("marks: lines %v, issues %+v\nsearch: lines %v, issues %+v", bm.Lines, qm, bs.Lines, qs)
-		}
-		for i := range bm.Rows {
-			if fmt.Sprintf("%+v", bm.Rows[i]) != fmt.Sprintf("%+v", bs.Rows[i]) {
-				t.Fatalf("row %d: marks %+v\nsearch %+v", i, bm.Rows[i], bs.Rows[i])
-			}
-		}
-		if wantRows := 5 - cut; len(bm.Rows) != wantRows || qm.Total() != 6 {
-			t.Fatalf("from line %d: %d rows and %d issues (%+v), want %d and 6", cut+1, len(bm.Rows), qm.Total(), qm, wantRows)
-		}
-		data = data[bytes.IndexByte(data, '\n')+1:]
-	}
-}
-
-// FuzzParseChunk: any chunk parses to the same rows, line numbers and issues with the structural
-// marks as by searching bytes.
-func FuzzParseChunk(f *testing.F) {
-	f.Add([]byte(`{"query_id":"a","target":"shadow","command":"COM_QUERY","duration_ms":1}` + "\n" + `{"query_id":"b\"` + "\n\"}"))
-	f.Add([]byte("{\"query_id\":\"\\u003c\",\"target\":\"primary\",\"command\":\"x\",\"duration_ms\":0}\r\n\n \xff\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		withMarks := chunk{name: "f", firstLine: 1, data: data, marks: make([]uint64, marksLen(len(data)))}
-		scanMarks(data, withMarks.marks)
-		searched := withMarks
-		searched.marks = nil
-		var bm, bs Batch
-		var qm, qs Quality
-		parseChunk(withMarks, &bm, &qm, 100)
-		parseChunk(searched, &bs, &qs, 100)
-		if fmt.Sprint(bm.Lines) != fmt.Sprint(bs.Lines) || fmt.Sprint(qm) != fmt.Sprint(qs) {
-			t.Fatalf("marks: lines %v, issues %+v\nsearch: lines %v, issues %+v", bm.Lines, qm, bs.Lines, qs)
-		}
-		for i := range bm.Rows {
-			if fmt.Sprintf("%+v", bm.Rows[i]) != fmt.Sprintf("%+v", bs.Rows[i]) {
-				t.Fatalf("row %d: marks %+v\nsearch %+v", i, bm.Rows[i], bs.Rows[i])
-			}
-		}
-	})
 }

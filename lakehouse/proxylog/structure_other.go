@@ -2,8 +2,8 @@
 
 package proxylog
 
-// structureScan is false where markBlocks has no vector version: the reader and Decode then keep
-// to searching bytes, which is faster than the generic scan.
+// structureScan is false where structureBlocks has no vector version: Decode then keeps to its
+// byte-searching path, which is faster than the generic scan.
 const structureScan = false
 
-func markBlocks(b []byte, m []uint64) { markBlocksGeneric(b, m) }
+func structureBlocks(b []byte, m []uint64) (bad bool) { return structureBlocksGeneric(b, m) }
