@@ -2,6 +2,7 @@ package proxylog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 )
@@ -55,5 +56,14 @@ func BenchmarkScanStructure(b *testing.B) {
 	b.SetBytes(int64(len(line)))
 	for b.Loop() {
 		scanStructure(line, m)
+	}
+}
+
+// TestHTMLEscapeWords: the words strMarked compares escapes with are the three escapes' bytes.
+func TestHTMLEscapeWords(t *testing.T) {
+	for w, esc := range map[uint64]string{escLess: `\u003c`, escGreater: `\u003e`, escAmp: `\u0026`} {
+		if got := binary.LittleEndian.Uint64([]byte(esc + "\x00\x00")); got != w || !htmlEscape([]byte(esc)) {
+			t.Errorf("%s: word %#x, constant %#x", esc, got, w)
+		}
 	}
 }
