@@ -37,18 +37,47 @@ var cases = []string{
 	"\n\r\t\b\f\x00\x01\x1f\x7f", "é ü 中文 😀", "\xff\xfe invalid \xc3", "line\u2028sep\u2029para",
 	"12345678\"12345678\\1234567\n", strings.Repeat("x", 7) + "\x80", strings.Repeat("ab\"", 20),
 	"WHERE a \u003c 1", "x < 1 AND y > 2 AND z & 4 = 4 /* route='/a&b' */", strings.Repeat("<>&", 9),
+	// Newlines, escaped inside the vector copy, until the room kept for the rest runs out.
+	strings.Repeat("\n", 300), strings.Repeat("a\n", 200), strings.Repeat(strings.Repeat("x", 31)+"\n", 40),
+	strings.Repeat("  - Key: 1\n\t\"q\" <b> & é\n", 30) + strings.Repeat("z", 33),
 }
 
+// TestAppendStringMatchesEncodingJSON: copy_amd64_test.go runs it for each vector version.
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	checkCases(t)
+}
+
+func checkCases(t *testing.T) {
 	cases := append(cases, fedouble.GenerateProfile("q-1", "SELECT \"a\" FROM t WHERE x < 1 & y > 2", "FINISHED", 40_000))
 	for _, s := range cases {
-		// Every alignment of the special bytes against the eight-byte steps.
-		for pad := range 9 {
+		// Every alignment of the special bytes against the eight-byte steps and the vector
+		// blocks (up to 32 bytes).
+		for pad := range 33 {
 			check(t, strings.Repeat("p", pad)+s)
 		}
 	}
 	if got := string(AppendString([]byte("prefix:"), "x")); got != `prefix:"x"` {
 		t.Errorf("appending to a prefix: %s", got)
+	}
+	// Into a buffer with exactly the room appendString asks for, followed by a guard that no
+	// store may touch (the vector copy must stop when the newlines' escapes use up the room).
+	for _, s := range cases {
+		room := len(s) + slack + 1
+		region := bytes.Repeat([]byte{0xAA}, room+64)
+		got := AppendString(region[:0:room], s)
+		if string(got) != reference(s, false) {
+			t.Errorf("AppendString(%.60q) into a tight buffer: %.200s", s, got)
+		}
+		if g := region[room:]; !bytes.Equal(g, bytes.Repeat([]byte{0xAA}, 64)) {
+			t.Fatalf("AppendString(%.60q) wrote past its buffer's capacity: % x", s, g)
+		}
+	}
+	// Into a buffer with room to spare, as the collector's encoder appends.
+	big := make([]byte, 3, 1<<20)
+	for _, s := range cases {
+		if got, want := string(AppendString(big, s)[3:]), reference(s, false); got != want {
+			t.Errorf("AppendString(%.60q) into a large buffer\n got %.200s\nwant %.200s", s, got, want)
+		}
 	}
 }
 
