@@ -124,9 +124,9 @@ func Decode(line []byte, r *Row) error {
 	return new(Decoder).Decode(line, r)
 }
 
-// Decoder decodes lines with scratch space that it reuses from line to line: the structural
-// scan's marks, one word per 64 bytes of the longest line yet. The zero value is ready to use; a
-// Decoder is not safe for concurrent use.
+// Decoder decodes lines with state that it keeps from line to line: the structural scan's marks
+// (one word per 64 bytes of the longest line yet) and the last timestamp's date and hour. The
+// zero value is ready to use; a Decoder is not safe for concurrent use.
 type Decoder struct {
 	marks []uint64
 	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
@@ -897,9 +897,6 @@ slow:
 	return t.UnixNano(), true
 }
 
-// daysSinceEpoch counts the days from 1970-01-01 to a valid proleptic Gregorian date of 1970 or
-// later: the civil-calendar arithmetic that time.Date does, without its normalisation and
-// location lookups, which showed in the profile at a row per call.
 // hourCache is the date and hour of the last timestamp parseTime read: "2026-03-05T17:" and
 // its Unix time in seconds.
 type hourCache struct {
@@ -908,6 +905,9 @@ type hourCache struct {
 	valid  bool
 }
 
+// daysSinceEpoch counts the days from 1970-01-01 to a valid proleptic Gregorian date of 1970 or
+// later: the civil-calendar arithmetic that time.Date does, without its normalisation and
+// location lookups, which showed in the profile at a row per call.
 func daysSinceEpoch(year, mon, day int) int64 {
 	if mon <= 2 { // count years from March, so that the leap day ends the year
 		year--
