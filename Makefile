@@ -15,7 +15,7 @@ help:
 	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, srctl validate vs diff (2M queries), compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
-	@echo "make lint   - go vet and gofmt check"
+	@echo "make lint   - go vet (standard, split, shadow-only and Windows builds), tracked-file sizes and gofmt check"
 	@echo "make image  - the container image srctl:VERSION (Dockerfile: Go build stage, static binary on scratch); prints its size"
 	@echo "make image-offline - the same image without a registry: the binary is built on this machine"
 	@echo "make image-shadow - the image srctl:VERSION-shadow: the shadow-only build (srctl shadow and healthcheck, ~50 MB less RSS); image-shadow-offline without a registry"

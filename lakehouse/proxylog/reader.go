@@ -182,12 +182,13 @@ func Read(ctx context.Context, objs []lakehouse.Object, opts Options, process fu
 	for w := range opts.Workers {
 		pwg.Go(func() {
 			b := &Batch{}
+			var dec Decoder // its scratch and hour cache kept from chunk to chunk
 			for c := range chunks {
 				// Once the read is stopped, chunks are drained unparsed so that readers can finish;
 				// each buffer is still given back (a reader may be waiting for one).
 				if ctx.Err() == nil {
 					b.Object, b.Rows, b.Lines = c.name, b.Rows[:0], b.Lines[:0]
-					parseChunk(c, b, &parserQ[w], opts.MaxLineBytes)
+					parseChunk(c, &dec, b, &parserQ[w], opts.MaxLineBytes)
 					parserRows[w] += int64(len(b.Rows))
 					prog.Rows.Add(int64(len(b.Rows)))
 					if err := process(w, b); err != nil {
@@ -337,14 +338,13 @@ func skipLine(r io.Reader, prog *Progress) (rest []byte, n int64, err error) {
 	}
 }
 
-// parseChunk decodes the lines of c into b; bad lines go to q.
-func parseChunk(c chunk, b *Batch, q *Quality, maxLine int) {
+// parseChunk decodes the lines of c into b with dec; bad lines go to q.
+func parseChunk(c chunk, dec *Decoder, b *Batch, q *Quality, maxLine int) {
 	if c.issue != nil {
 		q.Add(*c.issue)
 		return
 	}
 	data, line := c.data, c.firstLine
-	var dec Decoder
 	for len(data) > 0 {
 		nl := bytes.IndexByte(data, '\n')
 		var l []byte
