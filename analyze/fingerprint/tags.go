@@ -95,10 +95,11 @@ func parseSQLCommenter(body string) map[string]string {
 }
 
 // commenterPair reads the key='value' pair that starts a sqlcommenter body's rest, as
-// parseSQLCommenter and the fast path (commenterTags) both read it: key is the text before the
-// first "='", trimmed; raw is the value as written up to its closing quote, a backslash escaping
-// the byte after it (escaped says there is one: raw keeps them); next is what follows the quote,
-// spaces and one comma skipped. ok is false when no key or no closing quote is there.
+// parseSQLCommenter reads it (the fast path, commenterTags, reads bodies without a backslash the
+// same way, and tests hold it to this): key is the text before the first "='", trimmed; raw is
+// the value as written up to its closing quote, a backslash escaping the byte after it (escaped
+// says there is one: raw keeps them); next is what follows the quote, spaces and one comma
+// skipped. ok is false when no key or no closing quote is there.
 func commenterPair(rest string) (key, raw string, escaped bool, next string, ok bool) {
 	eq := strings.Index(rest, "='")
 	if eq <= 0 {

@@ -39,15 +39,15 @@ func PostgresDSN(t testing.TB) string {
 	return dsn
 }
 
-// EachVectorVersion runs check with each vector version of a package's amd64 code: SSE2 (every
-// amd64 CPU has it) and AVX2. *hasAVX2 is the package's switch between them, set from the CPU;
-// it is restored after. The AVX2 run skips, or fails under SRCTL_TEST_DISALLOW_SKIP=1, on a CPU
-// without AVX2.
+// EachVectorVersion runs check with each version of a package's amd64 code: the baseline that
+// every amd64 CPU runs (SSE2 code, or Go where the vector code needs more) and AVX2. *hasAVX2 is
+// the package's switch between them, set from the CPU; it is restored after. The AVX2 run skips,
+// or fails under SRCTL_TEST_DISALLOW_SKIP=1, on a CPU without AVX2.
 func EachVectorVersion(t *testing.T, hasAVX2 *bool, check func(t *testing.T)) {
 	t.Helper()
 	cpuAVX2 := *hasAVX2
 	defer func() { *hasAVX2 = cpuAVX2 }()
-	t.Run("sse2", func(t *testing.T) {
+	t.Run("baseline", func(t *testing.T) {
 		*hasAVX2 = false
 		check(t)
 	})
