@@ -128,7 +128,8 @@ func Decode(line []byte, r *Row) error {
 // (one word per 64 bytes of the longest line yet) and the last timestamp's date and hour. The
 // zero value is ready to use; a Decoder is not safe for concurrent use.
 type Decoder struct {
-	marks []uint64
+	marks     []uint64
+	lineMarks []uint64 // the marks of nextLine's last line: a prefix of marks
 	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
 	byteSearch bool
 	hours      hourCache
@@ -136,23 +137,57 @@ type Decoder struct {
 
 // Decode is the package's Decode with dc's scratch space.
 func (dc *Decoder) Decode(line []byte, r *Row) error {
-	*r = Row{}
 	// Proxy logs are nearly always printable ASCII: one pass proves it, and then neither the
 	// UTF-8 check nor the strings' control-character checks need to look again. Where the
 	// structural scan is fast, the same pass marks the quotes and backslashes for str.
-	d := decoder{b: line, hours: &dc.hours}
-	if structureScan && !dc.byteSearch {
-		words := (len(line) + 63) / 64
-		if cap(dc.marks) < words {
-			dc.marks = make([]uint64, max(words, 2*cap(dc.marks), 64))
+	if dc.scans() {
+		m := dc.scratch(len(line))
+		if scanStructure(line, m) {
+			return dc.decode(line, m, true, r)
 		}
-		m := dc.marks[:words]
-		if d.printable = scanStructure(line, m); d.printable {
-			d.qb = m
-		}
-	} else {
-		d.printable = printableASCII(line)
+		return dc.decode(line, nil, false, r)
 	}
+	return dc.decode(line, nil, printableASCII(line), r)
+}
+
+// scans says that Decode runs the structural scan (and NextLine can split lines with it).
+func (dc *Decoder) scans() bool { return structureScan && !dc.byteSearch }
+
+// scratch returns marks for a text of n bytes.
+func (dc *Decoder) scratch(n int) []uint64 {
+	words := (n + 63) / 64
+	if cap(dc.marks) < words {
+		dc.marks = make([]uint64, max(words, 2*cap(dc.marks), 64))
+	}
+	return dc.marks[:words]
+}
+
+// nextLine splits data's first line off as Read's parsers do (up to '\n', without a '\r' right
+// before it) and, where the structural scan runs, scans the line in the same pass: when marked
+// is true, the line is printable ASCII and decodeMarked decodes it without a second pass. When
+// it is false, the caller splits and calls Decode.
+func (dc *Decoder) nextLine(data []byte) (line, rest []byte, marked bool) {
+	if !dc.scans() {
+		return nil, data, false
+	}
+	n, next, ok := scanLine(data, dc.scratch(len(data)))
+	if !ok {
+		return nil, data, false
+	}
+	dc.lineMarks = dc.marks[:(n+63)/64]
+	return data[:n], data[next:], true
+}
+
+// decodeMarked is Decode for the line nextLine returned last with marked true.
+func (dc *Decoder) decodeMarked(line []byte, r *Row) error {
+	return dc.decode(line, dc.lineMarks, true, r)
+}
+
+// decode parses line into r; qb holds the line's quote and backslash marks (nil when it has
+// none), printable says that every byte is in 0x20..0x7f.
+func (dc *Decoder) decode(line []byte, qb []uint64, printable bool, r *Row) error {
+	*r = Row{}
+	d := decoder{b: line, hours: &dc.hours, printable: printable, qb: qb}
 	if !d.printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}

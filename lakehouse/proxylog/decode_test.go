@@ -330,6 +330,26 @@ func decodeBothWays(t testing.TB, line []byte, r *Row) error {
 	if !reflect.DeepEqual(*r, searched) {
 		t.Fatalf("%q: structural scan decoded\n%+v\nbyte search\n%+v", line, *r, searched)
 	}
+	// The line as parseChunk meets it, followed by another: split and marked in one pass. The
+	// next line's quotes and backslashes share the last block and must not count.
+	if bytes.IndexByte(line, '\n') < 0 && !bytes.HasSuffix(line, []byte("\r")) {
+		const next = `{"q":"\"\\"}`
+		var dc Decoder
+		l, rest, marked := dc.nextLine(append(append(bytes.Clone(line), '\n'), next...))
+		switch {
+		case marked:
+			if !bytes.Equal(l, line) || string(rest) != next {
+				t.Fatalf("%q: nextLine split it into %q and %q", line, l, rest)
+			}
+			var fused Row
+			err := dc.decodeMarked(l, &fused)
+			if fmt.Sprint(scanned) != fmt.Sprint(err) || !reflect.DeepEqual(*r, fused) {
+				t.Fatalf("%q: split and scanned in one pass: %v\n%+v\nscanned alone: %v\n%+v", line, err, fused, scanned, *r)
+			}
+		case structureScan && printableASCII(line):
+			t.Fatalf("%q: printable, and nextLine did not mark it", line)
+		}
+	}
 	return scanned
 }
 

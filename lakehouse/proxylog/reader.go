@@ -346,16 +346,21 @@ func parseChunk(c chunk, dec *Decoder, b *Batch, q *Quality, maxLine int) {
 	}
 	data, line := c.data, c.firstLine
 	for len(data) > 0 {
-		nl := bytes.IndexByte(data, '\n')
-		var l []byte
-		if nl < 0 {
-			l, data = data, nil
-		} else {
-			l, data = data[:nl], data[nl+1:]
+		// The structural scan finds the line's end as it marks it; a line it cannot mark (not
+		// printable ASCII) is split here and decoded the checked way.
+		l, rest, marked := dec.nextLine(data)
+		if !marked {
+			nl := bytes.IndexByte(data, '\n')
+			if nl < 0 {
+				l, rest = data, nil
+			} else {
+				l, rest = data[:nl], data[nl+1:]
+			}
+			if len(l) > 0 && l[len(l)-1] == '\r' {
+				l = l[:len(l)-1]
+			}
 		}
-		if len(l) > 0 && l[len(l)-1] == '\r' {
-			l = l[:len(l)-1]
-		}
+		data = rest
 		if len(l) > maxLine {
 			q.Add(Issue{Kind: KindTooLong, File: c.name, Line: line, Msg: fmt.Sprintf("line of %d bytes skipped (limit %d)", len(l), maxLine)})
 		} else if len(bytes.TrimSpace(l)) > 0 {
@@ -364,7 +369,13 @@ func parseChunk(c chunk, dec *Decoder, b *Batch, q *Quality, maxLine int) {
 			// The slot is not zeroed here: Decode resets it first.
 			b.Rows = slices.Grow(b.Rows, 1)[:len(b.Rows)+1]
 			row := &b.Rows[len(b.Rows)-1]
-			if err := dec.Decode(l, row); err != nil {
+			var err error
+			if marked {
+				err = dec.decodeMarked(l, row)
+			} else {
+				err = dec.Decode(l, row)
+			}
+			if err != nil {
 				b.Rows = b.Rows[:len(b.Rows)-1]
 				kind, msg := KindSyntax, err.Error()
 				var de *DecodeError

@@ -8,7 +8,7 @@ const structureScan = true
 
 // structureBlocks does structureBlocksGeneric's work 16 or 32 bytes per instruction
 // (structure_amd64.s). len(b) must be a multiple of 64 and m must hold len(b)/64 words.
-func structureBlocks(b []byte, m []uint64) (bad bool) {
+func structureBlocks(b []byte, m []uint64) (blocks int, ctl uint64) {
 	if len(b) >= 64 {
 		_ = m[len(b)/64-1] // the stores' bound, checked here: the vector code trusts it
 	}
@@ -23,7 +23,7 @@ func structureBlocks(b []byte, m []uint64) (bad bool) {
 var hasAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
-func structureBlocksSSE2(b []byte, m []uint64) (bad bool)
+func structureBlocksSSE2(b []byte, m []uint64) (blocks int, ctl uint64)
 
 //go:noescape
-func structureBlocksAVX2(b []byte, m []uint64) (bad bool)
+func structureBlocksAVX2(b []byte, m []uint64) (blocks int, ctl uint64)

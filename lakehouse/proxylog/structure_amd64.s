@@ -1,15 +1,17 @@
 #include "textflag.h"
 
-// func structureBlocksSSE2(b []byte, m []uint64) (bad bool)
+// func structureBlocksSSE2(b []byte, m []uint64) (blocks int, ctl uint64)
 //
 // For each 64-byte block of b: four 16-byte loads; PCMPEQB against '"' and '\\' gives the
 // quote-or-backslash bytes, PMOVMSKB packs them into 16 bits each, and the four are combined
 // into one word of m. A signed PCMPGTB of 0x20 against each byte marks both the control bytes
-// (0x00..0x1f) and the bytes 0x80..0xff (negative when signed): their OR over all blocks is bad.
-TEXT ·structureBlocksSSE2(SB), NOSPLIT, $0-49
+// (0x00..0x1f) and the bytes 0x80..0xff (negative when signed). Their OR is tested per block:
+// the loop stops after the first block that has one, and only then packs them into ctl.
+TEXT ·structureBlocksSSE2(SB), NOSPLIT, $0-64
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVQ m_base+24(FP), DI
+	XORQ R9, R9
 
 	MOVQ $0x2222222222222222, AX
 	MOVQ AX, X8
@@ -20,7 +22,6 @@ TEXT ·structureBlocksSSE2(SB), NOSPLIT, $0-49
 	MOVQ $0x2020202020202020, AX
 	MOVQ AX, X10
 	PUNPCKLQDQ X10, X10
-	PXOR X11, X11
 
 loop:
 	CMPQ CX, $64
@@ -30,18 +31,14 @@ loop:
 	MOVOU 32(SI), X2
 	MOVOU 48(SI), X3
 
-	MOVO    X10, X4
-	PCMPGTB X0, X4
-	MOVO    X10, X5
-	PCMPGTB X1, X5
-	POR     X5, X4
-	MOVO    X10, X6
-	PCMPGTB X2, X6
-	MOVO    X10, X7
-	PCMPGTB X3, X7
-	POR     X7, X6
-	POR     X4, X11
-	POR     X6, X11
+	MOVO    X10, X12
+	PCMPGTB X0, X12
+	MOVO    X10, X13
+	PCMPGTB X1, X13
+	MOVO    X10, X14
+	PCMPGTB X2, X14
+	MOVO    X10, X15
+	PCMPGTB X3, X15
 
 	MOVO     X0, X4
 	PCMPEQB  X8, X4
@@ -71,26 +68,51 @@ loop:
 	SHLQ $48, R8
 	ORQ  R8, AX
 	MOVQ AX, (DI)
+	INCQ R9
+
+	MOVO     X12, X4
+	POR      X13, X4
+	POR      X14, X4
+	POR      X15, X4
+	PMOVMSKB X4, AX
+	TESTL    AX, AX
+	JNZ      ctl
 
 	ADDQ $64, SI
 	ADDQ $8, DI
 	SUBQ $64, CX
 	JMP  loop
 
-done:
-	PMOVMSKB X11, AX
-	TESTL    AX, AX
-	SETNE    bad+48(FP)
+ctl:
+	PMOVMSKB X12, AX
+	PMOVMSKB X13, BX
+	PMOVMSKB X14, DX
+	PMOVMSKB X15, R8
+	SHLQ     $16, BX
+	ORQ      BX, AX
+	SHLQ     $32, DX
+	ORQ      DX, AX
+	SHLQ     $48, R8
+	ORQ      R8, AX
+	MOVQ     R9, blocks+48(FP)
+	MOVQ     AX, ctl+56(FP)
 	RET
 
-// func structureBlocksAVX2(b []byte, m []uint64) (bad bool)
+done:
+	MOVQ R9, blocks+48(FP)
+	MOVQ $0, ctl+56(FP)
+	RET
+
+// func structureBlocksAVX2(b []byte, m []uint64) (blocks int, ctl uint64)
 //
 // structureBlocksSSE2 32 bytes per instruction: two loads per block, VPCMPEQB/VPOR/VPMOVMSKB
-// give 32 bits each, and VPCMPGTB marks the bytes outside 0x20..0x7f as above.
-TEXT ·structureBlocksAVX2(SB), NOSPLIT, $0-49
+// give 32 bits each, and VPCMPGTB marks the bytes outside 0x20..0x7f as above (VPTEST of their
+// OR decides whether the loop stops).
+TEXT ·structureBlocksAVX2(SB), NOSPLIT, $0-64
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVQ m_base+24(FP), DI
+	XORQ R9, R9
 
 	MOVL         $0x22, AX
 	MOVQ         AX, X8
@@ -101,7 +123,6 @@ TEXT ·structureBlocksAVX2(SB), NOSPLIT, $0-49
 	MOVL         $0x20, AX
 	MOVQ         AX, X10
 	VPBROADCASTB X10, Y10
-	VPXOR        Y11, Y11, Y11
 
 avxloop:
 	CMPQ    CX, $64
@@ -111,30 +132,42 @@ avxloop:
 
 	VPCMPGTB Y0, Y10, Y4
 	VPCMPGTB Y1, Y10, Y5
-	VPOR     Y4, Y11, Y11
-	VPOR     Y5, Y11, Y11
 
-	VPCMPEQB  Y8, Y0, Y4
+	VPCMPEQB  Y8, Y0, Y2
 	VPCMPEQB  Y9, Y0, Y0
-	VPOR      Y4, Y0, Y0
+	VPOR      Y2, Y0, Y0
 	VPMOVMSKB Y0, AX
-	VPCMPEQB  Y8, Y1, Y5
+	VPCMPEQB  Y8, Y1, Y3
 	VPCMPEQB  Y9, Y1, Y1
-	VPOR      Y5, Y1, Y1
+	VPOR      Y3, Y1, Y1
 	VPMOVMSKB Y1, BX
 
 	SHLQ $32, BX
 	ORQ  BX, AX
 	MOVQ AX, (DI)
+	INCQ R9
+
+	VPOR  Y4, Y5, Y6
+	VPTEST Y6, Y6
+	JNZ   avxctl
 
 	ADDQ $64, SI
 	ADDQ $8, DI
 	SUBQ $64, CX
 	JMP  avxloop
 
-avxdone:
-	VPMOVMSKB Y11, AX
+avxctl:
+	VPMOVMSKB Y4, AX
+	VPMOVMSKB Y5, BX
 	VZEROUPPER
-	TESTL     AX, AX
-	SETNE     bad+48(FP)
+	SHLQ      $32, BX
+	ORQ       BX, AX
+	MOVQ      R9, blocks+48(FP)
+	MOVQ      AX, ctl+56(FP)
+	RET
+
+avxdone:
+	VZEROUPPER
+	MOVQ R9, blocks+48(FP)
+	MOVQ $0, ctl+56(FP)
 	RET

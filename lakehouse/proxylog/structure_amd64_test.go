@@ -8,7 +8,11 @@ import (
 
 // TestScanStructureVersions runs the scan's agreement test with each vector version.
 func TestScanStructureVersions(t *testing.T) {
-	testenv.EachVectorVersion(t, &hasAVX2, checkScanStructure)
+	testenv.EachVectorVersion(t, &hasAVX2, func(t *testing.T) {
+		checkScanStructure(t)
+		checkStructureBlocksStops(t)
+		checkScanLine(t)
+	})
 }
 
 // TestStructureBlocksChecksItsBound: marks too short for the bytes panic in Go before the vector

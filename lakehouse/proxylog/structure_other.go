@@ -6,4 +6,6 @@ package proxylog
 // byte-searching path, which is faster than the generic scan.
 const structureScan = false
 
-func structureBlocks(b []byte, m []uint64) (bad bool) { return structureBlocksGeneric(b, m) }
+func structureBlocks(b []byte, m []uint64) (blocks int, ctl uint64) {
+	return structureBlocksGeneric(b, m)
+}
