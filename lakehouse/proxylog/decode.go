@@ -191,52 +191,49 @@ func (dc *Decoder) decode(line []byte, qb []uint64, printable bool, r *Row) erro
 	if !d.printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}
-	d.ws()
-	if !d.eat('{') {
+	i := d.ws(0)
+	if !d.is(i, '{') {
 		return &DecodeError{KindSyntax, "not a JSON object"}
 	}
-	d.ws()
-	if d.eat('}') {
-		return d.finish(r)
+	i = d.ws(i + 1)
+	if d.is(i, '}') {
+		return d.finish(i+1, r)
 	}
 	prev := fieldOther
 	for {
-		d.ws()
-		f := d.knownKey(prev)
+		f, next := d.knownKey(d.ws(i), prev)
 		var key []byte
 		if f == fieldOther {
-			k, esc, ok := d.str()
+			k, next2, esc, ok := d.str(next)
 			if !ok {
 				return errTruncated
 			}
 			if esc {
 				k = Unescape(k)
 			}
-			d.ws()
-			if !d.eat(':') {
+			if next = d.ws(next2); !d.is(next, ':') {
 				return errTruncated
 			}
-			key, f = k, fieldByName[string(k)]
+			key, f, next = k, fieldByName[string(k)], next+1
 		}
-		d.ws()
-		if err := d.field(f, key, r); err != nil {
+		var err error
+		if i, err = d.field(d.ws(next), f, key, r); err != nil {
 			return err
 		}
 		prev = f
-		d.ws()
-		if d.eat(',') {
+		if i = d.ws(i); d.is(i, ',') {
+			i++
 			continue
 		}
-		if d.eat('}') {
-			return d.finish(r)
+		if d.is(i, '}') {
+			return d.finish(i+1, r)
 		}
 		return errTruncated
 	}
 }
 
-func (d *decoder) finish(r *Row) error {
-	d.ws()
-	if d.i != len(d.b) {
+func (d *decoder) finish(i int, r *Row) error {
+	if d.ws(i) != len(d.b) {
 		return &DecodeError{KindSyntax, "trailing data after the JSON object"}
 	}
 	for _, f := range required {
@@ -250,9 +247,12 @@ func (d *decoder) finish(r *Row) error {
 	return nil
 }
 
+// decoder is the state of one line's decoding that does not change while it is decoded. The
+// position is not in it: every method takes the index it reads at and returns the one after what
+// it read, so that the index stays in a register (as a field, every step of every method stored
+// it to memory and the next one loaded it back).
 type decoder struct {
 	b         []byte
-	i         int
 	printable bool // b has no byte below 0x20 or above 0x7f: strings hold no control characters
 	// qb marks b's quotes and backslashes (scanStructure) when b is printable and the scan ran;
 	// nil otherwise.
@@ -292,101 +292,95 @@ func printableASCII(b []byte) bool {
 	return (bad0|bad1|bad2|bad3)&highs == 0
 }
 
-// ws skips white space. Compact JSON has none, and all four white space bytes are <= ' ': one
+// ws skips white space from i. Compact JSON has none, and all four white space bytes are <= ' ': one
 // compare settles the usual case (ws runs three times per field).
-func (d *decoder) ws() {
-	for d.i < len(d.b) && d.b[d.i] <= ' ' {
-		switch d.b[d.i] {
+func (d *decoder) ws(i int) int {
+	for i < len(d.b) && d.b[i] <= ' ' {
+		switch d.b[i] {
 		case ' ', '\t', '\r', '\n':
-			d.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
-func (d *decoder) eat(c byte) bool {
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
-}
+func (d *decoder) is(i int, c byte) bool { return i < len(d.b) && d.b[i] == c }
 
-// str reads a JSON string at d.i and returns its raw body and whether it holds escapes.
-func (d *decoder) str() (body []byte, escaped, ok bool) {
-	if !d.eat('"') {
-		return nil, false, false
+// str reads a JSON string whose opening quote is at i and returns its raw body, the index after
+// its closing quote and whether it holds escapes. When it is not one (ok false), next is i if
+// there is no opening quote.
+func (d *decoder) str(i int) (body []byte, next int, escaped, ok bool) {
+	if !d.is(i, '"') {
+		return nil, i, false, false
 	}
+	i++
 	if d.qb != nil {
-		return d.strMarked()
+		return d.strMarked(i)
 	}
-	start := d.i
+	start := i
 	// Keys and most values are short: a SWAR scan of the first words (8 bytes per step, no
 	// call) beats the vectorised search, which pays off on long values (the SQL text).
-	for end := min(d.i+32, len(d.b)-8); d.i <= end; d.i += 8 {
-		w := binary.LittleEndian.Uint64(d.b[d.i:])
+	for end := min(i+32, len(d.b)-8); i <= end; i += 8 {
+		w := binary.LittleEndian.Uint64(d.b[i:])
 		if m := quoteOrBackslash(w) | control(w); m != 0 {
-			d.i += bits.TrailingZeros64(m) / 8
-			switch c := d.b[d.i]; {
+			i += bits.TrailingZeros64(m) / 8
+			switch c := d.b[i]; {
 			case c == '\\':
 				goto slow
 			case c < 0x20:
-				return nil, false, false // JSON has no raw control characters in strings
+				return nil, i, false, false // JSON has no raw control characters in strings
 			}
-			body = d.b[start:d.i]
-			d.i++
-			return body, false, true
+			return d.b[start:i], i + 1, false, true
 		}
 	}
 slow:
 	// The closing quote is found once; each escape then costs a search for the next backslash
 	// before it only. (Searching for the quote again after every escape made strings full of
 	// escapes, such as analytic SQL with <, > and & as \u003c..., quadratic.)
-	q := -1 // the first '"' at or after d.i, once known
+	q := -1 // the first '"' at or after i, once known
 	for {
-		if q < d.i {
-			k := bytes.IndexByte(d.b[d.i:], '"')
+		if q < i {
+			k := bytes.IndexByte(d.b[i:], '"')
 			if k < 0 {
-				return nil, false, false
+				return nil, i, false, false
 			}
-			q = d.i + k
+			q = i + k
 		}
-		span := d.b[d.i:q]
+		span := d.b[i:q]
 		bs := bytes.IndexByte(span, '\\')
 		if bs >= 0 {
 			span = span[:bs]
 		}
 		if !d.printable && hasControl(span) {
-			return nil, false, false // JSON has no raw control characters in strings
+			return nil, i, false, false // JSON has no raw control characters in strings
 		}
 		if bs < 0 {
-			body = d.b[start:q]
-			d.i = q + 1
-			return body, escaped, true
+			return d.b[start:q], q + 1, escaped, true
 		}
 		if !escaped {
 			escaped, d.otherEscapes = true, false
 		}
-		n := jsonscan.EscapeLen(d.b[d.i+bs:])
+		n := jsonscan.EscapeLen(d.b[i+bs:])
 		if n == 0 {
-			return nil, false, false // not one of JSON's escapes
+			return nil, i, false, false // not one of JSON's escapes
 		}
-		if n != 6 || !htmlEscape(d.b[d.i+bs:]) {
+		if n != 6 || !htmlEscape(d.b[i+bs:]) {
 			d.otherEscapes = true
 		}
-		d.i += bs + n // past the escape (an escaped quote moves d.i past q: the quote is searched again)
+		i += bs + n // past the escape (an escaped quote moves i past q: the quote is searched again)
 	}
 }
 
 // strMarked is str after the opening quote on a line with quote and backslash marks: each step
 // jumps to the next mark. The line is printable, so the string holds no control character.
-func (d *decoder) strMarked() (body []byte, escaped, ok bool) {
-	start, i := d.i, d.i
+func (d *decoder) strMarked(i int) (body []byte, next int, escaped, ok bool) {
+	start := i
 	for {
 		k := i >> 6
 		if k >= len(d.qb) {
-			return nil, false, false // no closing quote
+			return nil, i, false, false // no closing quote
 		}
 		m := d.qb[k] >> (i & 63)
 		if m == 0 {
@@ -395,8 +389,7 @@ func (d *decoder) strMarked() (body []byte, escaped, ok bool) {
 		}
 		i += bits.TrailingZeros64(m)
 		if d.b[i] == '"' {
-			d.i = i + 1
-			return d.b[start:i], escaped, true
+			return d.b[start:i], i + 1, escaped, true
 		}
 		if !escaped {
 			escaped, d.otherEscapes = true, false
@@ -410,7 +403,7 @@ func (d *decoder) strMarked() (body []byte, escaped, ok bool) {
 		}
 		n := jsonscan.EscapeLen(d.b[i:])
 		if n == 0 {
-			return nil, false, false // not one of JSON's escapes
+			return nil, i, false, false // not one of JSON's escapes
 		}
 		if n != 6 || !htmlEscape(d.b[i:]) {
 			d.otherEscapes = true
@@ -557,60 +550,60 @@ func newKeyLit(lit string, field int) keyLit {
 		hiMask: mask(len(lit) - 8), n: len(lit), field: field}
 }
 
-// knownKey consumes a known key and its colon when they are written compactly at d.i (as the
-// proxy's encoder does), sparing the scan for the closing quote and the switch on the key; it
-// returns fieldOther and consumes nothing otherwise, and the caller takes the general path.
+// knownKey reads a known key and its colon when they are written compactly at i (as the proxy's
+// encoder does), sparing the scan for the closing quote and the switch on the key, and returns
+// the index after the colon; it returns fieldOther and i otherwise, and the caller takes the
+// general path.
 //
 // prev is the field read before (fieldOther at the start): the proxy writes its keys in the
 // order of the field constants, so the next one is tried first, one compare that succeeds unless
 // an optional key (error, filtered...) is absent, before the keys that share its first letter.
-func (d *decoder) knownKey(prev int) int {
-	rest := d.b[d.i:]
+func (d *decoder) knownKey(i, prev int) (f, next int) {
+	rest := d.b[i:]
 	if len(rest) < 16 {
-		return fieldOther // near the end of a line: no room for a key and a value anyway
+		return fieldOther, i // near the end of a line: no room for a key and a value anyway
 	}
 	// The words are loaded before any byte of them is tested: a byte loaded first is reused,
 	// and the compiler then builds the word from single bytes instead of one load.
 	lo, hi := binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint64(rest[8:])
 	if byte(lo) != '"' {
-		return fieldOther
+		return fieldOther, i
 	}
 	if prev < fieldCount {
 		if k := &litByField[prev+1]; k.n != 0 && lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
-			d.i += k.n
-			return k.field
+			return k.field, i + k.n
 		}
 	}
 	lits := keyLits[byte(lo>>8)]
 	for j := range lits {
 		if k := &lits[j]; lo&k.loMask == k.lo && hi&k.hiMask == k.hi {
-			d.i += k.n
-			return k.field
+			return k.field, i + k.n
 		}
 	}
-	return fieldOther
+	return fieldOther, i
 }
 
-// field decodes the value of key (known as f; key itself is only set for unknown keys).
-func (d *decoder) field(f int, key []byte, r *Row) error {
+// field decodes the value at i of key (known as f; key itself is only set for unknown keys) and
+// returns the index after it.
+func (d *decoder) field(i, f int, key []byte, r *Row) (next int, err error) {
 	switch f {
 	case fieldTS:
 		var s []byte
 		var has uint32
-		if err := d.strField(&s, nil, &has, HasTS, "ts"); err != nil || has == 0 {
-			return err
+		if i, err = d.strField(i, &s, nil, &has, HasTS, "ts"); err != nil || has == 0 {
+			return i, err
 		}
 		ns, ok := parseTime(s, d.hours)
 		if !ok {
-			return &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
+			return i, &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
 		}
 		r.TS, r.Has = ns, r.Has|HasTS
 	case fieldQueryID:
-		return d.strField(&r.QueryID, nil, &r.Has, HasQueryID, "query_id")
+		return d.strField(i, &r.QueryID, nil, &r.Has, HasQueryID, "query_id")
 	case fieldTarget:
 		var t []byte
-		if err := d.strField(&t, nil, &r.Has, HasTarget, "target"); err != nil {
-			return err
+		if i, err = d.strField(i, &t, nil, &r.Has, HasTarget, "target"); err != nil {
+			return i, err
 		}
 		switch string(t) {
 		case "primary":
@@ -619,102 +612,103 @@ func (d *decoder) field(f int, key []byte, r *Row) error {
 			r.Target = Shadow
 		}
 	case fieldCommand:
-		return d.strField(&r.Command, nil, &r.Has, HasCommand, "command")
+		return d.strField(i, &r.Command, nil, &r.Has, HasCommand, "command")
 	case fieldQueryText:
-		if err := d.strField(&r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text"); err != nil {
-			return err
+		if i, err = d.strField(i, &r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text"); err != nil {
+			return i, err
 		}
 		r.TextHTMLEscapes = r.TextEscaped && !d.otherEscapes
-		return nil
 	case fieldQueryHash:
-		return d.strField(&r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
+		return d.strField(i, &r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
 	case fieldDuration:
-		v, ok := d.num()
+		v, next, ok := d.num(i)
 		if !ok || !(v >= 0 && v <= MaxDurationMS) { // NaN fails both
-			return d.typeErr("duration_ms", "a duration in milliseconds from 0 to 1e9")
+			return next, d.typeErr(next, "duration_ms", "a duration in milliseconds from 0 to 1e9")
 		}
-		r.DurationMS, r.Has = v, r.Has|HasDuration
+		r.DurationMS, r.Has, i = v, r.Has|HasDuration, next
 	case fieldBytesSent:
-		return d.intField(&r.BytesSent, &r.Has, HasBytesSent, "bytes_sent")
+		return d.intField(i, &r.BytesSent, &r.Has, HasBytesSent, "bytes_sent")
 	case fieldBytesRecv:
-		return d.intField(&r.BytesRecv, &r.Has, HasBytesRecv, "bytes_recv")
+		return d.intField(i, &r.BytesRecv, &r.Has, HasBytesRecv, "bytes_recv")
 	case fieldSuccess:
-		return d.boolField(&r.Success, &r.Has, HasSuccess, "success")
+		return d.boolField(i, &r.Success, &r.Has, HasSuccess, "success")
 	case fieldError:
-		return d.strField(&r.Error, &r.ErrorEscaped, &r.Has, HasError, "error")
+		return d.strField(i, &r.Error, &r.ErrorEscaped, &r.Has, HasError, "error")
 	case fieldClientAddr:
-		return d.strField(&r.ClientAddr, nil, &r.Has, HasClientAddr, "client_addr")
+		return d.strField(i, &r.ClientAddr, nil, &r.Has, HasClientAddr, "client_addr")
 	case fieldFiltered:
-		return d.boolField(&r.Filtered, &r.Has, HasFiltered, "filtered")
+		return d.boolField(i, &r.Filtered, &r.Has, HasFiltered, "filtered")
 	case fieldFilterReason:
-		return d.strField(&r.FilterReason, nil, &r.Has, HasFilterReason, "filter_reason")
+		return d.strField(i, &r.FilterReason, nil, &r.Has, HasFilterReason, "filter_reason")
 	case fieldErrorCode:
-		return d.intField(&r.ErrorCode, &r.Has, HasErrorCode, "error_code")
+		return d.intField(i, &r.ErrorCode, &r.Has, HasErrorCode, "error_code")
 	case fieldRows:
-		return d.intField(&r.Rows, &r.Has, HasRows, "rows")
+		return d.intField(i, &r.Rows, &r.Has, HasRows, "rows")
 	case fieldResultHash:
-		return d.strField(&r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
+		return d.strField(i, &r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
 	case fieldResultSetHash:
-		return d.strField(&r.ResultSetHash, nil, &r.Has, HasResultSetHash, "result_set_hash")
+		return d.strField(i, &r.ResultSetHash, nil, &r.Has, HasResultSetHash, "result_set_hash")
 	case fieldDropped:
-		return d.boolField(&r.Dropped, &r.Has, HasDropped, "dropped")
+		return d.boolField(i, &r.Dropped, &r.Has, HasDropped, "dropped")
 	case fieldDropReason:
-		return d.strField(&r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
+		return d.strField(i, &r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
 	case fieldServerMS:
-		if d.null() {
-			return nil
+		if next, ok := d.null(i); ok {
+			return next, nil
 		}
-		v, ok := d.num()
+		v, next, ok := d.num(i)
 		if !ok || !(v >= 0 && v <= MaxDurationMS) {
-			return d.typeErr("server_ms", "a duration in milliseconds from 0 to 1e9")
+			return next, d.typeErr(next, "server_ms", "a duration in milliseconds from 0 to 1e9")
 		}
-		r.ServerMS, r.Has = v, r.Has|HasServerMS
+		r.ServerMS, r.Has, i = v, r.Has|HasServerMS, next
 	case fieldKnownIgnored:
-		if !d.skip(0) {
-			return errTruncated
+		next, ok := d.skip(i, 0)
+		if !ok {
+			return next, errTruncated
 		}
+		i = next
 	default:
 		if r.UnknownKey == nil {
 			r.UnknownKey = key
 		}
-		if !d.skip(0) {
-			return errTruncated
+		next, ok := d.skip(i, 0)
+		if !ok {
+			return next, errTruncated
 		}
+		i = next
 	}
-	return nil
+	return i, nil
 }
 
 // MaxDurationMS is the largest duration_ms read (about 11.6 days): no query runs longer, and
 // larger values (1e308) overflow the sums and float32 quantiles they feed.
 const MaxDurationMS = 1e9
 
-func (d *decoder) typeErr(key, want string) error {
-	if d.i >= len(d.b) {
+func (d *decoder) typeErr(i int, key, want string) error {
+	if i >= len(d.b) {
 		return errTruncated
 	}
 	return &DecodeError{KindBadValue, key + " is not " + want}
 }
 
 // null consumes a JSON null (an absent value for every field).
-func (d *decoder) null() bool {
-	if len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
-		d.i += 4
-		return true
+func (d *decoder) null(i int) (next int, ok bool) {
+	if len(d.b)-i >= 4 && string(d.b[i:i+4]) == "null" {
+		return i + 4, true
 	}
-	return false
+	return i, false
 }
 
-func (d *decoder) strField(dst *[]byte, esc *bool, has *uint32, bit uint32, key string) error {
-	if d.null() {
-		return nil
+func (d *decoder) strField(i int, dst *[]byte, esc *bool, has *uint32, bit uint32, key string) (next int, err error) {
+	if next, ok := d.null(i); ok {
+		return next, nil
 	}
-	quoted := d.i < len(d.b) && d.b[d.i] == '"'
-	s, e, ok := d.str()
+	s, next, e, ok := d.str(i)
 	if !ok {
-		if quoted {
-			return errTruncated // an unterminated string: the line was cut
+		if d.is(i, '"') {
+			return next, errTruncated // an unterminated string: the line was cut
 		}
-		return d.typeErr(key, "a string")
+		return i, d.typeErr(i, key, "a string")
 	}
 	if e {
 		if esc == nil {
@@ -724,45 +718,46 @@ func (d *decoder) strField(dst *[]byte, esc *bool, has *uint32, bit uint32, key 
 		}
 	}
 	*dst, *has = s, *has|bit
-	return nil
+	return next, nil
 }
 
-func (d *decoder) intField(dst *int64, has *uint32, bit uint32, key string) error {
-	if d.null() {
-		return nil
+func (d *decoder) intField(i int, dst *int64, has *uint32, bit uint32, key string) (next int, err error) {
+	if next, ok := d.null(i); ok {
+		return next, nil
 	}
-	v, ok := d.num()
+	v, next, ok := d.num(i)
 	if !ok || v != math.Trunc(v) || math.Abs(v) > 1<<62 {
-		return d.typeErr(key, "an integer")
+		return next, d.typeErr(next, key, "an integer")
 	}
 	*dst, *has = int64(v), *has|bit
-	return nil
+	return next, nil
 }
 
-func (d *decoder) boolField(dst *bool, has *uint32, bit uint32, key string) error {
+func (d *decoder) boolField(i int, dst *bool, has *uint32, bit uint32, key string) (next int, err error) {
 	switch {
-	case len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "true":
-		*dst, d.i = true, d.i+4
-	case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
-		*dst, d.i = false, d.i+5
-	case d.null():
-		return nil
+	case len(d.b)-i >= 4 && string(d.b[i:i+4]) == "true":
+		*dst, i = true, i+4
+	case len(d.b)-i >= 5 && string(d.b[i:i+5]) == "false":
+		*dst, i = false, i+5
 	default:
-		return d.typeErr(key, "true or false")
+		if next, ok := d.null(i); ok {
+			return next, nil
+		}
+		return i, d.typeErr(i, key, "true or false")
 	}
 	*has |= bit
-	return nil
+	return i, nil
 }
 
 // pow10 holds the powers of ten that are exact in float64.
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// num reads a JSON number. Plain decimals with at most 15 significant digits take a fast path
+// num reads a JSON number at i and returns the index after the run of number bytes (even when
+// they are not a number, for typeErr). Plain decimals with at most 15 significant digits take a fast path
 // that is exactly rounded (an integer below 2^53 divided by an exact power of ten); anything else
 // goes through strconv.
-func (d *decoder) num() (float64, bool) {
-	start := d.i
-	i := d.i
+func (d *decoder) num(i int) (v float64, next int, ok bool) {
+	start := i
 	neg := false
 	if i < len(d.b) && d.b[i] == '-' {
 		neg = true
@@ -789,9 +784,8 @@ func (d *decoder) num() (float64, bool) {
 		}
 	}
 end:
-	d.i = i
 	if i == start || (neg && i == start+1) {
-		return 0, false
+		return 0, i, false
 	}
 	if simple {
 		// The run is -?D*(.D*)?: JSON also wants digits on both sides of the dot and no leading
@@ -804,83 +798,83 @@ end:
 			intDigits -= frac - 1
 		}
 		if intDigits == 0 || frac == 1 || d.b[lead] == '0' && intDigits > 1 {
-			return 0, false
+			return 0, i, false
 		}
 	} else if !jsonscan.IsNumber(d.b[start:i]) {
-		return 0, false // ParseFloat takes more than JSON: +1, 1e, .5e1
+		return 0, i, false // ParseFloat takes more than JSON: +1, 1e, .5e1
 	}
 	if simple && digits <= 15 && (frac == 0 || frac-1 <= 22) {
-		v := float64(mant)
+		v = float64(mant)
 		if frac > 1 {
 			v /= pow10[frac-1]
 		}
 		if neg {
 			v = -v
 		}
-		return v, true
+		return v, i, true
 	}
 	v, err := strconv.ParseFloat(unsafe.String(&d.b[start], i-start), 64)
-	return v, err == nil
+	return v, i, err == nil
 }
 
-// skip skips one JSON value of any type.
-func (d *decoder) skip(depth int) bool {
-	if depth > 64 || d.i >= len(d.b) {
-		return false
+// skip skips one JSON value of any type at i.
+func (d *decoder) skip(i, depth int) (next int, ok bool) {
+	if depth > 64 || i >= len(d.b) {
+		return i, false
 	}
-	switch c := d.b[d.i]; {
+	switch c := d.b[i]; {
 	case c == '"':
-		_, _, ok := d.str()
-		return ok
+		_, next, _, ok := d.str(i)
+		return next, ok
 	case c == '{' || c == '[':
 		closer := byte('}')
 		if c == '[' {
 			closer = ']'
 		}
-		d.i++
-		d.ws()
-		if d.eat(closer) {
-			return true
+		if i = d.ws(i + 1); d.is(i, closer) {
+			return i + 1, true
 		}
 		for {
-			d.ws()
+			i = d.ws(i)
 			if c == '{' {
-				if _, _, ok := d.str(); !ok {
-					return false
+				var ok bool
+				if _, i, _, ok = d.str(i); !ok {
+					return i, false
 				}
-				d.ws()
-				if !d.eat(':') {
-					return false
+				if i = d.ws(i); !d.is(i, ':') {
+					return i, false
 				}
-				d.ws()
+				i = d.ws(i + 1)
 			}
-			if !d.skip(depth + 1) {
-				return false
+			if i, ok = d.skip(i, depth+1); !ok {
+				return i, false
 			}
-			d.ws()
-			if d.eat(',') {
+			if i = d.ws(i); d.is(i, ',') {
+				i++
 				continue
 			}
-			return d.eat(closer)
+			if d.is(i, closer) {
+				return i + 1, true
+			}
+			return i, false
 		}
 	case c == 't':
-		return d.lit("true")
+		return d.lit(i, "true")
 	case c == 'f':
-		return d.lit("false")
+		return d.lit(i, "false")
 	case c == 'n':
-		return d.lit("null")
+		return d.lit(i, "null")
 	default:
-		_, ok := d.num()
-		return ok
+		_, next, ok := d.num(i)
+		return next, ok
 	}
 }
 
-func (d *decoder) lit(s string) bool {
-	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
-		d.i += len(s)
-		return true
+func (d *decoder) lit(i int, s string) (next int, ok bool) {
+	if len(d.b)-i >= len(s) && string(d.b[i:i+len(s)]) == s {
+		return i + len(s), true
 	}
-	return false
+	return i, false
 }
 
 // parseTime parses RFC 3339 timestamps; the UTC form with a Z and up to nine fraction digits
