@@ -282,7 +282,8 @@ func compare(ctx context.Context, logs LogSource, cfg Config) (*Report, error) {
 				g := w.cl.groupAfter(r, prev, prevGroup)
 				prev, prevGroup = r, g
 				w.sample.offer(g, r)
-				hs = append(hs, reduce(r, i, g, drillSet && g == drillID))
+				hs = slices.Grow(hs, 1)[:len(hs)+1]
+				reduce(&hs[len(hs)-1], r, i, g, drillSet && g == drillID)
 				if r.Target == proxylog.Shadow {
 					w.sink.sawShadow(hs[len(hs)-1].client)
 				}
