@@ -187,7 +187,10 @@ func (dc *Decoder) decodeMarked(line []byte, r *Row) error {
 // none), printable says that every byte is in 0x20..0x7f.
 func (dc *Decoder) decode(line []byte, qb []uint64, printable bool, r *Row) error {
 	*r = Row{}
-	d := decoder{b: line, hours: &dc.hours, printable: printable, qb: qb}
+	// Field by field: a composite literal was built in one place on the stack with narrow stores
+	// and copied to another with wide loads, which the CPU cannot forward from the stores.
+	var d decoder
+	d.b, d.hours, d.printable, d.qb = line, &dc.hours, printable, qb
 	if !d.printable && !utf8.Valid(line) {
 		return &DecodeError{KindUTF8, "invalid UTF-8"}
 	}
