@@ -319,7 +319,9 @@ type sink struct {
 	drillID       uint32
 	drillSet      bool
 	shadowClients map[uint64]struct{}
-	lastClient    uint64
+	// seenClients is a direct-mapped cache in front of shadowClients: a log has few client
+	// connections, each on many rows, and a map assignment per shadow row was 1% of diff.
+	seenClients [64]uint64
 	// rows is the batch being paired (parser sinks only), for the text of result examples.
 	rows []proxylog.Row
 }
@@ -350,9 +352,9 @@ func (sk *sink) inWindow(ts int64) bool {
 // sawShadow remembers the client connection of a shadow row (connections without any are
 // primary-only: the shadow login failed).
 func (sk *sink) sawShadow(client uint64) {
-	if client != 0 && client != sk.lastClient {
+	if slot := &sk.seenClients[client&63]; client != 0 && *slot != client {
 		sk.shadowClients[client] = struct{}{}
-		sk.lastClient = client
+		*slot = client
 	}
 }
 

@@ -71,3 +71,27 @@ func TestLocalPairerOneKey(t *testing.T) {
 		t.Fatalf("%d pairs, %d done, %d duplicates, %d left; want 1, 1, %d, 0", sk.sum.Pairs, len(done), sk.sum.Duplicates, len(left), len(hs)-2)
 	}
 }
+
+// TestSawShadowRemembersEveryClient: the cache in front of the set never keeps a client out of
+// it, whatever the order and however the clients share cache slots.
+func TestSawShadowRemembersEveryClient(t *testing.T) {
+	sk := newSink(lakehouse.Window{}, 0, false)
+	want := map[uint64]struct{}{}
+	for i := range 5000 {
+		c := uint64(i%300)*64 + uint64(i%7) + 1 // many clients per slot, revisited in turn
+		if i%11 == 0 {
+			c = 0 // no client address: never a connection
+		} else {
+			want[c] = struct{}{}
+		}
+		sk.sawShadow(c)
+	}
+	if len(sk.shadowClients) != len(want) {
+		t.Fatalf("%d clients remembered, want %d", len(sk.shadowClients), len(want))
+	}
+	for c := range want {
+		if _, ok := sk.shadowClients[c]; !ok {
+			t.Fatalf("client %d forgotten", c)
+		}
+	}
+}
