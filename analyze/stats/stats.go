@@ -9,6 +9,7 @@ package stats
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 )
 
 // Quantile returns the q-quantile (0 <= q <= 1) of sorted by linear interpolation between the two
@@ -74,21 +75,19 @@ func orderStatBounds(n int, q, gamma float64) (l, u int, ok bool) {
 		l = int(math.Floor(float64(n)*q + 0.5 - z*sd))
 		u = int(math.Ceil(float64(n)*q + 0.5 + z*sd))
 	} else {
-		cdf := binomialCDF(n, q)
-		// l: the largest rank with P(B <= l-1) <= half.
-		for k := n; k >= 1; k-- {
-			if cdf[k-1] <= half {
-				l = k
-				break
+		// l: the largest rank with P(B <= l-1) <= half; u: the smallest rank with
+		// P(B >= u) = 1 - P(B <= u-1) <= half. P(B <= k) is read as it is summed, for k < n.
+		binomialCDF(n, q, func(k int, cdf float64) {
+			if k == n {
+				return
 			}
-		}
-		// u: the smallest rank with P(B >= u) = 1 - P(B <= u-1) <= half.
-		for k := 1; k <= n; k++ {
-			if 1-cdf[k-1] <= half {
-				u = k
-				break
+			if cdf <= half {
+				l = k + 1
 			}
-		}
+			if u == 0 && 1-cdf <= half {
+				u = k + 1
+			}
+		})
 	}
 	if l < 1 || u < 1 || u > n || l > u {
 		return 0, 0, false
@@ -96,22 +95,40 @@ func orderStatBounds(n int, q, gamma float64) (l, u int, ok bool) {
 	return l, u, true
 }
 
-// binomialCDF returns P(B <= k) for k = 0..n, computed in log space so that large n does not
-// underflow the first terms. log(k!) is computed once per k and read twice (as k! and as
-// (n-k)!): the same values as two Lgamma calls per term, for half the work.
-func binomialCDF(n int, p float64) []float64 {
-	out := make([]float64, n+1)
-	lfact := make([]float64, n+1) // lfact[k] = log(k!)
-	for k := range lfact {
-		lfact[k], _ = math.Lgamma(float64(k + 1))
-	}
+// binomialCDF calls visit with P(B <= k) for k = 0..n in turn, computed in log space so that
+// large n does not underflow the first terms. log(k!) comes from a table read twice per term (as
+// k! and as (n-k)!): the same values as two Lgamma calls per term, for half the work. Nothing is
+// allocated per call: the two arrays it used to fill were, summed over every endpoint and
+// quantile of a diff, megabytes of fresh memory (page faults).
+func binomialCDF(n int, p float64, visit func(k int, cdf float64)) {
+	lfact := logFactorials(n)
 	lp, lq := math.Log(p), math.Log1p(-p)
 	sum := 0.0
 	for k := 0; k <= n; k++ {
 		sum += math.Exp(lfact[n] - lfact[k] - lfact[n-k] + float64(k)*lp + float64(n-k)*lq)
-		out[k] = math.Min(sum, 1)
+		visit(k, math.Min(sum, 1))
 	}
-	return out
+}
+
+// lfactTable holds log(k!) for k = 0..len-1, grown on demand and shared by every goroutine: a
+// published table is never written again.
+var lfactTable atomic.Pointer[[]float64]
+
+// logFactorials returns a table of log(k!) for at least k = 0..n.
+func logFactorials(n int) []float64 {
+	for {
+		cur := lfactTable.Load()
+		if cur != nil && len(*cur) > n {
+			return *cur
+		}
+		t := make([]float64, max(n+1, 1024))
+		for k := range t {
+			t[k], _ = math.Lgamma(float64(k + 1))
+		}
+		if lfactTable.CompareAndSwap(cur, &t) {
+			return t
+		}
+	}
 }
 
 // NormalCDF is the standard normal distribution function.

@@ -216,10 +216,57 @@ func TestBinomialCDFMatchesTwoLgammaForm(t *testing.T) {
 	}
 	for _, n := range []int{1, 2, 7, 20, 99, 500, 2524} {
 		for _, p := range []float64{0.5, 0.9, 0.95, 0.99} {
-			got, want := binomialCDF(n, p), ref(n, p)
+			want := ref(n, p)
+			var got []float64
+			binomialCDF(n, p, func(k int, c float64) {
+				if k != len(got) {
+					t.Fatalf("n=%d p=%v: visited %d after %d values", n, p, k, len(got))
+				}
+				got = append(got, c)
+			})
+			if len(got) != len(want) {
+				t.Fatalf("n=%d p=%v: %d values, want %d", n, p, len(got), len(want))
+			}
 			for k := range want {
 				if math.Float64bits(got[k]) != math.Float64bits(want[k]) {
 					t.Fatalf("n=%d p=%v k=%d: %v, the two-Lgamma form gives %v", n, p, k, got[k], want[k])
+				}
+			}
+		}
+	}
+}
+
+// TestOrderStatRanksExactSearch holds the ranks found while the binomial sum is taken to the
+// search over the whole array of sums that it replaced, on every n the exact branch serves.
+func TestOrderStatRanksExactSearch(t *testing.T) {
+	before := func(n int, q, gamma float64) (l, u int) {
+		half := gamma / 2
+		cdf := make([]float64, 0, n+1)
+		binomialCDF(n, q, func(_ int, c float64) { cdf = append(cdf, c) })
+		for k := n; k >= 1; k-- {
+			if cdf[k-1] <= half {
+				l = k
+				break
+			}
+		}
+		for k := 1; k <= n; k++ {
+			if 1-cdf[k-1] <= half {
+				u = k
+				break
+			}
+		}
+		return l, u
+	}
+	for _, q := range []float64{0.5, 0.9, 0.95, 0.99} {
+		for _, gamma := range []float64{0.0001, 0.01, 0.05, 0.3} {
+			for n := 1; float64(n)*q*(1-q) < 25; n++ {
+				l, u := before(n, q, gamma)
+				ok := l >= 1 && u >= 1 && u <= n && l <= u
+				if !ok {
+					l, u = 0, 0
+				}
+				if gl, gu, gok := orderStatBounds(n, q, gamma); gl != l || gu != u || gok != ok {
+					t.Fatalf("n=%d q=%v gamma=%v: ranks %d..%d (%v), the array search gives %d..%d (%v)", n, q, gamma, gl, gu, gok, l, u, ok)
 				}
 			}
 		}
