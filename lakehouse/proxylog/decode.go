@@ -220,7 +220,18 @@ func (dc *Decoder) decode(line []byte, qb []uint64, printable bool, r *Row) erro
 			key, f, next = k, fieldByName[string(k)], next+1
 		}
 		var err error
-		if i, err = d.field(d.ws(next), f, key, r); err != nil {
+		if i = d.ws(next); d.qb != nil && f < fieldCount && stringField[f] && d.is(i, '"') {
+			// A string on a marked line, the most common value: read here, sparing the calls
+			// through field and str.
+			s, next, e, ok := d.strMarked(i + 1)
+			if !ok {
+				return errTruncated
+			}
+			if err = d.strValue(f, s, e, r); err != nil {
+				return err
+			}
+			i = next
+		} else if i, err = d.field(i, f, key, r); err != nil {
 			return err
 		}
 		prev = f
@@ -586,43 +597,28 @@ func (d *decoder) knownKey(i, prev int) (f, next int) {
 	return fieldOther, i
 }
 
+// stringField marks the fields whose value is a JSON string (or null).
+var stringField = [fieldCount]bool{fieldTS: true, fieldQueryID: true, fieldTarget: true, fieldCommand: true,
+	fieldQueryText: true, fieldQueryHash: true, fieldError: true, fieldClientAddr: true, fieldFilterReason: true,
+	fieldResultHash: true, fieldResultSetHash: true, fieldDropReason: true}
+
 // field decodes the value at i of key (known as f; key itself is only set for unknown keys) and
 // returns the index after it.
 func (d *decoder) field(i, f int, key []byte, r *Row) (next int, err error) {
-	switch f {
-	case fieldTS:
-		var s []byte
-		var has uint32
-		if i, err = d.strField(i, &s, nil, &has, HasTS, "ts"); err != nil || has == 0 {
-			return i, err
+	if f < fieldCount && stringField[f] {
+		if next, ok := d.null(i); ok {
+			return next, nil
 		}
-		ns, ok := parseTime(s, d.hours)
+		s, next, e, ok := d.str(i)
 		if !ok {
-			return i, &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
+			if d.is(i, '"') {
+				return next, errTruncated // an unterminated string: the line was cut
+			}
+			return i, d.typeErr(i, fieldNames[f], "a string")
 		}
-		r.TS, r.Has = ns, r.Has|HasTS
-	case fieldQueryID:
-		return d.strField(i, &r.QueryID, nil, &r.Has, HasQueryID, "query_id")
-	case fieldTarget:
-		var t []byte
-		if i, err = d.strField(i, &t, nil, &r.Has, HasTarget, "target"); err != nil {
-			return i, err
-		}
-		switch string(t) {
-		case "primary":
-			r.Target = Primary
-		case "shadow":
-			r.Target = Shadow
-		}
-	case fieldCommand:
-		return d.strField(i, &r.Command, nil, &r.Has, HasCommand, "command")
-	case fieldQueryText:
-		if i, err = d.strField(i, &r.QueryText, &r.TextEscaped, &r.Has, HasQueryText, "query_text"); err != nil {
-			return i, err
-		}
-		r.TextHTMLEscapes = r.TextEscaped && !d.otherEscapes
-	case fieldQueryHash:
-		return d.strField(i, &r.QueryHash, nil, &r.Has, HasQueryHash, "query_hash")
+		return next, d.strValue(f, s, e, r)
+	}
+	switch f {
 	case fieldDuration:
 		v, next, ok := d.num(i)
 		if !ok || !(v >= 0 && v <= MaxDurationMS) { // NaN fails both
@@ -635,26 +631,14 @@ func (d *decoder) field(i, f int, key []byte, r *Row) (next int, err error) {
 		return d.intField(i, &r.BytesRecv, &r.Has, HasBytesRecv, "bytes_recv")
 	case fieldSuccess:
 		return d.boolField(i, &r.Success, &r.Has, HasSuccess, "success")
-	case fieldError:
-		return d.strField(i, &r.Error, &r.ErrorEscaped, &r.Has, HasError, "error")
-	case fieldClientAddr:
-		return d.strField(i, &r.ClientAddr, nil, &r.Has, HasClientAddr, "client_addr")
 	case fieldFiltered:
 		return d.boolField(i, &r.Filtered, &r.Has, HasFiltered, "filtered")
-	case fieldFilterReason:
-		return d.strField(i, &r.FilterReason, nil, &r.Has, HasFilterReason, "filter_reason")
 	case fieldErrorCode:
 		return d.intField(i, &r.ErrorCode, &r.Has, HasErrorCode, "error_code")
 	case fieldRows:
 		return d.intField(i, &r.Rows, &r.Has, HasRows, "rows")
-	case fieldResultHash:
-		return d.strField(i, &r.ResultHash, nil, &r.Has, HasResultHash, "result_hash")
-	case fieldResultSetHash:
-		return d.strField(i, &r.ResultSetHash, nil, &r.Has, HasResultSetHash, "result_set_hash")
 	case fieldDropped:
 		return d.boolField(i, &r.Dropped, &r.Has, HasDropped, "dropped")
-	case fieldDropReason:
-		return d.strField(i, &r.DropReason, nil, &r.Has, HasDropReason, "drop_reason")
 	case fieldServerMS:
 		if next, ok := d.null(i); ok {
 			return next, nil
@@ -683,6 +667,57 @@ func (d *decoder) field(i, f int, key []byte, r *Row) (next int, err error) {
 	return i, nil
 }
 
+// strValue stores the string s (still escaped when escaped is set) read for the string field f.
+// The SQL text and the error keep their escapes (a flag says so); the short identifiers are
+// unescaped now, so that callers never see escapes in them.
+func (d *decoder) strValue(f int, s []byte, escaped bool, r *Row) error {
+	switch f {
+	case fieldQueryText:
+		r.QueryText, r.TextEscaped, r.Has = s, escaped, r.Has|HasQueryText
+		r.TextHTMLEscapes = escaped && !d.otherEscapes
+		return nil
+	case fieldError:
+		r.Error, r.ErrorEscaped, r.Has = s, escaped, r.Has|HasError
+		return nil
+	}
+	if escaped {
+		s = Unescape(s)
+	}
+	switch f {
+	case fieldTS:
+		ns, ok := parseTime(s, d.hours)
+		if !ok {
+			return &DecodeError{KindBadValue, "ts " + strconv.Quote(string(s)) + " is not RFC 3339"}
+		}
+		r.TS, r.Has = ns, r.Has|HasTS
+	case fieldQueryID:
+		r.QueryID, r.Has = s, r.Has|HasQueryID
+	case fieldTarget:
+		switch string(s) {
+		case "primary":
+			r.Target = Primary
+		case "shadow":
+			r.Target = Shadow
+		}
+		r.Has |= HasTarget
+	case fieldCommand:
+		r.Command, r.Has = s, r.Has|HasCommand
+	case fieldQueryHash:
+		r.QueryHash, r.Has = s, r.Has|HasQueryHash
+	case fieldClientAddr:
+		r.ClientAddr, r.Has = s, r.Has|HasClientAddr
+	case fieldFilterReason:
+		r.FilterReason, r.Has = s, r.Has|HasFilterReason
+	case fieldResultHash:
+		r.ResultHash, r.Has = s, r.Has|HasResultHash
+	case fieldResultSetHash:
+		r.ResultSetHash, r.Has = s, r.Has|HasResultSetHash
+	case fieldDropReason:
+		r.DropReason, r.Has = s, r.Has|HasDropReason
+	}
+	return nil
+}
+
 // MaxDurationMS is the largest duration_ms read (about 11.6 days): no query runs longer, and
 // larger values (1e308) overflow the sums and float32 quantiles they feed.
 const MaxDurationMS = 1e9
@@ -700,28 +735,6 @@ func (d *decoder) null(i int) (next int, ok bool) {
 		return i + 4, true
 	}
 	return i, false
-}
-
-func (d *decoder) strField(i int, dst *[]byte, esc *bool, has *uint32, bit uint32, key string) (next int, err error) {
-	if next, ok := d.null(i); ok {
-		return next, nil
-	}
-	s, next, e, ok := d.str(i)
-	if !ok {
-		if d.is(i, '"') {
-			return next, errTruncated // an unterminated string: the line was cut
-		}
-		return i, d.typeErr(i, key, "a string")
-	}
-	if e {
-		if esc == nil {
-			s = Unescape(s) // short identifiers: unescape now so callers never see escapes
-		} else {
-			*esc = true
-		}
-	}
-	*dst, *has = s, *has|bit
-	return next, nil
 }
 
 func (d *decoder) intField(i int, dst *int64, has *uint32, bit uint32, key string) (next int, err error) {
