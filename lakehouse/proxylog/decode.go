@@ -150,7 +150,7 @@ func (dc *Decoder) Decode(line []byte, r *Row) error {
 	return dc.decode(line, nil, printableASCII(line), r)
 }
 
-// scans says that Decode runs the structural scan (and NextLine can split lines with it).
+// scans says that Decode runs the structural scan (and nextLine can split lines with it).
 func (dc *Decoder) scans() bool { return structureScan && !dc.byteSearch }
 
 // scratch returns marks for a text of n bytes.
