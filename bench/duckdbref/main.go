@@ -122,13 +122,21 @@ func compare(srctl, logList string, runs int) error {
 		return exec.Command(srctl, "diff", logs, "--format", "json")
 	}
 	got := map[string]map[string][]sample{} // data set -> engine -> runs
-	// Alternate engines and data sets within each round, so the machine's drift hits all.
+	// Alternate engines and data sets within each round, so the machine's drift hits all; and
+	// the engines' order from one round to the next, so that each runs as often right after the
+	// other as not. (In a fixed order srctl always followed DuckDB, which has just freed ~430 MB:
+	// on a virtual machine where a fault on memory new to a process is dear, that alone added
+	// ~0.1-0.2 s to srctl's runs.)
 	for r := range runs {
-		for _, logs := range sets {
+		for si, logs := range sets {
 			if got[logs] == nil {
 				got[logs] = map[string][]sample{}
 			}
-			for _, name := range order {
+			names := order
+			if (r+si)%2 == 1 {
+				names = []string{order[1], order[0]}
+			}
+			for _, name := range names {
 				s, err := timeIt(cmd(name, logs))
 				if err != nil {
 					return fmt.Errorf("%s on %s: %w", name, logs, err)
