@@ -125,11 +125,11 @@ func Decode(line []byte, r *Row) error {
 }
 
 // Decoder decodes lines with state that it keeps from line to line: the structural scan's marks
-// (one word per 64 bytes of the longest line yet) and the last timestamp's date and hour. The
+// (one word per 64 bytes of the longest text scanned yet: a line, or what was left of a chunk)
+// and the last timestamp's date and hour. The
 // zero value is ready to use; a Decoder is not safe for concurrent use.
 type Decoder struct {
-	marks     []uint64
-	lineMarks []uint64 // the marks of nextLine's last line: a prefix of marks
+	marks []uint64
 	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
 	byteSearch bool
 	hours      hourCache
@@ -174,13 +174,13 @@ func (dc *Decoder) nextLine(data []byte) (line, rest []byte, marked bool) {
 	if !ok {
 		return nil, data, false
 	}
-	dc.lineMarks = dc.marks[:(n+63)/64]
 	return data[:n], data[next:], true
 }
 
-// decodeMarked is Decode for the line nextLine returned last with marked true.
+// decodeMarked is Decode for the line nextLine returned last with marked true: its marks are
+// the first words of the scratch space.
 func (dc *Decoder) decodeMarked(line []byte, r *Row) error {
-	return dc.decode(line, dc.lineMarks, true, r)
+	return dc.decode(line, dc.marks[:(len(line)+63)/64], true, r)
 }
 
 // decode parses line into r; qb holds the line's quote and backslash marks (nil when it has
