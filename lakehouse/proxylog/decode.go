@@ -126,8 +126,8 @@ func Decode(line []byte, r *Row) error {
 
 // Decoder decodes lines with state that it keeps from line to line: the structural scan's marks
 // (one word per 64 bytes of the longest text scanned yet: a line, or what was left of a chunk)
-// and the last timestamp's date and hour. The
-// zero value is ready to use; a Decoder is not safe for concurrent use.
+// and the last timestamp's date and hour. The zero value is ready to use; a Decoder is not safe
+// for concurrent use.
 type Decoder struct {
 	marks []uint64
 	// byteSearch turns the structural scan off, so that tests hold the two paths to each other.
