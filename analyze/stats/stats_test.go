@@ -287,3 +287,21 @@ func TestQuantileCIAtMatchesQuantileCI(t *testing.T) {
 		t.Errorf("ranks of a larger sample applied to 10 values: %v, want not OK", got)
 	}
 }
+
+// TestLogFactorialsLargeNotShared: a table past lfactShared is built for the call and not kept,
+// and gives the same log(k!) as the shared one.
+func TestLogFactorialsLargeNotShared(t *testing.T) {
+	small := logFactorials(100)
+	large := logFactorials(lfactShared + 5)
+	if len(large) != lfactShared+6 {
+		t.Fatalf("table of %d entries for n=%d", len(large), lfactShared+5)
+	}
+	for k := range small {
+		if math.Float64bits(small[k]) != math.Float64bits(large[k]) {
+			t.Fatalf("log(%d!): shared %v, built %v", k, small[k], large[k])
+		}
+	}
+	if cur := lfactTable.Load(); cur == nil || len(*cur) >= lfactShared {
+		t.Fatalf("the shared table holds %d entries after a large call", len(*cur))
+	}
+}
