@@ -69,6 +69,8 @@ bench-reference: build
 	  $(BIN)/srctl-traffic-gen -out $(BENCH_DATA_REAL) -queries 1000000 -endpoints 300 -hours 42 -seed 42 -profile-every 0 \
 	    -shape real -start 2026-03-05T00:00:00Z && touch $(BENCH_DATA_REAL)/.complete; }
 	cd bench/duckdbref && $(GO) build -o $(abspath $(BIN))/duckdbref .
+	@# The processor's generation, which moves both engines' times (and their ratio) between hosts.
+	@grep -m4 -E '^(vendor_id|cpu family|model|model name)[[:space:]]*:' /proc/cpuinfo 2>/dev/null | tr -s '\t ' ' ' | paste -sd ';' | sed 's/^/host: /' || true
 	$(BIN)/duckdbref -srctl $(BIN)/srctl -logs $(BENCH_DATA_REAL)/shadow-logs,$(BENCH_DATA)/shadow-logs -runs 5
 
 IMAGE ?= srctl:$(VERSION)

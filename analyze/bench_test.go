@@ -3,6 +3,7 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"github.com/srctl/srctl/internal/testenv"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -56,6 +57,7 @@ var benchStart = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 // Both shapes of the generated logs: classic (short point queries, 60 endpoints) and real
 // (analytic SQL with escaped characters, 300 endpoints, commands without text).
 func BenchmarkValidateVsDiff(b *testing.B) {
+	b.Logf("host: %s", testenv.HostCPU())
 	for _, shape := range []string{trafficgen.ShapeClassic, trafficgen.ShapeReal} {
 		b.Run("shape="+shape, func(b *testing.B) { validateVsDiff(b, shape) })
 	}
@@ -107,6 +109,7 @@ func validateVsDiff(b *testing.B, shape string) {
 // summarise) on generated logs. Metrics: MB/s of JSONL, rows/s, and the Go heap high-water mark.
 // The 1M-query size is the target (>= 1 GB/s, RSS < 300 MB); 100k shows the scaling.
 func BenchmarkDiff(b *testing.B) {
+	b.Logf("host: %s", testenv.HostCPU())
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("queries=%d", n), func(b *testing.B) {
 			dir := benchData(b, n)

@@ -278,6 +278,7 @@ func medianRange(xs []float64, format string) string {
 // dropped, peak RSS <= 100 MiB. SRCTL_BENCH_SRCTL=PATH (and SRCTL_BENCH_SRCTL_SHADOW=PATH for
 // the shadow-only build) measures another commit's binary.
 func BenchmarkShadow(b *testing.B) {
+	b.Logf("host: %s", testenv.HostCPU())
 	pcfg, err := mysql.ParseDSN(testenv.MySQLDSN(b))
 	if err != nil {
 		b.Fatal(err)

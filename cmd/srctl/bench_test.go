@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/srctl/srctl/internal/testenv"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -29,6 +30,7 @@ import (
 //
 //	go test -run '^$' -bench CollectThroughput -benchtime 1x ./cmd/srctl/
 func BenchmarkCollectThroughput(b *testing.B) {
+	b.Logf("host: %s", testenv.HostCPU())
 	levels := []int{2000, 3000, 4000, 5000}
 	if s := os.Getenv("SRCTL_BENCH_QPS"); s != "" {
 		levels = nil
