@@ -89,7 +89,7 @@ func DefaultConfig() Config {
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
-		StateDir: "./srctl-state", ProfileMetrics: true, JournalSegmentBytes: 64 << 20,
+		StateDir: "./srctl-state", ProfileMetrics: true, JournalSegmentBytes: defaultJournalSegmentBytes,
 	}
 }
 

@@ -100,9 +100,12 @@ const journalSyncEvery = 100 * time.Millisecond
 // fsyncFile makes a segment durable; a variable so that tests can play a slow disk.
 var fsyncFile = (*os.File).Sync
 
+// defaultJournalSegmentBytes is Config.JournalSegmentBytes' default (--journal-segment-bytes).
+const defaultJournalSegmentBytes = 64 << 20
+
 // journalSegmentBytes is the size at which a new segment is started, so that uploaded ones can
 // be deleted while the collector runs, when journalOptions does not say.
-var journalSegmentBytes int64 = 64 << 20 // a variable for tests
+var journalSegmentBytes int64 = defaultJournalSegmentBytes // a variable for tests
 
 // journalOptions are the journal's settings from Config.
 type journalOptions struct {
@@ -117,7 +120,7 @@ type journalOptions struct {
 // detail several times (dozens while fetches lagged). Holding a few segments first lets nearly
 // every fetch finish in place; the bound keeps a fetch that never ends (an FE gone for good) from
 // holding the disk.
-var journalHoldBytes int64 = 4 * 64 << 20 // a variable for tests
+var journalHoldBytes int64 = 4 * defaultJournalSegmentBytes // a variable for tests
 
 // journalSpareSegments is how many segments done with are kept to be written over when the
 // journal recycles them: two cover the
