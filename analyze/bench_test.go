@@ -57,13 +57,13 @@ var benchStart = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 // Both shapes of the generated logs: classic (short point queries, 60 endpoints) and real
 // (analytic SQL with escaped characters, 300 endpoints, commands without text).
 func BenchmarkValidateVsDiff(b *testing.B) {
-	b.Logf("host: %s", testenv.HostCPU())
 	for _, shape := range []string{trafficgen.ShapeClassic, trafficgen.ShapeReal} {
 		b.Run("shape="+shape, func(b *testing.B) { validateVsDiff(b, shape) })
 	}
 }
 
 func validateVsDiff(b *testing.B, shape string) {
+	b.Logf("host: %s", testenv.HostCPU()) // a parent benchmark's log is not printed
 	const n = 2_000_000
 	fixAt := benchStart.Add(21 * time.Hour)
 	logs := logsOf(b, benchDataFix(b, n, "srctl-bench-validate-", fixAt, shape))
@@ -109,9 +109,9 @@ func validateVsDiff(b *testing.B, shape string) {
 // summarise) on generated logs. Metrics: MB/s of JSONL, rows/s, and the Go heap high-water mark.
 // The 1M-query size is the target (>= 1 GB/s, RSS < 300 MB); 100k shows the scaling.
 func BenchmarkDiff(b *testing.B) {
-	b.Logf("host: %s", testenv.HostCPU())
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("queries=%d", n), func(b *testing.B) {
+			b.Logf("host: %s", testenv.HostCPU()) // a parent benchmark's log is not printed
 			dir := benchData(b, n)
 			logs := logsOf(b, dir)
 			var rep *Report
