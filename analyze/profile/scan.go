@@ -165,9 +165,12 @@ func ScanHeadlines(text string) Headline {
 		seenState   bool
 		execSeen    uint32 // query-level keys already taken
 	)
-	for len(text) > 0 {
-		content, indent, rest := nextLine(text)
-		text = rest
+	lines := newLineIter(text)
+	for {
+		content, indent, more := lines.next()
+		if !more {
+			break
+		}
 		if content == "" {
 			continue
 		}
