@@ -7,7 +7,7 @@ import (
 
 // lineIter splits a profile into lines as nextLine does (the line without its newline and
 // trailing carriage returns, its indentation of spaces and tabs counted and cut off), from bit
-// masks of the text's newlines and blanks made 64 bytes at a time (vector code on amd64), so
+// masks of the text's newlines and blanks, made for 1 KiB of it at a time (vector code on amd64), so
 // that finding a line's end and its first non-blank byte is a few bit operations instead of a
 // call to IndexByte and a scan per line: those were half of ScanHeadlines' time on profiles of
 // the real samples' shape (lines of ~45 bytes).
@@ -112,9 +112,8 @@ func (it *lineIter) longLine(start int) (i, end int) {
 // ^(((y&0x7f..)+0x7f..)|y).
 func lineMasksGeneric(b string, nl, blank []uint64) {
 	const (
-		ones  = 0x0101010101010101
-		lows  = 0x7f7f7f7f7f7f7f7f
-		highs = 0x8080808080808080
+		ones = 0x0101010101010101
+		lows = 0x7f7f7f7f7f7f7f7f
 	)
 	zeros := func(y uint64) uint64 { return ^((y&lows + lows) | y | lows) } // high bit per zero byte
 	// pack gathers the eight high bits of a word into its low byte (bit k from byte k).

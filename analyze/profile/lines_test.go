@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/srctl/srctl/internal/testenv"
 )
 
 // linesAgree holds lineIter to nextLine over the whole of text.
@@ -36,7 +34,7 @@ func linesAgree(t *testing.T, text string) {
 func TestLineIterMatchesNextLine(t *testing.T) {
 	texts := sampleProfiles(t)
 	texts["hand"], texts["generated-1MB"] = readFixture(t, "hand-3x.txt"), bigProfile(t, 1<<20)
-	testenv.EachVectorVersion(t, &hasAVX2, func(t *testing.T) {
+	eachLineMasksVersion(t, func(t *testing.T) {
 		for name, text := range texts {
 			t.Run(name, func(t *testing.T) { linesAgree(t, text) })
 		}
@@ -90,7 +88,7 @@ func TestLineMasksVersionsAgree(t *testing.T) {
 				}
 			}
 		}
-		testenv.EachVectorVersion(t, &hasAVX2, func(t *testing.T) {
+		eachLineMasksVersion(t, func(t *testing.T) {
 			blocks := 1 + rng.IntN(lineWindowBlocks)
 			n2, s2 = [lineWindowBlocks]uint64{}, [lineWindowBlocks]uint64{}
 			lineMasks(string(b[:blocks*64]), n2[:blocks], s2[:blocks])
