@@ -13,7 +13,8 @@ import (
 // vendor's family and model tell processor generations apart under one brand string ("AMD
 // EPYC" covers Zen 1 to Zen 5), and the same binary's figures moved by 2x between two of them
 // on the development VM (2026-12-06: srctl diff's CPU doubled on a family 23 model 1 host,
-// DuckDB's grew a fifth). Benchmarks print it so that figures are compared on one processor.
+// while DuckDB's wall time stayed where it was). Benchmarks print it so that figures are
+// compared on one processor.
 func HostCPU() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {

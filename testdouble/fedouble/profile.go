@@ -64,18 +64,17 @@ func filler(n int) string {
 	if v, ok := fillerCache.Load(bucket); ok {
 		return v.(string)
 	}
+	realShape := bucket >= realShapeBytes
+	write := writeCompactFragment
+	if realShape {
+		write = writeFragment
+	}
 	var b strings.Builder
-	if bucket < realShapeBytes {
-		for frag := 0; b.Len() < bucket; frag++ {
-			writeCompactFragment(&b, frag)
-		}
-	} else {
-		for frag := 0; b.Len() < bucket; frag++ {
-			writeFragment(&b, frag)
-		}
+	for frag := 0; b.Len() < bucket; frag++ {
+		write(&b, frag)
 	}
 	s := b.String()
-	if len(s) > bucket && bucket >= realShapeBytes {
+	if realShape && len(s) > bucket {
 		s = s[:strings.LastIndexByte(s[:bucket], '\n')+1]
 	}
 	fillerCache.Store(bucket, s)
@@ -91,18 +90,18 @@ const realShapeBytes = 8 << 10
 func writeFragment(b *strings.Builder, frag int) {
 	fmt.Fprintf(b, "    Fragment %d:\n", frag)
 	writeEntries(b, 7, fragmentMetrics)
-	fmt.Fprintf(b, "      Pipeline (id=%d):\n", 2*frag)
+	writePipeline(b, 2*frag, "OLAP_SCAN (plan_node_id=0)", scanCommonMetrics, scanUniqueMetrics)
+	writePipeline(b, 2*frag+1, "HASH_JOIN_PROBE (plan_node_id=2)", joinCommonMetrics, joinUniqueMetrics)
+}
+
+// writePipeline writes a pipeline with its counters and one operator with its two metric groups.
+func writePipeline(b *strings.Builder, id int, operator string, common, unique []profileMetric) {
+	fmt.Fprintf(b, "      Pipeline (id=%d):\n", id)
 	writeEntries(b, 9, pipelineMetrics)
-	b.WriteString("        OLAP_SCAN (plan_node_id=0):\n          CommonMetrics:\n")
-	writeEntries(b, 13, scanCommonMetrics)
+	fmt.Fprintf(b, "        %s:\n          CommonMetrics:\n", operator)
+	writeEntries(b, 13, common)
 	b.WriteString("          UniqueMetrics:\n")
-	writeEntries(b, 13, scanUniqueMetrics)
-	fmt.Fprintf(b, "      Pipeline (id=%d):\n", 2*frag+1)
-	writeEntries(b, 9, pipelineMetrics)
-	b.WriteString("        HASH_JOIN_PROBE (plan_node_id=2):\n          CommonMetrics:\n")
-	writeEntries(b, 13, joinCommonMetrics)
-	b.WriteString("          UniqueMetrics:\n")
-	writeEntries(b, 13, joinUniqueMetrics)
+	writeEntries(b, 13, unique)
 }
 
 // writeCompactFragment writes a fragment with two operators and only the counters the
