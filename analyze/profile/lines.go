@@ -18,9 +18,8 @@ type lineIter struct {
 	// blank[i] when it is ' ' or '\t'. Bytes past the text (in its last block) are neither, and
 	// the word after the window's last block is zero, so that 64 bits can be read from anywhere
 	// in the window.
-	base      int  // the window's first block; -1 before the first
-	n         int  // blocks in the window
-	last      bool // the window ends with the text's last block
+	base      int // the window's first block; -1 before the first
+	n         int // blocks in the window
 	nl, blank [lineWindowBlocks + 1]uint64
 }
 
@@ -47,14 +46,16 @@ func (it *lineIter) remask(k int) {
 		lineMasks(unsafe.String(&pad[0], len(pad)), it.nl[it.n:it.n+1], it.blank[it.n:it.n+1])
 		it.n++
 	}
-	it.last = start+it.n*64 >= len(it.text)
 	it.nl[it.n], it.blank[it.n] = 0, 0
 }
 
 // words returns the 64 bits of both masks that start at byte p (p < len(text)).
 func (it *lineIter) words(p int) (nl, nonBlank uint64) {
+	// The window is remade when p's block is outside it (always before the first: base is -1,
+	// n 0), or is its last and the text goes on past it (the next word would be a zero that
+	// stands for bytes the window did not mask).
 	b := p>>6 - it.base
-	if it.base < 0 || b < 0 || b >= it.n || b+1 == it.n && !it.last {
+	if b < 0 || b >= it.n || b+1 == it.n && (it.base+it.n)*64 < len(it.text) {
 		it.remask(p >> 6)
 		b = 0
 	}
@@ -105,6 +106,17 @@ func (it *lineIter) longLine(start int) (i, end int) {
 		}
 	}
 	return i, n
+}
+
+// lineMasks writes the newline and blank masks of b's 64-byte blocks into nl and blank.
+func lineMasks(b string, nl, blank []uint64) {
+	if len(b) != 64*len(nl) || len(nl) != len(blank) {
+		panic("profile: lineMasks: lengths do not match") // the vector code trusts them
+	}
+	if len(nl) > 0 && lineMasksVector(b, nl, blank) {
+		return
+	}
+	lineMasksGeneric(b, nl, blank)
 }
 
 // lineMasksGeneric is lineMasks in plain Go, eight bytes at a time: a byte equal to c is a zero

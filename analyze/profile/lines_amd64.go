@@ -6,17 +6,14 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// lineMasks writes the newline and blank masks of b's 64-byte blocks into nl and blank
-// (len(b) == 64*len(nl) == 64*len(blank)).
-func lineMasks(b string, nl, blank []uint64) {
-	if len(b) != 64*len(nl) || len(nl) != len(blank) {
-		panic("profile: lineMasks: lengths do not match") // the assembly trusts them
+// lineMasksVector is lineMasks with AVX2, when the CPU has it (false: not done). The lengths are
+// checked by lineMasks, and nl is not empty.
+func lineMasksVector(b string, nl, blank []uint64) bool {
+	if !hasAVX2 {
+		return false
 	}
-	if hasAVX2 && len(nl) > 0 {
-		lineMasksAVX2(unsafe.StringData(b), len(nl), &nl[0], &blank[0])
-		return
-	}
-	lineMasksGeneric(b, nl, blank)
+	lineMasksAVX2(unsafe.StringData(b), len(nl), &nl[0], &blank[0])
+	return true
 }
 
 // hasAVX2 selects the vector version; a variable so that tests run both.
