@@ -13,7 +13,7 @@ TEXT ·marksAVX2(SB), NOSPLIT, $0-24
 	VBROADCASTI128 0(DX), Y4
 	VBROADCASTI128 16(DX), Y5
 	MOVL           $0x0f, AX
-	MOVQ           AX, X6
+	VMOVQ          AX, X6
 	VPBROADCASTB   X6, Y6
 	VPXOR          Y7, Y7, Y7
 

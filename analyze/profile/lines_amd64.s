@@ -12,13 +12,13 @@ TEXT ·lineMasksAVX2(SB), NOSPLIT, $0-32
 	MOVQ blank+24(FP), DX
 
 	MOVL         $0x0a, AX
-	MOVQ         AX, X4
+	VMOVQ        AX, X4
 	VPBROADCASTB X4, Y4 // '\n'
 	MOVL         $0x20, AX
-	MOVQ         AX, X5
+	VMOVQ        AX, X5
 	VPBROADCASTB X5, Y5 // ' '
 	MOVL         $0x09, AX
-	MOVQ         AX, X6
+	VMOVQ        AX, X6
 	VPBROADCASTB X6, Y6 // '\t'
 
 loop:

@@ -104,13 +104,13 @@ TEXT ·copyPlainAVX2(SB), NOSPLIT, $0-64
 	XORQ R9, R9
 
 	MOVL         $0x20, AX
-	MOVQ         AX, X8
+	VMOVQ        AX, X8
 	VPBROADCASTB X8, Y8
 	MOVL         $0x22, AX
-	MOVQ         AX, X9
+	VMOVQ        AX, X9
 	VPBROADCASTB X9, Y9
 	MOVL         $0x5c, AX
-	MOVQ         AX, X10
+	VMOVQ        AX, X10
 	VPBROADCASTB X10, Y10
 	VMOVDQU      Y9, Y11
 	VMOVDQU      Y9, Y12
@@ -118,13 +118,13 @@ TEXT ·copyPlainAVX2(SB), NOSPLIT, $0-64
 	CMPB         escapeHTML+40(FP), $0
 	JEQ          avxloop
 	MOVL         $0x3c, AX
-	MOVQ         AX, X11
+	VMOVQ        AX, X11
 	VPBROADCASTB X11, Y11
 	MOVL         $0x3e, AX
-	MOVQ         AX, X12
+	VMOVQ        AX, X12
 	VPBROADCASTB X12, Y12
 	MOVL         $0x26, AX
-	MOVQ         AX, X13
+	VMOVQ        AX, X13
 	VPBROADCASTB X13, Y13
 
 avxloop:

@@ -115,13 +115,13 @@ TEXT ·structureBlocksAVX2(SB), NOSPLIT, $0-64
 	XORQ R9, R9
 
 	MOVL         $0x22, AX
-	MOVQ         AX, X8
+	VMOVQ        AX, X8
 	VPBROADCASTB X8, Y8
 	MOVL         $0x5c, AX
-	MOVQ         AX, X9
+	VMOVQ        AX, X9
 	VPBROADCASTB X9, Y9
 	MOVL         $0x20, AX
-	MOVQ         AX, X10
+	VMOVQ        AX, X10
 	VPBROADCASTB X10, Y10
 
 avxloop:
