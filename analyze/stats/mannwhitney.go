@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"slices"
+	"sort"
 )
 
 // TwoSample is the comparison of two independent samples x (baseline) and y (candidate): the
@@ -202,8 +203,50 @@ func selectBetween(x, y []float64, lo, hi float64, k, k1, size int) (float64, fl
 // countAtMost counts the pairs with y[j] - x[i] <= v. For each y[j] (ascending) the x's that
 // qualify are a suffix x[p:], and p never moves back: y[j] - x[i] grows with y[j] (rounding is
 // monotone), so a pair that failed for y[j] fails for every larger y.
+//
+// The walk is a merge, and which of p and j moves next is as good as random: a branch per step
+// mispredicted about every other time (~6 ns a step on 10^5 + 10^5 log latencies, and a
+// Mann-Whitney test takes twenty-odd walks). So y is cut into four runs, walked in step by four
+// independent merges that each move p or j without a branch; a run's first p comes from a binary
+// search. Each merge is a chain of dependent loads and compares: four keep the core busy while
+// each one waits (BenchmarkMannWhitneyLarge 33 -> 14 ms on an Intel host of 2026-12). Runs short
+// of their end finish with the one-step walk.
 func countAtMost(x, y []float64, v float64) int {
-	count, p := 0, 0
+	if len(y) < 64 {
+		return countAtMostFrom(x, y, v, 0)
+	}
+	n, m := len(x), len(y)
+	first := func(j int) int { // the run's first p, as the walk would have found it
+		return sort.Search(n, func(i int) bool { return !(y[j]-x[i] > v) })
+	}
+	// The runs' bounds: y[j0:e0], y[j1:e1], y[j2:e2], y[j3:m]. Each run's state is kept in
+	// variables of its own (in an array indexed in a loop they went through memory).
+	e0, e1, e2 := m/4, m/2, 3*m/4
+	j0, j1, j2, j3 := 0, e0, e1, e2
+	p0, p1, p2, p3 := first(j0), first(j1), first(j2), first(j3)
+	count := 0
+	for p0 < n && p1 < n && p2 < n && p3 < n && j0 < e0 && j1 < e1 && j2 < e2 && j3 < m {
+		a0, a1, a2, a3 := b2i(y[j0]-x[p0] > v), b2i(y[j1]-x[p1] > v), b2i(y[j2]-x[p2] > v), b2i(y[j3]-x[p3] > v)
+		// a = 1: x[p] is too small for y[j], move p; a = 0: count y[j]'s suffix x[p:], move j.
+		count += (n-p0)&(a0-1) + (n-p1)&(a1-1) + (n-p2)&(a2-1) + (n-p3)&(a3-1)
+		p0, p1, p2, p3 = p0+a0, p1+a1, p2+a2, p3+a3
+		j0, j1, j2, j3 = j0+1-a0, j1+1-a1, j2+1-a2, j3+1-a3
+	}
+	return count + countAtMostFrom(x, y[j0:e0], v, p0) + countAtMostFrom(x, y[j1:e1], v, p1) +
+		countAtMostFrom(x, y[j2:e2], v, p2) + countAtMostFrom(x, y[j3:m], v, p3)
+}
+
+// b2i is 1 for true, 0 for false, without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// countAtMostFrom is countAtMost's walk, one step at a time, for y's that need no x below p.
+func countAtMostFrom(x, y []float64, v float64, p int) int {
+	count := 0
 	for _, b := range y {
 		for p < len(x) && b-x[p] > v {
 			p++

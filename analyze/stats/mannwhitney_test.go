@@ -204,3 +204,49 @@ func TestKthDifferencesPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestCountAtMostRunsMatchTheWalk holds the four-run count to the one-step walk: samples of
+// every size around the runs' threshold and of very different sizes, with ties, negative
+// values and both zeros, at values below, inside and above the differences' range.
+func TestCountAtMostRunsMatchTheWalk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	draw := func(n, kind int) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			switch kind {
+			case 0: // continuous
+				s[i] = rng.NormFloat64()
+			case 1: // heavy ties
+				s[i] = float64(rng.IntN(4))
+			default: // zeros of both signs, and a few far values
+				s[i] = [...]float64{0, math.Copysign(0, -1), 1, -1, 1e9, -1e9}[rng.IntN(6)]
+			}
+		}
+		slices.Sort(s)
+		return s
+	}
+	cases := 0
+	for _, n := range []int{0, 1, 3, 63, 64, 65, 100, 1000} {
+		for _, m := range []int{1, 63, 64, 65, 67, 130, 1000, 5000} {
+			for kind := range 3 {
+				x, y := draw(n, kind), draw(m, kind)
+				vs := []float64{math.Inf(-1), -3, -1, -0.5, 0, math.Copysign(0, -1), 0.25, 1, 3, math.Inf(1)}
+				for range 5 {
+					vs = append(vs, rng.NormFloat64()*2)
+				}
+				if n > 0 {
+					vs = append(vs, y[rng.IntN(m)]-x[rng.IntN(n)]) // a difference itself: ties at v
+				}
+				for _, v := range vs {
+					if got, want := countAtMost(x, y, v), countAtMostFrom(x, y, v, 0); got != want {
+						t.Fatalf("n=%d m=%d kind=%d v=%v: %d, the walk %d", n, m, kind, v, got, want)
+					}
+					cases++
+				}
+			}
+		}
+	}
+	if cases < 1000 {
+		t.Fatalf("only %d cases", cases)
+	}
+}
