@@ -846,3 +846,53 @@ func TestJournalWithoutRecyclingDeletes(t *testing.T) {
 		t.Fatalf("segments %v after every record was uploaded, want the open one", segs)
 	}
 }
+
+// TestIdleRecordEncodersAreBounded: the encoders kept between records stay within their count
+// and byte bounds however many are given back, and the byte count follows what is taken out.
+func TestIdleRecordEncodersAreBounded(t *testing.T) {
+	drain := func() {
+		for {
+			select {
+			case e := <-recordEncoders:
+				idleEncoderBytes.Add(-int64(cap(e.out)))
+			default:
+				return
+			}
+		}
+	}
+	drain()
+	defer drain()
+	if got := idleEncoderBytes.Load(); got != 0 {
+		t.Fatalf("%d idle bytes with no encoder idle", got)
+	}
+	// Small encoders: the count bounds them.
+	for range 100 {
+		(&recordEncoder{out: make([]byte, 0, 1<<10)}).release()
+	}
+	if n := len(recordEncoders); n != cap(recordEncoders) || cap(recordEncoders) != 64 {
+		t.Fatalf("%d of %d kept, want all 64", n, cap(recordEncoders))
+	}
+	if got := idleEncoderBytes.Load(); got != 64<<10 {
+		t.Fatalf("idle bytes %d, want %d", got, 64<<10)
+	}
+	drain()
+	// Large ones: the bytes bound them.
+	for range 100 {
+		(&recordEncoder{out: make([]byte, 0, 400<<10)}).release()
+	}
+	if got, n := idleEncoderBytes.Load(), len(recordEncoders); got > maxIdleEncoderBytes || n != maxIdleEncoderBytes/(400<<10) {
+		t.Fatalf("%d encoders and %d bytes kept, want %d and at most %d", n, got, maxIdleEncoderBytes/(400<<10), maxIdleEncoderBytes)
+	}
+	// Too large to keep at all.
+	before := len(recordEncoders)
+	drain()
+	(&recordEncoder{out: make([]byte, 0, keptEncoderBytes+1)}).release()
+	if len(recordEncoders) != 0 || idleEncoderBytes.Load() != 0 {
+		t.Fatalf("an encoder over keptEncoderBytes was kept (%d before the drain)", before)
+	}
+	// Taking one out takes its bytes out of the count.
+	(&recordEncoder{out: make([]byte, 0, 5000)}).release()
+	if e := getRecordEncoder(); cap(e.out) != 5000 || idleEncoderBytes.Load() != 0 {
+		t.Fatalf("got an encoder of %d bytes, %d idle bytes left", cap(e.out), idleEncoderBytes.Load())
+	}
+}
