@@ -211,7 +211,7 @@ func (c *feClient) fetchInto(ctx context.Context, path string, limit int64, own 
 // client, which follows it with its rules for credentials on another host; so is a request
 // without a deadline, which needs the client's timeout.
 func (c *feClient) roundTrip(req *http.Request) (*http.Response, error) {
-	if _, ok := req.Context().Deadline(); !ok || c.http.Transport == nil || c.http.CheckRedirect != nil {
+	if _, ok := req.Context().Deadline(); !ok || c.http.Transport == nil {
 		return c.http.Do(req)
 	}
 	resp, err := c.http.Transport.RoundTrip(req)
