@@ -75,7 +75,7 @@ func asmProblems(lines []string) (problems []string, wideFuncs int) {
 			case vectorRegister.MatchString(code) && !strings.HasPrefix(op, "V"):
 				problems = append(problems, f.name+" line "+strconv.Itoa(line)+": "+op+" is a legacy-SSE encoding in a function that uses YMM/ZMM registers (use its V form)")
 			}
-			if wideRegister.MatchString(code) && op != "VZEROUPPER" {
+			if wideRegister.MatchString(code) {
 				dirty = true
 			}
 		}

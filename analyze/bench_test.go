@@ -3,7 +3,6 @@ package analyze
 import (
 	"context"
 	"fmt"
-	"github.com/srctl/srctl/internal/testenv"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse"
 	"github.com/srctl/srctl/testdouble/trafficgen"
 )

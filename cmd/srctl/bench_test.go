@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/srctl/srctl/internal/testenv"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
