@@ -127,3 +127,28 @@ func TestProfileFetchSkipsTheClientWithADeadline(t *testing.T) {
 	}
 	t.Logf("allocations a fetch (client and server): %.1f direct, %.1f through http.Client", direct, viaClient)
 }
+
+// TestProfileFetchRedirectLoopEnds: an FE (or whatever answers in its place) that redirects
+// forever costs a bounded number of requests and gives an error that names no credential.
+func TestProfileFetchRedirectLoopEnds(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, r.URL.String(), http.StatusFound)
+	}))
+	defer srv.Close()
+	c := testFEClient(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, release, err := c.profile(ctx, "q-loop")
+	release()
+	if err == nil {
+		t.Fatal("a redirect loop gave a profile")
+	}
+	if n := hits.Load(); n > 12 { // the direct try and the client's ten redirects at most
+		t.Errorf("%d requests for one fetch", n)
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret") || strings.Contains(msg, basicAuth("srctl", "s3cret")[6:]) {
+		t.Errorf("the error shows the credentials: %s", msg)
+	}
+}
