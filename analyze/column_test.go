@@ -5,14 +5,18 @@ import (
 	"testing"
 )
 
-// TestColumn adds across the doubling steps and several full blocks: every element comes back
-// once, in order, and no block is ever copied once full.
+// TestColumn adds (by add and by push, in turn) across the doubling steps and several full
+// blocks: every element comes back once, in order, and no block is ever copied once full.
 func TestColumn(t *testing.T) {
 	for _, n := range []int{0, 1, 16, 17, columnBlock - 1, columnBlock, columnBlock + 1, 3*columnBlock + 5} {
 		var c column[int32]
 		var firstBlock *int32
 		for i := range n {
-			c.add(int32(i))
+			if i%2 == 0 {
+				c.add(int32(i))
+			} else {
+				*c.push() = int32(i)
+			}
 			if len(c.blocks) > 0 && firstBlock == nil {
 				firstBlock = &c.blocks[0][0]
 			}

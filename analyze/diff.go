@@ -550,7 +550,8 @@ func (a *groupAcc) addPair(p, s *half, sk *sink, keep bool) {
 	if p.flags&s.flags&flagHasServer != 0 {
 		a.serverTimed++
 	}
-	a.lat.add([2]float32{pdur, sdur})
+	l := a.lat.push()
+	l[0], l[1] = pdur, sdur
 	a.impactNS += int64(math.Round((float64(sdur) - float64(pdur)) * 1e6))
 	if p.bytes >= largeResultBytes && p.flags&s.flags&flagHasServer == 0 {
 		a.large++ // the proxy's primary time includes streaming it; server times do not

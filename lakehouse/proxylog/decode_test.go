@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"reflect"
@@ -314,6 +315,76 @@ func TestDecodeJSONNumbers(t *testing.T) {
 			t.Errorf("duration_ms %s: %v, %v (want %v)", text, r.DurationMS, err, want)
 		}
 	}
+}
+
+// TestPlainNumMatchesNumBytes: wherever the eight-bytes-at-a-time reader takes a number, it
+// gives numBytes' value (to the bit) and end, over integer and fraction parts of every length
+// around its limits, leading zeros, signs, exponents and every kind of byte after the number.
+func TestPlainNumMatchesNumBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 22))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		return string(b)
+	}
+	handled, total := 0, 0
+	for intLen := range 10 {
+		for fracLen := -1; fracLen <= 9; fracLen++ {
+			for _, lead := range []string{"", "0", "-"} {
+				for _, after := range []string{",", "}", " ", ".", ".5", "e3", "E-1", "+", "-", "x", `\`} {
+					for range 20 {
+						num := lead + digits(intLen)
+						if fracLen >= 0 {
+							num += "." + digits(fracLen)
+						}
+						for _, line := range []string{num + after + strings.Repeat(" ", 16), num + after} {
+							d := decoder{b: []byte(line)}
+							total++
+							v, next, ok := d.plainNum(0)
+							if !ok {
+								continue
+							}
+							handled++
+							want, wantNext, wantOK := d.numBytes(0)
+							if !wantOK || math.Float64bits(v) != math.Float64bits(want) || next != wantNext {
+								t.Fatalf("%q: plainNum %v (ends at %d), numBytes %v, %v (ends at %d)", line, v, next, want, wantOK, wantNext)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// The shapes the proxies write must take the fast path, or it proves nothing.
+	for _, num := range []string{"0", "7", "45.2", "3462.465", "4194363", "0.001", "1234567.1234567"} {
+		d := decoder{b: []byte(num + `,"bytes_sent":156}`)}
+		if _, _, ok := d.plainNum(0); !ok {
+			t.Errorf("%s: plainNum did not take it", num)
+		}
+	}
+	if handled < total/50 { // ~4% of the cases above are plain numbers followed by a delimiter
+		t.Fatalf("plainNum took %d of %d numbers", handled, total)
+	}
+}
+
+// FuzzPlainNum holds the fast number reader to numBytes on any bytes.
+func FuzzPlainNum(f *testing.F) {
+	for _, s := range []string{"45.2,", "3462.465}                ", "4194363, ", "0.5e1           ", "01.5            ", "12345678.1234567"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := decoder{b: b}
+		v, next, ok := d.plainNum(0)
+		if !ok {
+			return
+		}
+		want, wantNext, wantOK := d.numBytes(0)
+		if !wantOK || math.Float64bits(v) != math.Float64bits(want) || next != wantNext {
+			t.Fatalf("%q: plainNum %v (ends at %d), numBytes %v, %v (ends at %d)", b, v, next, want, wantOK, wantNext)
+		}
+	})
 }
 
 // decodeBothWays decodes line into r with the structural scan and again with the byte search
