@@ -150,7 +150,20 @@ type classifier struct {
 	// full counts the rows the caches could not answer (fingerprinted or matched against the
 	// rules): how tests see that the caches work.
 	full int
+	// uniqueTexts scores how the text caches served texts that end in a comment lately: +1 for
+	// a miss, -8 for a hit, within 0..uniqueMax. Texts that embed a trace id never repeat; then
+	// hashing each one to look it up (and the slot's cache miss) is wasted, and from uniqueOn up
+	// group names such a text by its tag alone. Every probeEvery-th one still goes through the
+	// caches, so that texts that repeat again bring the score down.
+	uniqueTexts int
+	probes      uint32
 }
+
+const (
+	uniqueOn   = 256
+	uniqueMax  = 512
+	probeEvery = 16
+)
 
 const classifierCacheMax = 1 << 16
 
@@ -184,21 +197,66 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 		}
 		return c.named(name, SourceQueryHash, text(r))
 	}
+	commented := c.groupBy == GroupByEndpoint && endsInComment(r.QueryText)
+	tagTried := false
+	if commented && c.uniqueTexts >= uniqueOn {
+		if c.probes++; c.probes%probeEvery != 0 {
+			if id, ok := c.tagged(r); ok {
+				return id
+			}
+			tagTried = true
+		}
+	}
 	h := maphash.Bytes(c.seed, r.QueryText) | 1 // never 0, the empty-slot mark
 	size := uint32(len(r.QueryText))
 	slot, near := &c.byText[h&(textCacheSlots-1)], &c.recent[h&(recentCacheSlots-1)]
 	switch {
 	case slot.hash == h && slot.size == size:
+		c.noteCache(commented, true)
 		return slot.id
 	case near.hash == h && near.size == size:
+		c.noteCache(commented, true)
 		return near.id
 	}
-	id, tagged := c.classify(r)
-	if tagged {
+	c.noteCache(commented, false)
+	var id uint32
+	tagged := false
+	if !tagTried {
+		id, tagged = c.tagged(r)
+	}
+	if !tagged {
+		id = c.classifyFully(r)
+	} else {
 		slot = near
 	}
 	*slot = textCacheEntry{hash: h, size: size, id: id}
 	return id
+}
+
+// noteCache scores a text cache lookup of a text that ends in a comment (see uniqueTexts).
+func (c *classifier) noteCache(commented, hit bool) {
+	switch {
+	case !commented:
+	case hit:
+		c.uniqueTexts = max(c.uniqueTexts-8, 0)
+	default:
+		c.uniqueTexts = min(c.uniqueTexts+1, uniqueMax)
+	}
+}
+
+// endsInComment says that sql ends in "*/" (before a statement's end), as a text with a
+// trailing sqlcommenter tag does: the texts TrailingTag may name.
+func endsInComment(sql []byte) bool {
+	n := len(sql)
+	for n > 0 {
+		switch sql[n-1] {
+		case ' ', '\t', '\r', '\n', ';':
+			n--
+			continue
+		}
+		break
+	}
+	return n >= 2 && sql[n-2] == '*' && sql[n-1] == '/'
 }
 
 // groupAfter is group for a row logged right after prev (nil at a batch's start), whose group is
@@ -212,8 +270,10 @@ func (c *classifier) groupAfter(r, prev *proxylog.Row, prevGroup uint32) uint32 
 	return c.group(r)
 }
 
-// classify is group without the cache. tagged says that the sqlcommenter fast path named the row.
-func (c *classifier) classify(r *proxylog.Row) (id uint32, tagged bool) {
+// tagged is group's sqlcommenter fast path, without the text caches: the group of a row whose
+// text ends in a tag that names an endpoint, when grouping by endpoint. ok is false for any
+// other row, which classifyFully names.
+func (c *classifier) tagged(r *proxylog.Row) (id uint32, ok bool) {
 	if c.groupBy == GroupByEndpoint && (!r.TextEscaped || r.TextHTMLEscapes) {
 		// The escaped text differs from the SQL only in <, > and & (Go's encoder writes them as
 		// \u003c, \u003e, \u0026), which do not matter to the tag parser: no unescaping needed.
@@ -234,15 +294,20 @@ func (c *classifier) classify(r *proxylog.Row) (id uint32, tagged bool) {
 			}
 		}
 	}
+	return 0, false
+}
+
+// classifyFully is classify for a row the fast path did not name: its fingerprint, or the rules.
+func (c *classifier) classifyFully(r *proxylog.Row) uint32 {
 	c.full++
 	sql := text(r)
 	if c.groupBy == GroupByFingerprint {
 		fp := fingerprint.Fingerprint(sql)
 		fid := fingerprint.ID(fp)
-		return c.table.intern("fp:"+fid, fingerprint.SourceFingerprint, sql, fid), false
+		return c.table.intern("fp:"+fid, fingerprint.SourceFingerprint, sql, fid)
 	}
 	cl := c.rules.Classify(sql)
-	return c.table.intern(cl.Endpoint, cl.Source, sql, cl.FingerprintID), false
+	return c.table.intern(cl.Endpoint, cl.Source, sql, cl.FingerprintID)
 }
 
 func (c *classifier) named(name, source, sample string) uint32 {

@@ -71,3 +71,54 @@ func TestGroupAfterReusesTheTwinsGroup(t *testing.T) {
 		t.Errorf("query-hash grouping: group %d, want its own hash's %d", got, wantHash)
 	}
 }
+
+// TestClassifierSkipsTheCacheForUniqueTexts: after many tagged texts that never repeat (a trace
+// id in each), group names them by their tag without the text caches, with the same groups;
+// when texts repeat again, the probes that still use the caches hit and turn the caches back on.
+// Untagged texts, and texts whose comment is not a tag, are grouped as before throughout.
+func TestClassifierSkipsTheCacheForUniqueTexts(t *testing.T) {
+	table := newGroupTable()
+	c := newClassifier(nil, GroupByEndpoint, table)
+	row := func(sql string) *proxylog.Row {
+		return &proxylog.Row{Command: []byte("COM_QUERY"), QueryText: []byte(sql), Target: proxylog.Primary}
+	}
+	want := map[int]uint32{}
+	for r := range 7 {
+		want[r] = newClassifier(nil, GroupByEndpoint, table).group(row(fmt.Sprintf("SELECT 1 /*route='%%2Fapi%%2Fr%d'*/", r)))
+	}
+	untagged := row("SELECT status FROM t90 WHERE a = 1")
+	hint := row("SELECT 1 /*+ SET_VAR(query_timeout=1) */")
+	firstUntagged, firstHint := c.group(untagged), c.group(hint)
+	unique := func(n, from int) {
+		for i := from; i < from+n; i++ {
+			sql := fmt.Sprintf("SELECT * FROM t WHERE id = %d /*route='%%2Fapi%%2Fr%d',traceparent='00-%032x-00f067aa0ba902b7-01'*/ ;", i, i%7, i)
+			if got := c.group(row(sql)); got != want[i%7] {
+				t.Fatalf("text %d: group %d, want %d", i, got, want[i%7])
+			}
+			if i%50 == 0 && (c.group(untagged) != firstUntagged || c.group(hint) != firstHint) {
+				t.Fatalf("text %d: an untagged text changed group", i)
+			}
+		}
+	}
+	unique(uniqueOn-1, 0)
+	if c.uniqueTexts >= uniqueOn {
+		t.Fatalf("score %d after %d misses: on too early", c.uniqueTexts, uniqueOn-1)
+	}
+	unique(5*uniqueOn, uniqueOn)
+	if c.uniqueTexts < uniqueOn {
+		t.Fatalf("score %d after %d unique texts: the caches are still used", c.uniqueTexts, 6*uniqueOn)
+	}
+	// Repeating texts: the probes find them cached, and the score falls below uniqueOn.
+	for i := range 4 * probeEvery * uniqueMax / 8 {
+		sql := fmt.Sprintf("SELECT 2 /*route='%%2Fapi%%2Fr%d'*/", i%7)
+		if got := c.group(row(sql)); got != want[i%7] {
+			t.Fatalf("repeated text %d: group %d, want %d", i, got, want[i%7])
+		}
+	}
+	if c.uniqueTexts >= uniqueOn {
+		t.Errorf("score %d after texts repeated: the caches stay off", c.uniqueTexts)
+	}
+	if c.full != 2 {
+		t.Errorf("%d full classifications, want 2 (the untagged text and the hint, once each)", c.full)
+	}
+}
