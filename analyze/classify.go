@@ -297,7 +297,7 @@ func (c *classifier) tagged(r *proxylog.Row) (id uint32, ok bool) {
 	return 0, false
 }
 
-// classifyFully is classify for a row the fast path did not name: its fingerprint, or the rules.
+// classifyFully names a row the fast path did not: by its fingerprint, or by the rules.
 func (c *classifier) classifyFully(r *proxylog.Row) uint32 {
 	c.full++
 	sql := text(r)

@@ -782,9 +782,10 @@ func (d *decoder) boolField(i int, dst *bool, has *uint32, bit uint32, key strin
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // num reads a JSON number at i and returns the index after the run of number bytes (even when
-// they are not a number, for typeErr). Plain decimals with at most 15 significant digits take a fast path
-// that is exactly rounded (an integer below 2^53 divided by an exact power of ten); anything else
-// goes through strconv.
+// they are not a number, for typeErr). Plain decimals with at most 15 significant digits are
+// exactly rounded without strconv (an integer below 2^53 divided by an exact power of ten): the
+// proxies' usual shapes eight bytes at a time (plainNum), the others byte by byte (numBytes);
+// anything else goes through strconv.
 func (d *decoder) num(i int) (v float64, next int, ok bool) {
 	if v, next, ok := d.plainNum(i); ok {
 		return v, next, true
