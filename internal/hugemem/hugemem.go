@@ -25,5 +25,11 @@ func Uint64s(n int) (s []uint64, release func()) {
 			return s, release
 		}
 	}
-	return make([]uint64, n), func() {}
+	s = make([]uint64, n)
+	// A write to every page first, for the reason mapped tables are populated: memory fresh from
+	// the OS would otherwise see a probe's read map the zero page, and the next write copy it.
+	for i := 0; i < len(s); i += 4096 / 8 {
+		s[i] = 0
+	}
+	return s, func() {}
 }
