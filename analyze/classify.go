@@ -197,7 +197,7 @@ func (c *classifier) group(r *proxylog.Row) uint32 {
 		}
 		return c.named(name, SourceQueryHash, text(r))
 	}
-	commented := c.groupBy == GroupByEndpoint && endsInComment(r.QueryText)
+	commented := c.groupBy == GroupByEndpoint && fingerprint.EndsInComment(bytesView(r.QueryText))
 	tagTried := false
 	if commented && c.uniqueTexts >= uniqueOn {
 		if c.probes++; c.probes%probeEvery != 0 {
@@ -242,21 +242,6 @@ func (c *classifier) noteCache(commented, hit bool) {
 	default:
 		c.uniqueTexts = min(c.uniqueTexts+1, uniqueMax)
 	}
-}
-
-// endsInComment says that sql ends in "*/" (before a statement's end), as a text with a
-// trailing sqlcommenter tag does: the texts TrailingTag may name.
-func endsInComment(sql []byte) bool {
-	n := len(sql)
-	for n > 0 {
-		switch sql[n-1] {
-		case ' ', '\t', '\r', '\n', ';':
-			n--
-			continue
-		}
-		break
-	}
-	return n >= 2 && sql[n-2] == '*' && sql[n-1] == '/'
 }
 
 // groupAfter is group for a row logged right after prev (nil at a batch's start), whose group is

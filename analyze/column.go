@@ -14,17 +14,12 @@ type column[T any] struct {
 	n      int   // elements in blocks
 }
 
-func (c *column[T]) add(v T) {
-	if len(c.cur) == cap(c.cur) {
-		c.grow()
-	}
-	c.cur = append(c.cur, v)
-}
+func (c *column[T]) add(v T) { *c.push() = v }
 
-// push appends a zero element and returns it, for values whose parts are stored one by one: a
-// [2]float32 built whole and passed to add went through the stack as two 4-byte stores read
-// back by one 8-byte load, which the CPU cannot forward from the stores (a stall of ~15 cycles
-// on every latency pair).
+// push appends a zero element and returns it. Callers with a value's parts store them one by
+// one: a [2]float32 built whole and passed to add went through the stack as two 4-byte stores
+// read back by one 8-byte load, which the CPU cannot forward from the stores (a stall of ~15
+// cycles on every latency pair).
 func (c *column[T]) push() *T {
 	if len(c.cur) == cap(c.cur) {
 		c.grow()

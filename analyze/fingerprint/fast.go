@@ -58,7 +58,7 @@ type Tag struct{ Route, Controller, Action string }
 // not valid URL encoding: Endpoint refuses those.
 func TrailingTag(sql string) (t Tag, ok bool) {
 	s := trimStatementEnd(sql)
-	if len(s) < 4 || s[len(s)-2] != '*' || s[len(s)-1] != '/' {
+	if !endsInComment(s) {
 		return Tag{}, false
 	}
 	// One pass over the marks of the bytes that matter finds the first "/*", which must open the
@@ -123,6 +123,14 @@ scan:
 	}
 	return t, true
 }
+
+// EndsInComment says that sql ends in a block comment ("*/", before the white space and
+// semicolons that end a statement): the texts TrailingTag may name, at the cost of a look at
+// their last bytes.
+func EndsInComment(sql string) bool { return endsInComment(trimStatementEnd(sql)) }
+
+// endsInComment is EndsInComment for a text whose statement end is trimmed already.
+func endsInComment(s string) bool { return len(s) >= 4 && s[len(s)-2] == '*' && s[len(s)-1] == '/' }
 
 // sqlSpecials are the bytes whose place in a text decides whether TrailingTag may read its
 // trailing comment: the comment markers' bytes, the line comments' first bytes and the quotes.

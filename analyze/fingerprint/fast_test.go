@@ -114,3 +114,24 @@ func BenchmarkTrailingTag(b *testing.B) {
 		}
 	}
 }
+
+// TestEndsInComment: a text ends in a comment when "*/" closes it before the statement's end
+// (white space, semicolons), and every text TrailingTag names does.
+func TestEndsInComment(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT 1 /*route='%2Fa'*/":     true,
+		"SELECT 1 /*route='%2Fa'*/ ;\n": true,
+		"SELECT 1 /**/":                 true,
+		"*/":                            false, // not a whole comment
+		"SELECT 1":                      false,
+		"SELECT '*/' FROM t":            false,
+		"":                              false,
+	} {
+		if got := EndsInComment(sql); got != want {
+			t.Errorf("EndsInComment(%q) = %v, want %v", sql, got, want)
+		}
+		if _, ok := TrailingTag(sql); ok && !EndsInComment(sql) {
+			t.Errorf("%q: TrailingTag names it, EndsInComment says no", sql)
+		}
+	}
+}
