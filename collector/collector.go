@@ -379,6 +379,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	journalRead := time.Since(readStart) // the FEs are not polled meanwhile: worth a look when long
 	c.j, c.w.j = j, j
 	j.onSync = func(d time.Duration) { c.m.journalSyncs.Observe(d.Seconds()) }
+	j.onCarry = func(n int) { c.m.journalCarried.Add(float64(n)) }
 	// Polling resumes from the journal's cursors when this journal is the one the local
 	// checkpoint describes; otherwise (a new or lost --state-dir) from the sink's.
 	journalOK := local.Journal != nil && local.Journal.ID == j.id

@@ -91,6 +91,7 @@ type journal struct {
 	stop        chan struct{}
 	stopped     chan struct{}
 	onSync      func(time.Duration) // metrics hook, called without the lock
+	onCarry     func(details int)   // metrics hook, called with j.mu held
 }
 
 // journalSyncEvery is the longest an append waits for its fsync: a SIGKILL loses at most the
@@ -973,6 +974,9 @@ func (j *journal) carryForward(first int64) error {
 		j.segs[first].open--
 		j.openDetails[key] = at
 		j.segs[j.segFirst].open++
+	}
+	if j.onCarry != nil {
+		j.onCarry(len(keys))
 	}
 	return nil
 }

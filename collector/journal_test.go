@@ -440,6 +440,8 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.close()
+	carried := 0 // what srctl_collect_journal_details_carried_total counts
+	j.onCarry = func(n int) { carried += n }
 	appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: "waiting", EventTime: 100}, nil)
 	var seqs []int64
 	for i := range 5 {
@@ -451,6 +453,9 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	if j.openDetails["fe-0:8030/waiting"].seg != before[0] || len(before) != 6 {
 		t.Fatalf("under the hold: segments %v, the detail in %+v; want all 6 kept and the detail where it was", before, j.openDetails["fe-0:8030/waiting"])
 	}
+	if carried != 0 {
+		t.Fatalf("under the hold: %d details counted as carried", carried)
+	}
 	journalHoldBytes = 1
 	j.uploaded(nil)
 	j.syncNow()
@@ -458,6 +463,9 @@ func TestJournalHoldsBeforeCarrying(t *testing.T) {
 	after, _ := j.segments()
 	if len(after) > 2 || j.openDetails["fe-0:8030/waiting"].seg == before[0] {
 		t.Fatalf("over the hold: segments %v (were %v), the detail in %+v", after, before, j.openDetails["fe-0:8030/waiting"])
+	}
+	if carried != 1 {
+		t.Fatalf("over the hold: %d details counted as carried, want 1", carried)
 	}
 }
 

@@ -19,6 +19,7 @@ type metrics struct {
 	feWritten       *prometheus.CounterVec // fe
 	journalSyncs    prometheus.Histogram
 	journalBytes    prometheus.Gauge
+	journalCarried  prometheus.Counter
 	profileLifetime *prometheus.GaugeVec // fe
 	fetchLag        *prometheus.GaugeVec // fe
 	flushSeconds    prometheus.Histogram
@@ -65,6 +66,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		journalSyncs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "journal_sync_seconds",
 			Help: "Time of one journal fsync (one per batch of appends).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 		journalBytes:    g("journal_bytes", "Bytes of journal segments on disk (records not yet uploaded, fetches not yet done) and of spare segments (at most two, written over next)."),
+		journalCarried:  c("journal_details_carried_total", "Details appended again at the journal's end because profile fetches outlasted the journal's hold bound: each costs a read and a write; a steady rate says fetches lag."),
 		profileLifetime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "profile_lifetime_seconds", Help: "Estimated time the FE keeps a profile: --fe-profiles-kept / queries finished per second."}, []string{"fe"}),
 		fetchLag:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "fetch_lag_seconds", Help: "How late first profile attempts start after they are due (moving average)."}, []string{"fe"}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "flush_duration_seconds",
@@ -88,7 +90,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.objectsWritten, m.profiles, m.profileFetches, m.flushSeconds, m.flushRetries, m.flushFailures,
 		m.bufferBytes, m.pendingRecords, m.cursorLag, m.gaps, m.clockJumps, m.spills, m.spilledRecords,
 		m.spillReplays, m.spillFiles, m.pollPauses, m.fesActive, m.checkpointFails,
-		m.journaled, m.feWritten, m.journalSyncs, m.journalBytes, m.profileLifetime, m.fetchLag)
+		m.journaled, m.feWritten, m.journalSyncs, m.journalBytes, m.journalCarried, m.profileLifetime, m.fetchLag)
 	return m
 }
 

@@ -88,11 +88,14 @@ type benchResult struct {
 	// page of memory new to the process (a fresh tmpfs page, heap the runtime got back from the
 	// OS) costs microseconds, so these say how much of the CPU is the kernel's memory work.
 	sysShare, faultsPerRecord float64
+	// carriedPerRecord is how often a detail was appended to the journal again because its
+	// profile fetch outlasted the journal's hold bound (a read and a write each).
+	carriedPerRecord float64
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores (%.0f ms per 1,000 records, %.0f%% in the kernel), %.0f allocations (%.0f KB) and %.1f minor page faults per record, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
-		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, 100*r.sysShare, r.allocsPerRecord, r.allocKBPerRecord, r.faultsPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
+	return fmt.Sprintf("ended %d, written %d (%.0f/s), collector CPU %.2f cores (%.0f ms per 1,000 records, %.0f%% in the kernel), %.0f allocations (%.0f KB) and %.1f minor page faults per record, %.2f journal carries per record, peak RSS %.0f MB, max backlog %.1f s of load, drained %.1f s after the load stopped, FE doubles CPU %.2f cores, kept up: %v",
+		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, 100*r.sysShare, r.allocsPerRecord, r.allocKBPerRecord, r.faultsPerRecord, r.carriedPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
 }
 
 func benchLevel(b *testing.B, qps int) benchResult {
@@ -189,6 +192,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	res.ended = endedNow()
 	res.written = scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
 	mallocs := scrapeCounter(metricsAddr, "go_memstats_mallocs_total")
+	carried := scrapeCounter(metricsAddr, "srctl_collect_journal_details_carried_total")
 	allocated := scrapeCounter(metricsAddr, "go_memstats_alloc_bytes_total")
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
@@ -209,6 +213,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 		res.allocsPerRecord = float64(mallocs) / float64(res.written)
 		res.allocKBPerRecord = float64(allocated) / 1024 / float64(res.written)
 		res.faultsPerRecord = float64(ru.Minflt) / float64(res.written)
+		res.carriedPerRecord = float64(carried) / float64(res.written)
 	}
 	res.keptUp = res.written >= res.ended && res.maxLagSec < 6 && res.drainSec < 10 && res.drainSec > 0
 	return res
