@@ -351,7 +351,13 @@ func (m *mirror) roundTrip(payload []byte, start time.Time) (*response, int64, i
 	be.nc.SetDeadline(start.Add(m.s.p.cfg.ShadowTimeout))
 	defer be.nc.SetDeadline(time.Time{})
 	sent := int64(len(payload) + 4*(1+len(payload)/mysqlwire.MaxFramePayload))
-	if err := be.fc.WriteFrames(payload, 0); err != nil {
+	var err error
+	if x := expectFor(payload[0]); len(payload) < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown {
+		err = be.fc.WriteFrameAwaitingReply(payload, 0, nil)
+	} else {
+		err = be.fc.WriteFrames(payload, 0)
+	}
+	if err != nil {
 		return nil, sent, 0, err
 	}
 	r := &m.resp
@@ -411,7 +417,7 @@ func (m *mirror) connect() error {
 		return fail(DropUnavailable, err)
 	}
 	cc.NC.SetDeadline(time.Time{})
-	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}})
+	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC, Raw: mysqlwire.RawConnOf(cc.NC)}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}})
 	if cc.R == nil {
 		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
 	}

@@ -118,6 +118,12 @@ type session struct {
 	nextStmtID uint32               // client ids the proxy hands out after a cutover
 	out        []byte               // frames on their way to the client
 	resp       response
+	// cmd is the command being relayed, and cmdFirst its first frame, for describeCommand, which
+	// describeStep (bound once: a closure per command would cost allocations) runs while the
+	// source works on it.
+	cmd          command
+	cmdFirst     []byte
+	describeStep func()
 	draining   atomic.Bool
 	idle       atomic.Bool
 	served     atomic.Bool // a command has been relayed: a drained session may end when idle
@@ -131,6 +137,7 @@ func newSession(p *Proxy, nc net.Conn, id uint64) *session {
 		stmts: map[uint32]*stmtInfo{}, nextStmtID: 1 << 31}
 	s.cr = bufio.NewReaderSize(nc, 4096)
 	s.cfc = mysqlwire.FrameConn{R: s.cr, W: nc}
+	s.describeStep = s.describeCommand
 	return s
 }
 
@@ -232,7 +239,7 @@ func (s *session) handshake() error {
 		s.refuse(2003, "HY000", fmt.Sprintf("srctl shadow: cannot reach the primary %s", cfg.Primary))
 		return fmt.Errorf("primary: %w", err)
 	}
-	s.src = &backend{target: "primary", nc: pc, fc: mysqlwire.FrameConn{R: bufio.NewReaderSize(pc, 4096), W: pc}}
+	s.src = &backend{target: "primary", nc: pc, fc: mysqlwire.FrameConn{R: bufio.NewReaderSize(pc, 4096), W: pc, Raw: mysqlwire.RawConnOf(pc)}}
 	pc.SetDeadline(time.Now().Add(cfg.DialTimeout * 2))
 	s.client.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
 	defer pc.SetDeadline(time.Time{})
@@ -461,7 +468,8 @@ func (s *session) serve() error {
 func (s *session) command(first []byte, seq uint8) error {
 	cfg := &s.p.cfg
 	s.p.stats.Commands.Add(1)
-	c := command{cmd: first[0]}
+	c := &s.cmd // the session's: nothing keeps it past the command
+	*c = command{cmd: first[0]}
 	if c.cmd == comChangeUser {
 		return s.changeUser(first, seq)
 	}
@@ -473,15 +481,28 @@ func (s *session) command(first []byte, seq uint8) error {
 			binary.LittleEndian.PutUint32(first[1:], id)
 		}
 	}
-	start := time.Now()
-	if err := s.src.fc.WriteFrame(first, seq); err != nil {
-		s.relayLastWords()
-		return s.sourceFailed(&c, start, err)
-	}
 	c.bytesSent = int64(len(first) + 4)
 	keep := len(first) <= cfg.MaxMirrorBytes
 	if keep {
 		c.payload = append(make([]byte, 0, len(first)), first...)
+	}
+	s.cmdFirst = first
+	defer func() { s.cmdFirst = nil }()
+	// What the log and the mirror need of the command is worked out while the source works on
+	// it: for a command of one frame that the source answers, after its frame is written and
+	// before the wait for the answer; otherwise once the whole command has gone.
+	start := time.Now()
+	described := false
+	if x := expectFor(c.cmd); len(first) < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown {
+		c.tooLarge = !keep
+		described = true
+		if err := s.src.fc.WriteFrameAwaitingReply(first, seq, s.describeStep); err != nil {
+			s.relayLastWords()
+			return s.sourceFailed(c, start, err)
+		}
+	} else if err := s.src.fc.WriteFrame(first, seq); err != nil {
+		s.relayLastWords()
+		return s.sourceFailed(c, start, err)
 	}
 	for n := len(first); n == mysqlwire.MaxFramePayload; {
 		p, sq, err := s.cfc.ReadFrame()
@@ -491,7 +512,7 @@ func (s *session) command(first []byte, seq uint8) error {
 		n = len(p)
 		if err := s.src.fc.WriteFrame(p, sq); err != nil {
 			s.relayLastWords()
-			return s.sourceFailed(&c, start, err)
+			return s.sourceFailed(c, start, err)
 		}
 		c.bytesSent += int64(n + 4)
 		if keep && len(c.payload)+n <= cfg.MaxMirrorBytes {
@@ -500,11 +521,10 @@ func (s *session) command(first []byte, seq uint8) error {
 			keep = false
 		}
 	}
-	c.tooLarge = !keep
-	if c.tooLarge { // keep the head for the log
-		c.payload = append([]byte(nil), first[:min(len(first), 64<<10)]...)
+	if !described {
+		c.tooLarge = !keep
+		s.describeCommand()
 	}
-	s.describe(&c)
 
 	r := &s.resp
 	r.reset(s.src.caps, s.src.ext, c.cmd)
@@ -514,7 +534,7 @@ func (s *session) command(first []byte, seq uint8) error {
 			p, sq, err := s.src.fc.ReadFrame()
 			if err != nil {
 				s.flushClient()
-				return s.sourceFailed(&c, start, err)
+				return s.sourceFailed(c, start, err)
 			}
 			recv += int64(len(p) + 4)
 			if c.cmd == comStmtPrepare && r.state == stFirst && len(p) >= 5 && p[0] == 0x00 {
@@ -529,7 +549,7 @@ func (s *session) command(first []byte, seq uint8) error {
 			}
 			r.frame(p)
 			if r.localInfile {
-				if err := s.relayLocalFile(&c); err != nil {
+				if err := s.relayLocalFile(c); err != nil {
 					return err
 				}
 				r.localInfile, r.state = false, stFirst
@@ -545,14 +565,14 @@ func (s *session) command(first []byte, seq uint8) error {
 	end := time.Now()
 	s.cfc.Shrink(16 << 10)
 	s.src.fc.Shrink(16 << 10)
-	rec := s.record(&c, newQueryID(), s.src.target, "source", start, end, c.bytesSent, recv, r)
+	rec := s.record(c, newQueryID(), s.src.target, "source", start, end, c.bytesSent, recv, r)
 	if r.err != nil {
 		s.p.stats.PrimaryErrors.Add(1)
 	}
 	qid, set := rec.QueryID, rec.ResultSetHash
 	cfg.Sink.Write(rec) // rec is the sink's from here
-	s.track(&c, r)
-	s.mirrorCommand(&c, qid, set, r)
+	s.track(c, r)
+	s.mirrorCommand(c, qid, set, r)
 	if c.cmd == comQuit {
 		return io.EOF
 	}
@@ -564,6 +584,16 @@ func (s *session) command(first []byte, seq uint8) error {
 		return s.opaque(why)
 	}
 	return nil
+}
+
+// describeCommand finishes s.cmd for the log and the mirror: a command too large to mirror keeps
+// the head of its first frame for the log, and its text, type and kind are found.
+func (s *session) describeCommand() {
+	c := &s.cmd
+	if c.tooLarge {
+		c.payload = append([]byte(nil), s.cmdFirst[:min(len(s.cmdFirst), 64<<10)]...)
+	}
+	s.describe(c)
 }
 
 func hasStmtID(cmd byte) bool {

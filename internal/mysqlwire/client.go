@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"net"
 	"strings"
+	"syscall"
 )
 
 // More capability flags (the client side and the proxy need them).
@@ -483,6 +484,10 @@ type FrameConn struct {
 	// one write. A FrameConn is used by one goroutine at a time.
 	hdr [4]byte
 	out []byte
+	// Raw, when set (RawConnOf), is the connection R reads and W writes, for
+	// WriteFrameAwaitingReply.
+	Raw   syscall.RawConn
+	await awaitState
 }
 
 // keepBuffer is the largest frame buffer kept between reads (it grows to the frames read, in
