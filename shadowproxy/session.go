@@ -124,9 +124,10 @@ type session struct {
 	cmd          command
 	cmdFirst     []byte
 	describeStep func()
-	draining   atomic.Bool
-	idle       atomic.Bool
-	served     atomic.Bool // a command has been relayed: a drained session may end when idle
+
+	draining atomic.Bool
+	idle     atomic.Bool
+	served   atomic.Bool // a command has been relayed: a drained session may end when idle
 	// handshakeSeq is the sequence number of the proxy's next packet to the client during
 	// the handshake.
 	handshakeSeq uint8
@@ -483,14 +484,14 @@ func (s *session) command(first []byte, seq uint8) error {
 	}
 	c.bytesSent = int64(len(first) + 4)
 	keep := len(first) <= cfg.MaxMirrorBytes
-	if keep {
-		c.payload = append(make([]byte, 0, len(first)), first...)
-	}
 	s.cmdFirst = first
 	defer func() { s.cmdFirst = nil }()
-	// What the log and the mirror need of the command is worked out while the source works on
-	// it: for a command of one frame that the source answers, after its frame is written and
-	// before the wait for the answer; otherwise once the whole command has gone.
+	// What the log and the mirror need of the command (its copy, its text and kind) is worked
+	// out while the source works on it. A command of one frame that the source answers is
+	// written by WriteFrameAwaitingReply, which runs describeCommand between the write and the
+	// wait for the answer (the client's next command is not awaited that way: see
+	// mysqlwire.FrameConn.WriteFrameAwaitingReply and the README's shadow measurements); any
+	// other is described once it has gone whole.
 	start := time.Now()
 	described := false
 	if x := expectFor(c.cmd); len(first) < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown {
@@ -503,6 +504,8 @@ func (s *session) command(first []byte, seq uint8) error {
 	} else if err := s.src.fc.WriteFrame(first, seq); err != nil {
 		s.relayLastWords()
 		return s.sourceFailed(c, start, err)
+	} else if keep {
+		c.payload = append(make([]byte, 0, len(first)), first...)
 	}
 	for n := len(first); n == mysqlwire.MaxFramePayload; {
 		p, sq, err := s.cfc.ReadFrame()
@@ -586,12 +589,16 @@ func (s *session) command(first []byte, seq uint8) error {
 	return nil
 }
 
-// describeCommand finishes s.cmd for the log and the mirror: a command too large to mirror keeps
-// the head of its first frame for the log, and its text, type and kind are found.
+// describeCommand finishes s.cmd for the log and the mirror: a command of one frame is copied for
+// the mirror (the frame is the client connection's buffer), one too large to mirror keeps the
+// head of its first frame for the log, and its text, type and kind are found.
 func (s *session) describeCommand() {
 	c := &s.cmd
-	if c.tooLarge {
+	switch {
+	case c.tooLarge:
 		c.payload = append([]byte(nil), s.cmdFirst[:min(len(s.cmdFirst), 64<<10)]...)
+	case c.payload == nil: // a command of one frame: the mirror's copy
+		c.payload = append(make([]byte, 0, len(s.cmdFirst)), s.cmdFirst...)
 	}
 	s.describe(c)
 }
