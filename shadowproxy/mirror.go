@@ -352,7 +352,7 @@ func (m *mirror) roundTrip(payload []byte, start time.Time) (*response, int64, i
 	defer be.nc.SetDeadline(time.Time{})
 	sent := int64(len(payload) + 4*(1+len(payload)/mysqlwire.MaxFramePayload))
 	var err error
-	if x := expectFor(payload[0]); len(payload) < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown {
+	if awaitsAnswer(payload[0], len(payload)) {
 		err = be.fc.WriteFrameAwaitingReply(payload, 0, nil)
 	} else {
 		err = be.fc.WriteFrames(payload, 0)

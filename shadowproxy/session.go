@@ -494,7 +494,7 @@ func (s *session) command(first []byte, seq uint8) error {
 	// other is described once it has gone whole.
 	start := time.Now()
 	described := false
-	if x := expectFor(c.cmd); len(first) < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown {
+	if awaitsAnswer(c.cmd, len(first)) {
 		c.tooLarge = !keep
 		described = true
 		if err := s.src.fc.WriteFrameAwaitingReply(first, seq, s.describeStep); err != nil {
@@ -601,6 +601,14 @@ func (s *session) describeCommand() {
 		c.payload = append(make([]byte, 0, len(s.cmdFirst)), s.cmdFirst...)
 	}
 	s.describe(c)
+}
+
+// awaitsAnswer reports whether a command of n payload bytes goes to a server with
+// mysqlwire.FrameConn.WriteFrameAwaitingReply: it fits one frame and gets an answer the proxy
+// follows (a command without one would wait for nothing).
+func awaitsAnswer(cmd byte, n int) bool {
+	x := expectFor(cmd)
+	return n < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown
 }
 
 func hasStmtID(cmd byte) bool {

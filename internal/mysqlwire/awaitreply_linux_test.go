@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 			if err != nil {
 				os.Exit(0)
 			}
-			time.Sleep(300 * time.Microsecond) // the server at work: the answer is not there at once
+			time.Sleep(time.Millisecond) // the server at work: the answer is not there at once
 			if pf.WriteFrame([]byte("\x00\x00\x00\x02\x00\x00\x00"), seq+1) != nil {
 				os.Exit(0)
 			}

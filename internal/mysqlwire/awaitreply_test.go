@@ -102,6 +102,25 @@ func TestWriteFrameAwaitingReplyFailures(t *testing.T) {
 			t.Fatalf("read after the wait: %v, want the deadline", err)
 		}
 	})
+	t.Run("read deadline passes while waiting", func(t *testing.T) {
+		// A shadow that never answers: the mirror's deadline must end the wait.
+		fc, nc, peer := awaitPair(t)
+		go io.Copy(io.Discard, peer)
+		nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		done := make(chan error, 1)
+		go func() { done <- fc.WriteFrameAwaitingReply([]byte("\x03SELECT SLEEP(3600)"), 0, nil) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the wait outlived the read deadline")
+		}
+		if _, _, err := fc.ReadFrame(); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read after the wait: %v, want the deadline", err)
+		}
+	})
 	t.Run("peer closes without answering", func(t *testing.T) {
 		fc, _, peer := awaitPair(t)
 		go func() {
