@@ -72,6 +72,7 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 	host := fe.target.host
 	cursor := fe.polled.durable()
 	backoff := time.Duration(0)
+	lastOK := time.Now() // a run's first poll has as little time as any: its cursor may be old
 	paused := false
 	for {
 		if !c.budget.full() {
@@ -97,10 +98,10 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 			c.m.polls.WithLabelValues(host, "error").Inc()
 			c.m.feErrors.WithLabelValues(host, errorKind(err)).Inc()
 			backoff = nextBackoff(backoff, 500*time.Millisecond, min(c.cfg.PollInterval, 5*time.Second))
-			wait = backoff
+			wait = c.pollRetryWait(fe, backoff, time.Since(lastOK))
 			c.log.Warn("polling FE failed", "fe", host, "cursor", cursor, "retry_in", wait, "err", err)
 		} else {
-			backoff = 0
+			backoff, lastOK = 0, time.Now()
 			c.m.polls.WithLabelValues(host, "ok").Inc()
 			cursor = c.process(fe, q, cursor, entries, feNow)
 			c.lastPollOK.Store(time.Now().UnixNano())
@@ -119,6 +120,23 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 func (c *Collector) pollWait(fe *feState) time.Duration {
 	life, lag := fe.lifetimeAndLag()
 	return max(min(c.cfg.PollInterval, life/2-lag-profileDelay), minPollInterval)
+}
+
+// pollRetryWait is the wait after a failed poll, sinceOK after the last good one. The queries
+// that ended since that poll are not known yet, and the first of them loses its profile about
+// lifetime - lag - profileDelay after it. Until then the retries are spaced to fit several in the
+// time left (at most a third of it, never under minPollInterval), so that a streak of transient
+// errors does not outlast the profiles: the exponential backoff alone took 0.5+1+2+4 s after
+// four errors, longer than the 8 s a default FE keeps profiles at 60 queries/s. Once that time
+// has passed, or when the FE keeps its profiles long, the backoff alone applies, so that an FE
+// that is down is not polled in a tight loop.
+func (c *Collector) pollRetryWait(fe *feState, backoff, sinceOK time.Duration) time.Duration {
+	life, lag := fe.lifetimeAndLag()
+	left := life - lag - profileDelay - sinceOK
+	if left <= 0 {
+		return backoff
+	}
+	return max(min(backoff, left/3), minPollInterval)
 }
 
 // minPollInterval keeps a very busy FE from being polled in a tight loop.

@@ -287,6 +287,58 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 	}
 }
 
+// TestPollRetriesFitProfileLifetime: after failed polls the collector retries often enough, within
+// the time the queries not yet seen keep their profiles, that a streak of transient errors does
+// not cost them; past that time, and for an FE that keeps profiles long, it backs off as usual.
+func TestPollRetriesFitProfileLifetime(t *testing.T) {
+	c := &Collector{cfg: DefaultConfig()} // --poll-interval 5s, 500 profiles kept
+	backoffs := func(n int) []time.Duration {
+		var out []time.Duration
+		b := time.Duration(0)
+		for range n {
+			b = nextBackoff(b, 500*time.Millisecond, 5*time.Second)
+			out = append(out, b)
+		}
+		return out
+	}
+	idle := &feState{}
+	for i, b := range backoffs(6) {
+		if got := c.pollRetryWait(idle, b, time.Duration(i)*time.Second); got != b {
+			t.Errorf("idle FE, error %d: wait %s, want the backoff %s", i+1, got, b)
+		}
+	}
+
+	busy := &feState{} // 60 queries/s, 500 kept: profiles live about 8.3 s
+	start := time.Unix(1000, 0)
+	for i := range 61 {
+		busy.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500, 0)
+	}
+	life, _ := busy.lifetimeAndLag()
+	evictsAt := life - profileDelay // the first unseen query's profile starts to go then
+	// A streak begins at the regular poll after a good one; each request takes 50 ms.
+	since := c.pollWait(busy)
+	var tries []time.Duration
+	for _, b := range backoffs(20) {
+		since += 50 * time.Millisecond
+		if since >= evictsAt {
+			if got := c.pollRetryWait(busy, b, since); got != b {
+				t.Errorf("%s after the last good poll, past the profiles' life: wait %s, want the backoff %s", since, got, b)
+			}
+			break
+		}
+		w := c.pollRetryWait(busy, b, since)
+		if w < minPollInterval || w > b {
+			t.Fatalf("wait %s after %s: want between %s and the backoff %s", w, since, minPollInterval, b)
+		}
+		tries = append(tries, since)
+		since += w
+	}
+	// With the backoff alone (0.5, 1, 2, 4 s) a fourth error already outlasted the profiles.
+	if len(tries) < 6 {
+		t.Errorf("only %d retries before the profiles of unseen queries start to be evicted (at %s): %v", len(tries), evictsAt, tries)
+	}
+}
+
 // TestFinishRateOfAPoll: the pace a poll's terminal entries show, and no guess from too few.
 func TestFinishRateOfAPoll(t *testing.T) {
 	at := func(n int, every time.Duration, state string) []QueryDetail {
