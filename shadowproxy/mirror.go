@@ -403,7 +403,9 @@ func (m *mirror) connect() error {
 	nc.SetDeadline(time.Now().Add(cfg.DialTimeout * 2))
 	const passCaps = mysqlwire.ClientFoundRows | mysqlwire.ClientMultiStatements | mysqlwire.ClientMultiResults |
 		mysqlwire.ClientPSMultiResults | mysqlwire.ClientDeprecateEOF | mysqlwire.ClientInteractive | mysqlwire.ClientProgressMariaDB
-	const passExt = mysqlwire.MariaDBExtendedMeta | mysqlwire.MariaDBCacheMetadata
+	// MariaDBStmtBulk: without it a MariaDB shadow refuses the COM_STMT_BULK_EXECUTE copies of a
+	// client that has it with the primary, and they would show as shadow errors.
+	const passExt = mysqlwire.MariaDBExtendedMeta | mysqlwire.MariaDBCacheMetadata | mysqlwire.MariaDBStmtBulk
 	// The database is selected after the login, not in it: a shadow without the client's
 	// database then shows as errors of the queries that need it, not as a refused session.
 	cc, err := mysqlwire.Connect(nc, mysqlwire.ClientConfig{User: cfg.ShadowUser, Password: cfg.ShadowPassword,
@@ -417,7 +419,8 @@ func (m *mirror) connect() error {
 		return fail(DropUnavailable, err)
 	}
 	cc.NC.SetDeadline(time.Time{})
-	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC, Raw: mysqlwire.RawConnOf(cc.NC)}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{}})
+	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC, Raw: mysqlwire.RawConnOf(cc.NC)}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{},
+		takesLastStmt: cc.Greeting.Caps&mysqlwire.ClientMySQL == 0})
 	if cc.R == nil {
 		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
 	}

@@ -28,7 +28,15 @@ type backend struct {
 	ext    uint32
 	// ids maps the client's statement ids to this backend's; nil means the same ids.
 	ids map[uint32]uint32
+	// takesLastStmt: the server reads statement id lastStmtID as the statement prepared last
+	// (MariaDB 10.2 and later, which clear CLIENT_MYSQL in their greeting; not StarRocks).
+	takesLastStmt bool
 }
+
+// lastStmtID is the statement id MariaDB reads as "the statement this session prepared last".
+// Connectors that pipeline a prepare and its execute (MariaDB Connector/J and Node.js) send it,
+// since the id is not known yet when the execute goes out.
+const lastStmtID = 0xffffffff
 
 func (b *backend) close() {
 	if b != nil && b.nc != nil {
@@ -116,8 +124,12 @@ type session struct {
 	state      *sessionState
 	stmts      map[uint32]*stmtInfo // by client statement id
 	nextStmtID uint32               // client ids the proxy hands out after a cutover
-	out        []byte               // frames on their way to the client
-	resp       response
+	// lastPrepared is the client's id of the statement the source runs for lastStmtID, when
+	// hasLastPrepared: see resolveStmt.
+	lastPrepared    uint32
+	hasLastPrepared bool
+	out             []byte // frames on their way to the client
+	resp            response
 	// cmd is the command being relayed, and cmdFirst its first frame, for describeCommand, which
 	// describeStep (bound once: a closure per command would cost allocations) runs while the
 	// source works on it.
@@ -355,6 +367,7 @@ func (s *session) handshake() error {
 		case p[0] == 0x00:
 			s.src.caps = hr.Caps & g.Caps
 			s.src.ext = hr.ExtCaps & g.ExtCaps
+			s.src.takesLastStmt = g.Caps&mysqlwire.ClientMySQL == 0
 			st := s.state
 			st.user, st.charset, st.caps, st.ext = hr.User, hr.Charset, s.src.caps, s.src.ext
 			if hr.Caps&mysqlwire.ClientConnectWithDB != 0 {
@@ -474,10 +487,13 @@ func (s *session) command(first []byte, seq uint8) error {
 	if c.cmd == comChangeUser {
 		return s.changeUser(first, seq)
 	}
-	// Statement ids: the client's numbering may differ from the source's after a cutover.
+	// Statement ids: the client's numbering may differ from the source's after a cutover, when
+	// the source is sent its own id (lastStmtID included: the new source's last statement is
+	// not the client's). The session's first source gets the client's bytes as they are.
 	if hasStmtID(c.cmd) && len(first) >= 5 {
-		c.clientStmt = binary.LittleEndian.Uint32(first[1:])
-		if id, ok := s.src.stmtID(c.clientStmt); ok && id != c.clientStmt {
+		wire := binary.LittleEndian.Uint32(first[1:])
+		c.clientStmt = s.resolveStmt(wire)
+		if id, ok := s.src.ids[c.clientStmt]; ok && id != wire {
 			first = append([]byte(nil), first...)
 			binary.LittleEndian.PutUint32(first[1:], id)
 		}
@@ -611,6 +627,19 @@ func awaitsAnswer(cmd byte, n int) bool {
 	return n < mysqlwire.MaxFramePayload && x != expectNone && x != expectUnknown
 }
 
+// resolveStmt is the client's id of the statement a command names: id itself, or for lastStmtID
+// on a source that reads it so, the statement prepared last, which is what the source runs. The
+// log then shows its text, the policy judges its kind, and the mirror sends the shadow its own
+// id for it. With none (the last prepare failed, or that statement was closed, or the session
+// reset: MariaDB then refuses lastStmtID) the id stays lastStmtID: an unknown statement, judged
+// a write, that the mirror has nothing to run for.
+func (s *session) resolveStmt(id uint32) uint32 {
+	if id == lastStmtID && s.src.takesLastStmt && s.hasLastPrepared {
+		return s.lastPrepared
+	}
+	return id
+}
+
 func hasStmtID(cmd byte) bool {
 	switch cmd {
 	case comStmtExecute, comStmtClose, comStmtReset, comStmtSendLongData, comStmtFetch, comStmtBulkExecute:
@@ -713,6 +742,9 @@ func queryText(payload []byte, caps uint32) string {
 
 // track updates what the shadow must replay, from commands the source accepted.
 func (s *session) track(c *command, r *response) {
+	if c.cmd == comStmtPrepare || c.cmd == comResetConnection {
+		s.hasLastPrepared = false // a failed prepare leaves no last statement; a good one sets it below
+	}
 	if r.err != nil || r.malformed != "" {
 		return
 	}
@@ -743,10 +775,14 @@ func (s *session) track(c *command, r *response) {
 		s.stmts[id] = &stmtInfo{text: c.text, typ: c.typ}
 		s.stmts[id].typ, s.stmts[id].kind = classify(c.text)
 		c.clientStmt = id
+		s.lastPrepared, s.hasLastPrepared = id, true
 		st.mu.Lock()
 		st.stmts[id] = c.text
 		st.mu.Unlock()
 	case comStmtClose:
+		if c.clientStmt == s.lastPrepared {
+			s.hasLastPrepared = false
+		}
 		delete(s.stmts, c.clientStmt)
 		if s.src.ids != nil {
 			delete(s.src.ids, c.clientStmt)
@@ -835,6 +871,7 @@ func (s *session) changeUser(first []byte, seq uint8) error {
 			return err
 		}
 		if len(p) > 0 && (p[0] == 0x00 || p[0] == 0xff) {
+			s.hasLastPrepared = false // the server forgets its statements on a change of user
 			if p[0] == 0x00 {
 				st := s.state
 				st.mu.Lock()
