@@ -72,7 +72,7 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 	host := fe.target.host
 	cursor := fe.polled.durable()
 	backoff := time.Duration(0)
-	lastOK := time.Now() // a run's first poll has as little time as any: its cursor may be old
+	lastOK := time.Now() // the start of a good poll; a run's first has no more time than any other
 	paused := false
 	for {
 		if !c.budget.full() {
@@ -88,6 +88,7 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 			}
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		asked := time.Now()
 		entries, feNow, err := fe.client.queryDetails(pctx, cursor)
 		cancel()
 		if ctx.Err() != nil {
@@ -101,7 +102,10 @@ func (c *Collector) pollLoop(ctx context.Context, fe *feState, q *fetchQueue) {
 			wait = c.pollRetryWait(fe, backoff, time.Since(lastOK))
 			c.log.Warn("polling FE failed", "fe", host, "cursor", cursor, "retry_in", wait, "err", err)
 		} else {
-			backoff, lastOK = 0, time.Now()
+			// What the FE answered may be as old as the request: the next poll is timed from it, so
+			// that a slow answer (a stalled FE) does not stretch the time until the next by its own.
+			backoff, lastOK = 0, asked
+			wait = max(wait-time.Since(asked), minPollInterval)
 			c.m.polls.WithLabelValues(host, "ok").Inc()
 			cursor = c.process(fe, q, cursor, entries, feNow)
 			c.lastPollOK.Store(time.Now().UnixNano())

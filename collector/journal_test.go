@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -336,6 +337,48 @@ func TestPollRetriesFitProfileLifetime(t *testing.T) {
 	// With the backoff alone (0.5, 1, 2, 4 s) a fourth error already outlasted the profiles.
 	if len(tries) < 6 {
 		t.Errorf("only %d retries before the profiles of unseen queries start to be evicted (at %s): %v", len(tries), evictsAt, tries)
+	}
+}
+
+// TestSlowPollAnswersDoNotStretchTheCadence: polls start every --poll-interval however long the
+// FE takes to answer (down to the floor), since what it answers is as old as the request: a
+// stalled FE must not add its stall to the time before queries that ended meanwhile are seen.
+func TestSlowPollAnswersDoNotStretchTheCadence(t *testing.T) {
+	e := newTestEnv(t, fedouble.Config{})
+	const stall, every = 300 * time.Millisecond, 800 * time.Millisecond
+	var mu sync.Mutex
+	var starts []time.Time
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "query_detail") {
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+			time.Sleep(stall)
+		}
+		e.fe.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	cfg := e.cfg
+	cfg.FEHosts, cfg.PollInterval = []string{slow.URL}, every
+	stop := e.run(t, cfg)
+	waitFor(t, "seven polls", 20*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(starts) >= 7
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var gaps []time.Duration
+	for i := 1; i < len(starts); i++ {
+		gaps = append(gaps, starts[i].Sub(starts[i-1]))
+	}
+	slices.Sort(gaps)
+	// Timed from the answer the polls would start every 1.1 s; from the request, every 0.8 s.
+	if med := gaps[len(gaps)/2]; med > every+stall/2 || med < every-stall/2 {
+		t.Errorf("polls start every %s (median of %v), want about %s", med, gaps, every)
 	}
 }
 
