@@ -105,7 +105,7 @@ collector's OUTPUT_DIR, GCS_BUCKET/GCS_PREFIX or S3_BUCKET/S3_PREFIX are used, e
 	f.StringVar(&o.passwordFile, "fe-password-file", "", "file holding the FE password (else SRCTL_FE_PASSWORD or FE_PASSWORD)")
 	f.StringVar(&c.TLSCAFile, "fe-tls-ca", "", "PEM file of the CA that signs the FEs' HTTPS certificates")
 	f.StringVar(&o.api, "api", string(c.API), "FE API: v1 (/api/...), v2 (/api/v2/..., 4.0 line) or auto (query details via v2 with a per-FE fallback to v1; profiles via v1, which serves raw text)")
-	f.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "time between polls of each FE; keep it at 10s or less")
+	f.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "time between the starts of two polls of each FE (at most: shorter when the FE keeps profiles briefly); keep it at 10s or less")
 	f.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time a record waits in memory before it is written")
 	f.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "records per write: a full batch is written at once")
 	f.Var(&o.maxBufferedBytes, "max-buffered-bytes", "memory for records not yet durable; polling pauses when it is reached")
