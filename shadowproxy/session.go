@@ -34,8 +34,9 @@ type backend struct {
 }
 
 // lastStmtID is the statement id MariaDB reads as "the statement this session prepared last".
-// Connectors that pipeline a prepare and its execute (MariaDB Connector/J and Node.js) send it,
-// since the id is not known yet when the execute goes out.
+// A client that sends a prepare and its execute together (MariaDB Connector/C's
+// mariadb_stmt_execute_direct, connectors that pipeline them) names the statement so, since its
+// id is not known yet when the execute goes out.
 const lastStmtID = 0xffffffff
 
 func (b *backend) close() {
