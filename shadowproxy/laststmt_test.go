@@ -357,7 +357,7 @@ func TestLastStatementAfterCutover(t *testing.T) {
 // TestLastStatementIDOnlyWhereTheSourceReadsIt: a source that does not read 0xffffffff as the
 // statement prepared last (StarRocks, MySQL: CLIENT_MYSQL in the greeting) gets no such reading.
 func TestLastStatementIDOnlyWhereTheSourceReadsIt(t *testing.T) {
-	s := &session{src: &backend{}, lastPrepared: 7, hasLastPrepared: true}
+	s := &session{src: &backend{}, lastPrepared: 7}
 	if got := s.resolveStmt(lastStmtID); got != lastStmtID {
 		t.Errorf("a source without it: %d, want %d kept", got, uint32(lastStmtID))
 	}
@@ -368,7 +368,7 @@ func TestLastStatementIDOnlyWhereTheSourceReadsIt(t *testing.T) {
 	if got := s.resolveStmt(5); got != 5 {
 		t.Errorf("an ordinary id: %d, want 5", got)
 	}
-	s.hasLastPrepared = false
+	s.lastPrepared = lastStmtID // none
 	if got := s.resolveStmt(lastStmtID); got != lastStmtID {
 		t.Errorf("no statement prepared last: %d, want %d kept", got, uint32(lastStmtID))
 	}

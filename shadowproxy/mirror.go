@@ -420,7 +420,7 @@ func (m *mirror) connect() error {
 	}
 	cc.NC.SetDeadline(time.Time{})
 	m.setBackend(&backend{target: "shadow", nc: cc.NC, fc: mysqlwire.FrameConn{R: cc.R, W: cc.NC, Raw: mysqlwire.RawConnOf(cc.NC)}, caps: cc.Caps, ext: cc.ExtCaps, ids: map[uint32]uint32{},
-		takesLastStmt: cc.Greeting.Caps&mysqlwire.ClientMySQL == 0})
+		takesLastStmt: readsLastStmtID(cc.Greeting)})
 	if cc.R == nil {
 		m.be.fc.R = bufio.NewReaderSize(cc.NC, 4096)
 	}

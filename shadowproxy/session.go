@@ -29,9 +29,14 @@ type backend struct {
 	// ids maps the client's statement ids to this backend's; nil means the same ids.
 	ids map[uint32]uint32
 	// takesLastStmt: the server reads statement id lastStmtID as the statement prepared last
-	// (MariaDB 10.2 and later, which clear CLIENT_MYSQL in their greeting; not StarRocks).
+	// (see readsLastStmtID).
 	takesLastStmt bool
 }
+
+// readsLastStmtID reports whether the server of greeting g reads lastStmtID as the statement
+// prepared last: MariaDB 10.2 and later, which clear CLIENT_MYSQL in their greeting; not MySQL,
+// not StarRocks.
+func readsLastStmtID(g *mysqlwire.Greeting) bool { return g.Caps&mysqlwire.ClientMySQL == 0 }
 
 // lastStmtID is the statement id MariaDB reads as "the statement this session prepared last".
 // A client that sends a prepare and its execute together (MariaDB Connector/C's
@@ -125,12 +130,11 @@ type session struct {
 	state      *sessionState
 	stmts      map[uint32]*stmtInfo // by client statement id
 	nextStmtID uint32               // client ids the proxy hands out after a cutover
-	// lastPrepared is the client's id of the statement the source runs for lastStmtID, when
-	// hasLastPrepared: see resolveStmt.
-	lastPrepared    uint32
-	hasLastPrepared bool
-	out             []byte // frames on their way to the client
-	resp            response
+	// lastPrepared is the client's id of the statement the source runs for lastStmtID, or
+	// lastStmtID itself when there is none: see resolveStmt.
+	lastPrepared uint32
+	out          []byte // frames on their way to the client
+	resp         response
 	// cmd is the command being relayed, and cmdFirst its first frame, for describeCommand, which
 	// describeStep (bound once: a closure per command would cost allocations) runs while the
 	// source works on it.
@@ -148,7 +152,7 @@ type session struct {
 
 func newSession(p *Proxy, nc net.Conn, id uint64) *session {
 	s := &session{p: p, id: id, client: nc, clientAddr: nc.RemoteAddr().String(), state: &sessionState{stmts: map[uint32]string{}},
-		stmts: map[uint32]*stmtInfo{}, nextStmtID: 1 << 31}
+		stmts: map[uint32]*stmtInfo{}, nextStmtID: 1 << 31, lastPrepared: lastStmtID}
 	s.cr = bufio.NewReaderSize(nc, 4096)
 	s.cfc = mysqlwire.FrameConn{R: s.cr, W: nc}
 	s.describeStep = s.describeCommand
@@ -368,7 +372,7 @@ func (s *session) handshake() error {
 		case p[0] == 0x00:
 			s.src.caps = hr.Caps & g.Caps
 			s.src.ext = hr.ExtCaps & g.ExtCaps
-			s.src.takesLastStmt = g.Caps&mysqlwire.ClientMySQL == 0
+			s.src.takesLastStmt = readsLastStmtID(g)
 			st := s.state
 			st.user, st.charset, st.caps, st.ext = hr.User, hr.Charset, s.src.caps, s.src.ext
 			if hr.Caps&mysqlwire.ClientConnectWithDB != 0 {
@@ -635,7 +639,7 @@ func awaitsAnswer(cmd byte, n int) bool {
 // reset: MariaDB then refuses lastStmtID) the id stays lastStmtID: an unknown statement, judged
 // a write, that the mirror has nothing to run for.
 func (s *session) resolveStmt(id uint32) uint32 {
-	if id == lastStmtID && s.src.takesLastStmt && s.hasLastPrepared {
+	if id == lastStmtID && s.src.takesLastStmt {
 		return s.lastPrepared
 	}
 	return id
@@ -744,7 +748,7 @@ func queryText(payload []byte, caps uint32) string {
 // track updates what the shadow must replay, from commands the source accepted.
 func (s *session) track(c *command, r *response) {
 	if c.cmd == comStmtPrepare || c.cmd == comResetConnection {
-		s.hasLastPrepared = false // a failed prepare leaves no last statement; a good one sets it below
+		s.lastPrepared = lastStmtID // a failed prepare leaves none; a good one sets it below
 	}
 	if r.err != nil || r.malformed != "" {
 		return
@@ -776,13 +780,13 @@ func (s *session) track(c *command, r *response) {
 		s.stmts[id] = &stmtInfo{text: c.text, typ: c.typ}
 		s.stmts[id].typ, s.stmts[id].kind = classify(c.text)
 		c.clientStmt = id
-		s.lastPrepared, s.hasLastPrepared = id, true
+		s.lastPrepared = id
 		st.mu.Lock()
 		st.stmts[id] = c.text
 		st.mu.Unlock()
 	case comStmtClose:
 		if c.clientStmt == s.lastPrepared {
-			s.hasLastPrepared = false
+			s.lastPrepared = lastStmtID
 		}
 		delete(s.stmts, c.clientStmt)
 		if s.src.ids != nil {
@@ -872,7 +876,7 @@ func (s *session) changeUser(first []byte, seq uint8) error {
 			return err
 		}
 		if len(p) > 0 && (p[0] == 0x00 || p[0] == 0xff) {
-			s.hasLastPrepared = false // the server forgets its statements on a change of user
+			s.lastPrepared = lastStmtID // the server forgets its statements on a change of user
 			if p[0] == 0x00 {
 				st := s.state
 				st.mu.Lock()
