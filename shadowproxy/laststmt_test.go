@@ -65,6 +65,18 @@ func (p *pipeliner) send(cmds ...[]byte) []*response {
 	return answers
 }
 
+// hasShadowRow is a waitRows condition: a shadow row of command cmd has been logged.
+func hasShadowRow(cmd string) func([]lakehouse.ProxyLogRecord) bool {
+	return func(rs []lakehouse.ProxyLogRecord) bool {
+		for _, r := range rs {
+			if r.Target == "shadow" && r.Command == cmd {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func prepareCmd(sql string) []byte { return append([]byte{comStmtPrepare}, sql...) }
 
 // executeCmd executes statement id with one LONGLONG parameter.
@@ -188,14 +200,7 @@ func TestUnknownLastStatementIsNotMirrored(t *testing.T) {
 	if a[0].err != nil || a[1].err == nil || a[2].err == nil {
 		t.Fatalf("prepare, failed prepare, execute(last): %v / %v / %v", a[0].err, a[1].err, a[2].err)
 	}
-	rows := sink.waitRows(t, "the execute's shadow row", func(rs []lakehouse.ProxyLogRecord) bool {
-		for _, r := range rs {
-			if r.Target == "shadow" && r.Command == "COM_STMT_EXECUTE" {
-				return true
-			}
-		}
-		return false
-	})
+	rows := sink.waitRows(t, "the execute's shadow row", hasShadowRow("COM_STMT_EXECUTE"))
 	for _, r := range rows {
 		if r.Target == "shadow" && r.Command == "COM_STMT_EXECUTE" && (!r.Dropped || r.DropReason != DropStmtNotPrepared) {
 			t.Errorf("shadow row of the execute: dropped %v %q, error %q; want dropped as %s", r.Dropped, r.DropReason, r.Error, DropStmtNotPrepared)
@@ -229,14 +234,7 @@ func TestBulkExecuteReachesTheShadow(t *testing.T) {
 	if a = c.send(bulk); a[0].err != nil {
 		t.Fatalf("bulk execute on the primary: %v", a[0].err)
 	}
-	rows := sink.waitRows(t, "the bulk execute's shadow row", func(rs []lakehouse.ProxyLogRecord) bool {
-		for _, r := range rs {
-			if r.Target == "shadow" && r.Command == "COM_STMT_BULK_EXECUTE" {
-				return true
-			}
-		}
-		return false
-	})
+	rows := sink.waitRows(t, "the bulk execute's shadow row", hasShadowRow("COM_STMT_BULK_EXECUTE"))
 	for _, r := range rows {
 		if r.Target == "shadow" && r.Command == "COM_STMT_BULK_EXECUTE" && (!r.Success || r.AffectedRows == nil || *r.AffectedRows != 3) {
 			t.Errorf("the shadow's bulk execute: success %v, error %q, dropped %v %s, affected %v; want 3 rows inserted",
