@@ -235,6 +235,14 @@ func TestRestartResumesFetchesFromTheJournal(t *testing.T) {
 	}
 }
 
+// observeMinute feeds fe a minute of polls from start, one a second, each seeing qps queries
+// end, with 500 profiles kept.
+func observeMinute(fe *feState, start time.Time, qps int) {
+	for i := range 61 {
+		fe.observe(start.Add(time.Duration(i)*time.Second), qps*min(i, 1), 500, 0)
+	}
+}
+
 // TestPollWaitFollowsProfileLifetime: the poll interval shrinks so that a query is seen and
 // fetched within half the life of its profile, never below the floor nor above --poll-interval.
 func TestPollWaitFollowsProfileLifetime(t *testing.T) {
@@ -245,9 +253,7 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 		t.Fatalf("idle FE: %s, want the configured 5s", got)
 	}
 	// 60 queries/s for a minute: 500 profiles last 8.3 s; half of it minus the profile delay.
-	for i := range 61 {
-		fe.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500, 0)
-	}
+	observeMinute(fe, start, 60)
 	life, _ := fe.lifetimeAndLag()
 	if life < 8*time.Second || life > 9*time.Second {
 		t.Fatalf("lifetime %s at 60 queries/s with 500 kept, want about 8.3s", life)
@@ -276,9 +282,7 @@ func TestPollWaitFollowsProfileLifetime(t *testing.T) {
 	}
 	// Fetchers running late eat into the wait as well.
 	fe2 := &feState{}
-	for i := range 61 {
-		fe2.observe(start.Add(time.Duration(i)*time.Second), 50*min(i, 1), 500, 0)
-	}
+	observeMinute(fe2, start, 50)
 	before := c.pollWait(fe2)
 	for range 50 {
 		fe2.lagged(2 * time.Second)
@@ -310,10 +314,7 @@ func TestPollRetriesFitProfileLifetime(t *testing.T) {
 	}
 
 	busy := &feState{} // 60 queries/s, 500 kept: profiles live about 8.3 s
-	start := time.Unix(1000, 0)
-	for i := range 61 {
-		busy.observe(start.Add(time.Duration(i)*time.Second), 60*min(i, 1), 500, 0)
-	}
+	observeMinute(busy, time.Unix(1000, 0), 60)
 	life, _ := busy.lifetimeAndLag()
 	evictsAt := life - profileDelay // the first unseen query's profile starts to go then
 	// A streak begins at the regular poll after a good one; each request takes 50 ms.
