@@ -60,14 +60,7 @@ func TestWriteFrameAwaitingReply(t *testing.T) {
 	go func() {
 		errc <- fc.WriteFrameAwaitingReply([]byte("\x03SELECT 1"), 3, func() { runs++; close(release) })
 	}()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("WriteFrameAwaitingReply did not return: meanwhile ran after the wait, or the answer was missed")
-	}
+	awaitCall(t, errc, "WriteFrameAwaitingReply did not return: meanwhile ran after the wait, or the answer was missed")
 	if p := <-got; string(p) != "\x03SELECT 1" {
 		t.Fatalf("the peer read %q", p)
 	}
@@ -77,6 +70,20 @@ func TestWriteFrameAwaitingReply(t *testing.T) {
 	p, seq, err := fc.ReadFrame()
 	if err != nil || string(p) != "answer" || seq != 4 {
 		t.Fatalf("answer %q seq %d err %v", p, seq, err)
+	}
+}
+
+// awaitCall waits for the error of a WriteFrameAwaitingReply running in another goroutine and
+// fails the test with hung when it has not returned within a minute (a wait that never ends).
+func awaitCall(t *testing.T, errc <-chan error, hung string) {
+	t.Helper()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal(hung)
 	}
 }
 
@@ -109,14 +116,7 @@ func TestWriteFrameAwaitingReplyFailures(t *testing.T) {
 		nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		done := make(chan error, 1)
 		go func() { done <- fc.WriteFrameAwaitingReply([]byte("\x03SELECT SLEEP(3600)"), 0, nil) }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(time.Minute):
-			t.Fatal("the wait outlived the read deadline")
-		}
+		awaitCall(t, done, "the wait outlived the read deadline")
 		if _, _, err := fc.ReadFrame(); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("read after the wait: %v, want the deadline", err)
 		}
