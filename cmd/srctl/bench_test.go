@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,7 +45,7 @@ func BenchmarkCollectThroughput(b *testing.B) {
 	}
 	for range b.N {
 		for i, qps := range levels {
-			res := benchLevel(b, qps)
+			res := benchLevel(b, qps, srctlCollect)
 			b.Logf("%d FEs x %d queries/s (%d/s total), %d KB profiles, --profile-metrics=%v: %s", benchFEs, qps, benchFEs*qps, benchProfileBytes/1000, benchMetrics(), res)
 			if i == 0 {
 				b.ReportMetric(res.writtenPerSec, "queries/s")
@@ -98,7 +99,26 @@ func (r benchResult) String() string {
 		r.ended, r.written, r.writtenPerSec, r.cpuCores, r.cpuMSPer1000, 100*r.sysShare, r.allocsPerRecord, r.allocKBPerRecord, r.faultsPerRecord, r.carriedPerRecord, r.peakRSSMB, r.maxLagSec, r.drainSec, r.feCPUCores, r.keptUp)
 }
 
-func benchLevel(b *testing.B, qps int) benchResult {
+// collectorStart makes the command of the collector a level measures: it polls hosts, keeps its
+// files under work and serves its metrics on metricsAddr.
+type collectorStart func(tb testing.TB, hosts []string, work, metricsAddr string) *exec.Cmd
+
+// srctlCollect is `srctl collect` as the benchmarks run it: the product binary, polling and
+// flushing every second in batches of 500, pprof on. SRCTL_BENCH_COLLECTOR_ENV ("GOGC=200
+// GOMEMLIMIT=256MiB") reaches the collector only: GOGC in the benchmark's own environment would
+// also tune the FE doubles, which hold gigabytes.
+func srctlCollect(tb testing.TB, hosts []string, work, metricsAddr string) *exec.Cmd {
+	argv := []string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
+		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
+		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())}
+	cmd := srctlCommand(tb, argv...) // the product binary, as the image ships it
+	cmd.Env = append(os.Environ(), strings.Fields(os.Getenv("SRCTL_BENCH_COLLECTOR_ENV"))...)
+	return cmd
+}
+
+// benchLevel runs the collector start makes for benchDuration against three FE doubles at qps
+// queries/s each, and then until it has written all or 30 s have passed.
+func benchLevel(b *testing.B, qps int, start collectorStart) benchResult {
 	dir := os.Getenv("SRCTL_BENCH_DIR")
 	if dir == "" {
 		dir = os.TempDir()
@@ -133,18 +153,11 @@ func benchLevel(b *testing.B, qps int) benchResult {
 		b.Logf("collector metrics and pprof on %s", metricsAddr)
 		fmt.Fprintln(os.Stderr, "metrics-addr", metricsAddr)
 	}
-	argv := []string{"collect", "--cluster", "bench", "--fe-hosts", strings.Join(hosts, ","),
-		"--sink", work + "/lake", "--state-dir", work + "/state", "--poll-interval", "1s", "--flush-interval", "1s",
-		"--batch-size", "500", "--metrics-addr", metricsAddr, "--log-level", "warn", "--pprof", "--profile-metrics=" + strconv.FormatBool(benchMetrics())}
-	cmd := srctlCommand(b, argv...) // the product binary, as the image ships it
-	cmd.Env = os.Environ()
-	// SRCTL_BENCH_COLLECTOR_ENV ("GOGC=200 GOMEMLIMIT=256MiB") reaches the collector only: GOGC in
-	// the benchmark's own environment would also tune the FE doubles, which hold gigabytes.
-	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("SRCTL_BENCH_COLLECTOR_ENV"))...)
+	cmd := start(b, hosts, work, metricsAddr)
 	cmd.Stderr = os.Stderr
 	var selfBefore syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore)
-	start := time.Now()
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -168,7 +181,7 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	loadStopped := time.Time{}
-	deadline := start.Add(benchDuration + 30*time.Second)
+	deadline := started.Add(benchDuration + 30*time.Second)
 	for time.Now().Before(deadline) {
 		<-tick.C
 		written := scrapeCounter(metricsAddr, "srctl_collect_records_written_total")
@@ -194,16 +207,21 @@ func benchLevel(b *testing.B, qps int) benchResult {
 	mallocs := scrapeCounter(metricsAddr, "go_memstats_mallocs_total")
 	carried := scrapeCounter(metricsAddr, "srctl_collect_journal_details_carried_total")
 	allocated := scrapeCounter(metricsAddr, "go_memstats_alloc_bytes_total")
+	// The peak from /proc, not from the child's rusage: Go starts a child with vfork, and Linux
+	// counts the parent's high-water mark (the FE doubles of earlier levels: gigabytes) into the
+	// rusage of a child that execs from its memory.
+	if peak, err := testenv.ProcessPeakRSS(cmd.Process.Pid); err == nil {
+		res.peakRSSMB = float64(peak) / (1 << 20)
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	wall := time.Since(start).Seconds()
+	wall := time.Since(started).Seconds()
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	res.cpuCores = cpu.Seconds() / wall
 	if cpu > 0 {
 		res.sysShare = float64(ru.Stime.Nano()) / float64(cpu.Nanoseconds())
 	}
-	res.peakRSSMB = float64(ru.Maxrss) / 1024
 	var self syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	res.feCPUCores = float64(self.Utime.Nano()+self.Stime.Nano()-selfBefore.Utime.Nano()-selfBefore.Stime.Nano()) / 1e9 / wall

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		fs.Close()
 		os.Exit(0)
 	}
+	if spec := os.Getenv(plainCollectorEnv); spec != "" {
+		os.Exit(runPlainCollector(spec))
+	}
 	if spec := os.Getenv(plainRelayEnv); spec != "" {
 		os.Exit(plainRelay(spec))
 	}
