@@ -10,17 +10,23 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
+	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse/objstore"
+	"github.com/srctl/srctl/testdouble/fedouble"
 )
 
 // plainCollectorEnv (a JSON plainCollectorSpec) makes the test binary a plain collector:
@@ -377,3 +383,61 @@ func (pc *plainCollector) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "srctl_collect_records_written_total %d\ngo_memstats_mallocs_total %d\ngo_memstats_alloc_bytes_total %d\n",
 		pc.written.Load(), ms.Mallocs, ms.TotalAlloc)
 }
+
+// TestPlainCollectorWritesEveryProfile holds BenchmarkCollectFloor's floor to its claim: against
+// an FE double it journals and writes to its sink the profile of every query that ended, each
+// once, so that its CPU is that of all the input and output a collector must do.
+func TestPlainCollectorWritesEveryProfile(t *testing.T) {
+	fe := fedouble.New(fedouble.Config{ProfileReserved: 10_000})
+	srv := httptest.NewServer(fe)
+	defer srv.Close()
+	dir := t.TempDir()
+	pc, err := newPlainCollector(plainCollectorSpec{Hosts: []string{strings.TrimPrefix(srv.URL, "http://")},
+		Dir: dir, Metrics: testenv.FreeAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pc.run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	load, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	w := &fedouble.Workload{FEs: []*fedouble.FE{fe}, QPS: 100, ProfileBytes: 4000, FailRate: 0.1,
+		MaxProfileDelay: 200 * time.Millisecond, MaxRuntime: 20 * time.Millisecond, Seed: 1}
+	w.Run(load)
+	ended := fe.Stats().Ended
+	if ended < 50 {
+		t.Fatalf("the workload ended only %d queries", ended)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for pc.written.Load() < int64(ended) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := pc.written.Load(); got != int64(ended) {
+		t.Fatalf("%d profiles in the sink, want the %d queries that ended", got, ended)
+	}
+	// The profiles' own text has lines: count them by their ids, each once.
+	ids := map[string]int{}
+	files, _ := filepath.Glob(filepath.Join(dir, "sink", "*.jsonl"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range profileIDLine.FindAllSubmatch(b, -1) {
+			ids[string(m[1])]++
+		}
+	}
+	if len(ids) != ended {
+		t.Fatalf("%d distinct profiles in %d sink files, want %d", len(ids), len(files), ended)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Fatalf("profile %s is %d times in the sink", id, n)
+		}
+	}
+}
+
+var profileIDLine = regexp.MustCompile(`(?m)^\s*- Query ID: (\S+)$`)
