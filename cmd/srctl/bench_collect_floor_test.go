@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/srctl/srctl/internal/testenv"
@@ -25,14 +24,7 @@ import (
 //	go test -run '^$' -bench CollectFloor -benchtime 1x ./cmd/srctl/
 func BenchmarkCollectFloor(b *testing.B) {
 	b.Logf("host: %s", testenv.HostCPU())
-	qps := 2000
-	if f, _, _ := strings.Cut(os.Getenv("SRCTL_BENCH_QPS"), ","); f != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			b.Fatalf("SRCTL_BENCH_QPS: %v", err)
-		}
-		qps = n
-	}
+	qps := benchQPSLevels(b)[0]
 	rounds := 3
 	if n, err := strconv.Atoi(os.Getenv("SRCTL_BENCH_ROUNDS")); err == nil && n > 0 {
 		rounds = n

@@ -32,17 +32,7 @@ import (
 //	go test -run '^$' -bench CollectThroughput -benchtime 1x ./cmd/srctl/
 func BenchmarkCollectThroughput(b *testing.B) {
 	b.Logf("host: %s", testenv.HostCPU())
-	levels := []int{2000, 3000, 4000, 5000}
-	if s := os.Getenv("SRCTL_BENCH_QPS"); s != "" {
-		levels = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				b.Fatalf("SRCTL_BENCH_QPS: %v", err)
-			}
-			levels = append(levels, n)
-		}
-	}
+	levels := benchQPSLevels(b)
 	for range b.N {
 		for i, qps := range levels {
 			res := benchLevel(b, qps, srctlCollect)
@@ -63,6 +53,24 @@ func BenchmarkCollectThroughput(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchQPSLevels reads SRCTL_BENCH_QPS: queries/s per FE, comma-separated, the target first
+// (default 2000,3000,4000,5000).
+func benchQPSLevels(b *testing.B) []int {
+	s := os.Getenv("SRCTL_BENCH_QPS")
+	if s == "" {
+		return []int{2000, 3000, 4000, 5000}
+	}
+	var levels []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			b.Fatalf("SRCTL_BENCH_QPS: %v", err)
+		}
+		levels = append(levels, n)
+	}
+	return levels
 }
 
 // benchMetrics is --profile-metrics for the benchmark: SRCTL_BENCH_PROFILE_METRICS=false measures

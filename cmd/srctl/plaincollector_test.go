@@ -155,17 +155,10 @@ func (pc *plainCollector) run(ctx context.Context) error {
 // fetchers a second after the poll.
 func (pc *plainCollector) poll(ctx context.Context, host string, q chan<- plainFetch) {
 	cursor := time.Now().Add(-time.Second).UnixMilli() * 1_000_000
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	every(ctx, time.Second, func() {
 		body, status, err := pc.get(ctx, "http://"+host+"/api/query_detail?event_time="+strconv.FormatInt(cursor, 10))
 		if err != nil || status != http.StatusOK {
-			continue
+			return
 		}
 		var ids []plainFetch
 		cursor = max(cursor, endedQueries(body, func(id []byte) { ids = append(ids, plainFetch{id: string(id)}) }))
@@ -178,6 +171,20 @@ func (pc *plainCollector) poll(ctx context.Context, host string, q chan<- plainF
 				}
 			}
 		})
+	})
+}
+
+// every calls f every d until ctx is done.
+func every(ctx context.Context, d time.Duration, f func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			f()
+		}
 	}
 }
 
@@ -287,14 +294,7 @@ func (pc *plainCollector) append(b []byte) {
 
 // syncLoop makes the journal durable every 100 ms, outside the appenders' lock.
 func (pc *plainCollector) syncLoop(ctx context.Context) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	every(ctx, 100*time.Millisecond, func() {
 		pc.mu.Lock()
 		f, seg, size := pc.f, pc.seg, pc.size
 		pc.mu.Unlock()
@@ -302,7 +302,7 @@ func (pc *plainCollector) syncLoop(ctx context.Context) {
 			pc.synced.Store(size)
 			pc.syncSeg.Store(int64(seg))
 		}
-	}
+	})
 }
 
 // plainBatch is srctl collect's --batch-size in the benchmarks: a sink file holds at most this
@@ -311,15 +311,8 @@ const plainBatch = 500
 
 // writeLoop moves what is synced into the sink every second, in files of plainBatch profiles.
 func (pc *plainCollector) writeLoop(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	var out []byte // one batch's bytes, reused
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	every(ctx, time.Second, func() {
 		syncSeg, synced := int(pc.syncSeg.Load()), pc.synced.Load()
 		pc.mu.Lock()
 		n := 0
@@ -334,7 +327,7 @@ func (pc *plainCollector) writeLoop(ctx context.Context) {
 			ready = ready[len(batch):]
 			out = pc.writeBatch(out[:0], batch)
 		}
-	}
+	})
 }
 
 // writeBatch reads batch back from the journal into out, writes it to a new sink file, and
