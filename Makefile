@@ -12,7 +12,7 @@ help:
 	@echo "make build  - build bin/srctl (the split build: no Iceberg code, starts in ~0.05 s), bin/srctl-lake (the standard build, which bin/srctl runs for iceberg:// tables), bin/srctl-shadow (the shadow-only build: srctl shadow without the lake's code, for memory) and the test doubles bin/srctl-fe-double (FE HTTP API) and bin/srctl-sql-double (FE MySQL port)"
 	@echo "make test   - vet, unit, integration and chaos tests (race detector on concurrent packages)"
 	@echo "make soak   - the collector's defaults scenario (issue 16) three times per poll interval: about 8 minutes"
-	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double, parsers, srctl diff, srctl validate vs diff (2M queries), compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
+	@echo "make bench  - benchmarks: collector throughput/CPU/RSS against the FE double and beside a plain collector (its floor), parsers, srctl diff, srctl validate vs diff (2M queries), compare-baseline overhead, srctl shadow latency/throughput/memory (local MariaDB)"
 	@echo "make bench-reference - srctl diff against DuckDB on the same 1M-query logs, alternated (downloads DuckDB's ~570 MB static library once)"
 	@echo "make bench-lake - import the 1M-query logs into Iceberg (rows/s, file sizes), then srctl diff over Iceberg vs JSONL (time, RSS)"
 	@echo "make lint   - go vet (standard, split, shadow-only and Windows builds), tracked-file sizes and gofmt check"
