@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/srctl/srctl/collector"
 	"github.com/srctl/srctl/internal/testenv"
 	"github.com/srctl/srctl/lakehouse/objstore"
 	"github.com/srctl/srctl/testdouble/fedouble"
@@ -34,8 +34,8 @@ import (
 // cost on the machine, as the plain relay is srctl shadow's. It polls each FE for query details
 // every second, fetches the profile of every query that ended (a second later, as srctl collect
 // does), appends the profile's bytes to a journal segment (64 MiB files, an fsync every 100 ms),
-// and every second reads what is synced back and writes it to one new file of the sink (temporary
-// file, fsync, rename), then deletes the segments whose profiles are all in the sink. Nothing is
+// and every second reads what is synced back and writes it to new files of the sink, 500 profiles
+// each (temporary file, fsync, rename), then deletes the segments whose profiles are all in the sink. Nothing is
 // decoded beyond the ids, nothing encoded, no metric scanned, no detail journaled: the floor, not
 // a collector. It serves srctl collect's records-written counter and Go's allocation counters on
 // Metrics, and runs until SIGTERM.
@@ -46,9 +46,6 @@ type plainCollectorSpec struct {
 	Dir     string   // holds journal/ and sink/
 	Metrics string   // listen address of /metrics
 }
-
-// plainSegmentBytes is srctl collect's journal segment size.
-const plainSegmentBytes = 64 << 20
 
 func runPlainCollector(spec string) int {
 	var s plainCollectorSpec
@@ -70,16 +67,19 @@ func runPlainCollector(spec string) int {
 	return 0
 }
 
+// plainLoc is where a profile is in the journal.
 type plainLoc struct {
-	seg   int
-	off   int64
-	n     int
-	atEnd int64 // the segment's length once this profile is in: synced when synced >= atEnd
+	seg int
+	off int64
+	n   int
 }
 
 type plainCollector struct {
 	spec   plainCollectorSpec
 	client *http.Client
+	// srctl collect's defaults: the journal's segment size and the profile fetches per FE.
+	segmentBytes int64
+	fetchers     int
 
 	mu      sync.Mutex
 	seg     int      // the segment appended to
@@ -101,7 +101,9 @@ func newPlainCollector(s plainCollectorSpec) (*plainCollector, error) {
 			return nil, err
 		}
 	}
+	defaults := collector.DefaultConfig()
 	pc := &plainCollector{spec: s, readers: map[int]*os.File{}, live: map[int]int{},
+		segmentBytes: defaults.JournalSegmentBytes, fetchers: defaults.MaxFetches,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}}
 	if err := pc.openSegment(1); err != nil {
 		return nil, err
@@ -140,7 +142,7 @@ func (pc *plainCollector) run(ctx context.Context) error {
 	for _, h := range pc.spec.Hosts {
 		ids := make(chan plainFetch, 1<<16) // this FE's ended queries, for its fetchers
 		wg.Go(func() { pc.poll(ctx, h, ids) })
-		for range 16 {
+		for range pc.fetchers {
 			wg.Go(func() { pc.fetch(ctx, h, ids) })
 		}
 	}
@@ -155,13 +157,14 @@ func (pc *plainCollector) run(ctx context.Context) error {
 // fetchers a second after the poll.
 func (pc *plainCollector) poll(ctx context.Context, host string, q chan<- plainFetch) {
 	cursor := time.Now().Add(-time.Second).UnixMilli() * 1_000_000
+	var body bytes.Buffer
 	every(ctx, time.Second, func() {
-		body, status, err := pc.get(ctx, "http://"+host+"/api/query_detail?event_time="+strconv.FormatInt(cursor, 10))
+		status, err := pc.get(ctx, "http://"+host+"/api/query_detail?event_time="+strconv.FormatInt(cursor, 10), &body)
 		if err != nil || status != http.StatusOK {
 			return
 		}
 		var ids []plainFetch
-		cursor = max(cursor, endedQueries(body, func(id []byte) { ids = append(ids, plainFetch{id: string(id)}) }))
+		cursor = max(cursor, endedQueries(body.Bytes(), func(id []byte) { ids = append(ids, plainFetch{id: string(id)}) }))
 		time.AfterFunc(time.Second, func() {
 			for _, id := range ids {
 				select {
@@ -199,12 +202,17 @@ func endedQueries(body []byte, ended func(id []byte)) int64 {
 			return last
 		}
 		body = body[i+len(`"queryId":"`):]
-		id := body[:bytes.IndexByte(body, '"')]
+		end := bytes.IndexByte(body, '"')
+		if end < 0 {
+			return last
+		}
+		id := body[:end]
 		if t := bytes.Index(body, []byte(`"eventTime":`)); t >= 0 {
 			rest := body[t+len(`"eventTime":`):]
-			n := bytes.IndexAny(rest, ",}")
-			if v, err := strconv.ParseInt(string(rest[:n]), 10, 64); err == nil {
-				last = max(last, v)
+			if n := bytes.IndexAny(rest, ",}"); n >= 0 {
+				if v, err := strconv.ParseInt(string(rest[:n]), 10, 64); err == nil {
+					last = max(last, v)
+				}
 			}
 		}
 		s := bytes.Index(body, []byte(`"state":"`))
@@ -218,18 +226,20 @@ func endedQueries(body []byte, ended func(id []byte)) int64 {
 	}
 }
 
-func (pc *plainCollector) get(ctx context.Context, url string) ([]byte, int, error) {
+// get reads the body of url into buf (reset first) and returns the status.
+func (pc *plainCollector) get(ctx context.Context, url string, buf *bytes.Buffer) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	resp, err := pc.client.Do(req)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return b, resp.StatusCode, err
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	return resp.StatusCode, err
 }
 
 // plainFetch is a profile to fetch and how often it was not there yet.
@@ -249,22 +259,13 @@ func (pc *plainCollector) fetch(ctx context.Context, host string, q chan plainFe
 			return
 		case it = <-q:
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/api/profile?query_id="+it.id, nil)
-		if err != nil {
-			continue
-		}
-		resp, err := pc.client.Do(req)
-		if err != nil {
-			continue
-		}
-		buf.Reset()
-		_, err = buf.ReadFrom(resp.Body)
-		resp.Body.Close()
+		status, err := pc.get(ctx, "http://"+host+"/api/profile?query_id="+it.id, &buf)
 		switch {
-		case err == nil && resp.StatusCode == http.StatusOK:
+		case err != nil:
+		case status == http.StatusOK:
 			buf.WriteByte('\n')
 			pc.append(buf.Bytes())
-		case resp.StatusCode == http.StatusNotFound && it.notFound < 5:
+		case status == http.StatusNotFound && it.notFound < 5:
 			it.notFound++
 			time.AfterFunc(time.Second, func() {
 				select {
@@ -279,7 +280,7 @@ func (pc *plainCollector) fetch(ctx context.Context, host string, q chan plainFe
 func (pc *plainCollector) append(b []byte) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.size >= plainSegmentBytes {
+	if pc.size >= pc.segmentBytes {
 		if err := pc.openSegment(pc.seg + 1); err != nil {
 			panic(err)
 		}
@@ -287,7 +288,7 @@ func (pc *plainCollector) append(b []byte) {
 	if _, err := pc.f.Write(b); err != nil {
 		panic(err)
 	}
-	pc.pending = append(pc.pending, plainLoc{seg: pc.seg, off: pc.size, n: len(b), atEnd: pc.size + int64(len(b))})
+	pc.pending = append(pc.pending, plainLoc{seg: pc.seg, off: pc.size, n: len(b)})
 	pc.size += int64(len(b))
 	pc.live[pc.seg]++
 }
@@ -316,7 +317,11 @@ func (pc *plainCollector) writeLoop(ctx context.Context) {
 		syncSeg, synced := int(pc.syncSeg.Load()), pc.synced.Load()
 		pc.mu.Lock()
 		n := 0
-		for n < len(pc.pending) && (pc.pending[n].seg < syncSeg || pc.pending[n].atEnd <= synced) {
+		for n < len(pc.pending) {
+			l := pc.pending[n]
+			if l.seg >= syncSeg && l.off+int64(l.n) > synced {
+				break // not durable yet
+			}
 			n++
 		}
 		ready := append([]plainLoc(nil), pc.pending[:n]...)
