@@ -61,11 +61,12 @@ type Config struct {
 	// analyze/profile.ScanHeadlines); it costs about a core per 600 MB/s of profiles.
 	ProfileMetrics bool
 	// JournalRecycle writes journal segments done with over again instead of deleting them (up
-	// to two spare segments, 128 MiB of StateDir at the default JournalSegmentBytes): no fresh page-cache pages for the journal, which writes
-	// every profile once more (10-25% less CPU at thousands of queries/s on a virtual machine that
-	// hands freed memory back to its host; no difference measured on one that does not). Off by
-	// default for one release: versions before 2026-12-06 cannot read a recycled journal, so a
-	// rollback to one would re-fetch old queries.
+	// to two spare segments, 128 MiB of StateDir at the default JournalSegmentBytes): no fresh
+	// page-cache pages for the journal, which writes every profile once more (10-25% less CPU at
+	// thousands of queries/s on a virtual machine that hands freed memory back to its host; no
+	// difference measured on one that does not). On by default: the lines of a segment's old
+	// life are made unreadable before it is written over, so any version, those from before
+	// recycling included, reads a recycled journal correctly.
 	JournalRecycle bool
 	// JournalSegmentBytes is the size at which the journal starts a new segment (64 MiB): a
 	// segment is deleted, or recycled, only when all of it is done with.
@@ -89,7 +90,7 @@ func DefaultConfig() Config {
 		ProfileRetryFor: 10 * time.Second, RequestTimeout: 30 * time.Second,
 		MaxDetailBytes: 512 << 20, MaxProfileBytes: 64 << 20, SpillAfter: 10 * time.Second,
 		ShutdownTimeout: 30 * time.Second, Retention: 30 * time.Second, ForgetFEAfter: time.Hour,
-		StateDir: "./srctl-state", ProfileMetrics: true, JournalSegmentBytes: defaultJournalSegmentBytes,
+		StateDir: "./srctl-state", ProfileMetrics: true, JournalRecycle: true, JournalSegmentBytes: defaultJournalSegmentBytes,
 	}
 }
 

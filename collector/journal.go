@@ -41,19 +41,21 @@ import (
 // and every detail in it has its record in the journal. A torn last line (a crash mid-append) is
 // ignored on recovery: it was never acknowledged.
 //
-// With recycling on (Config.JournalRecycle), a segment done with is kept as a spare (up to
-// journalSpareSegments) and the next segment is written over it, as databases recycle their
-// write-ahead log files: the journal writes every
-// profile once more, hundreds of MB/s at thousands of queries/s, and writing into pages the file
-// already has spares the kernel a fresh page for every 4 KiB (on a virtual machine that returns
-// freed memory to its host, a fault in the host too). A recycled segment holds its previous
-// life's lines after the new ones, so every line carries a CRC-32C of everything after its
-// "crc" value, and recovery stops reading a segment at the first line numbered below the
-// segment's own first sequence number (its old life: numbers only grow, and a spare is written
-// over only as a segment numbered above all of its old lines). A line cut short by a crash and
-// continued by old bytes fails its CRC. Recovery reads recycled segments whether or not recycling
-// is on: a version that can read them must be running before one that writes them by default,
-// since a version before them (2026-12-06) would take their old lines for entries.
+// With recycling on (Config.JournalRecycle, the default), a segment done with is kept as a spare
+// (up to journalSpareSegments) and the next segment is written over it, as databases recycle
+// their write-ahead log files: the journal writes every profile once more, hundreds of MB/s at
+// thousands of queries/s, and writing into pages the file already has spares the kernel a fresh
+// page for every 4 KiB (on a virtual machine that returns freed memory to its host, a fault in
+// the host too). Before a segment is written over, the first byte of each of its lines is
+// overwritten with one no JSON text starts with, durably (makeSpares), so that what it still
+// holds of its old life after the new lines is lines every version skips as damaged: versions
+// from before recycling (2026-12-06), which read a segment to its end, included, so a rollback
+// reads the journal as this version does. Every line carries a CRC-32C of everything after its
+// "crc" value, so that a line cut short by a crash and continued by old bytes is not taken for
+// an entry either; and recovery stops reading a segment at the first line numbered below the
+// segment's own first sequence number (an old life: numbers only grow, and a spare is written
+// over only as a segment numbered above all of its old lines), which is how it reads segments
+// that versions of 2026-12-06 recycled without overwriting their lines.
 type journal struct {
 	dir string
 	id  string // names this journal in checkpoints: a position in another journal means nothing here
@@ -85,13 +87,16 @@ type journal struct {
 	hosts       sync.Map // FE host -> its JSON string (hostJSON), read without j.mu
 	hostCount   atomic.Int32
 	spares      []string // segment files done with, to be written over (journalSpareSegments)
-	spareMax    int      // journalSpareSegments when recycling, else 0
-	segMax      int64    // segment size at which rotateIfFull starts a new one
-	wake        chan struct{}
-	stop        chan struct{}
-	stopped     chan struct{}
-	onSync      func(time.Duration) // metrics hook, called without the lock
-	onCarry     func(details int)   // metrics hook, called with j.mu held
+	// recycling are segments done with on their way to becoming spares: syncNow makes their
+	// old lines unreadable, durably, before it names them spares.
+	recycling []pendingSpare
+	spareMax  int   // journalSpareSegments when recycling, else 0
+	segMax    int64 // segment size at which rotateIfFull starts a new one
+	wake      chan struct{}
+	stop      chan struct{}
+	stopped   chan struct{}
+	onSync    func(time.Duration) // metrics hook, called without the lock
+	onCarry   func(details int)   // metrics hook, called with j.mu held
 }
 
 // journalSyncEvery is the longest an append waits for its fsync: a SIGKILL loses at most the
@@ -132,6 +137,15 @@ const journalSpareSegments = 2
 // spareSegmentPrefix names spare segment files; they are not *.jsonl, so recovery never reads them.
 const spareSegmentPrefix = "spare-"
 
+// recyclingPrefix names segments done with whose lines are not yet known to be unreadable; a
+// journal that opens deletes them.
+const recyclingPrefix = "recycling-"
+
+// unreadableLineStart overwrites the first byte of each line of a segment before it is written
+// over: no JSON text starts with it, so every version of srctl, those before recycling included,
+// skips the line as damaged.
+var unreadableLineStart = []byte{'#'}
+
 // journalCRC is CRC-32C (Castagnoli), which amd64 and arm64 compute in hardware.
 var journalCRC = crc32.MakeTable(crc32.Castagnoli)
 
@@ -142,6 +156,21 @@ type segmentInfo struct {
 	// carriedTo is the sequence number up to which this segment's open details were appended
 	// again at the end of the journal; the segment may go once that is durable.
 	carriedTo int64
+	// lineStarts are the offsets of the lines this run appended to the segment: before the
+	// segment is written over, the first byte of each is overwritten (see pendingSpare).
+	lineStarts []int64
+	// recovered marks a segment that was on disk when the journal opened: where its lines start
+	// is not kept (nor, for one a version before this one recycled, what of an older life it
+	// holds), so it is deleted when done with, never recycled.
+	recovered bool
+}
+
+// pendingSpare is a segment done with, renamed out of the journal (recyclingPrefix), whose lines
+// are to be made unreadable before it becomes a spare.
+type pendingSpare struct {
+	path       string
+	bound      int64 // names the spare (see retire)
+	lineStarts []int64
 }
 
 // journalEntry is one line of the journal: the format appendDetailLocked and appendRecord write
@@ -268,6 +297,13 @@ func spareBound(name string) (int64, bool) {
 // findSpares takes up the spare segments a previous run left, up to spareMax, and deletes the
 // others.
 func (j *journal) findSpares() error {
+	unfinished, err := filepath.Glob(filepath.Join(j.dir, recyclingPrefix+"*"))
+	if err != nil {
+		return fmt.Errorf("listing journal segments being recycled: %w", err)
+	}
+	for _, n := range unfinished { // a crash came before their lines were made unreadable
+		os.Remove(n)
+	}
 	names, err := filepath.Glob(filepath.Join(j.dir, spareSegmentPrefix+"*"))
 	if err != nil {
 		return fmt.Errorf("listing spare journal segments: %w", err)
@@ -332,7 +368,7 @@ func (j *journal) recover(through int64) (*recovered, error) {
 	var dd detailDecoder // its reader scans the lines; it decodes their details
 	var long []byte      // a line longer than the read buffer is assembled here
 	for _, first := range segs {
-		info := &segmentInfo{}
+		info := &segmentInfo{recovered: true}
 		j.segs[first] = info
 		j.seq = max(j.seq, first-1) // an empty segment still says which numbers were given out
 		f, err := os.Open(j.segName(first))
@@ -519,6 +555,7 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	if err := j.w.write(j.line.Bytes(), body, recordEnd); err != nil {
 		return err
 	}
+	j.lineAppended()
 	j.segBytes += int64(start + len(body) + len(recordEnd))
 	j.seq = seq
 	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(len(body)), part: part}
@@ -627,6 +664,15 @@ func (j *journal) later(fn func()) {
 	}
 }
 
+// lineAppended notes that a line starts at the open segment's end (before it grows by the
+// line), for a recycling journal to overwrite once the segment is done with; j.mu is held.
+func (j *journal) lineAppended() {
+	if j.spareMax > 0 {
+		info := j.segs[j.segFirst]
+		info.lineStarts = append(info.lineStarts, j.segBytes)
+	}
+}
+
 // rotateIfFull starts a new segment when the open one is full. It runs before a sequence
 // number is given out: a segment is named by the first one it holds.
 func (j *journal) rotateIfFull() error {
@@ -654,6 +700,7 @@ func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, 
 	if err := j.w.write(j.line.Bytes()); err != nil {
 		return journalLoc{}, err
 	}
+	j.lineAppended()
 	j.segBytes += int64(j.line.Len())
 	j.seq++
 	return at, nil
@@ -749,8 +796,10 @@ func (j *journal) syncNow() {
 	j.mu.Lock()
 	fns, seq, f, retired, newFile := j.waiting, j.seq, j.f, j.retired, j.newFile
 	j.waiting, j.retired, j.newFile = nil, nil, false
+	recycling := slices.Clone(j.recycling) // only syncNow takes them off the list (syncMu)
 	err := j.w.flush()
 	j.mu.Unlock()
+	j.makeSpares(recycling)
 	// Segments closed by a rotation first: their entries precede the open segment's.
 	for len(retired) > 0 && err == nil {
 		if err = fsyncFile(retired[0]); err == nil {
@@ -785,6 +834,53 @@ func (j *journal) syncNow() {
 	for _, fn := range fns {
 		fn()
 	}
+}
+
+// makeSpares turns segments done with into spares; syncMu is held, j.mu is not (an fsync each).
+// Before a segment is written over, the first byte of each of its lines is overwritten, durably:
+// the new life's lines then cover the old ones from the start, and what is left of the old life
+// is lines no version of srctl reads (versions before recycling, from before 2026-12-06, read a
+// file to its end and would have taken the old lines for entries; this one stops at the first
+// line numbered below the segment's own first, and checks every line's CRC). One write of a
+// byte a line (two lines a record) instead of the file's every page: the pages stay the file's,
+// which is what recycling is for.
+func (j *journal) makeSpares(pending []pendingSpare) {
+	if len(pending) == 0 {
+		return
+	}
+	var ready []string
+	for _, p := range pending {
+		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, p.bound))
+		if err := overwriteLineStarts(p.path, p.lineStarts); err != nil || os.Rename(p.path, spare) != nil {
+			os.Remove(p.path) // a fresh segment costs more, but is safe
+			continue
+		}
+		ready = append(ready, spare)
+	}
+	j.mu.Lock()
+	j.recycling = j.recycling[len(pending):]
+	j.spares = append(j.spares, ready...)
+	j.mu.Unlock()
+}
+
+// overwriteLineStarts writes unreadableLineStart at each offset of the file at path and makes
+// that durable.
+func overwriteLineStarts(path string, offsets []int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	for _, off := range offsets {
+		if _, err := f.WriteAt(unreadableLineStart, off); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := fsyncFile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // close makes what was appended durable, runs the callbacks and closes the files.
@@ -921,7 +1017,7 @@ func (j *journal) uploaded(seqs []int64) {
 		}
 		// Every entry of the segment is numbered below the next segment's first (it is not the
 		// open one, so there is a next).
-		if err := j.retire(first, firsts[i+1]); err != nil {
+		if err := j.retire(first, firsts[i+1], info); err != nil {
 			return
 		}
 		held -= info.bytes
@@ -929,16 +1025,18 @@ func (j *journal) uploaded(seqs []int64) {
 	}
 }
 
-// retire keeps a segment done with as a spare, or deletes it when there are enough; j.mu is held.
-// bound is above every sequence number in the segment: the spare is named by it, and written
-// over only as a segment whose first number is at least bound, so that recovery can tell all of
-// its old lines by their numbers. (The rename need not be durable: a crash that undoes it leaves
-// an uploaded segment, which recovery reads as such, as it would one whose deletion was undone.)
-func (j *journal) retire(first, bound int64) error {
-	if len(j.spares) < j.spareMax {
-		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, bound))
-		if err := os.Rename(j.segName(first), spare); err == nil {
-			j.spares = append(j.spares, spare)
+// retire sets a segment done with on its way to be a spare (syncNow makes its lines unreadable
+// first), or deletes it when there are enough spares; j.mu is held. bound is above every
+// sequence number in the segment: the spare is named by it, and written over only as a segment
+// whose first number is at least bound, so that recovery can tell all of its old lines by their
+// numbers. (The rename need not be durable: a crash that undoes it leaves an uploaded segment,
+// which recovery reads as such, as it would one whose deletion was undone.)
+func (j *journal) retire(first, bound int64, info *segmentInfo) error {
+	if !info.recovered && len(j.spares)+len(j.recycling) < j.spareMax {
+		pending := filepath.Join(j.dir, fmt.Sprintf("%s%020d", recyclingPrefix, bound))
+		if err := os.Rename(j.segName(first), pending); err == nil {
+			j.recycling = append(j.recycling, pendingSpare{path: pending, bound: bound, lineStarts: info.lineStarts})
+			j.later(nil) // an idle journal syncs too, so the spare is ready for the next segment
 			return nil
 		}
 	}
@@ -1018,6 +1116,8 @@ func (j *journal) throughLocked() int64 {
 func (j *journal) diskBytes() int64 {
 	segs, _ := j.segments()
 	names, _ := filepath.Glob(filepath.Join(j.dir, spareSegmentPrefix+"*"))
+	recycling, _ := filepath.Glob(filepath.Join(j.dir, recyclingPrefix+"*"))
+	names = append(names, recycling...)
 	for _, first := range segs {
 		names = append(names, j.segName(first))
 	}

@@ -140,6 +140,15 @@ func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64, recycle stri
 			if err := j.close(); err != nil {
 				t.Fatal(err)
 			}
+			// Rolled back to a version from before recycling instead, the collector would act
+			// on the same entries.
+			uploads, fetches := recoverLikeEarlierVersions(t, dir, pos.Through)
+			if want := slices.Sorted(maps.Values(notUploaded)); !slices.Equal(slices.Sorted(slices.Values(uploads)), want) {
+				t.Fatalf("a version before recycling would upload %v, want %v", uploads, want)
+			}
+			if want := slices.Sorted(maps.Keys(open)); !slices.Equal(slices.Sorted(slices.Values(fetches)), want) {
+				t.Fatalf("a version before recycling would fetch %v, want %v", fetches, want)
+			}
 		}
 		var rec *recovered
 		var err error
@@ -791,6 +800,7 @@ func TestJournalRecyclesSegments(t *testing.T) {
 		seqs = append(seqs, appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: id, EventTime: 100, ProfileText: profile('o')}))
 	}
 	j.uploaded(seqs)
+	j.syncNow() // makes spares of the segments done with
 	spares, _ := filepath.Glob(filepath.Join(dir, spareSegmentPrefix+"*"))
 	if len(spares) != journalSpareSegments {
 		t.Fatalf("spares %v after uploading every segment but the open one, want %d", spares, journalSpareSegments)
@@ -844,6 +854,11 @@ func TestJournalRecyclesSegments(t *testing.T) {
 		}
 	}
 	check([]string{"new00", "new01", "new02", "new03"}, nil)
+	// A version from before recycling (a rollback) reads every segment to its end: it must find
+	// what this one does, and nothing of the old life to fetch or upload again.
+	if uploads, fetches := recoverLikeEarlierVersions(t, dir, pos.Through); !slices.Equal(uploads, []string{"new00", "new01", "new02", "new03", "next"}) || len(fetches) != 0 {
+		t.Fatalf("a version before recycling would upload %v and fetch %v, want the new life's records (and the one appended since) and no fetch", uploads, fetches)
+	}
 
 	// A crash cut the last new line inside its profile and the page after it still held an old
 	// line's profile: spliced, they make a valid line of the new number (only the CRC tells).
@@ -868,6 +883,93 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	// new03's record is gone (it was never acknowledged after such a crash); its detail is
 	// fetched again. Nothing of the old life comes back.
 	check([]string{"new00", "new01", "new02", "next"}, []string{"new03"})
+}
+
+// recoverLikeEarlierVersions reads a journal as srctl did before 2026-12-06, when segments were
+// never written over: every segment to its end, every line that parses an entry (no CRC, no
+// stop at lower sequence numbers), a line without its newline the torn end. It returns what
+// such a version would act on: the records above through, which it uploads, and the details
+// no record follows, whose profiles it fetches (query ids, in journal order).
+func recoverLikeEarlierVersions(t *testing.T, dir string, through int64) (uploads, fetches []string) {
+	t.Helper()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	slices.Sort(segs) // names are zero-padded first sequence numbers
+	var dd detailDecoder
+	for _, name := range segs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(b) > 0 {
+			n := bytes.IndexByte(b, '\n')
+			if n < 0 {
+				break
+			}
+			e, ok := scanJournalLine(&dd, b[:n+1])
+			b = b[n+1:]
+			switch {
+			case ok && e.kind == "record" && e.record:
+				fetches = slices.DeleteFunc(fetches, func(id string) bool { return id == e.queryID })
+				if e.seq > through {
+					uploads = append(uploads, e.queryID)
+				}
+			case ok && e.kind == "detail" && e.detail != nil && !slices.Contains(fetches, e.detail.QueryID):
+				fetches = append(fetches, e.detail.QueryID) // a carried detail counts once
+			}
+		}
+	}
+	return uploads, fetches
+}
+
+// TestJournalRecyclesOnlyWhatItCanMakeUnreadable: a segment a crash left between done with and
+// spare (its lines perhaps still readable) is deleted when the journal opens, and so are segments
+// done with that were on disk when it opened (where their lines start is not known): neither is
+// ever written over.
+func TestJournalRecyclesOnlyWhatItCanMakeUnreadable(t *testing.T) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes, journalHoldBytes = 2000, 0
+	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	dir := t.TempDir()
+	unfinished := filepath.Join(dir, recyclingPrefix+"00000000000000000001")
+	if err := os.WriteFile(unfinished, []byte(`{"seq":1,"kind":"detail","fe":"fe-0:8030","detail":{"queryId":"stale"}}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := openJournal(dir, journalOptions{recycle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(unfinished); err == nil {
+		t.Fatal("a segment left half recycled is still there")
+	}
+	var ids []string
+	for i := range 12 { // several segments, none uploaded
+		id := fmt.Sprintf("q%02d", i)
+		ids = append(ids, id)
+		appendAndWait(t, j, "fe-0:8030", &QueryDetail{QueryID: id, EventTime: 100}, nil)
+		appendAndWait(t, j, "fe-0:8030", nil, &lakehouse.ProfileRecord{QueryID: id, ProfileText: strings.Repeat("p", 900)})
+	}
+	pos := &journalPos{ID: j.id, Through: j.through()}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	pos.Through = 1 << 40 // then everything was uploaded, and the checkpoint says so
+	j, rec, err := openJournal(dir, journalOptions{recycle: true}, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if len(rec.records) != 0 || len(rec.details) != 0 || len(before) < 3 {
+		t.Fatalf("recovered %d records and %d details from %d segments, want none from several", len(rec.records), len(rec.details), len(before))
+	}
+	j.uploaded(nil)
+	j.syncNow()
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, name := range left {
+		if base := filepath.Base(name); strings.HasPrefix(base, spareSegmentPrefix) || strings.HasPrefix(base, recyclingPrefix) || slices.Contains(before, name) {
+			t.Errorf("%s is still there: a segment recovered and done with must be deleted", base)
+		}
+	}
 }
 
 // TestJournalSparesOfAnotherJournalAreNotReused: a spare whose old lines are numbered above the
