@@ -46,16 +46,17 @@ import (
 // their write-ahead log files: the journal writes every profile once more, hundreds of MB/s at
 // thousands of queries/s, and writing into pages the file already has spares the kernel a fresh
 // page for every 4 KiB (on a virtual machine that returns freed memory to its host, a fault in
-// the host too). Before a segment is written over, the first byte of each of its lines is
-// overwritten with one no JSON text starts with, durably (makeSpares), so that what it still
-// holds of its old life after the new lines is lines every version skips as damaged: versions
-// from before recycling (2026-12-06), which read a segment to its end, included, so a rollback
-// reads the journal as this version does. Every line carries a CRC-32C of everything after its
-// "crc" value, so that a line cut short by a crash and continued by old bytes is not taken for
-// an entry either; and recovery stops reading a segment at the first line numbered below the
+// the host too). Before a segment is written over, the newline of each of its lines is
+// overwritten, durably (makeSpares), so that what it still holds of its old life after the new
+// lines reads, to every version, as the torn end of the segment: versions from before recycling
+// (2026-12-06), which read a segment to its end, included, so a rollback reads the journal as
+// this version does. Recovery reads a segment up to its last newline, so that this tail, up to a
+// segment long, is never assembled in memory. Every line carries a CRC-32C of everything after
+// its "crc" value, and recovery stops reading a segment at the first line numbered below the
 // segment's own first sequence number (an old life: numbers only grow, and a spare is written
-// over only as a segment numbered above all of its old lines), which is how it reads segments
-// that versions of 2026-12-06 recycled without overwriting their lines.
+// over only as a segment numbered above all of its old lines): that is how it reads segments
+// that versions of 2026-12-06 recycled without overwriting their newlines, where a line a crash
+// cut short could be continued by an old line up to its newline.
 type journal struct {
 	dir string
 	id  string // names this journal in checkpoints: a position in another journal means nothing here
@@ -141,10 +142,10 @@ const spareSegmentPrefix = "spare-"
 // journal that opens deletes them.
 const recyclingPrefix = "recycling-"
 
-// unreadableLineStart overwrites the first byte of each line of a segment before it is written
-// over: no JSON text starts with it, so every version of srctl, those before recycling included,
-// skips the line as damaged.
-var unreadableLineStart = []byte{'#'}
+// newlineOverwrite overwrites the newline of each line of a segment before it is written over:
+// a spare holds no newline, so what is left of its old life after the new lines is, to every
+// version of srctl, those before recycling included, the torn end of the segment.
+var newlineOverwrite = []byte{'#'}
 
 // journalCRC is CRC-32C (Castagnoli), which amd64 and arm64 compute in hardware.
 var journalCRC = crc32.MakeTable(crc32.Castagnoli)
@@ -156,10 +157,10 @@ type segmentInfo struct {
 	// carriedTo is the sequence number up to which this segment's open details were appended
 	// again at the end of the journal; the segment may go once that is durable.
 	carriedTo int64
-	// lineStarts are the offsets of the lines this run appended to the segment: before the
-	// segment is written over, the first byte of each is overwritten (see pendingSpare).
-	lineStarts []int64
-	// recovered marks a segment that was on disk when the journal opened: where its lines start
+	// newlines are the offsets of the newlines ending the lines this run appended to the
+	// segment: before the segment is written over, each is overwritten (see makeSpares).
+	newlines []int64
+	// recovered marks a segment that was on disk when the journal opened: where its lines end
 	// is not kept (nor, for one a version before this one recycled, what of an older life it
 	// holds), so it is deleted when done with, never recycled.
 	recovered bool
@@ -168,9 +169,9 @@ type segmentInfo struct {
 // pendingSpare is a segment done with, renamed out of the journal (recyclingPrefix), whose lines
 // are to be made unreadable before it becomes a spare.
 type pendingSpare struct {
-	path       string
-	bound      int64 // names the spare (see retire)
-	lineStarts []int64
+	path     string
+	bound    int64 // names the spare (see retire)
+	newlines []int64
 }
 
 // journalEntry is one line of the journal: the format appendDetailLocked and appendRecord write
@@ -375,7 +376,12 @@ func (j *journal) recover(through int64) (*recovered, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading journal segment: %w", err)
 		}
-		r := bufio.NewReaderSize(f, 1<<20)
+		end, err := lastNewlineEnd(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("reading journal segment: %w", err)
+		}
+		r := bufio.NewReaderSize(io.NewSectionReader(f, 0, end), 1<<20)
 		off := int64(0)
 		for {
 			line, err := readLine(r, &long)
@@ -434,6 +440,28 @@ func (j *journal) recover(through int64) (*recovered, error) {
 		}
 	}
 	return out, nil
+}
+
+// lastNewlineEnd is the offset just past the last newline in f (0 when there is none): what
+// follows is a line a crash cut short, or what a recycled segment holds of its old life, which
+// recovery skips without reading it into memory.
+func lastNewlineEnd(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 256<<10)
+	for end := st.Size(); end > 0; {
+		n := min(end, int64(len(buf)))
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return end - n + int64(i) + 1, nil
+		}
+		end -= n
+	}
+	return 0, nil
 }
 
 func (j *journal) startSegment() error {
@@ -555,7 +583,7 @@ func (j *journal) appendRecord(fe string, rec *lakehouse.ProfileRecord, then fun
 	if err := j.w.write(j.line.Bytes(), body, recordEnd); err != nil {
 		return err
 	}
-	j.lineAppended()
+	j.lineAppended(start + len(body) + len(recordEnd))
 	j.segBytes += int64(start + len(body) + len(recordEnd))
 	j.seq = seq
 	loc := journalLoc{seg: j.segFirst, off: off + int64(start), n: int32(len(body)), part: part}
@@ -664,12 +692,13 @@ func (j *journal) later(fn func()) {
 	}
 }
 
-// lineAppended notes that a line starts at the open segment's end (before it grows by the
-// line), for a recycling journal to overwrite once the segment is done with; j.mu is held.
-func (j *journal) lineAppended() {
+// lineAppended notes where the newline of a line of n bytes appended at the open segment's end
+// (before it grows by the line) lies, for a recycling journal to overwrite once the segment is
+// done with; j.mu is held.
+func (j *journal) lineAppended(n int) {
 	if j.spareMax > 0 {
 		info := j.segs[j.segFirst]
-		info.lineStarts = append(info.lineStarts, j.segBytes)
+		info.newlines = append(info.newlines, j.segBytes+int64(n)-1)
 	}
 }
 
@@ -700,7 +729,7 @@ func (j *journal) appendDetailLocked(fe string, detailJSON []byte) (journalLoc, 
 	if err := j.w.write(j.line.Bytes()); err != nil {
 		return journalLoc{}, err
 	}
-	j.lineAppended()
+	j.lineAppended(j.line.Len())
 	j.segBytes += int64(j.line.Len())
 	j.seq++
 	return at, nil
@@ -837,13 +866,15 @@ func (j *journal) syncNow() {
 }
 
 // makeSpares turns segments done with into spares; syncMu is held, j.mu is not (an fsync each).
-// Before a segment is written over, the first byte of each of its lines is overwritten, durably:
-// the new life's lines then cover the old ones from the start, and what is left of the old life
-// is lines no version of srctl reads (versions before recycling, from before 2026-12-06, read a
-// file to its end and would have taken the old lines for entries; this one stops at the first
-// line numbered below the segment's own first, and checks every line's CRC). One write of a
-// byte a line (two lines a record) instead of the file's every page: the pages stay the file's,
-// which is what recycling is for.
+// Before a segment is written over, the newline of each of its lines is overwritten, durably: a
+// spare holds no newline. Written over from its start, the segment's new lines are followed by
+// what is left of the old ones as one line without a newline to the end of the file, which
+// every version of srctl takes for a line a crash cut short and skips: versions from before
+// recycling (2026-12-06), which read a segment to its end, included. So is a new line a crash
+// cut short, which old bytes continue to the end of the file, not to an old line's newline
+// (spliced to that, it could pass for an entry with a version that does not check CRCs). One
+// write of a byte a line (two lines a record) instead of the file's every page: the pages stay
+// the file's, which is what recycling is for.
 func (j *journal) makeSpares(pending []pendingSpare) {
 	if len(pending) == 0 {
 		return
@@ -851,7 +882,7 @@ func (j *journal) makeSpares(pending []pendingSpare) {
 	var ready []string
 	for _, p := range pending {
 		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, p.bound))
-		if err := overwriteLineStarts(p.path, p.lineStarts); err != nil || os.Rename(p.path, spare) != nil {
+		if err := overwriteAt(p.path, p.newlines, newlineOverwrite); err != nil || os.Rename(p.path, spare) != nil {
 			os.Remove(p.path) // a fresh segment costs more, but is safe
 			continue
 		}
@@ -863,15 +894,14 @@ func (j *journal) makeSpares(pending []pendingSpare) {
 	j.mu.Unlock()
 }
 
-// overwriteLineStarts writes unreadableLineStart at each offset of the file at path and makes
-// that durable.
-func overwriteLineStarts(path string, offsets []int64) error {
+// overwriteAt writes b at each offset of the file at path and makes that durable.
+func overwriteAt(path string, offsets []int64, b []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	for _, off := range offsets {
-		if _, err := f.WriteAt(unreadableLineStart, off); err != nil {
+		if _, err := f.WriteAt(b, off); err != nil {
 			f.Close()
 			return err
 		}
@@ -1035,7 +1065,7 @@ func (j *journal) retire(first, bound int64, info *segmentInfo) error {
 	if !info.recovered && len(j.spares)+len(j.recycling) < j.spareMax {
 		pending := filepath.Join(j.dir, fmt.Sprintf("%s%020d", recyclingPrefix, bound))
 		if err := os.Rename(j.segName(first), pending); err == nil {
-			j.recycling = append(j.recycling, pendingSpare{path: pending, bound: bound, lineStarts: info.lineStarts})
+			j.recycling = append(j.recycling, pendingSpare{path: pending, bound: bound, newlines: info.newlines})
 			j.later(nil) // an idle journal syncs too, so the spare is ready for the next segment
 			return nil
 		}

@@ -860,15 +860,22 @@ func TestJournalRecyclesSegments(t *testing.T) {
 		t.Fatalf("a version before recycling would upload %v and fetch %v, want the new life's records (and the one appended since) and no fetch", uploads, fetches)
 	}
 
-	// A crash cut the last new line inside its profile and the page after it still held an old
-	// line's profile: spliced, they make a valid line of the new number (only the CRC tells).
+	// No newline is left of the old life: after the new lines, it is the torn end of the file.
+	newLifeEnd := newEnd + bytes.IndexByte(b[newEnd:], '\n') + 1
+	if i := bytes.IndexByte(b[newLifeEnd:], '\n'); i >= 0 {
+		t.Fatalf("a newline of the old life is left at %d: %.100q", newLifeEnd+i, b[newLifeEnd+i-50:])
+	}
+
+	// A crash cut the last new line inside its profile. In a segment recycled as versions of
+	// 2026-12-06 did (old newlines left), an old line's profile and newline could follow:
+	// spliced, they make a valid line of the new number, which only the CRC tells.
 	b, _ = os.ReadFile(name)
 	lastLine := bytes.LastIndex(b[:newEnd], []byte("\n")) + 1
 	cut := newEnd + bytes.Index(b[newEnd:], []byte("nnnn")) + 2
 	oldAt = bytes.Index(b[cut:], []byte(`"sr_query_id":"old`)) + cut
 	oldText := oldAt + bytes.Index(b[oldAt:], []byte("oooo")) + 2
-	spliced := append(append([]byte(nil), b[lastLine:cut]...), b[oldText:]...)
-	spliced = spliced[:bytes.IndexByte(spliced, '\n')+1]
+	oldLineEnd := oldText + bytes.Index(b[oldText:], []byte("}}"+string(newlineOverwrite))) + 2
+	spliced := append(append(append([]byte(nil), b[lastLine:cut]...), b[oldText:oldLineEnd]...), '\n')
 	var dd detailDecoder
 	if e, ok := scanJournalLine(&dd, spliced); !ok || e.seq != last {
 		t.Fatalf("the spliced line does not read as record %d: %.200s", last, spliced)
@@ -876,12 +883,17 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	if lineCRCMatches(spliced) {
 		t.Fatal("the spliced line's CRC matches")
 	}
-	damaged := append(append(b[:lastLine:lastLine], spliced...), b[lastLine+len(spliced):]...)
+	// In this version's recycled segments what follows the cut is old bytes up to the end of
+	// the file, with no newline.
+	damaged := append(b[:cut:cut], b[oldText:]...)
 	if err := os.WriteFile(name, damaged, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// new03's record is gone (it was never acknowledged after such a crash); its detail is
-	// fetched again. Nothing of the old life comes back.
+	// fetched again. Nothing of the old life comes back, with this version or an earlier one.
+	if uploads, fetches := recoverLikeEarlierVersions(t, dir, pos.Through); !slices.Equal(uploads, []string{"new00", "new01", "new02", "next"}) || !slices.Equal(fetches, []string{"new03"}) {
+		t.Fatalf("after the crash a version before recycling would upload %v and fetch %v, want new00-02 and next, and new03", uploads, fetches)
+	}
 	check([]string{"new00", "new01", "new02", "next"}, []string{"new03"})
 }
 
@@ -1100,5 +1112,37 @@ func TestIdleRecordEncodersAreBounded(t *testing.T) {
 	(&recordEncoder{out: make([]byte, 0, 5000)}).release()
 	if e := getRecordEncoder(); cap(e.out) != 5000 || idleEncoderBytes.Load() != 0 {
 		t.Fatalf("got an encoder of %d bytes, %d idle bytes left", cap(e.out), idleEncoderBytes.Load())
+	}
+}
+
+// TestLastNewlineEnd: recovery reads a segment up to just past its last newline, found from the
+// end in chunks, so that a tail without one (a torn line, or a recycled segment's old life) is
+// never assembled in memory.
+func TestLastNewlineEnd(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		text string
+		want int64
+	}{
+		{"empty", "", 0},
+		{"no newline", strings.Repeat("#", 600<<10), 0},
+		{"ends with one", "{}\n{}\n", 6},
+		{"a tail longer than a chunk", "{}\n" + strings.Repeat("#", 600<<10), 3},
+		{"a tail shorter than a chunk", strings.Repeat("x", 600<<10) + "\n###", 600<<10 + 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			name := filepath.Join(t.TempDir(), "seg")
+			if err := os.WriteFile(name, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got, err := lastNewlineEnd(f); err != nil || got != c.want {
+				t.Fatalf("lastNewlineEnd = %d, %v; want %d", got, err, c.want)
+			}
+		})
 	}
 }
