@@ -1034,7 +1034,7 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 	}
 }
 
-// TestJournalWithoutRecyclingDeletes: with recycling off (the default), segments done with are
+// TestJournalWithoutRecyclingDeletes: with recycling off (--journal-recycle=false), segments done with are
 // deleted, and spares a run with it left behind are deleted when the journal opens.
 func TestJournalWithoutRecyclingDeletes(t *testing.T) {
 	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
