@@ -121,10 +121,7 @@ func TestJournalRecoversExactlyWhatIsOpen(t *testing.T) {
 }
 
 func testJournalRecoversExactlyWhatIsOpen(t *testing.T, hold int64, recycle string) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes = 2000 // two to four entries a segment: details and records share them
-	journalHoldBytes = hold
-	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	setJournalSizes(t, 2000, hold) // two to four entries a segment: details and records share them
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(16, 1))
 	open := map[string]bool{}         // details without a record
@@ -471,10 +468,7 @@ func TestQueriesOfAnFEThatLeftAreWritten(t *testing.T) {
 // without reflection, are byte for byte what encoding journalEntry writes, so that a journal
 // of an older or newer collector reads the same.
 func TestJournalDetailLinesAreEntries(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes = 1 // every append starts a segment: the first one's detail is carried
-	journalHoldBytes = 0
-	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	setJournalSizes(t, 1, 0) // every append starts a segment: the first one's detail is carried
 	dir := t.TempDir()
 	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
@@ -535,10 +529,7 @@ func TestJournalDetailLinesAreEntries(t *testing.T) {
 // journal's closed segments stay under journalHoldBytes; past it, the oldest segment's details
 // are carried and the segment goes.
 func TestJournalHoldsBeforeCarrying(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes = 1 // a segment per entry
-	journalHoldBytes = 1 << 20
-	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	setJournalSizes(t, 1, 1<<20) // a segment per entry
 	dir := t.TempDir()
 	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
@@ -606,10 +597,7 @@ func TestJournalRecordJSONIsEncodingJSON(t *testing.T) {
 // carried from where recovery found it, byte for byte (the carry copies it from the segment, not
 // from memory), and a second restart still recovers it once.
 func TestJournalCarriesARecoveredDetail(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes = 1 // a segment per entry
-	journalHoldBytes = 0
-	defer func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold }()
+	setJournalSizes(t, 1, 0) // a segment per entry
 	dir := t.TempDir()
 	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
@@ -783,10 +771,7 @@ func TestJournalSequenceSurvivesEmptyRestarts(t *testing.T) {
 // recovered: not its old lines, and not a new line that a crash cut short and old bytes
 // continued (it is valid JSON; its CRC is what tells).
 func TestJournalRecyclesSegments(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes = 4000 // a few records a segment
-	journalHoldBytes = 0
-	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	setJournalSizes(t, 4000, 0) // a few records a segment
 	dir := t.TempDir()
 	j, _, err := openJournal(dir, journalOptions{recycle: true})
 	if err != nil {
@@ -897,6 +882,13 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	check([]string{"new00", "new01", "new02", "next"}, []string{"new03"})
 }
 
+// setJournalSizes sets the segment size and the hold of uploaded segments for one test.
+func setJournalSizes(t *testing.T, segment, hold int64) {
+	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
+	journalSegmentBytes, journalHoldBytes = segment, hold
+	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+}
+
 // recoverLikeEarlierVersions reads a journal as srctl did before 2026-12-06, when segments were
 // never written over: every segment to its end, every line that parses an entry (no CRC, no
 // stop at lower sequence numbers), a line without its newline the torn end. It returns what
@@ -938,9 +930,7 @@ func recoverLikeEarlierVersions(t *testing.T, dir string, through int64) (upload
 // done with that were on disk when it opened (where their lines start is not known): neither is
 // ever written over.
 func TestJournalRecyclesOnlyWhatItCanMakeUnreadable(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes, journalHoldBytes = 2000, 0
-	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	setJournalSizes(t, 2000, 0)
 	dir := t.TempDir()
 	unfinished := filepath.Join(dir, recyclingPrefix+"00000000000000000001")
 	if err := os.WriteFile(unfinished, []byte(`{"seq":1,"kind":"detail","fe":"fe-0:8030","detail":{"queryId":"stale"}}`+"\n"), 0o644); err != nil {
@@ -1037,9 +1027,7 @@ func TestJournalSparesOfAnotherJournalAreNotReused(t *testing.T) {
 // TestJournalWithoutRecyclingDeletes: with recycling off (--journal-recycle=false), segments done with are
 // deleted, and spares a run with it left behind are deleted when the journal opens.
 func TestJournalWithoutRecyclingDeletes(t *testing.T) {
-	oldSeg, oldHold := journalSegmentBytes, journalHoldBytes
-	journalSegmentBytes, journalHoldBytes = 2000, 0
-	t.Cleanup(func() { journalSegmentBytes, journalHoldBytes = oldSeg, oldHold })
+	setJournalSizes(t, 2000, 0)
 	dir := t.TempDir()
 	left := filepath.Join(dir, spareSegmentPrefix+"00000000000000000001")
 	if err := os.WriteFile(left, []byte("{}\n"), 0o644); err != nil {
