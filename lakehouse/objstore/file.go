@@ -64,6 +64,7 @@ func WriteFileAtomic(name string, data []byte) error {
 		cleanup()
 		return fmt.Errorf("syncing %s: %w", name, err)
 	}
+	dropCache(tmp)
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("closing %s: %w", name, err)
