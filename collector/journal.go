@@ -169,8 +169,7 @@ type segmentInfo struct {
 // pendingSpare is a segment done with, renamed out of the journal (recyclingPrefix), whose lines
 // are to be made unreadable before it becomes a spare.
 type pendingSpare struct {
-	path     string
-	bound    int64 // names the spare (see retire)
+	bound    int64 // names the file, as recycling and then as a spare (see retire)
 	newlines []int64
 }
 
@@ -354,6 +353,12 @@ func (j *journal) segments() ([]int64, error) {
 
 func (j *journal) segName(first int64) string {
 	return filepath.Join(j.dir, fmt.Sprintf("%020d.jsonl", first))
+}
+
+// boundName names a segment done with, on its way to be a spare (recyclingPrefix) or one
+// (spareSegmentPrefix), by the bound on its old sequence numbers (see retire).
+func (j *journal) boundName(prefix string, bound int64) string {
+	return filepath.Join(j.dir, fmt.Sprintf("%s%020d", prefix, bound))
 }
 
 // recover reads every segment. Details without a record come back for fetching, records above
@@ -881,9 +886,9 @@ func (j *journal) makeSpares(pending []pendingSpare) {
 	}
 	var ready []string
 	for _, p := range pending {
-		spare := filepath.Join(j.dir, fmt.Sprintf("%s%020d", spareSegmentPrefix, p.bound))
-		if err := overwriteAt(p.path, p.newlines, newlineOverwrite); err != nil || os.Rename(p.path, spare) != nil {
-			os.Remove(p.path) // a fresh segment costs more, but is safe
+		pending, spare := j.boundName(recyclingPrefix, p.bound), j.boundName(spareSegmentPrefix, p.bound)
+		if err := overwriteAt(pending, p.newlines, newlineOverwrite); err != nil || os.Rename(pending, spare) != nil {
+			os.Remove(pending) // a fresh segment costs more, but is safe
 			continue
 		}
 		ready = append(ready, spare)
@@ -1063,9 +1068,8 @@ func (j *journal) uploaded(seqs []int64) {
 // which recovery reads as such, as it would one whose deletion was undone.)
 func (j *journal) retire(first, bound int64, info *segmentInfo) error {
 	if !info.recovered && len(j.spares)+len(j.recycling) < j.spareMax {
-		pending := filepath.Join(j.dir, fmt.Sprintf("%s%020d", recyclingPrefix, bound))
-		if err := os.Rename(j.segName(first), pending); err == nil {
-			j.recycling = append(j.recycling, pendingSpare{path: pending, bound: bound, newlines: info.newlines})
+		if err := os.Rename(j.segName(first), j.boundName(recyclingPrefix, bound)); err == nil {
+			j.recycling = append(j.recycling, pendingSpare{bound: bound, newlines: info.newlines})
 			j.later(nil) // an idle journal syncs too, so the spare is ready for the next segment
 			return nil
 		}

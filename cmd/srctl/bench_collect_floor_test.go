@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 
 	"github.com/srctl/srctl/internal/testenv"
@@ -25,10 +24,7 @@ import (
 func BenchmarkCollectFloor(b *testing.B) {
 	b.Logf("host: %s", testenv.HostCPU())
 	qps := benchQPSLevels(b)[0]
-	rounds := 3
-	if n, err := strconv.Atoi(os.Getenv("SRCTL_BENCH_ROUNDS")); err == nil && n > 0 {
-		rounds = n
-	}
+	rounds := benchRounds(3)
 	for range b.N {
 		var srctlMS, floorMS, ratio, srctlKernel, floorKernel []float64
 		for r := range rounds {
@@ -54,7 +50,7 @@ func BenchmarkCollectFloor(b *testing.B) {
 		fmt.Fprintf(os.Stderr, "  srctl collect    %s ms of CPU per 1,000 records, %s%% in the kernel\n", medianRange(srctlMS, "%.0f"), medianRange(srctlKernel, "%.0f"))
 		fmt.Fprintf(os.Stderr, "  plain collector  %s ms of CPU per 1,000 records, %s%% in the kernel\n", medianRange(floorMS, "%.0f"), medianRange(floorKernel, "%.0f"))
 		fmt.Fprintf(os.Stderr, "  srctl collect / plain collector: %s\n", medianRange(ratio, "%.2fx"))
-		fmt.Fprintf(os.Stderr, "  (plain collector: poll, fetch, journal with an fsync every 100 ms, read back, one sink file a second,\n  segments deleted; nothing decoded but the ids, nothing encoded or scanned: the floor of a journaled\n  collector on this machine. One core at %d records/s is %.0f ms per 1,000.)\n", total, 1e6/float64(total))
+		fmt.Fprintf(os.Stderr, "  (plain collector: poll, fetch, journal with an fsync every 100 ms, read back, sink files of 500,\n  segments deleted, not recycled; nothing decoded but the ids, nothing encoded or scanned: the floor of a journaled\n  collector on this machine. One core at %d records/s is %.0f ms per 1,000.)\n", total, 1e6/float64(total))
 		b.ReportMetric(median(srctlMS), "srctl-cpu-ms/1000-records")
 		b.ReportMetric(median(floorMS), "floor-cpu-ms/1000-records")
 		b.ReportMetric(median(ratio), "srctl/floor")

@@ -316,10 +316,7 @@ func BenchmarkShadow(b *testing.B) {
 		{name: "relay-only", dsn: dsn(relayAddr), pid: relay.Process.Pid, metrics: relayMetrics},
 		{name: "plain relay", dsn: dsn(plainAddr), pid: plain.Process.Pid},
 	}
-	rounds := 5
-	if n, err := strconv.Atoi(os.Getenv("SRCTL_BENCH_ROUNDS")); err == nil && n > 0 {
-		rounds = n
-	}
+	rounds := benchRounds(5)
 	const rate, workers = 2000, 16
 	block := 4 * time.Second
 	for round := range rounds {
@@ -435,4 +432,12 @@ func BenchmarkShadow(b *testing.B) {
   peak RSS: mirroring proxy %.0f MiB, the same in the shadow-only build %.0f MiB, relay-only proxy %.0f MiB (goal <= 100 MiB)
   memory: %.1f KiB RSS per idle connection (%d connections)
 `, executed, dropped, float64(peakRSS)/(1<<20), float64(slimRSS)/(1<<20), float64(relayRSS)/(1<<20), perConn/1024, idle)
+}
+
+// benchRounds is SRCTL_BENCH_ROUNDS, the rounds in which a benchmark's sides take turns, or def.
+func benchRounds(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("SRCTL_BENCH_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
