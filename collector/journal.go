@@ -833,7 +833,9 @@ func (j *journal) syncNow() {
 	recycling := slices.Clone(j.recycling) // only syncNow takes them off the list (syncMu)
 	err := j.w.flush()
 	j.mu.Unlock()
-	j.makeSpares(recycling)
+	// After the appends are acknowledged: overwriting a segment's newlines (a write a line, and an
+	// fsync) is not theirs to wait for, nor the sync-latency metric's to count.
+	defer j.makeSpares(recycling)
 	// Segments closed by a rotation first: their entries precede the open segment's.
 	for len(retired) > 0 && err == nil {
 		if err = fsyncFile(retired[0]); err == nil {
